@@ -1,0 +1,140 @@
+//! API errors. Every error leaves as `application/problem+json` (RFC 9457) in the
+//! shape Proofme's error documentation uses: status, title, detail, and `field`
+//! when one field is at fault. Internal causes are logged, never sent.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::store::StoreError;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An error as the client sees it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"status": 422, "title": "Unprocessable Entity",
+    "detail": "redirectUrl is required", "field": "redirectUrl"}))]
+pub struct Problem {
+    /// The HTTP status code, repeated.
+    pub status: u16,
+    /// The HTTP reason phrase.
+    pub title: String,
+    /// What went wrong, for a person.
+    pub detail: String,
+    /// The request field at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, detail: impl Into<String>, field: Option<&str>) -> Problem {
+        Problem {
+            status: status.as_u16(),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            detail: detail.into(),
+            field: field.map(str::to_owned),
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut res = (status, body).into_response();
+        res.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        res
+    }
+}
+
+/// Every way an API request can fail, with the status each becomes.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request cannot be read at all (malformed JSON, bad encoding, bad header).
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: no API key, or one we do not know (or that was revoked).
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// 403: the key may not do this (for example test outcomes in live mode).
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: no such object for this organisation.
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: conflicts with the object's state or a request in flight.
+    #[error("{0}")]
+    Conflict(String),
+    /// 413: body larger than the limit.
+    #[error("request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    /// 415: a body in a format we do not read.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 422: a field is missing or breaks its rule.
+    #[error("{detail}")]
+    Invalid { field: &'static str, detail: String },
+    /// 422 without a single field at fault.
+    #[error("{0}")]
+    Unprocessable(String),
+    /// 500: our fault; the cause is logged, not sent.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl ApiError {
+    pub fn invalid(field: &'static str, detail: impl Into<String>) -> ApiError {
+        ApiError::Invalid {
+            field,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, field) = match &self {
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, None),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, None),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, None),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, None),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, None),
+            ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, None),
+            ApiError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, None),
+            ApiError::Invalid { field, .. } => (StatusCode::UNPROCESSABLE_ENTITY, Some(*field)),
+            ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, None),
+            ApiError::Store(e) => {
+                tracing::error!(error = %e, "request failed in the store");
+                let problem = Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong on our side. Please try again.",
+                    None,
+                );
+                return problem.into_response();
+            }
+        };
+        let mut res = Problem::new(status, self.to_string(), field).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}
+
+/// The detail for an error response some other layer produced (a rejection, a
+/// fallback, a limit), so that it too leaves as problem+json.
+pub fn generic_detail(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "The request could not be read.",
+        StatusCode::NOT_FOUND => "There is no such resource.",
+        StatusCode::METHOD_NOT_ALLOWED => "This resource does not support that method.",
+        StatusCode::PAYLOAD_TOO_LARGE => "The request body is too large.",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "The request body's content type is not supported.",
+        StatusCode::REQUEST_TIMEOUT => "The request took too long to arrive.",
+        s if s.is_server_error() => "Something went wrong on our side. Please try again.",
+        _ => "The request could not be processed.",
+    }
+}

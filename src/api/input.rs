@@ -1,0 +1,264 @@
+//! Reading request bodies and query strings into named fields, with our errors.
+//!
+//! Form bodies are parsed here rather than with serde: the contract needs to know
+//! when a field is given twice, to read raw `curl -d` bodies, and to refuse
+//! percent-encoded bytes that are not UTF-8 instead of silently replacing them.
+
+use axum::http::{HeaderMap, header};
+use percent_encoding::percent_decode;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+use super::error::ApiError;
+
+/// The largest request body we read.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// The media types a write endpoint accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFormat {
+    Form,
+    Json,
+}
+
+impl BodyFormat {
+    pub fn from_headers(headers: &HeaderMap) -> Result<BodyFormat, ApiError> {
+        let unsupported = || {
+            ApiError::UnsupportedMediaType(
+                "Send application/json or application/x-www-form-urlencoded.".into(),
+            )
+        };
+        let ct = headers
+            .get(header::CONTENT_TYPE)
+            .ok_or_else(unsupported)?
+            .to_str()
+            .map_err(|_| unsupported())?;
+        let essence = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        match essence.as_str() {
+            "application/x-www-form-urlencoded" => Ok(BodyFormat::Form),
+            "application/json" => Ok(BodyFormat::Json),
+            _ => Err(unsupported()),
+        }
+    }
+}
+
+/// One value of a field as sent: a form gives text, JSON any value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldValue {
+    Text(String),
+    Json(Value),
+}
+
+/// The fields of a body or query string, by name. Absent (and JSON `null`)
+/// fields are simply missing.
+#[derive(Debug, Default)]
+pub struct Fields {
+    values: HashMap<String, FieldValue>,
+}
+
+impl Fields {
+    pub fn get(&self, name: &str) -> Option<&FieldValue> {
+        self.values.get(name)
+    }
+
+    /// A text field. JSON must give a string for it.
+    pub fn text(&self, name: &'static str) -> Result<Option<&str>, ApiError> {
+        match self.values.get(name) {
+            None => Ok(None),
+            Some(FieldValue::Text(s)) => Ok(Some(s)),
+            Some(FieldValue::Json(Value::String(s))) => Ok(Some(s)),
+            Some(FieldValue::Json(_)) => {
+                Err(ApiError::invalid(name, format!("{name} must be a string")))
+            }
+        }
+    }
+
+    /// A boolean field: JSON `true`/`false`, or the words in a form.
+    pub fn boolean(&self, name: &'static str) -> Result<Option<bool>, ApiError> {
+        let bad = || ApiError::invalid(name, format!("{name} must be true or false"));
+        match self.values.get(name) {
+            None => Ok(None),
+            Some(FieldValue::Json(Value::Bool(b))) => Ok(Some(*b)),
+            Some(FieldValue::Text(s)) => match s.as_str() {
+                "true" => Ok(Some(true)),
+                "false" => Ok(Some(false)),
+                _ => Err(bad()),
+            },
+            Some(FieldValue::Json(_)) => Err(bad()),
+        }
+    }
+
+    /// Reads a body of the given format. `known` are the field names the endpoint
+    /// reads: only those are checked for repeats; others are ignored.
+    pub fn from_body(
+        format: BodyFormat,
+        body: &[u8],
+        known: &[&'static str],
+    ) -> Result<Fields, ApiError> {
+        match format {
+            BodyFormat::Json => Self::from_json(body),
+            BodyFormat::Form => Self::from_form(body, known, true),
+        }
+    }
+
+    fn from_json(body: &[u8]) -> Result<Fields, ApiError> {
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|e| ApiError::BadRequest(format!("The body is not valid JSON: {e}.")))?;
+        let Value::Object(map) = value else {
+            return Err(ApiError::BadRequest(
+                "The body must be a JSON object.".into(),
+            ));
+        };
+        Ok(Self::from_map(map))
+    }
+
+    fn from_map(map: Map<String, Value>) -> Fields {
+        let values = map
+            .into_iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k, FieldValue::Json(v)))
+            .collect();
+        Fields { values }
+    }
+
+    /// `a=1&b=2`, percent-decoded with `+` as space. Empty values mean absent, as
+    /// a form has no other way to say so; a known field given twice is refused.
+    pub fn from_form(
+        body: &[u8],
+        known: &[&'static str],
+        strict_repeats: bool,
+    ) -> Result<Fields, ApiError> {
+        let mut values = HashMap::new();
+        for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+            let (raw_name, raw_value) = match pair.iter().position(|b| *b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &pair[..0]),
+            };
+            let name = decode_component(raw_name)?;
+            let Some(known_name) = known.iter().find(|k| **k == name) else {
+                continue;
+            };
+            let value = decode_component(raw_value)?;
+            if values.contains_key(&name) && strict_repeats {
+                return Err(ApiError::invalid(
+                    known_name,
+                    format!("{name} is given more than once"),
+                ));
+            }
+            if value.is_empty() {
+                continue;
+            }
+            values.insert(name, FieldValue::Text(value));
+        }
+        Ok(Fields { values })
+    }
+}
+
+fn decode_component(raw: &[u8]) -> Result<String, ApiError> {
+    let spaced: Vec<u8> = raw
+        .iter()
+        .map(|b| if *b == b'+' { b' ' } else { *b })
+        .collect();
+    percent_decode(&spaced)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| ApiError::BadRequest("The form body is not valid UTF-8.".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KNOWN: &[&str] = &["a", "metadata", "flag"];
+
+    #[test]
+    fn reads_raw_curl_style_forms() {
+        let f = Fields::from_form(
+            br#"a=Identification #12345&metadata={"my-data": 12345}"#,
+            KNOWN,
+            true,
+        )
+        .unwrap();
+        assert_eq!(f.text("a").unwrap(), Some("Identification #12345"));
+        assert_eq!(f.text("metadata").unwrap(), Some(r#"{"my-data": 12345}"#));
+    }
+
+    #[test]
+    fn decodes_percent_and_plus() {
+        let f = Fields::from_form(b"a=caf%C3%A9+au+lait%2B", KNOWN, true).unwrap();
+        assert_eq!(f.text("a").unwrap(), Some("café au lait+"));
+    }
+
+    #[test]
+    fn refuses_invalid_utf8() {
+        assert!(matches!(
+            Fields::from_form(b"a=%FF", KNOWN, true),
+            Err(ApiError::BadRequest(_))
+        ));
+    }
+
+    #[test]
+    fn refuses_repeated_known_fields_and_ignores_unknown_ones() {
+        let e = Fields::from_form(b"a=1&a=2", KNOWN, true).unwrap_err();
+        assert!(matches!(e, ApiError::Invalid { field: "a", .. }));
+        let f = Fields::from_form(b"zzz=1&zzz=2&a=1", KNOWN, true).unwrap();
+        assert_eq!(f.text("a").unwrap(), Some("1"));
+        assert!(f.get("zzz").is_none());
+    }
+
+    #[test]
+    fn empty_form_values_are_absent() {
+        let f = Fields::from_form(b"a=&flag", KNOWN, true).unwrap();
+        assert_eq!(f.text("a").unwrap(), None);
+        assert_eq!(f.boolean("flag").unwrap(), None);
+    }
+
+    #[test]
+    fn json_null_is_absent_and_types_are_checked() {
+        let f = Fields::from_body(
+            BodyFormat::Json,
+            br#"{"a": null, "flag": "yes", "metadata": 5}"#,
+            KNOWN,
+        )
+        .unwrap();
+        assert_eq!(f.text("a").unwrap(), None);
+        assert!(f.boolean("flag").is_err());
+        assert!(f.text("metadata").is_err());
+        assert_eq!(f.get("metadata"), Some(&FieldValue::Json(Value::from(5))));
+    }
+
+    #[test]
+    fn json_must_be_an_object() {
+        assert!(matches!(
+            Fields::from_body(BodyFormat::Json, b"[1]", KNOWN),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            Fields::from_body(BodyFormat::Json, b"{", KNOWN),
+            Err(ApiError::BadRequest(_))
+        ));
+    }
+
+    #[test]
+    fn content_types_are_matched_on_their_essence() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONTENT_TYPE,
+            "application/json; charset=utf-8".parse().unwrap(),
+        );
+        assert_eq!(BodyFormat::from_headers(&h).unwrap(), BodyFormat::Json);
+        h.insert(
+            header::CONTENT_TYPE,
+            "Application/X-WWW-Form-Urlencoded".parse().unwrap(),
+        );
+        assert_eq!(BodyFormat::from_headers(&h).unwrap(), BodyFormat::Form);
+        h.insert(header::CONTENT_TYPE, "text/plain".parse().unwrap());
+        assert!(BodyFormat::from_headers(&h).is_err());
+        assert!(BodyFormat::from_headers(&HeaderMap::new()).is_err());
+    }
+}

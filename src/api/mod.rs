@@ -1,0 +1,94 @@
+//! The JSON API under `/v1`.
+
+pub mod auth;
+pub mod error;
+pub mod identifications;
+pub mod in_flight;
+pub mod input;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::header;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::AppState;
+use error::{ApiError, PROBLEM_JSON, Problem, generic_detail};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Proofme API",
+        description = "Create identification intents, send customers to MyPage, read the outcome."
+    ),
+    paths(identifications::create, identifications::get, identifications::list),
+    components(schemas(Problem)),
+    modifiers(&BearerAuth),
+    tags((name = "identifications", description = "Identification intents"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API key: test_… or live_…"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+async fn unknown_route() -> ApiError {
+    ApiError::NotFound("There is no such API endpoint.".into())
+}
+
+/// Turns any error response that is not already problem+json (a rejection from
+/// axum, a 405 from the router, a limit layer) into one, keeping its status and
+/// headers such as `Allow`.
+async fn problem_for_every_error(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    let status = res.status();
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|ct| ct.as_bytes() == PROBLEM_JSON.as_bytes());
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return res;
+    }
+    let (mut parts, _) = res.into_parts();
+    let fresh = Problem::new(status, generic_detail(status), None).into_response();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        fresh.headers()[header::CONTENT_TYPE].clone(),
+    );
+    Response::from_parts(parts, fresh.into_body())
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/identification",
+            get(identifications::list).post(identifications::create),
+        )
+        .route("/v1/identification/{id}", get(identifications::get))
+        .route("/v1/openapi.json", get(openapi))
+        .route("/v1", axum::routing::any(unknown_route))
+        .route("/v1/{*rest}", axum::routing::any(unknown_route))
+        .layer(DefaultBodyLimit::max(input::BODY_LIMIT))
+        .layer(middleware::from_fn(problem_for_every_error))
+}

@@ -1,0 +1,265 @@
+//! The command line: `serve` (the default) and the `admin` commands.
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use std::process::ExitCode;
+use tokio::net::TcpListener;
+
+use crate::config::{Config, ConfigArgs};
+use crate::domain::{ApiKeyId, Credential, Mode, OrganisationId, Purpose};
+use crate::store::Store;
+use crate::{AppState, serve};
+
+#[derive(Debug, Parser)]
+#[command(name = "proofme", version, about = "Hosted identity verification")]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run migrations, then serve the API and MyPage (the default).
+    Serve {
+        /// Do not create demo data on an empty database.
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// Manage organisations, API keys and proofmes. Each prints one JSON object.
+    #[command(subcommand)]
+    Admin(Admin),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Admin {
+    /// Create an organisation; prints its id and webhook signing secret.
+    CreateOrganisation {
+        #[arg(long)]
+        name: String,
+    },
+    /// Create an API key; prints its secret, which is shown only this once.
+    CreateApiKey {
+        #[arg(long)]
+        organisation: String,
+        #[arg(long, value_parser = ["test", "live"])]
+        mode: String,
+    },
+    /// Create a proofme: what an identification asks for, and why.
+    CreateProofme {
+        #[arg(long)]
+        organisation: String,
+        #[arg(long)]
+        name: String,
+        /// AGE_VERIFICATION, KYC_VERIFICATION, ACCESS_CONTROL, ONLINE_VERIFICATION or IDENTIFICATION.
+        #[arg(long, default_value = "IDENTIFICATION")]
+        purpose: String,
+        /// PROVIDER:KEY or PROVIDER:KEY:optional, for example EPASS:OLDER_THAN_18. Repeat for more.
+        #[arg(long = "credential", required = true)]
+        credentials: Vec<Credential>,
+    },
+    /// Revoke an API key for good.
+    RevokeApiKey {
+        #[arg(long)]
+        id: String,
+    },
+}
+
+/// Runs the command line; the exit code says whether it worked.
+pub async fn run(cli: Cli) -> ExitCode {
+    let config = match cli.config.into_config() {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    match cli.command.unwrap_or(Command::Serve { no_demo: false }) {
+        Command::Serve { no_demo } => run_serve(config, no_demo).await,
+        Command::Admin(admin) => run_admin(config, admin).await,
+    }
+}
+
+fn fail(e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::FAILURE
+}
+
+async fn run_serve(config: Config, no_demo: bool) -> ExitCode {
+    let store = match Store::connect(&config.database_url).await {
+        Ok(s) => s,
+        Err(e) => return fail(format!("cannot open {}: {e}", config.database_url)),
+    };
+    let listener = match TcpListener::bind(config.addr).await {
+        Ok(l) => l,
+        Err(e) => return fail(format!("cannot listen on {}: {e}", config.addr)),
+    };
+    if !no_demo {
+        if let Err(e) = print_demo_if_empty(&store, &config).await {
+            return fail(format!("cannot create demo data: {e}"));
+        }
+    }
+    tracing::info!(addr = %config.addr, public_url = %config.public_url, "serving");
+    let state = AppState::new(config, store.clone());
+    let result = serve(listener, state, shutdown_signal()).await;
+    store.close().await;
+    match result {
+        Ok(()) => {
+            tracing::info!("stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+/// SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// On an empty database, a demo organisation, test key and proofme, and a curl
+/// to paste. The key is printed only now: only its hash is kept.
+async fn print_demo_if_empty(
+    store: &Store,
+    config: &Config,
+) -> Result<(), crate::store::StoreError> {
+    if store.count_organisations().await? > 0 {
+        return Ok(());
+    }
+    let org = store.create_organisation("Demo Shop").await?;
+    let key = store.create_api_key(&org.id, Mode::Test).await?;
+    let credentials = [Credential {
+        key: crate::domain::CredentialKey::OlderThan18,
+        required: true,
+    }];
+    let proofme = store
+        .create_proofme(&org.id, "Age check", Purpose::AgeVerification, &credentials)
+        .await?;
+    let base = &config.public_url;
+    println!(
+        "\nProofme demo data (shown once; the key is stored only as a hash)\n\
+         \n  organisation    {org_id}  (Demo Shop)\
+         \n  test API key    {secret}\
+         \n  proofme         {pr}  (Age check: OLDER_THAN_18)\
+         \n  webhook secret  {whsec}\n\
+         \nCreate an identification:\n\
+         \ncurl -X POST {base}/v1/identification \\\
+         \n   -H \"Authorization: Bearer {secret}\" \\\
+         \n   -d \"description=Identification #12345\" \\\
+         \n   -d \"proofmeId={pr}\" \\\
+         \n   -d \"organisationId={org_id}\" \\\
+         \n   -d \"redirectUrl=https://your-application.example.org/identification/12345/\" \\\
+         \n   -d \"webhookUrl=https://your-application.example.org/webhook/\" \\\
+         \n   -d \"metadata={{\\\"my-data\\\": 12345}}\" \\\
+         \n   -d \"testmode=true\"\n",
+        org_id = org.id,
+        secret = key.secret,
+        pr = proofme.id,
+        whsec = org.webhook_secret,
+    );
+    Ok(())
+}
+
+async fn run_admin(config: Config, admin: Admin) -> ExitCode {
+    let store = match Store::connect(&config.database_url).await {
+        Ok(s) => s,
+        Err(e) => return fail(format!("cannot open {}: {e}", config.database_url)),
+    };
+    let result = admin_command(&store, admin).await;
+    store.close().await;
+    match result {
+        Ok(value) => {
+            println!("{value}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+async fn existing_organisation(store: &Store, id: &str) -> Result<OrganisationId, String> {
+    let id = OrganisationId::parse(id).map_err(|e| format!("--organisation {e}"))?;
+    match store
+        .get_organisation(&id)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Some(_) => Ok(id),
+        None => Err(format!("there is no organisation {id}")),
+    }
+}
+
+async fn admin_command(store: &Store, admin: Admin) -> Result<serde_json::Value, String> {
+    let db = |e: crate::store::StoreError| e.to_string();
+    match admin {
+        Admin::CreateOrganisation { name } => {
+            let name = name.trim();
+            if name.is_empty() {
+                return Err("--name must not be empty".into());
+            }
+            let org = store.create_organisation(name).await.map_err(db)?;
+            Ok(json!({"id": org.id, "name": org.name, "webhookSecret": org.webhook_secret}))
+        }
+        Admin::CreateApiKey { organisation, mode } => {
+            let org = existing_organisation(store, &organisation).await?;
+            let mode = Mode::parse(&mode).ok_or("--mode must be test or live")?;
+            let new = store.create_api_key(&org, mode).await.map_err(db)?;
+            Ok(
+                json!({"id": new.key.id, "organisationId": org, "mode": mode.as_str(), "key": new.secret}),
+            )
+        }
+        Admin::CreateProofme {
+            organisation,
+            name,
+            purpose,
+            credentials,
+        } => {
+            let org = existing_organisation(store, &organisation).await?;
+            let purpose = Purpose::parse(&purpose).ok_or_else(|| {
+                format!("--purpose must be one of AGE_VERIFICATION, KYC_VERIFICATION, ACCESS_CONTROL, ONLINE_VERIFICATION, IDENTIFICATION (got {purpose:?})")
+            })?;
+            let name = name.trim();
+            if name.is_empty() {
+                return Err("--name must not be empty".into());
+            }
+            let p = store
+                .create_proofme(&org, name, purpose, &credentials)
+                .await
+                .map_err(db)?;
+            let creds: Vec<_> = p
+                .credentials
+                .iter()
+                .map(|c| json!({"provider": c.provider().as_str(), "key": c.key.as_str(), "required": c.required}))
+                .collect();
+            Ok(
+                json!({"id": p.id, "organisationId": org, "name": p.name, "purpose": p.purpose.as_str(),
+                      "credentials": creds, "revision": p.revision}),
+            )
+        }
+        Admin::RevokeApiKey { id } => {
+            let id = ApiKeyId::parse(&id).map_err(|e| format!("--id {e}"))?;
+            if store.revoke_api_key(&id).await.map_err(db)? {
+                Ok(json!({"id": id, "revoked": true}))
+            } else {
+                Err(format!("there is no active API key {id}"))
+            }
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! One typed configuration, read from the environment and flags (clap).
+
+use clap::Args;
+use std::net::SocketAddr;
+use std::time::Duration;
+use url::Url;
+
+/// Settings shared by `serve` and `admin`.
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArgs {
+    /// Where the data lives. SQLite by default; the file is created if missing.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://proofme.db",
+        global = true
+    )]
+    pub database_url: String,
+
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "PROOFME_ADDR",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
+    pub addr: SocketAddr,
+
+    /// Base URL customers reach MyPage at (default: http:// + the listen address).
+    #[arg(long, env = "PROOFME_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Allow webhook URLs on loopback and private networks (for development).
+    #[arg(long, env = "PROOFME_ALLOW_PRIVATE_WEBHOOKS", default_value_t = false,
+          action = clap::ArgAction::Set, global = true)]
+    pub allow_private_webhooks: bool,
+
+    /// Seconds between webhook retries, comma-separated.
+    #[arg(
+        long,
+        env = "PROOFME_WEBHOOK_RETRY_SCHEDULE",
+        default_value = "60,120,240,480,960,1740,3600,7200,79200",
+        global = true
+    )]
+    pub webhook_retry_schedule: String,
+
+    /// Seconds an identification stays open before it expires.
+    #[arg(
+        long,
+        env = "PROOFME_IDENTIFICATION_TTL_SECS",
+        default_value_t = 86_400,
+        global = true
+    )]
+    pub identification_ttl_secs: u64,
+
+    /// Requests per second per API key (bursts of twice that); 0 turns it off.
+    #[arg(long, env = "PROOFME_RATE_LIMIT", default_value_t = 100, global = true)]
+    pub rate_limit: u32,
+}
+
+/// The validated configuration the program runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub addr: SocketAddr,
+    /// Without a trailing slash, so `format!("{public_url}/{id}")` is right.
+    pub public_url: String,
+    pub allow_private_webhooks: bool,
+    pub webhook_retry_schedule: Vec<Duration>,
+    pub identification_ttl: Duration,
+    pub rate_limit: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("PROOFME_PUBLIC_URL must be an absolute http(s) URL without query or fragment: {0}")]
+    PublicUrl(String),
+    #[error("PROOFME_WEBHOOK_RETRY_SCHEDULE must be comma-separated whole seconds: {0}")]
+    RetrySchedule(String),
+    #[error("PROOFME_IDENTIFICATION_TTL_SECS must be at least 1")]
+    Ttl,
+}
+
+impl ConfigArgs {
+    pub fn into_config(self) -> Result<Config, ConfigError> {
+        let public_url = match self.public_url {
+            Some(u) => parse_public_url(&u)?,
+            None => format!("http://{}", self.addr),
+        };
+        let webhook_retry_schedule = parse_schedule(&self.webhook_retry_schedule)?;
+        if self.identification_ttl_secs == 0 {
+            return Err(ConfigError::Ttl);
+        }
+        Ok(Config {
+            database_url: self.database_url,
+            addr: self.addr,
+            public_url,
+            allow_private_webhooks: self.allow_private_webhooks,
+            webhook_retry_schedule,
+            identification_ttl: Duration::from_secs(self.identification_ttl_secs),
+            rate_limit: self.rate_limit,
+        })
+    }
+}
+
+fn parse_public_url(s: &str) -> Result<String, ConfigError> {
+    let url = Url::parse(s).map_err(|_| ConfigError::PublicUrl(s.to_owned()))?;
+    if !matches!(url.scheme(), "http" | "https")
+        || url.host_str().is_none()
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        return Err(ConfigError::PublicUrl(s.to_owned()));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn parse_schedule(s: &str) -> Result<Vec<Duration>, ConfigError> {
+    s.split(',')
+        .map(|part| {
+            part.trim()
+                .parse::<u64>()
+                .map(Duration::from_secs)
+                .map_err(|_| ConfigError::RetrySchedule(s.to_owned()))
+        })
+        .collect()
+}
+
+impl Config {
+    /// Defaults for a database, as a test or an embedding program wants them.
+    pub fn with_database(database_url: impl Into<String>) -> Config {
+        Config {
+            database_url: database_url.into(),
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_url: "http://127.0.0.1:3000".to_owned(),
+            allow_private_webhooks: false,
+            webhook_retry_schedule: parse_schedule("60,120,240,480,960,1740,3600,7200,79200")
+                .unwrap_or_default(),
+            identification_ttl: Duration::from_secs(86_400),
+            rate_limit: 100,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_url_loses_its_trailing_slash() {
+        assert_eq!(
+            parse_public_url("https://pay.example.com/").unwrap(),
+            "https://pay.example.com"
+        );
+        assert_eq!(
+            parse_public_url("https://example.com/my/").unwrap(),
+            "https://example.com/my"
+        );
+        assert!(parse_public_url("example.com").is_err());
+        assert!(parse_public_url("https://example.com/?a=1").is_err());
+    }
+
+    #[test]
+    fn schedules_parse_as_seconds() {
+        assert_eq!(
+            parse_schedule("1, 2,3").unwrap(),
+            vec![
+                Duration::from_secs(1),
+                Duration::from_secs(2),
+                Duration::from_secs(3)
+            ]
+        );
+        assert!(parse_schedule("1,,2").is_err());
+        assert!(parse_schedule("-1").is_err());
+    }
+}

@@ -1,0 +1,241 @@
+//! The identification: its status machine, mode and description.
+
+use super::{HttpUrl, IdentificationId, Locale, Metadata, OrganisationId, ProofmeId, Timestamp};
+use std::fmt;
+
+/// Where an identification is in its life. Stored as its numeric code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    Open,
+    Pending,
+    Verified,
+    Failed,
+    Canceled,
+    Expired,
+    Revoked,
+}
+
+impl Status {
+    pub const ALL: [Status; 7] = [
+        Status::Open,
+        Status::Pending,
+        Status::Verified,
+        Status::Failed,
+        Status::Canceled,
+        Status::Expired,
+        Status::Revoked,
+    ];
+
+    /// The wire code: `"0"` … `"6"`, as in the original API.
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::Open => "0",
+            Status::Pending => "1",
+            Status::Verified => "2",
+            Status::Failed => "3",
+            Status::Canceled => "4",
+            Status::Expired => "5",
+            Status::Revoked => "6",
+        }
+    }
+
+    /// The same state as a word.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Pending => "pending",
+            Status::Verified => "verified",
+            Status::Failed => "failed",
+            Status::Canceled => "canceled",
+            Status::Expired => "expired",
+            Status::Revoked => "revoked",
+        }
+    }
+
+    pub fn as_i64(self) -> i64 {
+        self as i64
+    }
+
+    pub fn from_i64(n: i64) -> Option<Status> {
+        Status::ALL.get(usize::try_from(n).ok()?).copied()
+    }
+
+    /// Accepts a code (`"2"`) or a name (`"verified"`, any case).
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL
+            .into_iter()
+            .find(|st| st.code() == s || st.name().eq_ignore_ascii_case(s))
+    }
+
+    /// A final state never changes again.
+    pub fn is_final(self) -> bool {
+        !matches!(self, Status::Open | Status::Pending)
+    }
+
+    /// open → pending → verified | failed | canceled | expired; open → any final
+    /// state; open or pending → revoked.
+    pub fn can_become(self, next: Status) -> bool {
+        match (self, next) {
+            (Status::Open, Status::Pending) => true,
+            (Status::Open | Status::Pending, n) => n.is_final(),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Test identifications can be completed from MyPage's test panel; live ones only
+/// by a wallet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mode {
+    Test,
+    Live,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Test => "test",
+            Mode::Live => "live",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Mode> {
+        match s {
+            "test" => Some(Mode::Test),
+            "live" => Some(Mode::Live),
+            _ => None,
+        }
+    }
+
+    /// The prefix of API key secrets of this mode.
+    pub fn key_prefix(self) -> &'static str {
+        match self {
+            Mode::Test => "test_",
+            Mode::Live => "live_",
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A description shown to the customer: at most 255 Unicode characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Description(String);
+
+impl Description {
+    pub const MAX_CHARS: usize = 255;
+
+    /// Longer input is truncated, never rejected, and never cut inside a character.
+    pub fn truncating(s: &str) -> Self {
+        match s.char_indices().nth(Self::MAX_CHARS) {
+            Some((cut, _)) => Self(s[..cut].to_owned()),
+            None => Self(s.to_owned()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// An identification as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Identification {
+    pub id: IdentificationId,
+    pub organisation_id: OrganisationId,
+    pub proofme_id: ProofmeId,
+    pub mode: Mode,
+    pub status: Status,
+    pub description: Option<Description>,
+    pub is_request: bool,
+    pub metadata: Option<Metadata>,
+    pub redirect_url: HttpUrl,
+    pub webhook_url: Option<HttpUrl>,
+    pub locale: Option<Locale>,
+    pub scanned_at: Option<Timestamp>,
+    pub expires_at: Timestamp,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_names_round_trip() {
+        for st in Status::ALL {
+            assert_eq!(Status::parse(st.code()), Some(st));
+            assert_eq!(Status::parse(st.name()), Some(st));
+            assert_eq!(Status::from_i64(st.as_i64()), Some(st));
+            assert_eq!(st.code(), st.as_i64().to_string());
+        }
+        assert_eq!(Status::parse("VERIFIED"), Some(Status::Verified));
+        assert_eq!(Status::parse("7"), None);
+        assert_eq!(Status::parse(""), None);
+        assert_eq!(Status::from_i64(7), None);
+        assert_eq!(Status::from_i64(-1), None);
+    }
+
+    #[test]
+    fn open_and_pending_are_the_only_non_final_states() {
+        let open: Vec<_> = Status::ALL.into_iter().filter(|s| !s.is_final()).collect();
+        assert_eq!(open, vec![Status::Open, Status::Pending]);
+    }
+
+    #[test]
+    fn transitions_follow_the_contract() {
+        use Status::*;
+        assert!(Open.can_become(Pending));
+        for fin in [Verified, Failed, Canceled, Expired, Revoked] {
+            assert!(Open.can_become(fin));
+            assert!(Pending.can_become(fin));
+        }
+        assert!(!Pending.can_become(Open));
+        assert!(!Pending.can_become(Pending));
+        assert!(!Open.can_become(Open));
+        for fin in [Verified, Failed, Canceled, Expired, Revoked] {
+            for next in Status::ALL {
+                assert!(!fin.can_become(next), "{fin} must stay final");
+            }
+        }
+    }
+
+    #[test]
+    fn description_keeps_short_text() {
+        assert_eq!(Description::truncating("Order #1").as_str(), "Order #1");
+    }
+
+    #[test]
+    fn description_truncates_to_255_characters_not_bytes() {
+        let long = "é".repeat(300);
+        let d = Description::truncating(&long);
+        assert_eq!(d.as_str().chars().count(), 255);
+        assert_eq!(d.as_str(), "é".repeat(255));
+        let emoji = "🙂".repeat(256);
+        assert_eq!(Description::truncating(&emoji).as_str(), "🙂".repeat(255));
+        let exact = "a".repeat(255);
+        assert_eq!(Description::truncating(&exact).as_str(), exact);
+    }
+
+    #[test]
+    fn modes_parse() {
+        assert_eq!(Mode::parse("test"), Some(Mode::Test));
+        assert_eq!(Mode::parse("live"), Some(Mode::Live));
+        assert_eq!(Mode::parse("Live"), None);
+    }
+}

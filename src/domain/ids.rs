@@ -1,0 +1,139 @@
+//! Identifiers: a type prefix and base62 characters from the OS CSPRNG.
+
+use rand::{Rng, rngs::OsRng};
+use std::fmt;
+
+const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// `len` base62 characters drawn from the operating system's CSPRNG.
+/// Rejection-free: `gen_range` is uniform, so every character carries log2(62) bits.
+pub fn random_base62(len: usize) -> String {
+    let mut rng = OsRng;
+    (0..len)
+        .map(|_| BASE62[rng.gen_range(0..BASE62.len())] as char)
+        .collect()
+}
+
+fn is_base62(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// Why a string is not an id of the expected kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be an id starting with `{prefix}` followed by letters and digits")]
+pub struct InvalidId {
+    pub prefix: &'static str,
+}
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, $random_len:literal, $min_len:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+
+            /// A fresh random id.
+            pub fn generate() -> Self {
+                Self(format!("{}{}", $prefix, random_base62($random_len)))
+            }
+
+            /// Accepts the prefix followed by base62 characters (at most 64).
+            pub fn parse(s: &str) -> Result<Self, InvalidId> {
+                let rest = s.strip_prefix($prefix).ok_or(InvalidId { prefix: $prefix })?;
+                if rest.len() < $min_len || rest.len() > 64 || !is_base62(rest) {
+                    return Err(InvalidId { prefix: $prefix });
+                }
+                Ok(Self(s.to_owned()))
+            }
+
+            /// For values read back from our own database.
+            pub fn from_trusted(s: String) -> Self {
+                Self(s)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An organisation (integrator).
+    OrganisationId, "org_", 22, 1
+);
+id_type!(
+    /// An API key's public id (not its secret).
+    ApiKeyId, "key_", 22, 1
+);
+id_type!(
+    /// A proofme: the template an identification follows.
+    ProofmeId, "pr_", 22, 1
+);
+id_type!(
+    /// An identification. 22 base62 characters are 131 bits: the id is the only
+    /// secret in the MyPage URL, so it must not be guessable.
+    IdentificationId, "id_", 22, 22
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_identification_ids_have_prefix_and_22_base62_chars() {
+        let id = IdentificationId::generate();
+        let rest = id.as_str().strip_prefix("id_").expect("prefix");
+        assert_eq!(rest.len(), 22);
+        assert!(is_base62(rest));
+        assert_eq!(IdentificationId::parse(id.as_str()), Ok(id));
+    }
+
+    #[test]
+    fn generated_ids_differ() {
+        assert_ne!(IdentificationId::generate(), IdentificationId::generate());
+        assert_ne!(OrganisationId::generate(), OrganisationId::generate());
+    }
+
+    #[test]
+    fn short_identification_ids_are_rejected_because_they_are_guessable() {
+        assert!(IdentificationId::parse("id_12345").is_err());
+    }
+
+    #[test]
+    fn other_ids_accept_short_suffixes() {
+        assert!(ProofmeId::parse("pr_12345").is_ok());
+        assert!(OrganisationId::parse("org_12345").is_ok());
+    }
+
+    #[test]
+    fn ids_with_wrong_prefix_or_characters_are_rejected() {
+        assert!(ProofmeId::parse("org_12345").is_err());
+        assert!(ProofmeId::parse("pr_").is_err());
+        assert!(ProofmeId::parse("pr_12-45").is_err());
+        assert!(ProofmeId::parse("pr_ü").is_err());
+        assert!(ProofmeId::parse(&format!("pr_{}", "a".repeat(65))).is_err());
+    }
+
+    #[test]
+    fn random_base62_covers_the_alphabet() {
+        let s = random_base62(10_000);
+        for c in BASE62 {
+            assert!(s.as_bytes().contains(c), "missing {}", *c as char);
+        }
+    }
+}

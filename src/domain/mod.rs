@@ -1,0 +1,18 @@
+//! Domain types shared by the API and MyPage. Each parses at the edge; past the
+//! edge the rest of the code trusts them.
+
+pub mod identification;
+pub mod ids;
+pub mod locale;
+pub mod metadata;
+pub mod proofme;
+pub mod time;
+pub mod urls;
+
+pub use identification::{Description, Identification, Mode, Status};
+pub use ids::{ApiKeyId, IdentificationId, OrganisationId, ProofmeId};
+pub use locale::Locale;
+pub use metadata::Metadata;
+pub use proofme::{Credential, CredentialKey, Provider, Purpose};
+pub use time::Timestamp;
+pub use urls::HttpUrl;

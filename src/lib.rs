@@ -1,0 +1,100 @@
+//! Proofme: hosted identity verification. `app(state)` is the whole HTTP
+//! service; `main.rs` and the tests both drive it.
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod mypage;
+pub mod store;
+pub mod webhooks;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::serve::ListenerExt;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+use api::error::Problem;
+use api::in_flight::InFlight;
+use config::Config;
+use store::Store;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub in_flight: InFlight,
+}
+
+impl AppState {
+    pub fn new(config: Config, store: Store) -> AppState {
+        AppState {
+            config: Arc::new(config),
+            store,
+            in_flight: InFlight::default(),
+        }
+    }
+}
+
+/// Liveness: the process answers. No database work, so it is the HTTP floor.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the database answers.
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => "ready".into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side. Please try again.",
+        None,
+    )
+    .into_response()
+}
+
+/// The whole service as one router.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .merge(api::router())
+        .merge(mypage::router())
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then lets in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    // Without TCP_NODELAY small responses wait on Nagle + delayed ACK (~40 ms).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

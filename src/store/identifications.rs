@@ -1,0 +1,383 @@
+use super::{Store, StoreError, corrupt};
+use crate::domain::{
+    ApiKeyId, Description, HttpUrl, Identification, IdentificationId, Locale, Metadata, Mode,
+    OrganisationId, ProofmeId, Status, Timestamp,
+};
+use sqlx::{QueryBuilder, Sqlite};
+use std::time::Duration;
+
+/// How long an idempotency key holds its first response.
+pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The response stored under an idempotency key, written in the same transaction
+/// as the identification it describes: either both exist or neither does.
+#[derive(Debug, Clone)]
+pub struct IdempotencyRecord {
+    pub api_key_id: ApiKeyId,
+    pub key: String,
+    pub request_sha256: String,
+    pub response_status: u16,
+    pub response_body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateOutcome {
+    Created,
+    /// The key was used before with the same request: here is the first response.
+    Replay {
+        status: u16,
+        body: String,
+    },
+    /// The key was used before with a different request.
+    KeyReused,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortColumn {
+    Id,
+    Description,
+    Status,
+    IsRequest,
+    CreatedAt,
+    UpdatedAt,
+}
+
+impl SortColumn {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "id" => Self::Id,
+            "description" => Self::Description,
+            "status" => Self::Status,
+            "isRequest" => Self::IsRequest,
+            "createdAt" => Self::CreatedAt,
+            "updatedAt" => Self::UpdatedAt,
+            _ => return None,
+        })
+    }
+
+    fn sql(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::Description => "description",
+            Self::Status => "status",
+            Self::IsRequest => "is_request",
+            Self::CreatedAt => "created_at",
+            Self::UpdatedAt => "updated_at",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortDirection {
+    Asc,
+    Desc,
+}
+
+impl SortDirection {
+    pub fn parse(s: &str) -> Option<Self> {
+        if s.eq_ignore_ascii_case("asc") {
+            Some(Self::Asc)
+        } else if s.eq_ignore_ascii_case("desc") {
+            Some(Self::Desc)
+        } else {
+            None
+        }
+    }
+
+    fn sql(self) -> &'static str {
+        match self {
+            Self::Asc => "ASC",
+            Self::Desc => "DESC",
+        }
+    }
+}
+
+/// A page of one organisation's identifications.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub limit: i64,
+    pub offset: i64,
+    pub sort_column: SortColumn,
+    pub sort_direction: SortDirection,
+    pub search: Option<String>,
+    pub status: Option<Status>,
+    pub mode: Option<Mode>,
+}
+
+#[derive(sqlx::FromRow)]
+struct IdentificationRow {
+    id: String,
+    organisation_id: String,
+    proofme_id: String,
+    mode: String,
+    status: i64,
+    description: Option<String>,
+    is_request: bool,
+    metadata: Option<String>,
+    redirect_url: String,
+    webhook_url: Option<String>,
+    locale: Option<String>,
+    scanned_at: Option<i64>,
+    expires_at: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+const COLUMNS: &str = "id, organisation_id, proofme_id, mode, status, description, is_request, \
+    metadata, redirect_url, webhook_url, locale, scanned_at, expires_at, created_at, updated_at";
+
+impl TryFrom<IdentificationRow> for Identification {
+    type Error = StoreError;
+
+    fn try_from(r: IdentificationRow) -> Result<Self, StoreError> {
+        let metadata = match r.metadata {
+            None => None,
+            Some(text) => {
+                let value = serde_json::from_str(&text).map_err(|e| corrupt("metadata", e))?;
+                Metadata::from_json(value).map_err(|e| corrupt("metadata", e))?
+            }
+        };
+        let url = |s: &str| HttpUrl::parse(s).map_err(|e| corrupt("url", e));
+        Ok(Identification {
+            id: IdentificationId::from_trusted(r.id),
+            organisation_id: OrganisationId::from_trusted(r.organisation_id),
+            proofme_id: ProofmeId::from_trusted(r.proofme_id),
+            mode: Mode::parse(&r.mode).ok_or_else(|| corrupt("mode", &r.mode))?,
+            status: Status::from_i64(r.status).ok_or_else(|| corrupt("status", r.status))?,
+            description: r.description.map(|d| Description::truncating(&d)),
+            is_request: r.is_request,
+            metadata,
+            redirect_url: url(&r.redirect_url)?,
+            webhook_url: r.webhook_url.as_deref().map(url).transpose()?,
+            locale: r.locale.map(Locale::from_trusted),
+            scanned_at: r.scanned_at.map(Timestamp::from_millis),
+            expires_at: Timestamp::from_millis(r.expires_at),
+            created_at: Timestamp::from_millis(r.created_at),
+            updated_at: Timestamp::from_millis(r.updated_at),
+        })
+    }
+}
+
+/// `%` and `_` are wildcards in LIKE; a search for them must find them literally.
+fn like_pattern(search: &str) -> String {
+    let mut p = String::with_capacity(search.len() + 2);
+    p.push('%');
+    for c in search.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+impl Store {
+    /// Stores a new identification, and with it the idempotency record if any, in
+    /// one transaction. An idempotency key already used within the window is not
+    /// stored again: its first response is handed back instead.
+    pub async fn create_identification(
+        &self,
+        ident: &Identification,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<CreateOutcome, StoreError> {
+        let mut tx = self.begin_write().await?;
+        if let Some(rec) = idempotency {
+            let existing: Option<(String, i64, String, i64)> = sqlx::query_as(
+                "SELECT request_sha256, response_status, response_body, created_at \
+                 FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ?",
+            )
+            .bind(rec.api_key_id.as_str())
+            .bind(&rec.key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((hash, status, body, created_at)) = existing {
+                let window_start =
+                    Timestamp::now().millis() - IDEMPOTENCY_WINDOW.as_millis() as i64;
+                if created_at >= window_start {
+                    tx.rollback().await?;
+                    if hash != rec.request_sha256 {
+                        return Ok(CreateOutcome::KeyReused);
+                    }
+                    let status = u16::try_from(status).map_err(|_| corrupt("status", status))?;
+                    return Ok(CreateOutcome::Replay { status, body });
+                }
+                sqlx::query(
+                    "DELETE FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ?",
+                )
+                .bind(rec.api_key_id.as_str())
+                .bind(&rec.key)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+
+        sqlx::query(
+            "INSERT INTO identifications (id, organisation_id, proofme_id, mode, status, \
+             description, is_request, metadata, redirect_url, webhook_url, locale, scanned_at, \
+             expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(ident.id.as_str())
+        .bind(ident.organisation_id.as_str())
+        .bind(ident.proofme_id.as_str())
+        .bind(ident.mode.as_str())
+        .bind(ident.status.as_i64())
+        .bind(ident.description.as_ref().map(Description::as_str))
+        .bind(ident.is_request)
+        .bind(ident.metadata.as_ref().map(Metadata::to_json_string))
+        .bind(ident.redirect_url.as_str())
+        .bind(ident.webhook_url.as_ref().map(HttpUrl::as_str))
+        .bind(ident.locale.as_ref().map(Locale::as_str))
+        .bind(ident.scanned_at.map(Timestamp::millis))
+        .bind(ident.expires_at.millis())
+        .bind(ident.created_at.millis())
+        .bind(ident.updated_at.millis())
+        .execute(&mut *tx)
+        .await?;
+
+        if let Some(rec) = idempotency {
+            sqlx::query(
+                "INSERT INTO idempotency_keys (api_key_id, idempotency_key, request_sha256, \
+                 response_status, response_body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(rec.api_key_id.as_str())
+            .bind(&rec.key)
+            .bind(&rec.request_sha256)
+            .bind(i64::from(rec.response_status))
+            .bind(&rec.response_body)
+            .bind(ident.created_at.millis())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(CreateOutcome::Created)
+    }
+
+    /// The stored outcome of an idempotency key used within the window, if any:
+    /// a replay for the same request bytes, `KeyReused` for different ones.
+    pub async fn find_idempotent_response(
+        &self,
+        api_key_id: &ApiKeyId,
+        key: &str,
+        request_sha256: &str,
+    ) -> Result<Option<CreateOutcome>, StoreError> {
+        let window_start = Timestamp::now().millis() - IDEMPOTENCY_WINDOW.as_millis() as i64;
+        let row: Option<(String, i64, String)> = sqlx::query_as(
+            "SELECT request_sha256, response_status, response_body FROM idempotency_keys \
+             WHERE api_key_id = ? AND idempotency_key = ? AND created_at >= ?",
+        )
+        .bind(api_key_id.as_str())
+        .bind(key)
+        .bind(window_start)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(|(hash, status, body)| {
+            if hash != request_sha256 {
+                return Ok(CreateOutcome::KeyReused);
+            }
+            let status = u16::try_from(status).map_err(|_| corrupt("status", status))?;
+            Ok(CreateOutcome::Replay { status, body })
+        })
+        .transpose()
+    }
+
+    /// Deletes idempotency keys older than the window. Returns how many.
+    pub async fn prune_idempotency_keys(&self) -> Result<u64, StoreError> {
+        let cutoff = Timestamp::now().millis() - IDEMPOTENCY_WINDOW.as_millis() as i64;
+        let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
+            .bind(cutoff)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// One organisation's identification. Another organisation's is `None`.
+    pub async fn get_identification(
+        &self,
+        organisation_id: &OrganisationId,
+        id: &IdentificationId,
+    ) -> Result<Option<Identification>, StoreError> {
+        let row: Option<IdentificationRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM identifications WHERE id = ? AND organisation_id = ?"
+        ))
+        .bind(id.as_str())
+        .bind(organisation_id.as_str())
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(Identification::try_from).transpose()
+    }
+
+    /// Any identification by id: for MyPage, where the id itself is the credential.
+    pub async fn find_identification(
+        &self,
+        id: &IdentificationId,
+    ) -> Result<Option<Identification>, StoreError> {
+        let row: Option<IdentificationRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM identifications WHERE id = ?"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(Identification::try_from).transpose()
+    }
+
+    /// The total matching `q` (ignoring paging) and the requested page.
+    pub async fn list_identifications(
+        &self,
+        organisation_id: &OrganisationId,
+        q: &ListQuery,
+    ) -> Result<(i64, Vec<Identification>), StoreError> {
+        fn filters<'a>(
+            b: &mut QueryBuilder<'a, Sqlite>,
+            organisation_id: &'a OrganisationId,
+            q: &'a ListQuery,
+        ) {
+            b.push(" WHERE organisation_id = ")
+                .push_bind(organisation_id.as_str());
+            if let Some(mode) = q.mode {
+                b.push(" AND mode = ").push_bind(mode.as_str());
+            }
+            if let Some(status) = q.status {
+                b.push(" AND status = ").push_bind(status.as_i64());
+            }
+            if let Some(search) = &q.search {
+                let pattern = like_pattern(search);
+                b.push(" AND (id LIKE ")
+                    .push_bind(pattern.clone())
+                    .push(" ESCAPE '\\' OR description LIKE ")
+                    .push_bind(pattern)
+                    .push(" ESCAPE '\\')");
+            }
+        }
+
+        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM identifications");
+        filters(&mut count, organisation_id, q);
+        let total: i64 = count.build_query_scalar().fetch_one(&self.reader).await?;
+
+        let mut page =
+            QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM identifications"));
+        filters(&mut page, organisation_id, q);
+        let dir = q.sort_direction.sql();
+        // Ties (same second, same status) are broken by id so pages never overlap.
+        page.push(format!(" ORDER BY {} {dir}, id {dir}", q.sort_column.sql()));
+        page.push(" LIMIT ").push_bind(q.limit);
+        page.push(" OFFSET ").push_bind(q.offset);
+        let rows: Vec<IdentificationRow> = page.build_query_as().fetch_all(&self.reader).await?;
+        let rows = rows
+            .into_iter()
+            .map(Identification::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((total, rows))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+        assert_eq!(like_pattern("abc"), "%abc%");
+    }
+}

@@ -1,0 +1,69 @@
+use super::{Store, StoreError};
+use crate::domain::{OrganisationId, Timestamp};
+use base64::Engine;
+use rand::{RngCore, rngs::OsRng};
+use sqlx::Row;
+
+/// An integrator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Organisation {
+    pub id: OrganisationId,
+    pub name: String,
+    /// `whsec_` + base64 of 32 random bytes (Standard Webhooks).
+    pub webhook_secret: String,
+    pub created_at: Timestamp,
+}
+
+fn new_webhook_secret() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
+impl Store {
+    pub async fn create_organisation(&self, name: &str) -> Result<Organisation, StoreError> {
+        let org = Organisation {
+            id: OrganisationId::generate(),
+            name: name.to_owned(),
+            webhook_secret: new_webhook_secret(),
+            created_at: Timestamp::now(),
+        };
+        sqlx::query(
+            "INSERT INTO organisations (id, name, webhook_secret, created_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(org.id.as_str())
+        .bind(&org.name)
+        .bind(&org.webhook_secret)
+        .bind(org.created_at.millis())
+        .execute(&self.writer)
+        .await?;
+        Ok(org)
+    }
+
+    pub async fn get_organisation(
+        &self,
+        id: &OrganisationId,
+    ) -> Result<Option<Organisation>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, name, webhook_secret, created_at FROM organisations WHERE id = ?",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(row.map(|r| Organisation {
+            id: OrganisationId::from_trusted(r.get("id")),
+            name: r.get("name"),
+            webhook_secret: r.get("webhook_secret"),
+            created_at: Timestamp::from_millis(r.get("created_at")),
+        }))
+    }
+
+    pub async fn count_organisations(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM organisations")
+            .fetch_one(&self.writer)
+            .await?)
+    }
+}

@@ -1,0 +1,3 @@
+//! Webhooks: where they may be sent (the address guard).
+
+pub mod guard;
