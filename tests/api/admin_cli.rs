@@ -1,0 +1,321 @@
+//! The `proofme admin …` commands (DESIGN.md section 6), run as a real process.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use reqwest::header::CONTENT_TYPE;
+use serde_json::Value;
+use tempfile::TempDir;
+
+struct Cli {
+    dir: TempDir,
+    database_url: String,
+}
+
+struct Output {
+    success: bool,
+    stdout: String,
+    stderr: String,
+}
+
+impl Output {
+    /// Asserts exit 0 and exactly one JSON object on stdout.
+    fn json(&self) -> Value {
+        assert!(self.success, "exit status not 0; stderr: {}", self.stderr);
+        let v: Value = serde_json::from_str(self.stdout.trim())
+            .unwrap_or_else(|e| panic!("stdout is not one JSON value ({e}): {:?}", self.stdout));
+        assert!(v.is_object(), "stdout is not a JSON object: {v}");
+        v
+    }
+
+    fn assert_failed_with_message(&self) {
+        assert!(
+            !self.success,
+            "expected a non-zero exit; stdout: {}",
+            self.stdout
+        );
+        assert!(
+            !self.stderr.trim().is_empty(),
+            "expected a message on stderr"
+        );
+    }
+}
+
+impl Cli {
+    fn new() -> Cli {
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = format!("sqlite://{}/x.db", dir.path().display());
+        Cli { dir, database_url }
+    }
+
+    async fn run(&self, args: &[&str]) -> Output {
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_proofme"))
+            .args(args)
+            .env("DATABASE_URL", &self.database_url)
+            .env_remove("PROOFME_ADDR")
+            .env_remove("PROOFME_PUBLIC_URL")
+            .env_remove("RUST_LOG")
+            .current_dir(self.dir.path())
+            .kill_on_drop(true)
+            .output()
+            .await
+            .expect("run proofme");
+        Output {
+            success: out.status.success(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    async fn organisation(&self) -> String {
+        let org = self
+            .run(&["admin", "create-organisation", "--name", "Shop"])
+            .await
+            .json();
+        org["id"].as_str().unwrap().to_owned()
+    }
+}
+
+#[tokio::test]
+async fn create_organisation_prints_its_id_and_webhook_secret() {
+    let cli = Cli::new();
+
+    let out = cli
+        .run(&["admin", "create-organisation", "--name", "Shop"])
+        .await;
+
+    let v = out.json();
+    assert_id(&v["id"], "org_", 1);
+    let secret = v["webhookSecret"].as_str().expect("webhookSecret");
+    assert!(secret.starts_with("whsec_") && secret.len() > 6, "{secret}");
+}
+
+#[tokio::test]
+async fn create_api_key_prints_its_id_and_secret() {
+    let cli = Cli::new();
+    let org = cli.organisation().await;
+
+    let test = cli
+        .run(&[
+            "admin",
+            "create-api-key",
+            "--organisation",
+            &org,
+            "--mode",
+            "test",
+        ])
+        .await
+        .json();
+    let live = cli
+        .run(&[
+            "admin",
+            "create-api-key",
+            "--organisation",
+            &org,
+            "--mode",
+            "live",
+        ])
+        .await
+        .json();
+
+    assert_id(&test["id"], "key_", 1);
+    let key = test["key"].as_str().expect("key");
+    let rest = key.strip_prefix("test_").expect("test_ prefix");
+    assert_eq!(rest.len(), 30, "{key}");
+    assert!(rest.bytes().all(|b| b.is_ascii_alphanumeric()), "{key}");
+    let live_key = live["key"].as_str().expect("key");
+    assert!(
+        live_key.starts_with("live_") && live_key.len() == 35,
+        "{live_key}"
+    );
+}
+
+#[tokio::test]
+async fn create_proofme_prints_its_id() {
+    let cli = Cli::new();
+    let org = cli.organisation().await;
+
+    let out = cli
+        .run(&[
+            "admin",
+            "create-proofme",
+            "--organisation",
+            &org,
+            "--name",
+            "Age check",
+            "--credential",
+            "EPASS:OLDER_THAN_18",
+            "--credential",
+            "EMAIL:EMAIL:optional",
+        ])
+        .await;
+
+    assert_id(&out.json()["id"], "pr_", 1);
+}
+
+#[tokio::test]
+async fn create_proofme_with_a_bad_credential_fails_with_a_message() {
+    let cli = Cli::new();
+    let org = cli.organisation().await;
+    for bad in [
+        "EPASS:NOT_A_THING",
+        "EMAIL:OLDER_THAN_18",
+        "OLDER_THAN_18",
+        "EPASS:OLDER_THAN_18:maybe",
+    ] {
+        let out = cli
+            .run(&[
+                "admin",
+                "create-proofme",
+                "--organisation",
+                &org,
+                "--name",
+                "Bad",
+                "--credential",
+                bad,
+            ])
+            .await;
+        out.assert_failed_with_message();
+    }
+}
+
+#[tokio::test]
+async fn admin_commands_for_an_unknown_organisation_fail_with_a_message() {
+    let cli = Cli::new();
+    cli.organisation().await; // the database exists and has some organisation
+
+    let key = cli
+        .run(&[
+            "admin",
+            "create-api-key",
+            "--organisation",
+            "org_doesnotexist",
+            "--mode",
+            "test",
+        ])
+        .await;
+    let proofme = cli
+        .run(&[
+            "admin",
+            "create-proofme",
+            "--organisation",
+            "org_doesnotexist",
+            "--name",
+            "X",
+            "--credential",
+            "EPASS:OLDER_THAN_18",
+        ])
+        .await;
+
+    key.assert_failed_with_message();
+    proofme.assert_failed_with_message();
+}
+
+#[tokio::test]
+async fn create_api_key_with_an_unknown_mode_fails_with_a_message() {
+    let cli = Cli::new();
+    let org = cli.organisation().await;
+
+    let out = cli
+        .run(&[
+            "admin",
+            "create-api-key",
+            "--organisation",
+            &org,
+            "--mode",
+            "prod",
+        ])
+        .await;
+
+    out.assert_failed_with_message();
+}
+
+#[tokio::test]
+async fn objects_made_by_the_admin_commands_work_against_the_api() {
+    // Arrange: everything through the CLI.
+    let cli = Cli::new();
+    let org = cli.organisation().await;
+    let key = cli
+        .run(&[
+            "admin",
+            "create-api-key",
+            "--organisation",
+            &org,
+            "--mode",
+            "test",
+        ])
+        .await
+        .json();
+    let secret = key["key"].as_str().unwrap().to_owned();
+    let proofme = cli
+        .run(&[
+            "admin",
+            "create-proofme",
+            "--organisation",
+            &org,
+            "--name",
+            "Age check",
+            "--purpose",
+            "AGE_VERIFICATION",
+            "--credential",
+            "EPASS:OLDER_THAN_18",
+        ])
+        .await
+        .json();
+    let proofme_id = proofme["id"].as_str().unwrap().to_owned();
+    let address = serve_database(&cli.database_url).await;
+
+    // Act
+    let resp = client()
+        .post(format!("{address}/v1/identification"))
+        .bearer_auth(&secret)
+        .header(CONTENT_TYPE, FORM)
+        .body(format!(
+            "proofmeId={proofme_id}&organisationId={org}&redirectUrl={REDIRECT_URL}"
+        ))
+        .send()
+        .await
+        .unwrap();
+
+    // Assert
+    let v = created(resp).await;
+    assert_eq!(v["organisationId"], serde_json::json!(org));
+    assert_eq!(v["proofmeId"], serde_json::json!(proofme_id));
+    assert_eq!(v["mode"], "test");
+}
+
+#[tokio::test]
+async fn revoke_api_key_makes_the_key_fail_with_401() {
+    let cli = Cli::new();
+    let org = cli.organisation().await;
+    let key = cli
+        .run(&[
+            "admin",
+            "create-api-key",
+            "--organisation",
+            &org,
+            "--mode",
+            "test",
+        ])
+        .await
+        .json();
+    let key_id = key["id"].as_str().unwrap().to_owned();
+    let secret = key["key"].as_str().unwrap().to_owned();
+    let address = serve_database(&cli.database_url).await;
+    let list = |secret: String| {
+        let address = address.clone();
+        async move {
+            client()
+                .get(format!("{address}/v1/identification"))
+                .bearer_auth(secret)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(list(secret.clone()).await.status(), StatusCode::OK);
+
+    let out = cli.run(&["admin", "revoke-api-key", "--id", &key_id]).await;
+
+    assert!(out.success, "revoke failed: {}", out.stderr);
+    assert_problem(list(secret).await, 401, None).await;
+}

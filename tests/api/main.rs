@@ -1,0 +1,11 @@
+//! Integration tests for the Proofme API: one test binary, a fresh server on
+//! port 0 and a fresh SQLite database for every test.
+
+mod helpers;
+
+mod admin_cli;
+mod auth;
+mod create;
+mod errors;
+mod get_and_list;
+mod idempotency;
