@@ -5,6 +5,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod lifecycle;
 pub mod mypage;
 pub mod store;
 pub mod webhooks;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
     pub in_flight: InFlight,
+    pub events: lifecycle::Events,
+    pub qr: Arc<mypage::qr::QrCache>,
 }
 
 impl AppState {
@@ -40,6 +43,8 @@ impl AppState {
             config: Arc::new(config),
             store,
             in_flight: InFlight::default(),
+            events: lifecycle::Events::default(),
+            qr: Arc::new(mypage::qr::QrCache::new(10_000)),
         }
     }
 }
@@ -94,7 +99,13 @@ pub async fn serve(
             tracing::warn!(error = %e, "could not set TCP_NODELAY");
         }
     });
-    axum::serve(listener, app(state))
+    let sweep = tokio::spawn(lifecycle::run_expiry_sweep(
+        state.clone(),
+        std::time::Duration::from_secs(1),
+    ));
+    let result = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    sweep.abort();
+    result
 }

@@ -524,7 +524,7 @@ pub async fn list(
     Caller(key): Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Json<ListResponse>, ApiError> {
-    let fields = Fields::from_form(query.unwrap_or_default().as_bytes(), LIST_FIELDS, true)?;
+    let fields = Fields::from_form(query.unwrap_or_default().as_bytes(), LIST_FIELDS)?;
     let q = parse_list_query(&fields)?;
     let (count, rows) = state
         .store

@@ -152,6 +152,53 @@ impl Description {
     }
 }
 
+/// Why a status changed, kept in the status history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChangeCause {
+    /// The identification was created (the first history entry, not a change).
+    Created,
+    /// `POST /v1/identification/{id}/test-outcome`.
+    ApiTestOutcome,
+    /// A button in MyPage's test panel.
+    MyPageTestOutcome,
+    /// The customer pressed Cancel on MyPage.
+    MyPageCancel,
+    /// `DELETE /v1/identification/{id}`.
+    ApiRevoke,
+    /// `expiresAt` passed.
+    Expiry,
+    /// The customer's wallet.
+    Wallet,
+}
+
+impl ChangeCause {
+    pub const ALL: [ChangeCause; 7] = [
+        ChangeCause::Created,
+        ChangeCause::ApiTestOutcome,
+        ChangeCause::MyPageTestOutcome,
+        ChangeCause::MyPageCancel,
+        ChangeCause::ApiRevoke,
+        ChangeCause::Expiry,
+        ChangeCause::Wallet,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeCause::Created => "created",
+            ChangeCause::ApiTestOutcome => "api_test_outcome",
+            ChangeCause::MyPageTestOutcome => "mypage_test_outcome",
+            ChangeCause::MyPageCancel => "mypage_cancel",
+            ChangeCause::ApiRevoke => "api_revoke",
+            ChangeCause::Expiry => "expiry",
+            ChangeCause::Wallet => "wallet",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ChangeCause> {
+        ChangeCause::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
 /// An identification as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Identification {
@@ -172,9 +219,34 @@ pub struct Identification {
     pub updated_at: Timestamp,
 }
 
+impl Identification {
+    /// The status as it reads at `now`: an open or pending identification past
+    /// `expiresAt` is expired at once, even before the expiry sweep records it.
+    pub fn status_at(&self, now: Timestamp) -> Status {
+        if !self.status.is_final() && now >= self.expires_at {
+            Status::Expired
+        } else {
+            self.status
+        }
+    }
+
+    /// This identification as it reads at `now` (see `status_at`).
+    pub fn as_of(mut self, now: Timestamp) -> Identification {
+        self.status = self.status_at(now);
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn causes_round_trip() {
+        for c in ChangeCause::ALL {
+            assert_eq!(ChangeCause::parse(c.as_str()), Some(c));
+        }
+    }
 
     #[test]
     fn codes_and_names_round_trip() {

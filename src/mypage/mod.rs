@@ -1,41 +1,273 @@
-//! MyPage: the page the customer lands on at `myPageUrl`.
+//! MyPage: the page the customer lands on at `myPageUrl`. Server-rendered with
+//! Leptos components and complete without JavaScript: outcomes and Cancel are
+//! plain form posts answered with `303 See Other` to the `redirectUrl`.
+
+pub mod assets;
+pub mod events;
+pub mod i18n;
+pub mod qr;
+pub mod view;
 
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 
 use crate::AppState;
-use crate::domain::IdentificationId;
+use crate::api::input::Fields;
+use crate::domain::{ChangeCause, Identification, IdentificationId, Mode, Status};
+use crate::lifecycle;
+use crate::store::Refusal;
+use i18n::Lang;
 
-async fn page(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+/// What the request says about language, before we know the identification.
+struct LangHints {
+    query: Option<String>,
+    accept: Option<String>,
+}
+
+impl LangHints {
+    fn read(query: Option<&str>, headers: &HeaderMap) -> LangHints {
+        let query = query
+            .and_then(|q| Fields::from_form(q.as_bytes(), &["lang"]).ok())
+            .and_then(|f| f.text("lang").ok().flatten().map(str::to_owned));
+        let accept = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        LangHints { query, accept }
+    }
+
+    fn choose(&self, ident: Option<&Identification>) -> Lang {
+        Lang::choose(
+            ident.and_then(|i| i.locale.as_ref()),
+            self.query.as_deref(),
+            self.accept.as_deref(),
+        )
+    }
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    (status, Html(body)).into_response()
+}
+
+fn not_found_page(lang: Lang) -> Response {
+    let t = lang.strings();
+    html(
+        StatusCode::NOT_FOUND,
+        view::message_page(lang, t.not_found_title, t.not_found_text),
+    )
+}
+
+fn error_page(lang: Lang, e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "MyPage failed");
+    let t = lang.strings();
+    html(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        view::message_page(lang, t.error_title, t.error_text),
+    )
+}
+
+/// The 404 for every path that is not the API's and not a MyPage.
+pub async fn not_found(RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+    not_found_page(LangHints::read(query.as_deref(), &headers).choose(None))
+}
+
+/// The strict policy for pages: our own script and style only, no inline
+/// script, no framing. Forms may post to us and be redirected to the
+/// organisation (Chromium checks `form-action` on the redirect target too).
+fn content_security_policy(redirect_origin: Option<&str>) -> String {
+    let form_action = match redirect_origin {
+        Some(origin) => format!("'self' {origin}"),
+        None => "'self'".to_owned(),
+    };
+    format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+         connect-src 'self'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+    )
+}
+
+async fn page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let hints = LangHints::read(query.as_deref(), &headers);
     let Ok(id) = IdentificationId::parse(&id) else {
-        return not_found().await;
+        return not_found_page(hints.choose(None));
+    };
+    let ident = match state.store.find_identification(&id).await {
+        Ok(Some(i)) => i,
+        Ok(None) => return not_found_page(hints.choose(None)),
+        Err(e) => return error_page(hints.choose(None), e),
+    };
+    let lang = hints.choose(Some(&ident));
+    let org = match state.store.get_organisation(&ident.organisation_id).await {
+        Ok(Some(o)) => o,
+        Ok(None) => return error_page(lang, "identification without organisation"),
+        Err(e) => return error_page(lang, e),
+    };
+    let proofme = match state
+        .store
+        .get_proofme(&ident.organisation_id, &ident.proofme_id)
+        .await
+    {
+        Ok(Some(p)) => p,
+        Ok(None) => return error_page(lang, "identification without proofme"),
+        Err(e) => return error_page(lang, e),
+    };
+    let wallet_link = qr::wallet_link(&state.config.public_url, &ident.id);
+    let qr_svg = (!ident.status.is_final())
+        .then(|| state.qr.get_or_render(&ident.id, &wallet_link))
+        .flatten();
+    let check_href = match &hints.query {
+        Some(_) => format!("/{}?lang={}", ident.id, lang.html_lang()),
+        None => format!("/{}", ident.id),
+    };
+    let origin = ident.redirect_url.url().origin().ascii_serialization();
+    let body = view::identification_page(
+        view::PageData {
+            ident,
+            org_name: org.name,
+            proofme,
+            wallet_link,
+            qr_svg,
+            lang,
+        },
+        check_href,
+    );
+    let mut res = html(StatusCode::OK, body);
+    if let Ok(csp) = HeaderValue::from_str(&content_security_policy(Some(&origin))) {
+        res.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    res
+}
+
+/// Ends the identification from a MyPage form, then sends the customer back.
+/// The change is committed before the redirect leaves, so the organisation's
+/// return page reads the final status.
+async fn finish(
+    state: &AppState,
+    hints: &LangHints,
+    id: &str,
+    next: Status,
+    cause: ChangeCause,
+) -> Response {
+    let Ok(id) = IdentificationId::parse(id) else {
+        return not_found_page(hints.choose(None));
+    };
+    let ident = match state.store.find_identification(&id).await {
+        Ok(Some(i)) => i,
+        Ok(None) => return not_found_page(hints.choose(None)),
+        Err(e) => return error_page(hints.choose(None), e),
+    };
+    let lang = hints.choose(Some(&ident));
+    if cause == ChangeCause::MyPageTestOutcome && ident.mode == Mode::Live {
+        let t = lang.strings();
+        return html(
+            StatusCode::FORBIDDEN,
+            view::message_page(lang, t.live_outcome_title, t.live_outcome_text),
+        );
+    }
+    match lifecycle::change_status(state, &id, None, next, cause).await {
+        Ok(Ok(done)) => Redirect::to(done.redirect_url.as_str()).into_response(),
+        // Already over (a second click, or it expired): the customer is done too.
+        Ok(Err(Refusal::AlreadyFinal(done))) => {
+            Redirect::to(done.redirect_url.as_str()).into_response()
+        }
+        Ok(Err(Refusal::NotAllowed(_))) => Redirect::to(&format!("/{id}")).into_response(),
+        Ok(Err(Refusal::NotFound)) => not_found_page(lang),
+        Err(e) => error_page(lang, e),
+    }
+}
+
+async fn test_outcome(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let hints = LangHints::read(None, &headers);
+    let outcome = Fields::from_form(&body, &["outcome"])
+        .ok()
+        .and_then(|f| f.text("outcome").ok().flatten().and_then(Status::parse))
+        .filter(|s| {
+            matches!(
+                s,
+                Status::Verified | Status::Failed | Status::Canceled | Status::Expired
+            )
+        });
+    let Some(next) = outcome else {
+        return Redirect::to(&format!("/{id}")).into_response();
+    };
+    finish(&state, &hints, &id, next, ChangeCause::MyPageTestOutcome).await
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let hints = LangHints::read(None, &headers);
+    finish(
+        &state,
+        &hints,
+        &id,
+        Status::Canceled,
+        ChangeCause::MyPageCancel,
+    )
+    .await
+}
+
+async fn status_events(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let Ok(id) = IdentificationId::parse(&id) else {
+        return StatusCode::NOT_FOUND.into_response();
     };
     match state.store.find_identification(&id).await {
-        Ok(Some(ident)) => Html(format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Proofme</title></head>\
-             <body><main><h1>Identification</h1><p>Status: {}</p></main></body></html>",
-            ident.status.name()
-        ))
-        .into_response(),
-        Ok(None) => not_found().await,
+        Ok(Some(ident)) => events::stream(state, ident).into_response(),
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
         Err(e) => {
-            tracing::error!(error = %e, "MyPage could not load an identification");
-            (StatusCode::INTERNAL_SERVER_ERROR, Html("<!doctype html><title>Error</title><p>Something went wrong.</p>")).into_response()
+            tracing::error!(error = %e, "status stream failed to start");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
 }
 
-async fn not_found() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        Html("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title></head><body><main><h1>Page not found</h1></main></body></html>"),
-    )
-        .into_response()
+/// Headers for every MyPage response: the URL is the secret, so it must not
+/// leak by referrer, cache or frame.
+async fn page_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        if let Ok(csp) = HeaderValue::from_str(&content_security_policy(None)) {
+            h.insert(header::CONTENT_SECURITY_POLICY, csp);
+        }
+    }
+    res
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/{id}", get(page)).fallback(not_found)
+    Router::new()
+        .route("/{id}", get(page))
+        .route("/{id}/events", get(status_events))
+        .route("/{id}/test-outcome", post(test_outcome))
+        .route("/{id}/cancel", post(cancel))
+        .fallback(not_found)
+        .layer(middleware::from_fn(page_headers))
+        .merge(assets::router())
 }

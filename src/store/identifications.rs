@@ -1,7 +1,7 @@
 use super::{Store, StoreError, corrupt};
 use crate::domain::{
-    ApiKeyId, Description, HttpUrl, Identification, IdentificationId, Locale, Metadata, Mode,
-    OrganisationId, ProofmeId, Status, Timestamp,
+    ApiKeyId, ChangeCause, Description, HttpUrl, Identification, IdentificationId, Locale,
+    Metadata, Mode, OrganisationId, ProofmeId, Status, Timestamp,
 };
 use sqlx::{QueryBuilder, Sqlite};
 use std::time::Duration;
@@ -105,7 +105,7 @@ pub struct ListQuery {
 }
 
 #[derive(sqlx::FromRow)]
-struct IdentificationRow {
+pub(super) struct IdentificationRow {
     id: String,
     organisation_id: String,
     proofme_id: String,
@@ -123,7 +123,7 @@ struct IdentificationRow {
     updated_at: i64,
 }
 
-const COLUMNS: &str = "id, organisation_id, proofme_id, mode, status, description, is_request, \
+pub(super) const COLUMNS: &str = "id, organisation_id, proofme_id, mode, status, description, is_request, \
     metadata, redirect_url, webhook_url, locale, scanned_at, expires_at, created_at, updated_at";
 
 impl TryFrom<IdentificationRow> for Identification {
@@ -235,6 +235,17 @@ impl Store {
         .execute(&mut *tx)
         .await?;
 
+        super::status::record_change(
+            &mut tx,
+            &ident.id,
+            0,
+            None,
+            Status::Open,
+            ChangeCause::Created,
+            ident.created_at,
+        )
+        .await?;
+
         if let Some(rec) = idempotency {
             sqlx::query(
                 "INSERT INTO idempotency_keys (api_key_id, idempotency_key, request_sha256, \
@@ -304,7 +315,10 @@ impl Store {
         .bind(organisation_id.as_str())
         .fetch_optional(&self.reader)
         .await?;
-        row.map(Identification::try_from).transpose()
+        Ok(row
+            .map(Identification::try_from)
+            .transpose()?
+            .map(|i| i.as_of(Timestamp::now())))
     }
 
     /// Any identification by id: for MyPage, where the id itself is the credential.
@@ -331,14 +345,31 @@ impl Store {
             b: &mut QueryBuilder<'a, Sqlite>,
             organisation_id: &'a OrganisationId,
             q: &'a ListQuery,
+            now: i64,
         ) {
             b.push(" WHERE organisation_id = ")
                 .push_bind(organisation_id.as_str());
             if let Some(mode) = q.mode {
                 b.push(" AND mode = ").push_bind(mode.as_str());
             }
-            if let Some(status) = q.status {
-                b.push(" AND status = ").push_bind(status.as_i64());
+            // Open and pending rows past expiry read as expired; filter as they read.
+            match q.status {
+                None => {}
+                Some(Status::Open | Status::Pending) => {
+                    b.push(" AND status = ")
+                        .push_bind(q.status.map(Status::as_i64));
+                    b.push(" AND expires_at > ").push_bind(now);
+                }
+                Some(Status::Expired) => {
+                    b.push(" AND (status = ")
+                        .push_bind(Status::Expired.as_i64());
+                    b.push(" OR (status IN (0, 1) AND expires_at <= ")
+                        .push_bind(now);
+                    b.push("))");
+                }
+                Some(status) => {
+                    b.push(" AND status = ").push_bind(status.as_i64());
+                }
             }
             if let Some(search) = &q.search {
                 let pattern = like_pattern(search);
@@ -351,21 +382,23 @@ impl Store {
         }
 
         let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM identifications");
-        filters(&mut count, organisation_id, q);
+        let now = Timestamp::now().millis();
+        filters(&mut count, organisation_id, q, now);
         let total: i64 = count.build_query_scalar().fetch_one(&self.reader).await?;
 
         let mut page =
             QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM identifications"));
-        filters(&mut page, organisation_id, q);
+        filters(&mut page, organisation_id, q, now);
         let dir = q.sort_direction.sql();
         // Ties (same second, same status) are broken by id so pages never overlap.
         page.push(format!(" ORDER BY {} {dir}, id {dir}", q.sort_column.sql()));
         page.push(" LIMIT ").push_bind(q.limit);
         page.push(" OFFSET ").push_bind(q.offset);
         let rows: Vec<IdentificationRow> = page.build_query_as().fetch_all(&self.reader).await?;
+        let now = Timestamp::from_millis(now);
         let rows = rows
             .into_iter()
-            .map(Identification::try_from)
+            .map(|r| Identification::try_from(r).map(|i| i.as_of(now)))
             .collect::<Result<Vec<_>, _>>()?;
         Ok((total, rows))
     }

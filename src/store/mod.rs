@@ -6,10 +6,12 @@ mod api_keys;
 mod identifications;
 mod organisations;
 mod proofmes;
+mod status;
 
 pub use api_keys::{ApiKey, NewApiKey};
 pub use identifications::{CreateOutcome, IdempotencyRecord, ListQuery, SortColumn, SortDirection};
 pub use organisations::Organisation;
+pub use status::{Refusal, StatusChange};
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,

@@ -1,0 +1,179 @@
+//! The wallet link (OpenID4VP request by reference) and its QR code.
+//!
+//! Drawing the QR SVG was most of a page's cost, and an identification's link
+//! never changes, so each SVG is made once and kept in a bounded cache.
+
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use qrcode::{Color, QrCode};
+use std::collections::{HashMap, VecDeque};
+use std::fmt::Write;
+use std::sync::{Arc, Mutex};
+
+use crate::domain::IdentificationId;
+
+/// What must be escaped in a query value. `:` and `/` may stay, which keeps the
+/// link, and so the QR code, small.
+const QUERY_VALUE: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'&')
+    .add(b'+')
+    .add(b'<')
+    .add(b'=')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
+/// `openid4vp://?client_id=…&request_uri=<public URL>/oid4vp/request/{id}`: the
+/// one place the link is built, for the QR code and the button alike.
+pub fn wallet_link(public_url: &str, id: &IdentificationId) -> String {
+    let host = url::Url::parse(public_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    let client_id = format!("x509_san_dns:{host}");
+    let request_uri = format!("{public_url}/oid4vp/request/{id}");
+    format!(
+        "openid4vp://?client_id={}&request_uri={}",
+        utf8_percent_encode(&client_id, QUERY_VALUE),
+        utf8_percent_encode(&request_uri, QUERY_VALUE)
+    )
+}
+
+/// An SVG of `data` as a QR code, ready to inline. One unit is one module,
+/// and each row's dark runs are one path segment: about a third of the size
+/// of drawing module by module. `None` only if `data` is too long for any QR.
+pub fn render_svg(data: &str) -> Option<String> {
+    let code = QrCode::new(data.as_bytes()).ok()?;
+    let width = code.width();
+    let colors = code.to_colors();
+    const QUIET: usize = 4;
+    let size = width + 2 * QUIET;
+    let mut path = String::with_capacity(width * width / 2);
+    for (y, row) in colors.chunks(width).enumerate() {
+        let mut x = 0;
+        while x < width {
+            if row[x] == Color::Dark {
+                let start = x;
+                while x < width && row[x] == Color::Dark {
+                    x += 1;
+                }
+                let _ = write!(
+                    path,
+                    "M{} {}h{}v1H{}z",
+                    start + QUIET,
+                    y + QUIET,
+                    x - start,
+                    start + QUIET
+                );
+            } else {
+                x += 1;
+            }
+        }
+    }
+    Some(format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" \
+         shape-rendering=\"crispEdges\" aria-hidden=\"true\" focusable=\"false\">\
+         <rect width=\"{size}\" height=\"{size}\" fill=\"#fff\"/>\
+         <path fill=\"#111827\" d=\"{path}\"/></svg>"
+    ))
+}
+
+/// Recently drawn QR codes by identification. When full, the oldest goes.
+pub struct QrCache {
+    inner: Mutex<CacheInner>,
+    capacity: usize,
+}
+
+struct CacheInner {
+    map: HashMap<IdentificationId, Arc<str>>,
+    order: VecDeque<IdentificationId>,
+}
+
+impl QrCache {
+    pub fn new(capacity: usize) -> QrCache {
+        QrCache {
+            inner: Mutex::new(CacheInner {
+                map: HashMap::new(),
+                order: VecDeque::new(),
+            }),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// The cached SVG, or a fresh one (drawn outside the lock).
+    pub fn get_or_render(&self, id: &IdentificationId, link: &str) -> Option<Arc<str>> {
+        if let Some(svg) = self.lock().map.get(id) {
+            return Some(svg.clone());
+        }
+        let svg: Arc<str> = render_svg(link)?.into();
+        let mut inner = self.lock();
+        if !inner.map.contains_key(id) {
+            while inner.order.len() >= self.capacity {
+                if let Some(old) = inner.order.pop_front() {
+                    inner.map.remove(&old);
+                }
+            }
+            inner.order.push_back(id.clone());
+            inner.map.insert(id.clone(), svg.clone());
+        }
+        Some(svg)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wallet_link_is_an_openid4vp_request_by_reference() {
+        let id = IdentificationId::parse("id_abcdefghijklmnopqrstuv").unwrap();
+        let link = wallet_link("https://pay.example.com", &id);
+        assert_eq!(
+            link,
+            "openid4vp://?client_id=x509_san_dns:pay.example.com\
+             &request_uri=https://pay.example.com/oid4vp/request/id_abcdefghijklmnopqrstuv"
+        );
+    }
+
+    #[test]
+    fn svgs_are_inline_ready() {
+        let svg = render_svg("openid4vp://?x=1").unwrap();
+        assert!(svg.starts_with("<svg"));
+        assert!(svg.ends_with("</svg>"));
+        assert!(svg.contains("<path fill="));
+    }
+
+    #[test]
+    fn the_cache_draws_once_and_stays_bounded() {
+        let cache = QrCache::new(2);
+        let ids: Vec<_> = (0..3).map(|_| IdentificationId::generate()).collect();
+        let first = cache.get_or_render(&ids[0], "a").unwrap();
+        let again = cache.get_or_render(&ids[0], "a").unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        cache.get_or_render(&ids[1], "b");
+        cache.get_or_render(&ids[2], "c");
+        assert_eq!(cache.len(), 2);
+        let redrawn = cache.get_or_render(&ids[0], "a").unwrap();
+        assert!(
+            !Arc::ptr_eq(&first, &redrawn),
+            "the oldest entry was evicted"
+        );
+    }
+}

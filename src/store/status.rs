@@ -1,0 +1,208 @@
+//! Status changes: the transition, its history entry and its webhook, in one
+//! transaction.
+
+use super::identifications::{COLUMNS, IdentificationRow};
+use super::{Store, StoreError, corrupt};
+use crate::domain::ids::random_base62;
+use crate::domain::{
+    ChangeCause, Identification, IdentificationId, OrganisationId, Status, Timestamp,
+};
+use sqlx::{Sqlite, Transaction};
+
+/// One entry of an identification's status history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusChange {
+    pub seq: i64,
+    pub from: Option<Status>,
+    pub to: Status,
+    pub cause: ChangeCause,
+    pub at: Timestamp,
+}
+
+/// Why a status change did not happen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    NotFound,
+    /// The identification is already final (possibly just now by expiry).
+    AlreadyFinal(Identification),
+    /// The transition is not allowed from the current status.
+    NotAllowed(Identification),
+}
+
+pub(super) async fn record_change(
+    tx: &mut Transaction<'static, Sqlite>,
+    id: &IdentificationId,
+    seq: i64,
+    from: Option<Status>,
+    to: Status,
+    cause: ChangeCause,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO status_changes (identification_id, seq, from_status, to_status, cause, changed_at) \
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id.as_str())
+    .bind(seq)
+    .bind(from.map(Status::as_i64))
+    .bind(to.as_i64())
+    .bind(cause.as_str())
+    .bind(at.millis())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Applies `next` to the identification read in this transaction: updates the
+/// row, appends the history entry and, with a webhook URL, the outbox row.
+async fn apply(
+    tx: &mut Transaction<'static, Sqlite>,
+    current: &Identification,
+    next: Status,
+    cause: ChangeCause,
+    now: Timestamp,
+) -> Result<Identification, StoreError> {
+    let scanned_at = match (current.scanned_at, next) {
+        (None, Status::Pending) => Some(now),
+        (s, _) => s,
+    };
+    sqlx::query(
+        "UPDATE identifications SET status = ?, scanned_at = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(next.as_i64())
+    .bind(scanned_at.map(Timestamp::millis))
+    .bind(now.millis())
+    .bind(current.id.as_str())
+    .execute(&mut **tx)
+    .await?;
+    let seq: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(MAX(seq), -1) + 1 FROM status_changes WHERE identification_id = ?",
+    )
+    .bind(current.id.as_str())
+    .fetch_one(&mut **tx)
+    .await?;
+    record_change(tx, &current.id, seq, Some(current.status), next, cause, now).await?;
+    if let Some(url) = &current.webhook_url {
+        let payload = serde_json::json!({ "id": current.id }).to_string();
+        sqlx::query(
+            "INSERT INTO webhook_outbox (id, identification_id, organisation_id, seq, url, payload, \
+             state, attempts, next_attempt_at, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
+        )
+        .bind(format!("msg_{}", random_base62(22)))
+        .bind(current.id.as_str())
+        .bind(current.organisation_id.as_str())
+        .bind(seq)
+        .bind(url.as_str())
+        .bind(payload)
+        .bind(now.millis())
+        .bind(now.millis())
+        .bind(now.millis())
+        .execute(&mut **tx)
+        .await?;
+    }
+    let mut updated = current.clone();
+    updated.status = next;
+    updated.scanned_at = scanned_at;
+    updated.updated_at = now;
+    Ok(updated)
+}
+
+impl Store {
+    /// Moves an identification to `next` if the transition rules allow it.
+    /// `organisation_id` limits the change to one organisation's objects (API);
+    /// MyPage passes `None` (the id is the credential there).
+    ///
+    /// An open or pending identification past its expiry is first recorded as
+    /// expired (with its webhook), so a late outcome is refused as final.
+    pub async fn change_status(
+        &self,
+        id: &IdentificationId,
+        organisation_id: Option<&OrganisationId>,
+        next: Status,
+        cause: ChangeCause,
+    ) -> Result<Result<Identification, Refusal>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row: Option<IdentificationRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM identifications WHERE id = ?"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(current) = row.map(Identification::try_from).transpose()? else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        if organisation_id.is_some_and(|o| *o != current.organisation_id) {
+            return Ok(Err(Refusal::NotFound));
+        }
+        let now = Timestamp::now();
+        if current.status_at(now) == Status::Expired && !current.status.is_final() {
+            let expired =
+                apply(&mut tx, &current, Status::Expired, ChangeCause::Expiry, now).await?;
+            tx.commit().await?;
+            return Ok(if next == Status::Expired {
+                Ok(expired)
+            } else {
+                Err(Refusal::AlreadyFinal(expired))
+            });
+        }
+        if current.status.is_final() {
+            return Ok(Err(Refusal::AlreadyFinal(current)));
+        }
+        if !current.status.can_become(next) {
+            return Ok(Err(Refusal::NotAllowed(current)));
+        }
+        let updated = apply(&mut tx, &current, next, cause, now).await?;
+        tx.commit().await?;
+        Ok(Ok(updated))
+    }
+
+    /// Records as expired every open or pending identification past its expiry,
+    /// at most `limit` at a time. Returns the ones it changed.
+    pub async fn expire_due(&self, limit: i64) -> Result<Vec<Identification>, StoreError> {
+        let now = Timestamp::now();
+        let mut tx = self.begin_write().await?;
+        let rows: Vec<IdentificationRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM identifications WHERE status IN (0, 1) AND expires_at <= ? \
+             ORDER BY expires_at LIMIT ?"
+        ))
+        .bind(now.millis())
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut changed = Vec::with_capacity(rows.len());
+        for row in rows {
+            let current = Identification::try_from(row)?;
+            changed
+                .push(apply(&mut tx, &current, Status::Expired, ChangeCause::Expiry, now).await?);
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// An identification's status history, oldest first.
+    pub async fn status_history(
+        &self,
+        id: &IdentificationId,
+    ) -> Result<Vec<StatusChange>, StoreError> {
+        let rows: Vec<(i64, Option<i64>, i64, String, i64)> = sqlx::query_as(
+            "SELECT seq, from_status, to_status, cause, changed_at FROM status_changes \
+             WHERE identification_id = ? ORDER BY seq",
+        )
+        .bind(id.as_str())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter()
+            .map(|(seq, from, to, cause, at)| {
+                let status = |n: i64| Status::from_i64(n).ok_or_else(|| corrupt("status", n));
+                Ok(StatusChange {
+                    seq,
+                    from: from.map(status).transpose()?,
+                    to: status(to)?,
+                    cause: ChangeCause::parse(&cause).ok_or_else(|| corrupt("cause", &cause))?,
+                    at: Timestamp::from_millis(at),
+                })
+            })
+            .collect()
+    }
+}
