@@ -99,13 +99,17 @@ pub async fn serve(
             tracing::warn!(error = %e, "could not set TCP_NODELAY");
         }
     });
+    let deliverer = webhooks::deliver::Deliverer::new(state.config.allow_private_webhooks)
+        .map_err(std::io::Error::other)?;
     let sweep = tokio::spawn(lifecycle::run_expiry_sweep(
         state.clone(),
         std::time::Duration::from_secs(1),
     ));
+    let worker = tokio::spawn(webhooks::worker::run(state.clone(), deliverer));
     let result = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await;
     sweep.abort();
+    worker.abort();
     result
 }

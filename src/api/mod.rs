@@ -5,6 +5,7 @@ pub mod error;
 pub mod identifications;
 pub mod in_flight;
 pub mod input;
+pub mod manage;
 
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::header;
@@ -24,7 +25,17 @@ use error::{ApiError, PROBLEM_JSON, Problem, generic_detail};
         title = "Proofme API",
         description = "Create identification intents, send customers to MyPage, read the outcome."
     ),
-    paths(identifications::create, identifications::get, identifications::list),
+    paths(
+        identifications::create,
+        identifications::get,
+        identifications::list,
+        manage::revoke,
+        manage::test_outcome,
+        manage::history,
+        manage::webhooks,
+        manage::get_data,
+        manage::delete_data,
+    ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
     tags((name = "identifications", description = "Identification intents"))
@@ -85,7 +96,20 @@ pub fn router() -> Router<AppState> {
             "/v1/identification",
             get(identifications::list).post(identifications::create),
         )
-        .route("/v1/identification/{id}", get(identifications::get))
+        .route(
+            "/v1/identification/{id}",
+            get(identifications::get).delete(manage::revoke),
+        )
+        .route(
+            "/v1/identification/{id}/test-outcome",
+            axum::routing::post(manage::test_outcome),
+        )
+        .route("/v1/identification/{id}/history", get(manage::history))
+        .route("/v1/identification/{id}/webhooks", get(manage::webhooks))
+        .route(
+            "/v1/identification/data/{id}",
+            get(manage::get_data).delete(manage::delete_data),
+        )
         .route("/v1/openapi.json", get(openapi))
         .route("/v1", axum::routing::any(unknown_route))
         .route("/v1/{*rest}", axum::routing::any(unknown_route))

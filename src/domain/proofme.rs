@@ -115,6 +115,26 @@ impl CredentialKey {
         CredentialKey::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
+    /// A clearly fake value of the right shape, shared by test identifications
+    /// so integrators can build against the real response.
+    pub fn sample_value(self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            CredentialKey::OlderThan18 | CredentialKey::OlderThan21 => json!(true),
+            CredentialKey::FirstName => json!("Test"),
+            CredentialKey::LastName => json!("Person"),
+            CredentialKey::DateOfBirth => json!("1990-01-01"),
+            CredentialKey::Nationality => json!("NLD"),
+            CredentialKey::DocumentNumber => json!("TEST0000000"),
+            // A 1×1 transparent PNG: the shape of a photo, nobody's face.
+            CredentialKey::Photo => json!(
+                "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+            ),
+            CredentialKey::Email => json!("test@example.com"),
+            CredentialKey::PhoneNumber => json!("+31600000000"),
+        }
+    }
+
     /// The one provider that issues this credential.
     pub fn provider(self) -> Provider {
         match self {
@@ -136,6 +156,17 @@ impl Credential {
     pub fn provider(self) -> Provider {
         self.key.provider()
     }
+}
+
+/// The sample data a test identification shares when verified: one fake value
+/// for exactly each requested credential, keyed by credential.
+pub fn sample_data(credentials: &[Credential]) -> serde_json::Value {
+    serde_json::Value::Object(
+        credentials
+            .iter()
+            .map(|c| (c.key.as_str().to_owned(), c.key.sample_value()))
+            .collect(),
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -238,6 +269,24 @@ mod tests {
             "EPASS:EMAIL".parse::<Credential>(),
             Err(InvalidCredential::WrongProvider { .. })
         ));
+    }
+
+    #[test]
+    fn sample_data_has_exactly_the_requested_credentials() {
+        let creds = [
+            Credential {
+                key: CredentialKey::OlderThan18,
+                required: true,
+            },
+            Credential {
+                key: CredentialKey::FirstName,
+                required: false,
+            },
+        ];
+        assert_eq!(
+            sample_data(&creds),
+            serde_json::json!({"OLDER_THAN_18": true, "FIRST_NAME": "Test"})
+        );
     }
 
     #[test]

@@ -7,11 +7,13 @@ mod identifications;
 mod organisations;
 mod proofmes;
 mod status;
+mod webhooks;
 
 pub use api_keys::{ApiKey, NewApiKey};
 pub use identifications::{CreateOutcome, IdempotencyRecord, ListQuery, SortColumn, SortDirection};
 pub use organisations::Organisation;
 pub use status::{Refusal, StatusChange};
+pub use webhooks::{Attempt, Delivery, DeliveryState, DueWebhook};
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -49,7 +51,9 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true)
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            // Erased personal data is overwritten, not just unlinked.
+            .pragma("secure_delete", "on");
         let in_memory = database_url.contains(":memory:") || database_url.contains("mode=memory");
 
         let writer = SqlitePoolOptions::new()

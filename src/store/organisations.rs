@@ -1,7 +1,6 @@
 use super::{Store, StoreError};
 use crate::domain::{OrganisationId, Timestamp};
-use base64::Engine;
-use rand::{RngCore, rngs::OsRng};
+use crate::webhooks::signing::WebhookSecret;
 use sqlx::Row;
 
 /// An integrator.
@@ -14,21 +13,12 @@ pub struct Organisation {
     pub created_at: Timestamp,
 }
 
-fn new_webhook_secret() -> String {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    format!(
-        "whsec_{}",
-        base64::engine::general_purpose::STANDARD.encode(bytes)
-    )
-}
-
 impl Store {
     pub async fn create_organisation(&self, name: &str) -> Result<Organisation, StoreError> {
         let org = Organisation {
             id: OrganisationId::generate(),
             name: name.to_owned(),
-            webhook_secret: new_webhook_secret(),
+            webhook_secret: WebhookSecret::generate().expose(),
             created_at: Timestamp::now(),
         };
         sqlx::query(

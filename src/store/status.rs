@@ -3,10 +3,12 @@
 
 use super::identifications::{COLUMNS, IdentificationRow};
 use super::{Store, StoreError, corrupt};
-use crate::domain::ids::random_base62;
+use crate::domain::proofme::sample_data;
 use crate::domain::{
-    ChangeCause, Identification, IdentificationId, OrganisationId, Status, Timestamp,
+    ChangeCause, Credential, CredentialKey, Identification, IdentificationId, Mode, OrganisationId,
+    Status, Timestamp,
 };
+use crate::webhooks::signing::new_message_id;
 use sqlx::{Sqlite, Transaction};
 
 /// One entry of an identification's status history.
@@ -89,7 +91,7 @@ async fn apply(
              state, attempts, next_attempt_at, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
         )
-        .bind(format!("msg_{}", random_base62(22)))
+        .bind(new_message_id())
         .bind(current.id.as_str())
         .bind(current.organisation_id.as_str())
         .bind(seq)
@@ -97,6 +99,29 @@ async fn apply(
         .bind(payload)
         .bind(now.millis())
         .bind(now.millis())
+        .bind(now.millis())
+        .execute(&mut **tx)
+        .await?;
+    }
+    if next == Status::Verified && current.mode == Mode::Test {
+        let creds: Vec<(String, bool)> = sqlx::query_as(
+            "SELECT credential_key, required FROM proofme_credentials WHERE proofme_id = ? ORDER BY position",
+        )
+        .bind(current.proofme_id.as_str())
+        .fetch_all(&mut **tx)
+        .await?;
+        let creds = creds
+            .into_iter()
+            .map(|(key, required)| {
+                let key = CredentialKey::parse(&key).ok_or_else(|| corrupt("credential", &key))?;
+                Ok(Credential { key, required })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        sqlx::query(
+            "INSERT INTO shared_data (identification_id, data, created_at) VALUES (?, ?, ?)",
+        )
+        .bind(current.id.as_str())
+        .bind(sample_data(&creds).to_string())
         .bind(now.millis())
         .execute(&mut **tx)
         .await?;
@@ -204,5 +229,37 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+impl Store {
+    /// The attributes the customer shared, if any are held (verified and not
+    /// erased). `None` when the identification is not this organisation's.
+    pub async fn shared_data(
+        &self,
+        organisation_id: &OrganisationId,
+        id: &IdentificationId,
+    ) -> Result<Option<(Identification, Option<serde_json::Value>)>, StoreError> {
+        let Some(ident) = self.get_identification(organisation_id, id).await? else {
+            return Ok(None);
+        };
+        let data: Option<String> =
+            sqlx::query_scalar("SELECT data FROM shared_data WHERE identification_id = ?")
+                .bind(id.as_str())
+                .fetch_optional(&self.reader)
+                .await?;
+        let data = data
+            .map(|d| serde_json::from_str(&d).map_err(|e| corrupt("shared data", e)))
+            .transpose()?;
+        Ok(Some((ident, data)))
+    }
+
+    /// Erases shared attributes for good. Returns how many records went.
+    pub async fn erase_shared_data(&self, id: &IdentificationId) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM shared_data WHERE identification_id = ?")
+            .bind(id.as_str())
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected())
     }
 }

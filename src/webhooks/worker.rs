@@ -1,0 +1,232 @@
+//! The delivery worker: sends due outbox rows, records every attempt, and
+//! schedules retries. Each delivery runs in its own task, with a cap overall
+//! and per organisation, so a slow or dead receiver never holds up another
+//! organisation's webhooks, nor any API request.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+use super::deliver::{Deliverer, Outcome, WebhookHeaders};
+use super::signing::{WebhookSecret, sign};
+use crate::AppState;
+use crate::domain::{OrganisationId, Timestamp};
+use crate::store::{Attempt, DeliveryState, DueWebhook};
+
+/// Deliveries under way at once, in all.
+const MAX_IN_FLIGHT: usize = 32;
+/// Deliveries under way at once for one organisation.
+const MAX_PER_ORGANISATION: usize = 4;
+/// How long a claimed delivery stays out of reach: longer than any attempt
+/// (15 s), so it is never sent twice at once; after a crash it is due again.
+const LEASE: Duration = Duration::from_secs(60);
+/// Polling catches retries coming due and rows written by other processes.
+const POLL_EVERY: Duration = Duration::from_secs(1);
+
+#[derive(Default)]
+struct Busy {
+    messages: HashSet<String>,
+    per_org: HashMap<OrganisationId, usize>,
+}
+
+/// Runs until the task is dropped.
+pub async fn run(state: AppState, deliverer: Deliverer) {
+    let busy = Arc::new(Mutex::new(Busy::default()));
+    let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    let wake = state.events.webhooks_due.clone();
+    loop {
+        if let Err(e) = dispatch_due(&state, &deliverer, &busy, &slots).await {
+            tracing::warn!(error = %e, "webhook worker could not read the outbox");
+        }
+        tokio::select! {
+            () = wake.notified() => {}
+            () = tokio::time::sleep(POLL_EVERY) => {}
+        }
+    }
+}
+
+fn lock(busy: &Mutex<Busy>) -> std::sync::MutexGuard<'_, Busy> {
+    busy.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+async fn dispatch_due(
+    state: &AppState,
+    deliverer: &Deliverer,
+    busy: &Arc<Mutex<Busy>>,
+    slots: &Arc<Semaphore>,
+) -> Result<(), crate::store::StoreError> {
+    let now = Timestamp::now();
+    for row in state.store.due_webhooks(now, 200).await? {
+        {
+            let b = lock(busy);
+            let org_load = b.per_org.get(&row.organisation_id).copied().unwrap_or(0);
+            if b.messages.contains(&row.id) || org_load >= MAX_PER_ORGANISATION {
+                continue;
+            }
+        }
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            break;
+        };
+        if !state
+            .store
+            .claim_webhook(&row.id, now, now.plus(LEASE))
+            .await?
+        {
+            continue;
+        }
+        {
+            let mut b = lock(busy);
+            b.messages.insert(row.id.clone());
+            *b.per_org.entry(row.organisation_id.clone()).or_default() += 1;
+        }
+        let (state, deliverer, busy) = (state.clone(), deliverer.clone(), busy.clone());
+        tokio::spawn(async move {
+            let (id, org) = (row.id.clone(), row.organisation_id.clone());
+            deliver_one(&state, &deliverer, row).await;
+            {
+                let mut b = lock(&busy);
+                b.messages.remove(&id);
+                if let Some(n) = b.per_org.get_mut(&org) {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        b.per_org.remove(&org);
+                    }
+                }
+            }
+            drop(slot);
+            // Rows of this organisation may have waited for the slot.
+            state.events.webhooks_due.notify_one();
+        });
+    }
+    Ok(())
+}
+
+/// The state after attempt number `attempt` ended with `outcome`: retries
+/// follow `schedule` (the delay before the 2nd, 3rd … attempt).
+pub fn next_state(
+    outcome: Outcome,
+    attempt: i64,
+    schedule: &[Duration],
+    now: Timestamp,
+) -> (DeliveryState, Timestamp) {
+    match outcome {
+        Outcome::Delivered => (DeliveryState::Delivered, now),
+        Outcome::Gone => (DeliveryState::Gone, now),
+        Outcome::Failed => {
+            let retry = usize::try_from(attempt - 1)
+                .ok()
+                .and_then(|i| schedule.get(i));
+            match retry {
+                Some(delay) => (DeliveryState::Pending, now.plus(*delay)),
+                None => (DeliveryState::Failed, now),
+            }
+        }
+    }
+}
+
+async fn deliver_one(state: &AppState, deliverer: &Deliverer, row: DueWebhook) {
+    let secret = match state.store.get_organisation(&row.organisation_id).await {
+        Ok(Some(org)) => WebhookSecret::parse(&org.webhook_secret),
+        Ok(None) => {
+            tracing::error!(message = %row.id, "webhook for a missing organisation");
+            return;
+        }
+        Err(e) => {
+            // The lease runs out and the row is tried again.
+            tracing::warn!(error = %e, message = %row.id, "could not load the signing secret");
+            return;
+        }
+    };
+    let Ok(secret) = secret else {
+        tracing::error!(organisation = %row.organisation_id, "the organisation's webhook secret is unreadable");
+        return;
+    };
+    let attempted_at = Timestamp::now();
+    let timestamp = attempted_at.millis() / 1000;
+    let body = row.payload.clone().into_bytes();
+    let headers = WebhookHeaders {
+        id: row.id.clone(),
+        timestamp,
+        signature: sign(&secret, &row.id, timestamp, &body),
+    };
+    let result = deliverer.send(&row.url, headers, body).await;
+    let attempt_no = row.attempts + 1;
+    let (next, next_at) = next_state(
+        result.outcome(),
+        attempt_no,
+        &state.config.webhook_retry_schedule,
+        Timestamp::now(),
+    );
+    tracing::info!(
+        message = %row.id,
+        identification = %row.identification_id,
+        attempt = attempt_no,
+        status = ?result.status,
+        error = ?result.error,
+        state = next.as_str(),
+        "webhook attempt"
+    );
+    let attempt = Attempt {
+        attempt: attempt_no,
+        attempted_at,
+        status_code: result.status,
+        error: result.error,
+        duration_ms: result.duration_ms,
+    };
+    if let Err(e) = state
+        .store
+        .record_webhook_attempt(&row.id, &attempt, next, next_at)
+        .await
+    {
+        tracing::error!(error = %e, message = %row.id, "could not record a webhook attempt");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: &[u64]) -> Vec<Duration> {
+        s.iter().map(|n| Duration::from_secs(*n)).collect()
+    }
+
+    #[test]
+    fn failures_retry_on_the_schedule_then_give_up() {
+        let schedule = secs(&[60, 120]);
+        let now = Timestamp::from_millis(1_000_000);
+        assert_eq!(
+            next_state(Outcome::Failed, 1, &schedule, now),
+            (DeliveryState::Pending, now.plus(Duration::from_secs(60)))
+        );
+        assert_eq!(
+            next_state(Outcome::Failed, 2, &schedule, now),
+            (DeliveryState::Pending, now.plus(Duration::from_secs(120)))
+        );
+        assert_eq!(
+            next_state(Outcome::Failed, 3, &schedule, now).0,
+            DeliveryState::Failed
+        );
+    }
+
+    #[test]
+    fn the_default_schedule_makes_ten_calls_over_about_26_hours() {
+        let schedule = secs(&[60, 120, 240, 480, 960, 1740, 3600, 7200, 79200]);
+        let total: u64 = schedule.iter().map(Duration::as_secs).sum();
+        assert_eq!(schedule.len() + 1, 10);
+        assert!((25 * 3600..27 * 3600).contains(&total), "{total} s");
+    }
+
+    #[test]
+    fn success_and_gone_end_the_delivery() {
+        let now = Timestamp::from_millis(5);
+        assert_eq!(
+            next_state(Outcome::Delivered, 1, &[], now).0,
+            DeliveryState::Delivered
+        );
+        assert_eq!(
+            next_state(Outcome::Gone, 1, &secs(&[1]), now).0,
+            DeliveryState::Gone
+        );
+    }
+}
