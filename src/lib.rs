@@ -35,11 +35,13 @@ pub struct AppState {
     pub in_flight: InFlight,
     pub events: lifecycle::Events,
     pub qr: Arc<mypage::qr::QrCache>,
+    pub rate_limiter: Arc<api::rate_limit::RateLimiter>,
 }
 
 impl AppState {
     pub fn new(config: Config, store: Store) -> AppState {
         AppState {
+            rate_limiter: Arc::new(api::rate_limit::RateLimiter::new(config.rate_limit)),
             config: Arc::new(config),
             store,
             in_flight: InFlight::default(),

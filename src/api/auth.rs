@@ -42,6 +42,10 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or(ApiError::Unauthorized(
                 "The API key is not valid or was revoked.",
             ))?;
+        state
+            .rate_limiter
+            .check(key.id.as_str())
+            .map_err(|wait| ApiError::TooManyRequests(wait.as_secs_f64().ceil().max(1.0) as u64))?;
         Ok(Caller(key))
     }
 }

@@ -79,6 +79,9 @@ pub enum ApiError {
     /// 422 without a single field at fault.
     #[error("{0}")]
     Unprocessable(String),
+    /// 429: this API key sent more than its rate allows.
+    #[error("Too many requests for this API key. Retry after {0} seconds.")]
+    TooManyRequests(u64),
     /// 500: our fault; the cause is logged, not sent.
     #[error("store: {0}")]
     Store(#[from] StoreError),
@@ -105,6 +108,7 @@ impl IntoResponse for ApiError {
             ApiError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, None),
             ApiError::Invalid { field, .. } => (StatusCode::UNPROCESSABLE_ENTITY, Some(*field)),
             ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, None),
+            ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, None),
             ApiError::Store(e) => {
                 tracing::error!(error = %e, "request failed in the store");
                 let problem = Problem::new(
@@ -116,6 +120,10 @@ impl IntoResponse for ApiError {
             }
         };
         let mut res = Problem::new(status, self.to_string(), field).into_response();
+        if let ApiError::TooManyRequests(secs) = self {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -6,6 +6,7 @@ pub mod identifications;
 pub mod in_flight;
 pub mod input;
 pub mod manage;
+pub mod rate_limit;
 
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::header;
