@@ -172,6 +172,35 @@ fn like_pattern(search: &str) -> String {
     p
 }
 
+async fn insert_row(
+    tx: &mut sqlx::Transaction<'static, Sqlite>,
+    ident: &Identification,
+) -> Result<(), StoreError> {
+    sqlx::query(
+            "INSERT INTO identifications (id, organisation_id, proofme_id, mode, status, \
+             description, is_request, metadata, redirect_url, webhook_url, locale, scanned_at, \
+             expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(ident.id.as_str())
+        .bind(ident.organisation_id.as_str())
+        .bind(ident.proofme_id.as_str())
+        .bind(ident.mode.as_str())
+        .bind(ident.status.as_i64())
+        .bind(ident.description.as_ref().map(Description::as_str))
+        .bind(ident.is_request)
+        .bind(ident.metadata.as_ref().map(Metadata::to_json_string))
+        .bind(ident.redirect_url.as_str())
+        .bind(ident.webhook_url.as_ref().map(HttpUrl::as_str))
+        .bind(ident.locale.as_ref().map(Locale::as_str))
+        .bind(ident.scanned_at.map(Timestamp::millis))
+        .bind(ident.expires_at.millis())
+        .bind(ident.created_at.millis())
+        .bind(ident.updated_at.millis())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 impl Store {
     /// Stores a new identification, and with it the idempotency record if any, in
     /// one transaction. An idempotency key already used within the window is not
@@ -212,28 +241,7 @@ impl Store {
             }
         }
 
-        sqlx::query(
-            "INSERT INTO identifications (id, organisation_id, proofme_id, mode, status, \
-             description, is_request, metadata, redirect_url, webhook_url, locale, scanned_at, \
-             expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(ident.id.as_str())
-        .bind(ident.organisation_id.as_str())
-        .bind(ident.proofme_id.as_str())
-        .bind(ident.mode.as_str())
-        .bind(ident.status.as_i64())
-        .bind(ident.description.as_ref().map(Description::as_str))
-        .bind(ident.is_request)
-        .bind(ident.metadata.as_ref().map(Metadata::to_json_string))
-        .bind(ident.redirect_url.as_str())
-        .bind(ident.webhook_url.as_ref().map(HttpUrl::as_str))
-        .bind(ident.locale.as_ref().map(Locale::as_str))
-        .bind(ident.scanned_at.map(Timestamp::millis))
-        .bind(ident.expires_at.millis())
-        .bind(ident.created_at.millis())
-        .bind(ident.updated_at.millis())
-        .execute(&mut *tx)
-        .await?;
+        insert_row(&mut tx, ident).await?;
 
         super::status::record_change(
             &mut tx,
@@ -290,6 +298,30 @@ impl Store {
             Ok(CreateOutcome::Replay { status, body })
         })
         .transpose()
+    }
+
+    /// Stores many identifications in one transaction, each with its creation
+    /// history entry, as a bulk import (and the growth benchmark) needs.
+    pub async fn insert_identifications(
+        &self,
+        idents: &[Identification],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        for ident in idents {
+            insert_row(&mut tx, ident).await?;
+            super::status::record_change(
+                &mut tx,
+                &ident.id,
+                0,
+                None,
+                Status::Open,
+                ChangeCause::Created,
+                ident.created_at,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Deletes idempotency keys older than the window. Returns how many.

@@ -35,6 +35,20 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// The connection settings every store connection uses (public so that the
+/// storage benchmark measures SQLite under exactly these pragmas).
+pub fn connect_options(database_url: &str) -> Result<SqliteConnectOptions, StoreError> {
+    Ok(SqliteConnectOptions::from_str(database_url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(5))
+        .foreign_keys(true)
+        .pragma("temp_store", "memory")
+        // Erased personal data is overwritten, not just unlinked.
+        .pragma("secure_delete", "on"))
+}
+
 #[derive(Clone)]
 pub struct Store {
     writer: SqlitePool,
@@ -45,15 +59,7 @@ impl Store {
     /// Opens (creating if missing) and migrates the database. Every pragma that
     /// matters is set explicitly: sqlx's defaults do not enable WAL everywhere.
     pub async fn connect(database_url: &str) -> Result<Store, StoreError> {
-        let options = SqliteConnectOptions::from_str(database_url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true)
-            .pragma("temp_store", "memory")
-            // Erased personal data is overwritten, not just unlinked.
-            .pragma("secure_delete", "on");
+        let options = connect_options(database_url)?;
         let in_memory = database_url.contains(":memory:") || database_url.contains("mode=memory");
 
         let writer = SqlitePoolOptions::new()
@@ -88,6 +94,13 @@ impl Store {
         sqlx::query("SELECT 1").execute(&self.reader).await?;
         sqlx::query("SELECT 1").execute(&self.writer).await?;
         Ok(())
+    }
+
+    /// `PRAGMA integrity_check`: "ok" for a sound database.
+    pub async fn integrity_check(&self) -> Result<String, StoreError> {
+        Ok(sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&self.writer)
+            .await?)
     }
 
     /// Checkpoints the WAL and closes the pools, for a clean shutdown.
