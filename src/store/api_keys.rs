@@ -52,22 +52,31 @@ impl Store {
 
     /// The active (not revoked) key with this secret.
     pub async fn find_api_key(&self, secret: &str) -> Result<Option<ApiKey>, StoreError> {
+        let hash = secret_sha256(secret);
+        if let Some(key) = self.caches.api_keys.get(&hash) {
+            return Ok(Some(key));
+        }
         let row = sqlx::query(
             "SELECT id, organisation_id, mode FROM api_keys \
              WHERE secret_sha256 = ? AND revoked_at IS NULL",
         )
-        .bind(secret_sha256(secret))
+        .bind(&hash)
         .fetch_optional(&self.reader)
         .await?;
-        row.map(|r| {
-            let mode: String = r.get("mode");
-            Ok(ApiKey {
-                id: ApiKeyId::from_trusted(r.get("id")),
-                organisation_id: OrganisationId::from_trusted(r.get("organisation_id")),
-                mode: Mode::parse(&mode).ok_or_else(|| corrupt("api key mode", &mode))?,
+        let key = row
+            .map(|r| {
+                let mode: String = r.get("mode");
+                Ok::<_, StoreError>(ApiKey {
+                    id: ApiKeyId::from_trusted(r.get("id")),
+                    organisation_id: OrganisationId::from_trusted(r.get("organisation_id")),
+                    mode: Mode::parse(&mode).ok_or_else(|| corrupt("api key mode", &mode))?,
+                })
             })
-        })
-        .transpose()
+            .transpose()?;
+        if let Some(k) = &key {
+            self.caches.api_keys.insert(hash, k.clone());
+        }
+        Ok(key)
     }
 
     /// Revokes a key for good. False when there is no such active key.
@@ -78,6 +87,8 @@ impl Store {
                 .bind(id.as_str())
                 .execute(&self.writer)
                 .await?;
+        // This process forgets every cached key at once; others within the TTL.
+        self.caches.api_keys.clear();
         Ok(done.rows_affected() == 1)
     }
 }

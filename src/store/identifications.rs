@@ -172,6 +172,67 @@ fn like_pattern(search: &str) -> String {
     p
 }
 
+/// One create inside a (possibly shared) write transaction.
+pub(super) async fn create_in_tx(
+    tx: &mut sqlx::Transaction<'static, Sqlite>,
+    ident: &Identification,
+    idempotency: Option<&IdempotencyRecord>,
+) -> Result<CreateOutcome, StoreError> {
+    if let Some(rec) = idempotency {
+        let existing: Option<(String, i64, String, i64)> = sqlx::query_as(
+            "SELECT request_sha256, response_status, response_body, created_at \
+             FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ?",
+        )
+        .bind(rec.api_key_id.as_str())
+        .bind(&rec.key)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some((hash, status, body, created_at)) = existing {
+            let window_start = Timestamp::now().millis() - IDEMPOTENCY_WINDOW.as_millis() as i64;
+            if created_at >= window_start {
+                if hash != rec.request_sha256 {
+                    return Ok(CreateOutcome::KeyReused);
+                }
+                let status = u16::try_from(status).map_err(|_| corrupt("status", status))?;
+                return Ok(CreateOutcome::Replay { status, body });
+            }
+            sqlx::query(
+                "DELETE FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ?",
+            )
+            .bind(rec.api_key_id.as_str())
+            .bind(&rec.key)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    insert_row(tx, ident).await?;
+    super::status::record_change(
+        tx,
+        &ident.id,
+        0,
+        None,
+        Status::Open,
+        ChangeCause::Created,
+        ident.created_at,
+    )
+    .await?;
+    if let Some(rec) = idempotency {
+        sqlx::query(
+            "INSERT INTO idempotency_keys (api_key_id, idempotency_key, request_sha256, \
+             response_status, response_body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(rec.api_key_id.as_str())
+        .bind(&rec.key)
+        .bind(&rec.request_sha256)
+        .bind(i64::from(rec.response_status))
+        .bind(&rec.response_body)
+        .bind(ident.created_at.millis())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(CreateOutcome::Created)
+}
+
 async fn insert_row(
     tx: &mut sqlx::Transaction<'static, Sqlite>,
     ident: &Identification,
@@ -205,71 +266,25 @@ impl Store {
     /// Stores a new identification, and with it the idempotency record if any, in
     /// one transaction. An idempotency key already used within the window is not
     /// stored again: its first response is handed back instead.
+    ///
+    /// Concurrent creates are committed together (group commit, see
+    /// `group_commit`): one commit is the expensive part of a write, and many
+    /// creates can share it. The answer comes only after the commit.
     pub async fn create_identification(
         &self,
         ident: &Identification,
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<CreateOutcome, StoreError> {
-        let mut tx = self.begin_write().await?;
-        if let Some(rec) = idempotency {
-            let existing: Option<(String, i64, String, i64)> = sqlx::query_as(
-                "SELECT request_sha256, response_status, response_body, created_at \
-                 FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ?",
-            )
-            .bind(rec.api_key_id.as_str())
-            .bind(&rec.key)
-            .fetch_optional(&mut *tx)
+        let outcome = self
+            .group_commit
+            .submit(ident.clone(), idempotency.cloned())
             .await?;
-            if let Some((hash, status, body, created_at)) = existing {
-                let window_start =
-                    Timestamp::now().millis() - IDEMPOTENCY_WINDOW.as_millis() as i64;
-                if created_at >= window_start {
-                    tx.rollback().await?;
-                    if hash != rec.request_sha256 {
-                        return Ok(CreateOutcome::KeyReused);
-                    }
-                    let status = u16::try_from(status).map_err(|_| corrupt("status", status))?;
-                    return Ok(CreateOutcome::Replay { status, body });
-                }
-                sqlx::query(
-                    "DELETE FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ?",
-                )
-                .bind(rec.api_key_id.as_str())
-                .bind(&rec.key)
-                .execute(&mut *tx)
-                .await?;
-            }
+        if outcome == CreateOutcome::Created {
+            self.caches
+                .identifications
+                .written(ident.id.clone(), ident.clone());
         }
-
-        insert_row(&mut tx, ident).await?;
-
-        super::status::record_change(
-            &mut tx,
-            &ident.id,
-            0,
-            None,
-            Status::Open,
-            ChangeCause::Created,
-            ident.created_at,
-        )
-        .await?;
-
-        if let Some(rec) = idempotency {
-            sqlx::query(
-                "INSERT INTO idempotency_keys (api_key_id, idempotency_key, request_sha256, \
-                 response_status, response_body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(rec.api_key_id.as_str())
-            .bind(&rec.key)
-            .bind(&rec.request_sha256)
-            .bind(i64::from(rec.response_status))
-            .bind(&rec.response_body)
-            .bind(ident.created_at.millis())
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(CreateOutcome::Created)
+        Ok(outcome)
     }
 
     /// The stored outcome of an idempotency key used within the window, if any:
@@ -340,31 +355,35 @@ impl Store {
         organisation_id: &OrganisationId,
         id: &IdentificationId,
     ) -> Result<Option<Identification>, StoreError> {
-        let row: Option<IdentificationRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM identifications WHERE id = ? AND organisation_id = ?"
-        ))
-        .bind(id.as_str())
-        .bind(organisation_id.as_str())
-        .fetch_optional(&self.reader)
-        .await?;
-        Ok(row
-            .map(Identification::try_from)
-            .transpose()?
-            .map(|i| i.as_of(Timestamp::now())))
+        Ok(self
+            .find_identification(id)
+            .await?
+            .filter(|i| i.organisation_id == *organisation_id))
     }
 
-    /// Any identification by id: for MyPage, where the id itself is the credential.
+    /// Any identification by id: for MyPage, where the id itself is the
+    /// credential. As it reads now (see `Identification::as_of`).
     pub async fn find_identification(
         &self,
         id: &IdentificationId,
     ) -> Result<Option<Identification>, StoreError> {
+        let generation = match self.caches.identifications.get(id) {
+            Ok(i) => return Ok(Some(i.as_of(Timestamp::now()))),
+            Err(generation) => generation,
+        };
         let row: Option<IdentificationRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM identifications WHERE id = ?"
         ))
         .bind(id.as_str())
         .fetch_optional(&self.reader)
         .await?;
-        row.map(Identification::try_from).transpose()
+        let Some(ident) = row.map(Identification::try_from).transpose()? else {
+            return Ok(None);
+        };
+        self.caches
+            .identifications
+            .fill(generation, ident.id.clone(), ident.clone());
+        Ok(Some(ident.as_of(Timestamp::now())))
     }
 
     /// The total matching `q` (ignoring paging) and the requested page.

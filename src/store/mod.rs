@@ -3,6 +3,8 @@
 //! 960 ms with eight) and a few readers, which WAL lets run beside the writer.
 
 mod api_keys;
+mod cache;
+mod group_commit;
 mod identifications;
 mod organisations;
 mod proofmes;
@@ -20,6 +22,10 @@ use sqlx::sqlite::{
 };
 use sqlx::{Sqlite, Transaction};
 use std::str::FromStr;
+use std::sync::Arc;
+
+use crate::domain::proofme::Proofme;
+use crate::domain::{Identification, IdentificationId, OrganisationId, ProofmeId};
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -30,6 +36,9 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The store is shutting down.
+    #[error("the store is closed")]
+    Closed,
     /// A stored value that our own types reject: a bug or tampering, never user input.
     #[error("corrupt row: {0}")]
     Corrupt(String),
@@ -53,6 +62,30 @@ pub fn connect_options(database_url: &str) -> Result<SqliteConnectOptions, Store
 pub struct Store {
     writer: SqlitePool,
     reader: SqlitePool,
+    caches: Arc<Caches>,
+    group_commit: group_commit::GroupCommit,
+}
+
+/// How long a looked-up API key is trusted without asking the database again:
+/// a key revoked by another process stops working within this time.
+pub const API_KEY_CACHE_TTL: Duration = Duration::from_secs(1);
+
+struct Caches {
+    api_keys: cache::Cache<String, ApiKey>,
+    organisations: cache::Cache<OrganisationId, Organisation>,
+    proofmes: cache::Cache<(OrganisationId, ProofmeId), Proofme>,
+    identifications: cache::WriteThrough<IdentificationId, Identification>,
+}
+
+impl Default for Caches {
+    fn default() -> Self {
+        Caches {
+            api_keys: cache::Cache::new(10_000, Some(API_KEY_CACHE_TTL)),
+            organisations: cache::Cache::new(10_000, None),
+            proofmes: cache::Cache::new(10_000, None),
+            identifications: cache::WriteThrough::new(50_000),
+        }
+    }
 }
 
 impl Store {
@@ -80,7 +113,12 @@ impl Store {
                 .connect_with(options.read_only(true))
                 .await?
         };
-        Ok(Store { writer, reader })
+        Ok(Store {
+            reader,
+            caches: Arc::new(Caches::default()),
+            group_commit: group_commit::GroupCommit::start(writer.clone()),
+            writer,
+        })
     }
 
     /// A write transaction that takes the write lock up front, so a read inside

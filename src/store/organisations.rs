@@ -37,18 +37,25 @@ impl Store {
         &self,
         id: &OrganisationId,
     ) -> Result<Option<Organisation>, StoreError> {
+        if let Some(org) = self.caches.organisations.get(id) {
+            return Ok(Some(org));
+        }
         let row = sqlx::query(
             "SELECT id, name, webhook_secret, created_at FROM organisations WHERE id = ?",
         )
         .bind(id.as_str())
         .fetch_optional(&self.reader)
         .await?;
-        Ok(row.map(|r| Organisation {
+        let org = row.map(|r| Organisation {
             id: OrganisationId::from_trusted(r.get("id")),
             name: r.get("name"),
             webhook_secret: r.get("webhook_secret"),
             created_at: Timestamp::from_millis(r.get("created_at")),
-        }))
+        });
+        if let Some(o) = &org {
+            self.caches.organisations.insert(o.id.clone(), o.clone());
+        }
+        Ok(org)
     }
 
     pub async fn count_organisations(&self) -> Result<i64, StoreError> {

@@ -56,6 +56,10 @@ impl Store {
         organisation_id: &OrganisationId,
         id: &ProofmeId,
     ) -> Result<Option<Proofme>, StoreError> {
+        let cache_key = (organisation_id.clone(), id.clone());
+        if let Some(p) = self.caches.proofmes.get(&cache_key) {
+            return Ok(Some(p));
+        }
         let Some(row) = sqlx::query(
             "SELECT id, organisation_id, name, purpose, revision, created_at FROM proofmes \
              WHERE id = ? AND organisation_id = ?",
@@ -85,7 +89,7 @@ impl Store {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         let purpose: String = row.get("purpose");
-        Ok(Some(Proofme {
+        let proofme = Proofme {
             id: ProofmeId::from_trusted(row.get("id")),
             organisation_id: OrganisationId::from_trusted(row.get("organisation_id")),
             name: row.get("name"),
@@ -93,6 +97,8 @@ impl Store {
             credentials,
             revision: row.get("revision"),
             created_at: Timestamp::from_millis(row.get("created_at")),
-        }))
+        };
+        self.caches.proofmes.insert(cache_key, proofme.clone());
+        Ok(Some(proofme))
     }
 }

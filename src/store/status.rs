@@ -165,6 +165,9 @@ impl Store {
             let expired =
                 apply(&mut tx, &current, Status::Expired, ChangeCause::Expiry, now).await?;
             tx.commit().await?;
+            self.caches
+                .identifications
+                .written(expired.id.clone(), expired.clone());
             return Ok(if next == Status::Expired {
                 Ok(expired)
             } else {
@@ -179,6 +182,9 @@ impl Store {
         }
         let updated = apply(&mut tx, &current, next, cause, now).await?;
         tx.commit().await?;
+        self.caches
+            .identifications
+            .written(updated.id.clone(), updated.clone());
         Ok(Ok(updated))
     }
 
@@ -202,6 +208,9 @@ impl Store {
                 .push(apply(&mut tx, &current, Status::Expired, ChangeCause::Expiry, now).await?);
         }
         tx.commit().await?;
+        for i in &changed {
+            self.caches.identifications.written(i.id.clone(), i.clone());
+        }
         Ok(changed)
     }
 

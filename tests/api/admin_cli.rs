@@ -1,5 +1,7 @@
 //! The `proofme admin …` commands (DESIGN.md section 6), run as a real process.
 
+use std::time::Duration;
+
 use crate::helpers::*;
 use reqwest::StatusCode;
 use reqwest::header::CONTENT_TYPE;
@@ -317,5 +319,17 @@ async fn revoke_api_key_makes_the_key_fail_with_401() {
     let out = cli.run(&["admin", "revoke-api-key", "--id", &key_id]).await;
 
     assert!(out.success, "revoke failed: {}", out.stderr);
+    // Another process revoked it: the server trusts a looked-up key for at most
+    // API_KEY_CACHE_TTL, then asks the database again.
+    let deadline =
+        std::time::Instant::now() + proofme::store::API_KEY_CACHE_TTL + Duration::from_secs(2);
+    while list(secret.clone()).await.status() == StatusCode::OK {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the revoked key still works"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_problem(list(secret.clone()).await, 401, None).await;
     assert_problem(list(secret).await, 401, None).await;
 }

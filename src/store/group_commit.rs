@@ -1,0 +1,89 @@
+//! Group commit for creates. A commit is the expensive part of a write, so the
+//! single writer takes every create waiting at that moment into one
+//! transaction and answers each only once that transaction is committed. An
+//! idle service commits a lone create at once; a busy one shares commits.
+
+use sqlx::SqlitePool;
+use tokio::sync::{mpsc, oneshot};
+
+use super::StoreError;
+use super::identifications::{CreateOutcome, IdempotencyRecord, create_in_tx};
+use crate::domain::Identification;
+
+/// The most creates one transaction takes.
+const MAX_BATCH: usize = 128;
+
+struct Job {
+    ident: Identification,
+    idempotency: Option<IdempotencyRecord>,
+    reply: oneshot::Sender<Result<CreateOutcome, StoreError>>,
+}
+
+#[derive(Clone)]
+pub struct GroupCommit {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl GroupCommit {
+    /// Starts the committing task; it ends when every handle is dropped.
+    pub fn start(writer: SqlitePool) -> GroupCommit {
+        let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(run(writer, rx));
+        GroupCommit { jobs }
+    }
+
+    pub async fn submit(
+        &self,
+        ident: Identification,
+        idempotency: Option<IdempotencyRecord>,
+    ) -> Result<CreateOutcome, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            ident,
+            idempotency,
+            reply,
+        };
+        self.jobs.send(job).await.map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+async fn run(writer: SqlitePool, mut rx: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let jobs = std::mem::take(&mut batch);
+        match commit(&writer, &jobs).await {
+            Ok(outcomes) => {
+                for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                    let _ = job.reply.send(Ok(outcome));
+                }
+            }
+            Err(e) if jobs.len() == 1 => {
+                if let Some(job) = jobs.into_iter().next() {
+                    let _ = job.reply.send(Err(e));
+                }
+            }
+            // One bad create must not fail the others: retry them one by one,
+            // so each gets its own answer.
+            Err(_) => {
+                for job in jobs {
+                    let result = commit(&writer, std::slice::from_ref(&job)).await;
+                    let _ = job.reply.send(result.map(|mut o| o.remove(0)));
+                }
+            }
+        }
+    }
+}
+
+/// One transaction for the batch. Two creates in one batch with the same
+/// idempotency key: the later one sees the earlier one's record, as it would
+/// across two transactions.
+async fn commit(writer: &SqlitePool, jobs: &[Job]) -> Result<Vec<CreateOutcome>, StoreError> {
+    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        outcomes.push(create_in_tx(&mut tx, &job.ident, job.idempotency.as_ref()).await?);
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
