@@ -191,18 +191,10 @@ const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
-        return Ok(None);
-    };
-    let key = value
-        .to_str()
-        .map_err(|_| ApiError::BadRequest("Idempotency-Key must be printable ASCII.".into()))?;
-    if key.is_empty() || key.len() > 255 {
-        return Err(ApiError::BadRequest(
-            "Idempotency-Key must be 1 to 255 characters.".into(),
-        ));
-    }
-    Ok(Some(key.to_owned()))
+    headers
+        .get(IDEMPOTENCY_KEY)
+        .map(|v| super::input::parse_idempotency_key(v.as_bytes()))
+        .transpose()
 }
 
 fn json_response(status: StatusCode, body: String) -> Response {

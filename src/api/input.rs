@@ -156,6 +156,22 @@ impl Fields {
     }
 }
 
+/// An `Idempotency-Key` header value: 1 to 255 printable ASCII characters.
+pub fn parse_idempotency_key(value: &[u8]) -> Result<String, ApiError> {
+    if value.is_empty() || value.len() > 255 {
+        return Err(ApiError::BadRequest(
+            "Idempotency-Key must be 1 to 255 characters.".into(),
+        ));
+    }
+    if !value.iter().all(|b| (0x20..0x7f).contains(b)) {
+        return Err(ApiError::BadRequest(
+            "Idempotency-Key must be printable ASCII.".into(),
+        ));
+    }
+    // Checked above: every byte is printable ASCII.
+    Ok(value.iter().map(|b| char::from(*b)).collect())
+}
+
 fn decode_component(raw: &[u8]) -> Result<String, ApiError> {
     let spaced: Vec<u8> = raw
         .iter()

@@ -1,0 +1,10 @@
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use proofme::api::input::{BodyFormat, Fields};
+
+const KNOWN: &[&str] = &["proofmeId", "organisationId", "description", "redirectUrl", "metadata", "testmode"];
+
+fuzz_target!(|data: &[u8]| {
+    let _ = Fields::from_body(BodyFormat::Form, data, KNOWN);
+    let _ = Fields::from_body(BodyFormat::Json, data, KNOWN);
+});

@@ -1,0 +1,10 @@
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use proofme::webhooks::signing::{WebhookSecret, verify};
+
+fuzz_target!(|data: &str| {
+    let _ = WebhookSecret::parse(data);
+    if let Ok(secret) = WebhookSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") {
+        assert!(verify(&secret, "msg_1", 1_700_000_000, b"{}", data, 1_700_000_000, 300).is_err());
+    }
+});

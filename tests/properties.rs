@@ -1,0 +1,138 @@
+//! Property tests for every parser at the edge: whatever bytes arrive, parsing
+//! answers (never panics), and what it accepts keeps its invariants.
+
+use proofme::api::input::{BodyFormat, Fields, parse_idempotency_key};
+use proofme::domain::{Description, HttpUrl, IdentificationId, Locale, Metadata, ProofmeId};
+use proofme::mypage::i18n::Lang;
+use proofme::webhooks::signing::{WebhookSecret, sign, verify};
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn identification_ids_accept_only_prefix_and_base62(s in "\\PC{0,80}") {
+        if let Ok(id) = IdentificationId::parse(&s) {
+            let rest = id.as_str().strip_prefix("id_").expect("prefix");
+            prop_assert!(rest.len() >= 22 && rest.len() <= 64);
+            prop_assert!(rest.bytes().all(|b| b.is_ascii_alphanumeric()));
+        }
+    }
+
+    #[test]
+    fn well_formed_ids_always_parse(suffix in "[0-9A-Za-z]{22,64}") {
+        let s = format!("id_{suffix}");
+        prop_assert_eq!(IdentificationId::parse(&s).map(|i| i.to_string()), Ok(s.clone()));
+        let p = format!("pr_{suffix}");
+        prop_assert!(ProofmeId::parse(&p).is_ok());
+    }
+
+    #[test]
+    fn urls_that_parse_are_absolute_http_and_stable(s in "(https?://)?\\PC{0,60}") {
+        if let Ok(url) = HttpUrl::parse(&s) {
+            prop_assert!(matches!(url.url().scheme(), "http" | "https"));
+            prop_assert!(url.url().host_str().is_some_and(|h| !h.is_empty()));
+            prop_assert_eq!(HttpUrl::parse(url.as_str()), Ok(url.clone()));
+        }
+    }
+
+    #[test]
+    fn locales_are_exactly_two_lower_underscore_two_upper(s in "\\PC{0,8}") {
+        let expected = s.len() == 5
+            && s.as_bytes()[..2].iter().all(u8::is_ascii_lowercase)
+            && s.as_bytes()[2] == b'_'
+            && s.as_bytes()[3..].iter().all(u8::is_ascii_uppercase);
+        prop_assert_eq!(Locale::parse(&s).is_ok(), expected);
+    }
+
+    #[test]
+    fn metadata_accepted_from_a_form_fits_in_1024_bytes(s in "\\PC{0,1200}") {
+        if let Ok(Some(m)) = Metadata::from_form(&s) {
+            prop_assert!(m.to_json_string().len() <= 1024);
+        }
+    }
+
+    #[test]
+    fn descriptions_are_prefixes_of_at_most_255_characters(s in "\\PC{0,400}") {
+        let d = Description::truncating(&s);
+        prop_assert!(d.as_str().chars().count() <= 255);
+        prop_assert!(s.starts_with(d.as_str()));
+    }
+
+    #[test]
+    fn idempotency_keys_are_1_to_255_printable_ascii(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        match parse_idempotency_key(&bytes) {
+            Ok(k) => {
+                prop_assert!((1..=255).contains(&k.len()));
+                prop_assert_eq!(k.as_bytes(), &bytes[..]);
+            }
+            Err(_) => prop_assert!(
+                bytes.is_empty() || bytes.len() > 255 || bytes.iter().any(|b| !(0x20..0x7f).contains(b))
+            ),
+        }
+    }
+
+    #[test]
+    fn form_bodies_of_any_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let _ = Fields::from_body(BodyFormat::Form, &bytes, &["a", "b", "metadata"]);
+        let _ = Fields::from_body(BodyFormat::Json, &bytes, &["a", "b", "metadata"]);
+    }
+
+    #[test]
+    fn form_values_round_trip_through_percent_encoding(value in "\\PC{1,40}") {
+        let encoded: String = value
+            .bytes()
+            .map(|b| format!("%{b:02X}"))
+            .collect();
+        let fields = Fields::from_form(format!("a={encoded}").as_bytes(), &["a"]).expect("form");
+        prop_assert_eq!(fields.text("a").expect("text"), Some(value.as_str()));
+    }
+
+    #[test]
+    fn accept_language_headers_never_panic(s in "\\PC{0,100}") {
+        let _ = Lang::from_accept_language(&s);
+        let _ = Lang::from_tag(&s);
+    }
+
+    #[test]
+    fn signature_headers_of_any_text_never_verify_by_accident(header in "\\PC{0,200}", body in proptest::collection::vec(any::<u8>(), 0..64)) {
+        let secret = WebhookSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").expect("secret");
+        prop_assert!(verify(&secret, "msg_1", 1_700_000_000, &body, &header, 1_700_000_000, 300).is_err());
+    }
+
+    #[test]
+    fn a_signature_verifies_only_its_own_message(body in proptest::collection::vec(any::<u8>(), 0..64), other in proptest::collection::vec(any::<u8>(), 0..64)) {
+        let secret = WebhookSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").expect("secret");
+        let sig = sign(&secret, "msg_1", 1_700_000_000, &body);
+        prop_assert!(verify(&secret, "msg_1", 1_700_000_000, &body, &sig, 1_700_000_000, 300).is_ok());
+        if other != body {
+            prop_assert!(verify(&secret, "msg_1", 1_700_000_000, &other, &sig, 1_700_000_000, 300).is_err());
+        }
+    }
+}
+
+/// Every input in the fuzz corpora (seeds and past finds) still goes through
+/// its parser without a panic.
+#[test]
+fn fuzz_corpus_inputs_are_handled() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let mut seen = 0;
+    for target in std::fs::read_dir(&root).expect("fuzz/corpus") {
+        let target = target.expect("entry").path();
+        for input in std::fs::read_dir(&target).expect("corpus dir") {
+            let bytes = std::fs::read(input.expect("entry").path()).expect("input");
+            let text = String::from_utf8_lossy(&bytes);
+            let _ = IdentificationId::parse(&text);
+            let _ = HttpUrl::parse(&text);
+            let _ = Locale::parse(&text);
+            let _ = Lang::from_accept_language(&text);
+            let _ = Metadata::from_form(&text);
+            let _ = parse_idempotency_key(&bytes);
+            let _ = WebhookSecret::parse(&text);
+            let _ = Fields::from_body(BodyFormat::Form, &bytes, &["description", "metadata"]);
+            let _ = Fields::from_body(BodyFormat::Json, &bytes, &["description", "metadata"]);
+            seen += 1;
+        }
+    }
+    assert!(seen >= 7, "the corpora are missing ({seen} inputs)");
+}
