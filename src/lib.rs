@@ -77,6 +77,28 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     .into_response()
 }
 
+/// The most header bytes a request may carry. The HTTP server itself refuses
+/// more than 100 header lines; this bounds their total size, which it allows
+/// to grow to hundreds of kilobytes.
+const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+async fn limit_header_size(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let size: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if size > MAX_HEADER_BYTES {
+        return Problem::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            format!("The request headers are larger than {MAX_HEADER_BYTES} bytes."),
+            None,
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
 /// The whole service as one router.
 pub fn app(state: AppState) -> Router {
     Router::new()
@@ -85,6 +107,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::router())
         .merge(mypage::router())
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn(limit_header_size))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
 use super::error::{ApiError, Problem};
-use super::input::{BODY_LIMIT, BodyFormat, FieldValue, Fields};
+use super::input::{BODY_LIMIT, BodyFormat, FieldValue, Fields, IdPath};
 use crate::AppState;
 use crate::domain::{
     Description, HttpUrl, Identification, IdentificationId, Locale, Metadata, Mode, OrganisationId,
@@ -388,7 +388,7 @@ fn not_found() -> ApiError {
 pub async fn get(
     State(state): State<AppState>,
     Caller(key): Caller,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
 ) -> Result<Json<IdentificationResponse>, ApiError> {
     let id = IdentificationId::parse(&id).map_err(|_| not_found())?;
     let ident = state

@@ -183,6 +183,24 @@ fn decode_component(raw: &[u8]) -> Result<String, ApiError> {
         .map_err(|_| ApiError::BadRequest("The form body is not valid UTF-8.".into()))
 }
 
+/// The `{id}` of a path. A segment that cannot even be decoded names nothing
+/// we have, so it is a 404 like any other unknown id, not a 400.
+pub struct IdPath(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|p| IdPath(p.0))
+            .map_err(|_| ApiError::NotFound("There is no identification with this id.".into()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

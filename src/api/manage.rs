@@ -3,8 +3,8 @@
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::auth::Caller;
 use super::error::{ApiError, Problem};
 use super::identifications::IdentificationResponse;
-use super::input::{BODY_LIMIT, BodyFormat, Fields};
+use super::input::{BODY_LIMIT, BodyFormat, Fields, IdPath};
 use crate::AppState;
 use crate::domain::{ChangeCause, Identification, IdentificationId, Mode, Status, Timestamp};
 use crate::lifecycle;
@@ -91,7 +91,7 @@ async fn change(
 pub async fn test_outcome(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IdentificationResponse>, ApiError> {
@@ -170,7 +170,7 @@ pub struct MessageResponse {
 pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
 ) -> Result<Json<MessageResponse>, ApiError> {
     let id = parse_id(&id)?;
     change(
@@ -228,7 +228,7 @@ pub struct HistoryResponse {
 pub async fn history(
     State(state): State<AppState>,
     Caller(key): Caller,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
 ) -> Result<Json<HistoryResponse>, ApiError> {
     let id = parse_id(&id)?;
     state
@@ -308,7 +308,7 @@ pub struct DeliveriesResponse {
 pub async fn webhooks(
     State(state): State<AppState>,
     Caller(key): Caller,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
 ) -> Result<Json<DeliveriesResponse>, ApiError> {
     let id = parse_id(&id)?;
     state
@@ -381,7 +381,7 @@ pub struct DataResponse {
 pub async fn get_data(
     State(state): State<AppState>,
     Caller(key): Caller,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
 ) -> Result<Json<DataResponse>, ApiError> {
     let id = parse_id(&id)?;
     let (ident, data) = state
@@ -412,7 +412,7 @@ pub async fn get_data(
 pub async fn delete_data(
     State(state): State<AppState>,
     Caller(key): Caller,
-    Path(id): Path<String>,
+    IdPath(id): IdPath,
 ) -> Result<Json<MessageResponse>, ApiError> {
     let id = parse_id(&id)?;
     state

@@ -36,6 +36,10 @@ pub struct TestApp {
     pub api_key_id: String,
     /// A proofme of `org_id` (EPASS:OLDER_THAN_18, AGE_VERIFICATION).
     pub proofme_id: String,
+    /// The organisation's name, as MyPage shows it.
+    pub org_name: String,
+    /// The organisation's Standard Webhooks secret, `whsec_<base64>`.
+    pub webhook_secret: String,
     server: Option<RunningServer>,
     _dir: TempDir,
 }
@@ -45,6 +49,8 @@ pub struct OtherOrganisation {
     pub org_id: String,
     pub api_key: String,
     pub proofme_id: String,
+    /// `whsec_<base64>`.
+    pub webhook_secret: String,
 }
 
 struct RunningServer {
@@ -137,6 +143,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         api_key: key.secret,
         api_key_id: key.key.id.to_string(),
         proofme_id: proofme.id.to_string(),
+        org_name: org.name.clone(),
+        webhook_secret: org.webhook_secret.clone(),
         server: Some(RunningServer {
             shutdown: tx,
             handle,
@@ -359,6 +367,7 @@ impl TestApp {
             org_id: org.id.to_string(),
             api_key: key.secret,
             proofme_id: proofme.id.to_string(),
+            webhook_secret: org.webhook_secret,
         }
     }
 
@@ -560,4 +569,616 @@ pub fn authorization(value: &str) -> HeaderMap {
     let mut h = HeaderMap::new();
     h.insert(AUTHORIZATION, value.parse().expect("header value"));
     h
+}
+
+// ---------------------------------------------------------------------------
+// The rest of the identification resource: status changes, history, data.
+
+impl TestApp {
+    /// POST /v1/identification/{id}/test-outcome with `{"status": status}`.
+    pub async fn api_test_outcome(&self, id: &str, status: &str) -> Response {
+        self.api_test_outcome_with_key(&self.api_key, id, status)
+            .await
+    }
+
+    pub async fn api_test_outcome_with_key(
+        &self,
+        api_key: &str,
+        id: &str,
+        status: &str,
+    ) -> Response {
+        self.client
+            .post(self.url(&format!("/v1/identification/{id}/test-outcome")))
+            .bearer_auth(api_key)
+            .header(CONTENT_TYPE, "application/json")
+            .body(json!({ "status": status }).to_string())
+            .send()
+            .await
+            .expect("POST test-outcome")
+    }
+
+    /// Sets a test outcome through the API, asserting 200; returns the object.
+    pub async fn set_outcome(&self, id: &str, status: &str) -> Value {
+        let resp = self.api_test_outcome(id, status).await;
+        let code = resp.status();
+        let text = resp.text().await.expect("body");
+        assert_eq!(code, StatusCode::OK, "test-outcome {status}: {text}");
+        serde_json::from_str(&text).expect("JSON body")
+    }
+
+    /// DELETE with the app's API key.
+    pub async fn delete(&self, path: &str) -> Response {
+        self.delete_with_key(&self.api_key, path).await
+    }
+
+    pub async fn delete_with_key(&self, api_key: &str, path: &str) -> Response {
+        self.client
+            .delete(self.url(path))
+            .bearer_auth(api_key)
+            .send()
+            .await
+            .expect("DELETE")
+    }
+
+    /// GET with the app's key, asserting 200; the JSON body.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let resp = self.get(path).await;
+        let code = resp.status();
+        let text = resp.text().await.expect("body");
+        assert_eq!(code, StatusCode::OK, "GET {path}: {text}");
+        serde_json::from_str(&text).expect("JSON body")
+    }
+
+    /// The identification as the API reads it now.
+    pub async fn identification(&self, id: &str) -> Value {
+        self.get_json(&format!("/v1/identification/{id}")).await
+    }
+
+    /// `rows` of GET /v1/identification/{id}/history.
+    pub async fn history(&self, id: &str) -> Vec<Value> {
+        let body = self
+            .get_json(&format!("/v1/identification/{id}/history"))
+            .await;
+        body["rows"].as_array().expect("rows").clone()
+    }
+
+    /// `rows` of GET /v1/identification/{id}/webhooks.
+    pub async fn deliveries(&self, id: &str) -> Vec<Value> {
+        let body = self
+            .get_json(&format!("/v1/identification/{id}/webhooks"))
+            .await;
+        body["rows"].as_array().expect("rows").clone()
+    }
+
+    /// Polls the deliveries until `done` holds for them; panics after `timeout`.
+    pub async fn wait_for_deliveries(
+        &self,
+        id: &str,
+        timeout: Duration,
+        done: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let rows = self.deliveries(id).await;
+            if done(&rows) {
+                return rows;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "deliveries did not get there within {timeout:?}: {rows:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl OtherOrganisation {
+    /// The required fields as a JSON object, with `changes` merged in.
+    pub fn json_body_with(&self, changes: Value) -> Value {
+        let mut body = json!({
+            "proofmeId": self.proofme_id,
+            "organisationId": self.org_id,
+            "redirectUrl": REDIRECT_URL,
+        });
+        let obj = body.as_object_mut().expect("object");
+        for (k, v) in changes.as_object().expect("changes must be an object") {
+            obj.insert(k.clone(), v.clone());
+        }
+        body
+    }
+}
+
+// ---------------------------------------------------------------------------
+// HTML: a small tokenizer, enough to read server-rendered pages by element and
+// text without depending on how Leptos separates text nodes (`<!>`).
+
+#[derive(Debug, Clone)]
+enum Token {
+    Start {
+        name: String,
+        attrs: Vec<(String, String)>,
+    },
+    End(String),
+    Text(String),
+}
+
+/// One element: its attributes and its visible text.
+#[derive(Debug, Clone)]
+pub struct Element {
+    pub name: String,
+    pub attrs: Vec<(String, String)>,
+    pub text: String,
+}
+
+impl Element {
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A parsed HTML document.
+pub struct Html {
+    pub raw: String,
+    tokens: Vec<Token>,
+}
+
+const VOID: [&str; 8] = ["meta", "link", "br", "img", "input", "hr", "path", "source"];
+
+/// Decodes the character references Leptos and axum write.
+pub fn decode_entities(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let Some(end) = rest[..rest.len().min(12)].find(';') else {
+            out.push('&');
+            rest = &rest[1..];
+            continue;
+        };
+        let name = &rest[1..end];
+        let decoded = match name {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            "nbsp" => Some('\u{a0}'),
+            _ => name
+                .strip_prefix("#x")
+                .or_else(|| name.strip_prefix("#X"))
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn parse_attrs(mut s: &str) -> Vec<(String, String)> {
+    let mut attrs = Vec::new();
+    loop {
+        s = s.trim_start_matches(|c: char| c.is_whitespace() || c == '/');
+        if s.is_empty() {
+            return attrs;
+        }
+        let name_end = s
+            .find(|c: char| c.is_whitespace() || c == '=' || c == '/')
+            .unwrap_or(s.len());
+        let name = s[..name_end].to_ascii_lowercase();
+        s = s[name_end..].trim_start();
+        if let Some(after) = s.strip_prefix('=') {
+            let after = after.trim_start();
+            let (value, rest) = match after.chars().next() {
+                Some(q @ ('"' | '\'')) => {
+                    let body = &after[1..];
+                    let end = body.find(q).unwrap_or(body.len());
+                    (&body[..end], body.get(end + 1..).unwrap_or(""))
+                }
+                _ => {
+                    let end = after.find(char::is_whitespace).unwrap_or(after.len());
+                    (&after[..end], &after[end..])
+                }
+            };
+            attrs.push((name, decode_entities(value)));
+            s = rest;
+        } else {
+            attrs.push((name, String::new()));
+        }
+    }
+}
+
+impl Html {
+    pub fn parse(raw: &str) -> Html {
+        let mut tokens = Vec::new();
+        let mut rest = raw;
+        while !rest.is_empty() {
+            let Some(lt) = rest.find('<') else {
+                tokens.push(Token::Text(decode_entities(rest)));
+                break;
+            };
+            if lt > 0 {
+                tokens.push(Token::Text(decode_entities(&rest[..lt])));
+            }
+            rest = &rest[lt..];
+            if let Some(comment) = rest.strip_prefix("<!--") {
+                let end = comment.find("-->").map_or(comment.len(), |e| e + 3);
+                rest = &comment[end..];
+                continue;
+            }
+            if rest.starts_with("<!") {
+                // Leptos's `<!>` markers and the doctype: not content.
+                let end = rest.find('>').map_or(rest.len(), |e| e + 1);
+                rest = &rest[end..];
+                continue;
+            }
+            let end = rest.find('>').unwrap_or(rest.len());
+            let inner = &rest[1..end];
+            rest = rest.get(end + 1..).unwrap_or("");
+            if let Some(name) = inner.strip_prefix('/') {
+                tokens.push(Token::End(name.trim().to_ascii_lowercase()));
+                continue;
+            }
+            let name_end = inner
+                .find(|c: char| c.is_whitespace() || c == '/')
+                .unwrap_or(inner.len());
+            let name = inner[..name_end].to_ascii_lowercase();
+            let attrs = parse_attrs(&inner[name_end..]);
+            let self_closing = inner.ends_with('/') || VOID.contains(&name.as_str());
+            let raw_text = name == "script" || name == "style";
+            tokens.push(Token::Start {
+                name: name.clone(),
+                attrs,
+            });
+            if self_closing {
+                tokens.push(Token::End(name));
+            } else if raw_text {
+                let close = format!("</{name}");
+                let end = rest.find(&close).unwrap_or(rest.len());
+                rest = &rest[end..];
+            }
+        }
+        Html {
+            raw: raw.to_owned(),
+            tokens,
+        }
+    }
+
+    fn text_of(tokens: &[Token]) -> String {
+        let mut s = String::new();
+        for t in tokens {
+            match t {
+                Token::Text(x) => s.push_str(x),
+                _ => s.push(' '),
+            }
+        }
+        s.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// The visible text of the body, whitespace collapsed.
+    pub fn text(&self) -> String {
+        let start = self
+            .tokens
+            .iter()
+            .position(|t| matches!(t, Token::Start { name, .. } if name == "body"))
+            .unwrap_or(0);
+        Self::text_of(&self.tokens[start..])
+    }
+
+    /// Every element named `name`, in document order.
+    pub fn elements(&self, name: &str) -> Vec<Element> {
+        let mut found = Vec::new();
+        for (i, t) in self.tokens.iter().enumerate() {
+            let Token::Start { name: n, attrs } = t else {
+                continue;
+            };
+            if n != name {
+                continue;
+            }
+            let mut depth = 0usize;
+            let mut end = self.tokens.len();
+            for (j, u) in self.tokens.iter().enumerate().skip(i + 1) {
+                match u {
+                    Token::Start { name: m, .. } if m == name => depth += 1,
+                    Token::End(m) if m == name => {
+                        if depth == 0 {
+                            end = j;
+                            break;
+                        }
+                        depth -= 1;
+                    }
+                    _ => {}
+                }
+            }
+            found.push(Element {
+                name: n.clone(),
+                attrs: attrs.clone(),
+                text: Self::text_of(&self.tokens[i + 1..end]),
+            });
+        }
+        found
+    }
+
+    /// The first element named `name` whose attribute `attr` is `value`.
+    pub fn find(&self, name: &str, attr: &str, value: &str) -> Option<Element> {
+        self.elements(name)
+            .into_iter()
+            .find(|e| e.attr(attr) == Some(value))
+    }
+
+    /// `<html lang>`.
+    pub fn lang(&self) -> Option<String> {
+        self.elements("html")
+            .first()
+            .and_then(|e| e.attr("lang").map(str::to_owned))
+    }
+}
+
+/// GETs a page and parses it, asserting a status and an HTML content type.
+pub async fn get_page(client: &reqwest::Client, url: &str, status: u16) -> (HeaderMap, Html) {
+    let resp = client.get(url).send().await.expect("GET page");
+    read_page(resp, status).await
+}
+
+pub async fn read_page(resp: Response, status: u16) -> (HeaderMap, Html) {
+    let code = resp.status();
+    let headers = resp.headers().clone();
+    let body = resp.text().await.expect("page body");
+    assert_eq!(code.as_u16(), status, "status of the page; body: {body}");
+    let ct = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(ct.starts_with("text/html"), "content type {ct:?}");
+    (headers, Html::parse(&body))
+}
+
+// ---------------------------------------------------------------------------
+// Server-Sent Events, read from a streaming response chunk by chunk.
+
+/// One event: its `event:` name and its `data:` lines joined.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SseEvent {
+    pub event: Option<String>,
+    pub data: String,
+}
+
+pub struct EventStream {
+    resp: Response,
+    buf: String,
+}
+
+impl EventStream {
+    pub fn new(resp: Response) -> EventStream {
+        EventStream {
+            resp,
+            buf: String::new(),
+        }
+    }
+
+    fn take_event(&mut self) -> Option<Option<SseEvent>> {
+        let normalized = self.buf.replace("\r\n", "\n");
+        let end = normalized.find("\n\n")?;
+        let block = normalized[..end].to_owned();
+        self.buf = normalized[end + 2..].to_owned();
+        let mut event = None;
+        let mut data: Vec<&str> = Vec::new();
+        for line in block.lines() {
+            if let Some(v) = line.strip_prefix("event:") {
+                event = Some(v.trim_start().to_owned());
+            } else if let Some(v) = line.strip_prefix("data:") {
+                data.push(v.strip_prefix(' ').unwrap_or(v));
+            }
+        }
+        if event.is_none() && data.is_empty() {
+            // A comment (keep-alive): not an event.
+            return Some(None);
+        }
+        Some(Some(SseEvent {
+            event,
+            data: data.join("\n"),
+        }))
+    }
+
+    /// The next event; `None` once the server ended the stream. Panics if
+    /// nothing arrives within `timeout`.
+    pub async fn next(&mut self, timeout: Duration) -> Option<SseEvent> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match self.take_event() {
+                Some(Some(ev)) => return Some(ev),
+                Some(None) => continue,
+                None => {}
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.resp.chunk())
+                .await
+                .unwrap_or_else(|_| panic!("no event within {timeout:?}; buffered {:?}", self.buf))
+                .expect("read the event stream");
+            match chunk {
+                Some(bytes) => self.buf.push_str(&String::from_utf8_lossy(&bytes)),
+                None => {
+                    assert!(
+                        self.buf.trim().is_empty(),
+                        "stream ended inside an event: {:?}",
+                        self.buf
+                    );
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A webhook receiver: a real HTTP server on loopback that records every request
+// and answers from a per-path script.
+
+/// How the receiver answers one request.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    Status(u16),
+    /// A redirect with this status to this `Location`.
+    Redirect(u16, String),
+    /// Waits this long, then answers 200.
+    Hang(Duration),
+}
+
+/// One request as the receiver saw it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    pub at: std::time::Instant,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_else(|| panic!("no {name} header: {:?}", self.headers))
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("JSON body")
+    }
+}
+
+type Script = std::collections::HashMap<String, Vec<Reply>>;
+
+struct ReceiverState {
+    script: Script,
+    seen: std::sync::Mutex<Vec<Received>>,
+}
+
+pub struct Receiver {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    state: std::sync::Arc<ReceiverState>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn receive(
+    axum::extract::State(state): axum::extract::State<std::sync::Arc<ReceiverState>>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = uri.path().to_owned();
+    let n = {
+        let mut seen = state.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let n = seen.iter().filter(|r| r.path == path).count();
+        seen.push(Received {
+            method: method.to_string(),
+            path: path.clone(),
+            headers,
+            body: body.to_vec(),
+            at: std::time::Instant::now(),
+        });
+        n
+    };
+    let reply = state
+        .script
+        .get(&path)
+        .and_then(|replies| replies.get(n).or(replies.last()))
+        .cloned()
+        .unwrap_or(Reply::Status(200));
+    let status = |s: u16| axum::http::StatusCode::from_u16(s).expect("status");
+    match reply {
+        Reply::Status(s) => status(s).into_response(),
+        Reply::Redirect(s, location) => {
+            (status(s), [(axum::http::header::LOCATION, location)]).into_response()
+        }
+        Reply::Hang(d) => {
+            tokio::time::sleep(d).await;
+            axum::http::StatusCode::OK.into_response()
+        }
+    }
+}
+
+impl Receiver {
+    /// A receiver on a fresh loopback port. `script` gives the replies per
+    /// path, in order (the last one repeats); other paths answer 200.
+    pub async fn start(script: &[(&str, Vec<Reply>)]) -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind receiver");
+        Self::start_on(listener, script)
+    }
+
+    pub fn start_on(listener: TcpListener, script: &[(&str, Vec<Reply>)]) -> Receiver {
+        let addr = listener.local_addr().expect("receiver address");
+        let state = std::sync::Arc::new(ReceiverState {
+            script: script
+                .iter()
+                .map(|(p, r)| ((*p).to_owned(), r.clone()))
+                .collect(),
+            seen: std::sync::Mutex::new(Vec::new()),
+        });
+        let router = axum::Router::new()
+            .fallback(receive)
+            .with_state(state.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Receiver {
+            base: format!("http://{addr}"),
+            state,
+            task,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Every request so far, in arrival order.
+    pub fn requests(&self) -> Vec<Received> {
+        self.state
+            .seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Waits until at least `n` requests arrived; panics after `timeout`.
+    pub async fn wait_for(&self, n: usize, timeout: Duration) -> Vec<Received> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let seen = self.requests();
+            if seen.len() >= n {
+                return seen;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} of {n} requests within {timeout:?}: {seen:#?}",
+                seen.len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
 }

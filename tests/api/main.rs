@@ -5,7 +5,13 @@ mod helpers;
 
 mod admin_cli;
 mod auth;
+mod crash;
 mod create;
 mod errors;
 mod get_and_list;
+mod hostile;
 mod idempotency;
+mod lifecycle;
+mod mypage;
+mod reliability;
+mod webhooks;

@@ -1,0 +1,287 @@
+//! Recovery from `kill -9` (DESIGN.md section 5: deliveries are rows that
+//! survive a crash), with the real binary.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::Connection;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tempfile::TempDir;
+use tokio::process::{Child, Command};
+
+/// A port nothing listens on (bound, then released).
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+struct Binary {
+    dir: TempDir,
+    database_url: String,
+}
+
+impl Binary {
+    fn new() -> Binary {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = format!("sqlite://{}/db", dir.path().display());
+        Binary { dir, database_url }
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_proofme"));
+        cmd.env("DATABASE_URL", &self.database_url)
+            .env("PROOFME_ALLOW_PRIVATE_WEBHOOKS", "true")
+            .env("PROOFME_WEBHOOK_RETRY_SCHEDULE", "1,1,1")
+            .env("PROOFME_RATE_LIMIT", "0")
+            .env_remove("PROOFME_PUBLIC_URL")
+            .env_remove("PROOFME_IDENTIFICATION_TTL_SECS")
+            .env_remove("RUST_LOG")
+            .current_dir(self.dir.path())
+            .kill_on_drop(true);
+        cmd
+    }
+
+    /// Runs an `admin` command and returns the JSON object it prints.
+    async fn admin(&self, args: &[&str]) -> Value {
+        let out = self
+            .command()
+            .arg("admin")
+            .args(args)
+            .env_remove("PROOFME_ADDR")
+            .output()
+            .await
+            .expect("run proofme admin");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "admin {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|e| panic!("admin {args:?} printed no JSON ({e}): {stdout}"))
+    }
+
+    /// Starts `proofme serve --no-demo` on a fresh port and waits for /healthz.
+    async fn serve(&self, client: &reqwest::Client) -> (Child, String) {
+        let port = free_port();
+        let child = self
+            .command()
+            .args(["serve", "--no-demo"])
+            .env("PROOFME_ADDR", format!("127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start proofme serve");
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(resp) = client.get(format!("{base}/healthz")).send().await {
+                if resp.status() == StatusCode::OK {
+                    return (child, base);
+                }
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "proofme serve did not answer /healthz within 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+struct Api {
+    client: reqwest::Client,
+    base: String,
+    key: String,
+    body: Value,
+}
+
+impl Api {
+    async fn create(&self, changes: Value) -> reqwest::Result<reqwest::Response> {
+        let mut body = self.body.clone();
+        for (k, v) in changes.as_object().expect("object") {
+            body[k] = v.clone();
+        }
+        self.client
+            .post(format!("{}/v1/identification", self.base))
+            .bearer_auth(&self.key)
+            .json(&body)
+            .send()
+            .await
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .expect("GET")
+    }
+}
+
+async fn integrity_check(database_url: &str) -> String {
+    let mut conn = sqlx::SqliteConnection::connect(database_url)
+        .await
+        .expect("open the database file");
+    let result: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&mut conn)
+        .await
+        .expect("integrity_check");
+    conn.close().await.expect("close");
+    result
+}
+
+#[tokio::test]
+async fn after_kill_9_nothing_acknowledged_is_lost_and_the_webhook_still_arrives() {
+    let bin = Binary::new();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let org = bin
+        .admin(&["create-organisation", "--name", "Crash Shop"])
+        .await;
+    let org_id = org["id"].as_str().expect("org id").to_owned();
+    let key = bin
+        .admin(&[
+            "create-api-key",
+            "--organisation",
+            &org_id,
+            "--mode",
+            "test",
+        ])
+        .await;
+    let proofme = bin
+        .admin(&[
+            "create-proofme",
+            "--organisation",
+            &org_id,
+            "--name",
+            "Age check",
+            "--purpose",
+            "AGE_VERIFICATION",
+            "--credential",
+            "EPASS:OLDER_THAN_18",
+        ])
+        .await;
+    // Nothing listens here until after the crash.
+    let receiver_port = free_port();
+    let webhook_url = format!("http://127.0.0.1:{receiver_port}/hook");
+
+    let (mut first, base) = bin.serve(&client).await;
+    let api = Arc::new(Api {
+        client: client.clone(),
+        base,
+        key: key["key"].as_str().expect("key").to_owned(),
+        body: json!({
+            "proofmeId": proofme["id"],
+            "organisationId": org_id,
+            "redirectUrl": REDIRECT_URL,
+        }),
+    });
+    let hooked = created(
+        api.create(json!({ "webhookUrl": webhook_url }))
+            .await
+            .unwrap(),
+    )
+    .await;
+    let hooked_id = hooked["id"].as_str().unwrap().to_owned();
+    let resp = api
+        .client
+        .post(format!(
+            "{}/v1/identification/{hooked_id}/test-outcome",
+            api.base
+        ))
+        .bearer_auth(&api.key)
+        .json(&json!({ "status": "verified" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    // Wait for the first (failed) attempt to be recorded, so the kill cannot
+    // land inside an attempt (a claimed row waits out its lease).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let rows: Value = api
+            .get(&format!("/v1/identification/{hooked_id}/webhooks"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let attempts = rows["rows"][0]["attempts"].as_array().map_or(0, Vec::len);
+        if attempts >= 1 {
+            assert_eq!(rows["rows"][0]["state"], "pending", "{rows}");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no attempt: {rows}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Identifications being created when the process dies.
+    let acknowledged = Arc::new(Mutex::new(vec![hooked_id.clone()]));
+    let mut writers = Vec::new();
+    for _ in 0..4 {
+        let (api, acknowledged) = (api.clone(), acknowledged.clone());
+        writers.push(tokio::spawn(async move {
+            while let Ok(resp) = api
+                .create(json!({ "description": "before the crash" }))
+                .await
+            {
+                if resp.status() != StatusCode::CREATED {
+                    break;
+                }
+                let Ok(body) = resp.json::<Value>().await else {
+                    break;
+                };
+                let id = body["id"].as_str().unwrap().to_owned();
+                acknowledged.lock().unwrap().push(id);
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    first.kill().await.expect("SIGKILL");
+    for w in writers {
+        w.await.unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(
+        acknowledged.len() > 1,
+        "no identification created before the kill"
+    );
+    println!(
+        "{} identifications acknowledged before the kill",
+        acknowledged.len()
+    );
+
+    assert_eq!(integrity_check(&bin.database_url).await, "ok");
+
+    let receiver_listener = tokio::net::TcpListener::bind(("127.0.0.1", receiver_port))
+        .await
+        .expect("bind the receiver's port");
+    let receiver = Receiver::start_on(receiver_listener, &[]);
+    let (_second, base) = bin.serve(&client).await;
+    let api = Api {
+        base,
+        ..Arc::try_unwrap(api).unwrap_or_else(|_| panic!("api still shared"))
+    };
+
+    let requests = receiver.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(requests[0].json(), json!({ "id": hooked_id }));
+    for id in &acknowledged {
+        let resp = api.get(&format!("/v1/identification/{id}")).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{id} was lost in the crash");
+    }
+    let list: Value = api
+        .get("/v1/identification?limit=250")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(list["count"].as_u64().unwrap() >= acknowledged.len() as u64);
+    assert_eq!(integrity_check(&bin.database_url).await, "ok");
+}

@@ -1,0 +1,765 @@
+//! MyPage (DESIGN.md section 4): the page at `myPageUrl`, its forms, its
+//! status stream, its headers and its static files.
+
+use crate::helpers::*;
+use proofme::domain::Mode;
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_TYPE, HeaderMap, LOCATION};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// Creates a test identification (with `changes`) and returns its id.
+async fn create(app: &TestApp, changes: Value) -> String {
+    let created = app.create_identification(changes).await;
+    created["id"].as_str().expect("id").to_owned()
+}
+
+/// Creates a live identification through a live key of the app's organisation.
+async fn create_live(app: &TestApp) -> String {
+    let live_key = app.create_api_key(Mode::Live).await;
+    let resp = app
+        .post_json_with_key(&live_key, &app.valid_json_body())
+        .await;
+    let created = created(resp).await;
+    assert_eq!(created["mode"], "live");
+    created["id"].as_str().expect("id").to_owned()
+}
+
+async fn page(app: &TestApp, id: &str) -> (HeaderMap, Html) {
+    get_page(&app.client, &app.url(&format!("/{id}")), 200).await
+}
+
+async fn page_with_language(app: &TestApp, path: &str, accept_language: &str) -> Html {
+    let resp = app
+        .client
+        .get(app.url(path))
+        .header(ACCEPT_LANGUAGE, accept_language)
+        .send()
+        .await
+        .expect("GET page");
+    read_page(resp, 200).await.1
+}
+
+/// POSTs a MyPage form (as a browser without JavaScript would).
+async fn post_form_to(app: &TestApp, path: &str, body: &str) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .header(CONTENT_TYPE, FORM)
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("POST form")
+}
+
+fn location(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| panic!("no Location header: {:?}", resp.headers()))
+        .to_owned()
+}
+
+/// The outcome buttons of the test panel: (value, label).
+fn outcome_buttons(html: &Html) -> Vec<(String, String)> {
+    html.elements("button")
+        .into_iter()
+        .filter(|b| b.attr("name") == Some("outcome"))
+        .map(|b| (b.attr("value").unwrap_or("").to_owned(), b.text))
+        .collect()
+}
+
+// --- the open page ---------------------------------------------------------
+
+#[tokio::test]
+async fn the_page_is_html_in_english_by_default() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({})).await;
+
+    let resp = app
+        .client
+        .get(app.url(&format!("/{id}")))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(content_type(&resp).starts_with("text/html"));
+    let body = resp.text().await.unwrap();
+    assert!(
+        body.contains("<html lang=\"en-US\">"),
+        "no <html lang=\"en-US\">"
+    );
+    assert_eq!(Html::parse(&body).lang().as_deref(), Some("en-US"));
+}
+
+#[tokio::test]
+async fn the_page_shows_the_organisation_description_credentials_and_purpose() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({ "description": "Order 12345" })).await;
+
+    let (_, html) = page(&app, &id).await;
+
+    let text = html.text();
+    let h1 = html.elements("h1");
+    assert_eq!(h1.len(), 1);
+    assert_eq!(
+        h1[0].text,
+        format!("{} would like to verify you", app.org_name)
+    );
+    assert!(text.contains("Order 12345"), "{text}");
+    let items: Vec<String> = html.elements("li").into_iter().map(|e| e.text).collect();
+    assert_eq!(items, ["That you are older than 18"]);
+    assert!(text.contains("To check your age."), "{text}");
+}
+
+#[tokio::test]
+async fn the_page_shows_a_qr_code_and_the_wallet_link() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({})).await;
+
+    let (_, html) = page(&app, &id).await;
+
+    let qr = html
+        .elements("div")
+        .into_iter()
+        .find(|d| d.attr("class") == Some("qr"));
+    assert!(qr.is_some(), "no QR container");
+    assert!(html.raw.contains("<svg"), "no inline SVG");
+    let link = html
+        .elements("a")
+        .into_iter()
+        .find(|a| {
+            a.attr("href")
+                .is_some_and(|h| h.starts_with("openid4vp://"))
+        })
+        .expect("a wallet link");
+    let href = link.attr("href").unwrap();
+    let expected_request_uri = format!("{}/oid4vp/request/{id}", app.config.public_url);
+    let query = href
+        .strip_prefix("openid4vp://?")
+        .unwrap_or_else(|| panic!("{href}"));
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    assert_eq!(pairs.len(), 2, "{href}");
+    assert_eq!(pairs[0].0, "client_id");
+    assert!(!pairs[0].1.is_empty(), "{href}");
+    assert_eq!(pairs[1], ("request_uri".into(), expected_request_uri));
+    // In the attribute the `&` is escaped.
+    assert!(
+        html.raw.contains("&amp;request_uri="),
+        "the & between the parameters is not escaped in the attribute"
+    );
+}
+
+#[tokio::test]
+async fn a_test_identification_shows_the_test_panel_with_four_outcomes() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({})).await;
+
+    let (_, html) = page(&app, &id).await;
+
+    let form = html
+        .find("form", "action", &format!("/{id}/test-outcome"))
+        .expect("the test-outcome form");
+    assert_eq!(form.attr("method"), Some("post"));
+    let buttons = outcome_buttons(&html);
+    let expected: Vec<(String, String)> = [
+        ("verified", "Verified"),
+        ("failed", "Failed"),
+        ("canceled", "Canceled"),
+        ("expired", "Expired"),
+    ]
+    .iter()
+    .map(|(v, l)| ((*v).to_owned(), (*l).to_owned()))
+    .collect();
+    assert_eq!(buttons, expected);
+    assert!(html.text().contains("Test mode"));
+}
+
+#[tokio::test]
+async fn a_live_identification_shows_no_test_panel() {
+    let app = spawn_app().await;
+    let id = create_live(&app).await;
+
+    let (_, html) = page(&app, &id).await;
+
+    assert!(outcome_buttons(&html).is_empty());
+    assert!(
+        html.find("form", "action", &format!("/{id}/test-outcome"))
+            .is_none()
+    );
+    assert!(!html.text().contains("Test mode"), "{}", html.text());
+    // It is still a page to share from.
+    assert!(html.raw.contains("<svg"));
+}
+
+#[tokio::test]
+async fn the_page_links_its_stylesheet_and_script() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({})).await;
+
+    let (_, html) = page(&app, &id).await;
+
+    let css = html
+        .find("link", "rel", "stylesheet")
+        .and_then(|l| l.attr("href").map(str::to_owned))
+        .expect("a stylesheet link");
+    assert!(css.starts_with("/style/mypage.css"), "{css}");
+    let scripts: Vec<String> = html
+        .elements("script")
+        .iter()
+        .filter_map(|s| s.attr("src").map(str::to_owned))
+        .collect();
+    assert_eq!(scripts.len(), 1, "{scripts:?}");
+    assert!(scripts[0].starts_with("/public/mypage.js"), "{scripts:?}");
+    // No inline script at all.
+    assert!(
+        html.elements("script")
+            .iter()
+            .all(|s| s.attr("src").is_some())
+    );
+}
+
+// --- headers ---------------------------------------------------------------
+
+#[tokio::test]
+async fn the_page_sends_strict_security_headers() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({})).await;
+
+    let (headers, _) = page(&app, &id).await;
+
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_else(|| panic!("no {name}"))
+            .to_owned()
+    };
+    let csp = header("content-security-policy");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    let form_action = csp
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("form-action"))
+        .unwrap_or_else(|| panic!("no form-action: {csp}"));
+    let origin = "https://your-application.example.org";
+    assert!(
+        form_action.split_whitespace().any(|s| s == origin),
+        "form-action does not allow the redirect's origin: {csp}"
+    );
+    let script_src = csp
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("script-src") || d.starts_with("default-src"))
+        .expect("a script policy");
+    assert!(!script_src.contains("unsafe"), "{csp}");
+    assert_eq!(header("referrer-policy"), "no-referrer");
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert_eq!(header("cache-control"), "no-store");
+}
+
+// --- language --------------------------------------------------------------
+
+#[tokio::test]
+async fn the_locale_nl_nl_makes_the_page_dutch() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({ "locale": "nl_NL" })).await;
+
+    let (_, html) = page(&app, &id).await;
+
+    assert_eq!(html.lang().as_deref(), Some("nl-NL"));
+    let text = html.text();
+    assert!(text.contains("Wat je deelt"), "{text}");
+    assert!(text.contains("Dat je ouder bent dan 18"), "{text}");
+    assert!(text.contains("Om je leeftijd te controleren."), "{text}");
+    let labels: Vec<String> = outcome_buttons(&html).into_iter().map(|b| b.1).collect();
+    assert_eq!(
+        labels,
+        ["Geverifieerd", "Mislukt", "Geannuleerd", "Verlopen"]
+    );
+    assert!(!text.contains("What you will share"), "{text}");
+}
+
+#[tokio::test]
+async fn the_lang_query_parameter_chooses_dutch() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({})).await;
+
+    let (_, html) = get_page(&app.client, &app.url(&format!("/{id}?lang=nl")), 200).await;
+
+    assert_eq!(html.lang().as_deref(), Some("nl-NL"));
+    assert!(html.text().contains("Wat je deelt"));
+}
+
+#[tokio::test]
+async fn accept_language_nl_be_gives_nl_be() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({})).await;
+
+    let html = page_with_language(&app, &format!("/{id}"), "nl-BE").await;
+
+    assert_eq!(html.lang().as_deref(), Some("nl-BE"));
+    assert!(html.text().contains("Wat je deelt"));
+}
+
+#[tokio::test]
+async fn an_unspoken_locale_falls_back_to_the_browsers_dutch() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({ "locale": "de_DE" })).await;
+
+    let html = page_with_language(&app, &format!("/{id}"), "nl").await;
+
+    assert_eq!(html.lang().as_deref(), Some("nl-NL"));
+    assert!(html.text().contains("Wat je deelt"));
+}
+
+#[tokio::test]
+async fn an_unknown_id_is_a_404_page_in_english() {
+    let app = spawn_app().await;
+
+    for path in ["/id_0000000000000000000000", "/not-an-id"] {
+        let (_, html) = get_page(&app.client, &app.url(path), 404).await;
+        assert_eq!(html.lang().as_deref(), Some("en-US"), "{path}");
+        assert!(html.text().contains("Page not found"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_id_is_a_404_page_in_dutch_for_a_dutch_browser() {
+    let app = spawn_app().await;
+
+    let resp = app
+        .client
+        .get(app.url("/id_0000000000000000000000"))
+        .header(ACCEPT_LANGUAGE, "nl-NL,nl;q=0.9,en;q=0.5")
+        .send()
+        .await
+        .unwrap();
+    let (_, html) = read_page(resp, 404).await;
+
+    assert_eq!(html.lang().as_deref(), Some("nl-NL"));
+    assert!(
+        html.text().contains("Pagina niet gevonden"),
+        "{}",
+        html.text()
+    );
+}
+
+// --- forms -----------------------------------------------------------------
+
+#[tokio::test]
+async fn each_test_outcome_redirects_back_after_the_status_is_final() {
+    let app = spawn_app().await;
+    for (outcome, code) in [
+        ("verified", "2"),
+        ("failed", "3"),
+        ("canceled", "4"),
+        ("expired", "5"),
+    ] {
+        let id = create(&app, json!({})).await;
+
+        let resp = post_form_to(
+            &app,
+            &format!("/{id}/test-outcome"),
+            &format!("outcome={outcome}"),
+        )
+        .await;
+
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{outcome}");
+        assert_eq!(location(&resp), REDIRECT_URL, "{outcome}");
+        // The integrator's return page reads right after the redirect.
+        let ident = app.identification(&id).await;
+        assert_eq!(ident["status"], code, "{outcome}");
+        assert_eq!(ident["statusName"], outcome);
+    }
+}
+
+#[tokio::test]
+async fn cancel_redirects_back_with_the_status_canceled() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({})).await;
+
+    let resp = post_form_to(&app, &format!("/{id}/cancel"), "").await;
+
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&resp), REDIRECT_URL);
+    assert_eq!(app.identification(&id).await["status"], "4");
+}
+
+#[tokio::test]
+async fn a_test_outcome_for_a_live_identification_is_403_and_changes_nothing() {
+    let app = spawn_app().await;
+    let id = create_live(&app).await;
+
+    let resp = post_form_to(&app, &format!("/{id}/test-outcome"), "outcome=verified").await;
+
+    let (_, html) = read_page(resp, 403).await;
+    assert!(html.text().contains("Not available"), "{}", html.text());
+    assert_eq!(app.identification(&id).await["status"], "0");
+}
+
+#[tokio::test]
+async fn a_second_post_after_the_end_redirects_back_and_changes_nothing() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({})).await;
+    let first = post_form_to(&app, &format!("/{id}/test-outcome"), "outcome=verified").await;
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+
+    let again = post_form_to(&app, &format!("/{id}/test-outcome"), "outcome=failed").await;
+    let cancel = post_form_to(&app, &format!("/{id}/cancel"), "").await;
+
+    for resp in [again, cancel] {
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&resp), REDIRECT_URL);
+    }
+    assert_eq!(app.identification(&id).await["status"], "2");
+    assert_eq!(app.history(&id).await.len(), 2, "one change only");
+}
+
+#[tokio::test]
+async fn an_outcome_the_panel_does_not_offer_changes_nothing() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({})).await;
+
+    for body in [
+        "outcome=pending",
+        "outcome=revoked",
+        "outcome=open",
+        "outcome=",
+        "",
+    ] {
+        let resp = post_form_to(&app, &format!("/{id}/test-outcome"), body).await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{body:?}");
+        assert_eq!(location(&resp), format!("/{id}"), "{body:?}");
+    }
+    assert_eq!(app.identification(&id).await["status"], "0");
+    assert_eq!(app.history(&id).await.len(), 1);
+}
+
+#[tokio::test]
+async fn text_from_the_integrator_is_escaped() {
+    let app = spawn_app().await;
+    let org = app
+        .store
+        .create_organisation("Shop <script>alert(1)</script> & Co")
+        .await
+        .unwrap();
+    let key = app.store.create_api_key(&org.id, Mode::Test).await.unwrap();
+    let credential: proofme::domain::Credential = "EPASS:OLDER_THAN_18".parse().unwrap();
+    let proofme = app
+        .store
+        .create_proofme(
+            &org.id,
+            "Age",
+            proofme::domain::Purpose::AgeVerification,
+            &[credential],
+        )
+        .await
+        .unwrap();
+    let description = "Order \"<img src=x onerror=alert(2)>";
+    let body = json!({
+        "proofmeId": proofme.id.to_string(),
+        "organisationId": org.id.to_string(),
+        "redirectUrl": REDIRECT_URL,
+        "description": description,
+    });
+    let created = created(app.post_json_with_key(&key.secret, &body).await).await;
+    let id = created["id"].as_str().unwrap();
+
+    let (_, html) = page(&app, id).await;
+
+    assert!(!html.raw.contains("<script>alert"), "unescaped script");
+    assert!(!html.raw.contains("<img"), "unescaped img");
+    let text = html.text();
+    assert!(text.contains(description), "{text}");
+    assert!(
+        text.contains("Shop <script>alert(1)</script> & Co would like to verify you"),
+        "{text}"
+    );
+    assert!(
+        html.elements("script")
+            .iter()
+            .all(|s| s.attr("src").is_some())
+    );
+}
+
+// --- final pages -----------------------------------------------------------
+
+#[tokio::test]
+async fn the_final_page_links_back_to_the_organisation_without_a_test_panel() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({})).await;
+    app.set_outcome(&id, "verified").await;
+
+    let (_, html) = page(&app, &id).await;
+
+    let back = html
+        .elements("a")
+        .into_iter()
+        .find(|a| a.text == format!("Return to {}", app.org_name))
+        .unwrap_or_else(|| panic!("no Return link: {}", html.text()));
+    assert_eq!(back.attr("href"), Some(REDIRECT_URL));
+    assert!(outcome_buttons(&html).is_empty());
+    assert!(
+        html.find("form", "action", &format!("/{id}/test-outcome"))
+            .is_none()
+    );
+    assert!(
+        html.find("form", "action", &format!("/{id}/cancel"))
+            .is_none()
+    );
+    assert!(
+        html.text().contains("Verification complete"),
+        "{}",
+        html.text()
+    );
+}
+
+#[tokio::test]
+async fn an_expired_identification_says_it_has_expired() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({})).await;
+    app.set_outcome(&id, "expired").await;
+
+    let (_, html) = page(&app, &id).await;
+
+    let text = html.text();
+    assert!(text.contains("This identification has expired."), "{text}");
+    assert!(!html.raw.contains("<svg"), "a QR code on an expired page");
+}
+
+#[tokio::test]
+async fn a_revoked_identification_says_it_was_withdrawn() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({})).await;
+    let resp = app.delete(&format!("/v1/identification/{id}")).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    let (_, html) = page(&app, &id).await;
+
+    let text = html.text();
+    assert!(
+        text.contains(&format!(
+            "{} has withdrawn this identification.",
+            app.org_name
+        )),
+        "{text}"
+    );
+    assert!(!html.raw.contains("<svg"));
+}
+
+// --- status events ---------------------------------------------------------
+
+fn status_data(ev: &SseEvent) -> Value {
+    assert_eq!(ev.event.as_deref(), Some("status"), "{ev:?}");
+    serde_json::from_str(&ev.data).unwrap_or_else(|e| panic!("{e}: {:?}", ev.data))
+}
+
+#[tokio::test]
+async fn the_event_stream_starts_with_the_current_status() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({})).await;
+
+    let resp = app
+        .client
+        .get(app.url(&format!("/{id}/events")))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(content_type(&resp).starts_with("text/event-stream"));
+    let mut events = EventStream::new(resp);
+    let first = events.next(Duration::from_secs(5)).await.expect("an event");
+    let data = status_data(&first);
+    assert_eq!(data["statusName"], "open");
+    assert_eq!(data["status"], "0");
+    assert_eq!(data["final"], false);
+}
+
+#[tokio::test]
+async fn the_event_stream_delivers_changes_then_the_final_status_and_ends() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({})).await;
+    let resp = app
+        .client
+        .get(app.url(&format!("/{id}/events")))
+        .send()
+        .await
+        .unwrap();
+    let mut events = EventStream::new(resp);
+    let first = events.next(Duration::from_secs(5)).await.expect("first");
+    assert_eq!(status_data(&first)["statusName"], "open");
+
+    app.set_outcome(&id, "pending").await;
+    let pending = events.next(Duration::from_secs(5)).await.expect("pending");
+    app.set_outcome(&id, "verified").await;
+    let last = events.next(Duration::from_secs(5)).await.expect("final");
+    let end = events.next(Duration::from_secs(5)).await;
+
+    let pending = status_data(&pending);
+    assert_eq!(pending["statusName"], "pending");
+    assert_eq!(pending["final"], false);
+    let last = status_data(&last);
+    assert_eq!(last["statusName"], "verified");
+    assert_eq!(last["final"], true);
+    assert_eq!(last["redirectUrl"], REDIRECT_URL);
+    assert_eq!(end, None, "the stream goes on after the final status");
+}
+
+#[tokio::test]
+async fn the_event_stream_of_an_unknown_id_is_404() {
+    let app = spawn_app().await;
+
+    let resp = app
+        .client
+        .get(app.url("/id_0000000000000000000000/events"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
+
+// --- static files and size -------------------------------------------------
+
+async fn fetch_asset(app: &TestApp, path: &str, content_type_prefix: &str) -> usize {
+    let resp = app.client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK, "{path}");
+    let ct = content_type(&resp);
+    assert!(ct.starts_with(content_type_prefix), "{path}: {ct}");
+    let cache = resp
+        .headers()
+        .get(CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let max_age: u64 = cache
+        .split(',')
+        .find_map(|d| d.trim().strip_prefix("max-age="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{path}: no max-age in {cache:?}"));
+    assert!(max_age >= 30 * 24 * 3600, "{path}: short cache {cache:?}");
+    resp.bytes().await.unwrap().len()
+}
+
+#[tokio::test]
+async fn the_stylesheet_and_script_are_served_with_a_long_cache() {
+    let app = spawn_app().await;
+
+    let css = fetch_asset(&app, "/style/mypage.css", "text/css").await;
+    let js = fetch_asset(&app, "/public/mypage.js", "text/javascript").await;
+
+    assert!(css > 0 && js > 0);
+}
+
+#[tokio::test]
+async fn the_whole_page_is_under_50_kb() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({ "description": "x".repeat(255) })).await;
+    let (_, html) = page(&app, &id).await;
+
+    let mut total = html.raw.len();
+    let css = html
+        .find("link", "rel", "stylesheet")
+        .and_then(|l| l.attr("href").map(str::to_owned))
+        .expect("stylesheet");
+    total += fetch_asset(&app, &css, "text/css").await;
+    for script in html.elements("script") {
+        let src = script.attr("src").expect("script src");
+        total += fetch_asset(&app, src, "text/javascript").await;
+    }
+    if let Some(icon) = html
+        .find("link", "rel", "icon")
+        .and_then(|l| l.attr("href").map(str::to_owned))
+    {
+        total += fetch_asset(&app, &icon, "image/svg+xml").await;
+    }
+
+    assert!(total < 50 * 1024, "{total} bytes");
+}
+
+#[tokio::test]
+async fn files_from_the_working_directory_are_never_served() {
+    let app = spawn_app().await;
+
+    for path in [
+        "/Cargo.toml",
+        "/proofme.db",
+        "/proofme.db-wal",
+        "/src/lib.rs",
+        "/style/",
+        "/public/",
+        "/public/../Cargo.toml",
+        "/style/mypage.css/../../Cargo.toml",
+    ] {
+        let resp = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
+        let body = resp.text().await.unwrap();
+        assert!(!body.contains("[package]"), "{path} served Cargo.toml");
+        assert!(!body.contains("SQLite format"), "{path} served a database");
+    }
+}
+
+/// Holds SQLite's write lock on the app's database until dropped, so the
+/// expiry sweep cannot record anything (readers carry on under WAL).
+struct WriteLock(sqlx::SqliteConnection);
+
+impl WriteLock {
+    async fn take(database_url: &str) -> WriteLock {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(database_url)
+            .await
+            .expect("open the database");
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut conn)
+            .await
+            .expect("take the write lock");
+        WriteLock(conn)
+    }
+
+    async fn release(mut self) {
+        sqlx::query("ROLLBACK")
+            .execute(&mut self.0)
+            .await
+            .expect("release the write lock");
+    }
+}
+
+#[tokio::test]
+async fn an_overdue_identification_reads_expired_on_mypage_before_the_sweep_records_it() {
+    // DESIGN §2: "An identification past expiresAt reads as expired at once".
+    let app = spawn_app_with(|c| c.identification_ttl = Duration::from_secs(1)).await;
+    let id = create(&app, json!({})).await;
+    let lock = WriteLock::take(&app.database_url).await;
+
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let api_status = app.identification(&id).await["statusName"].clone();
+    let (_, html) = page(&app, &id).await;
+    let resp = app
+        .client
+        .get(app.url(&format!("/{id}/events")))
+        .send()
+        .await
+        .unwrap();
+    let first = EventStream::new(resp)
+        .next(Duration::from_secs(5))
+        .await
+        .expect("an event");
+    lock.release().await;
+
+    assert_eq!(api_status, "expired", "the API reads it as expired");
+    let text = html.text();
+    assert!(
+        text.contains("This identification has expired."),
+        "MyPage still offers an overdue identification: {text}"
+    );
+    assert!(
+        outcome_buttons(&html).is_empty(),
+        "test panel on an expired page"
+    );
+    assert_eq!(status_data(&first)["statusName"], "expired");
+}

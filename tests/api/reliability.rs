@@ -1,0 +1,131 @@
+//! Under sustained concurrent load the service answers every request without a
+//! server error: no `database is locked`, no 5xx of any kind.
+
+use crate::helpers::*;
+use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// Seconds of load; the contract asks for 30.
+const SOAK_SECS: u64 = 30;
+const CLIENTS: usize = 64;
+
+#[derive(Default)]
+struct Tally {
+    requests: AtomicUsize,
+    server_errors: AtomicUsize,
+    unexpected: AtomicUsize,
+    creates: AtomicUsize,
+    outcomes: AtomicUsize,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_four_clients_of_mixed_work_for_thirty_seconds_get_no_server_error() {
+    let app = Arc::new(spawn_app().await);
+    let tally = Arc::new(Tally::default());
+    let until = Instant::now() + Duration::from_secs(SOAK_SECS);
+
+    let mut clients = Vec::new();
+    for c in 0..CLIENTS {
+        let (app, tally) = (app.clone(), tally.clone());
+        clients.push(tokio::spawn(async move {
+            let mut mine: Vec<String> = Vec::new();
+            let mut n = c;
+            while Instant::now() < until {
+                n += 1;
+                let (status, expected): (u16, &[u16]) = match n % 5 {
+                    0 | 1 => {
+                        let body =
+                            app.json_body_with(json!({"description": format!("soak {c}-{n}")}));
+                        let res = app.post_json(&body).await;
+                        let status = res.status().as_u16();
+                        if status == 201 {
+                            let v: serde_json::Value = res.json().await.expect("json");
+                            mine.push(v["id"].as_str().expect("id").to_owned());
+                            tally.creates.fetch_add(1, Ordering::Relaxed);
+                        }
+                        (status, &[201])
+                    }
+                    2 => match mine.last() {
+                        Some(id) => (
+                            app.get(&format!("/v1/identification/{id}"))
+                                .await
+                                .status()
+                                .as_u16(),
+                            &[200],
+                        ),
+                        None => (
+                            app.get("/v1/identification?limit=20")
+                                .await
+                                .status()
+                                .as_u16(),
+                            &[200],
+                        ),
+                    },
+                    3 => match mine.pop() {
+                        // Each identification gets one outcome: 200, never 409.
+                        Some(id) => {
+                            let outcome = ["verified", "failed", "canceled", "expired"][n % 4];
+                            let status = app.api_test_outcome(&id, outcome).await.status().as_u16();
+                            if status == 200 {
+                                tally.outcomes.fetch_add(1, Ordering::Relaxed);
+                            }
+                            (status, &[200])
+                        }
+                        None => (
+                            app.get_anonymous("/healthz").await.status().as_u16(),
+                            &[200],
+                        ),
+                    },
+                    _ => match mine.first() {
+                        Some(id) => (
+                            app.get_anonymous(&format!("/{id}")).await.status().as_u16(),
+                            &[200],
+                        ),
+                        None => (
+                            app.get("/v1/identification?limit=50&sortColumn=status")
+                                .await
+                                .status()
+                                .as_u16(),
+                            &[200],
+                        ),
+                    },
+                };
+                tally.requests.fetch_add(1, Ordering::Relaxed);
+                if status >= 500 {
+                    tally.server_errors.fetch_add(1, Ordering::Relaxed);
+                } else if !expected.contains(&status) {
+                    tally.unexpected.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    for c in clients {
+        c.await.expect("client task");
+    }
+
+    let requests = tally.requests.load(Ordering::Relaxed);
+    assert_eq!(
+        tally.server_errors.load(Ordering::Relaxed),
+        0,
+        "5xx answers out of {requests}"
+    );
+    assert_eq!(
+        tally.unexpected.load(Ordering::Relaxed),
+        0,
+        "unexpected answers out of {requests}"
+    );
+    assert!(
+        tally.creates.load(Ordering::Relaxed) > 1000,
+        "too little work was done to mean anything"
+    );
+    assert!(
+        tally.outcomes.load(Ordering::Relaxed) > 100,
+        "too few status changes"
+    );
+    assert_eq!(
+        app.store.integrity_check().await.expect("integrity check"),
+        "ok"
+    );
+}
