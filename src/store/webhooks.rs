@@ -109,15 +109,29 @@ impl Store {
         lease_until: Timestamp,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "UPDATE webhook_outbox SET next_attempt_at = ? \
+            "UPDATE webhook_outbox SET next_attempt_at = ?, claimed_at = ? \
              WHERE id = ? AND state = 'pending' AND next_attempt_at <= ?",
         )
         .bind(lease_until.millis())
+        .bind(now.millis())
         .bind(id)
         .bind(now.millis())
         .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Hands back deliveries claimed by a process that is gone: they are due
+    /// again at once. Only for the process that owns this database (SQLite
+    /// serves one instance), called before its worker starts.
+    pub async fn release_webhook_claims(&self) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE webhook_outbox SET next_attempt_at = claimed_at, claimed_at = NULL \
+             WHERE claimed_at IS NOT NULL AND state = 'pending'",
+        )
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     /// Records an attempt and the delivery's next state in one transaction.
@@ -143,7 +157,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "UPDATE webhook_outbox SET state = ?, attempts = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?",
+            "UPDATE webhook_outbox SET state = ?, attempts = ?, next_attempt_at = ?, updated_at = ?, \
+             claimed_at = NULL WHERE id = ?",
         )
         .bind(state.as_str())
         .bind(attempt.attempt)

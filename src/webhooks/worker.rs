@@ -35,6 +35,14 @@ pub async fn run(state: AppState, deliverer: Deliverer) {
     let busy = Arc::new(Mutex::new(Busy::default()));
     let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let wake = state.events.webhooks_due.clone();
+    match state.store.release_webhook_claims().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            deliveries = n,
+            "resuming webhook deliveries cut off by a stop"
+        ),
+        Err(e) => tracing::warn!(error = %e, "could not release earlier webhook claims"),
+    }
     loop {
         if let Err(e) = dispatch_due(&state, &deliverer, &busy, &slots).await {
             tracing::warn!(error = %e, "webhook worker could not read the outbox");

@@ -285,3 +285,223 @@ async fn after_kill_9_nothing_acknowledged_is_lost_and_the_webhook_still_arrives
     assert!(list["count"].as_u64().unwrap() >= acknowledged.len() as u64);
     assert_eq!(integrity_check(&bin.database_url).await, "ok");
 }
+
+/// What a writer was told: ids answered 201, and status changes answered 200.
+#[derive(Default)]
+struct Acknowledged {
+    created: Vec<String>,
+    changes: Vec<(String, &'static str)>,
+}
+
+async fn post_outcome(api: &Api, id: &str, status: &str) -> bool {
+    api.client
+        .post(format!("{}/v1/identification/{id}/test-outcome", api.base))
+        .bearer_auth(&api.key)
+        .json(&json!({ "status": status }))
+        .send()
+        .await
+        .is_ok_and(|r| r.status() == StatusCode::OK)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_random_kills_lose_nothing_acknowledged_and_every_webhook_arrives() {
+    const ROUNDS: u64 = 20;
+    let bin = Binary::new();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let org = bin
+        .admin(&["create-organisation", "--name", "Crash Shop"])
+        .await;
+    let org_id = org["id"].as_str().expect("org id").to_owned();
+    let key = bin
+        .admin(&[
+            "create-api-key",
+            "--organisation",
+            &org_id,
+            "--mode",
+            "test",
+        ])
+        .await;
+    let proofme = bin
+        .admin(&[
+            "create-proofme",
+            "--organisation",
+            &org_id,
+            "--name",
+            "Age check",
+            "--credential",
+            "EPASS:OLDER_THAN_18",
+        ])
+        .await;
+    let receiver = Receiver::start(&[]).await;
+    let body = json!({
+        "proofmeId": proofme["id"],
+        "organisationId": org_id,
+        "redirectUrl": REDIRECT_URL,
+        "webhookUrl": receiver.url("/hook"),
+    });
+    let acknowledged = Arc::new(Mutex::new(Acknowledged::default()));
+
+    for round in 0..ROUNDS {
+        let (mut child, base) = bin.serve(&client).await;
+        let api = Arc::new(Api {
+            client: client.clone(),
+            base,
+            key: key["key"].as_str().expect("key").to_owned(),
+            body: body.clone(),
+        });
+        let mut writers = Vec::new();
+        for w in 0..4u64 {
+            let (api, acknowledged) = (api.clone(), acknowledged.clone());
+            writers.push(tokio::spawn(async move {
+                let finals = ["verified", "failed", "canceled", "expired"];
+                for n in 0.. {
+                    let Ok(resp) = api
+                        .create(json!({ "description": format!("round {round}") }))
+                        .await
+                    else {
+                        return;
+                    };
+                    if resp.status() != StatusCode::CREATED {
+                        return;
+                    }
+                    let Ok(created) = resp.json::<Value>().await else {
+                        return;
+                    };
+                    let id = created["id"].as_str().expect("id").to_owned();
+                    acknowledged.lock().expect("lock").created.push(id.clone());
+                    if !post_outcome(&api, &id, "pending").await {
+                        return;
+                    }
+                    acknowledged
+                        .lock()
+                        .expect("lock")
+                        .changes
+                        .push((id.clone(), "pending"));
+                    let last = finals[((round + w + n) % 4) as usize];
+                    if !post_outcome(&api, &id, last).await {
+                        return;
+                    }
+                    acknowledged.lock().expect("lock").changes.push((id, last));
+                }
+            }));
+        }
+        // A different moment each round, spread over 50..450 ms.
+        let delay = 50 + (round * 7919 + 13) % 400;
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        child.kill().await.expect("SIGKILL");
+        for w in writers {
+            w.await.expect("writer");
+        }
+        assert_eq!(
+            integrity_check(&bin.database_url).await,
+            "ok",
+            "after round {round}"
+        );
+    }
+
+    let (_server, base) = bin.serve(&client).await;
+    let api = Api {
+        client: client.clone(),
+        base,
+        key: key["key"].as_str().expect("key").to_owned(),
+        body,
+    };
+    let acknowledged = std::mem::take(&mut *acknowledged.lock().expect("lock"));
+    assert!(
+        acknowledged.created.len() > 40,
+        "too few creates to mean anything: {}",
+        acknowledged.created.len()
+    );
+
+    for id in &acknowledged.created {
+        let resp = api.get(&format!("/v1/identification/{id}")).await;
+        assert_eq!(
+            resp.status(),
+            StatusCode::OK,
+            "{id} was answered 201 and then lost"
+        );
+    }
+    for (id, status) in &acknowledged.changes {
+        let history: Value = api
+            .get(&format!("/v1/identification/{id}/history"))
+            .await
+            .json()
+            .await
+            .expect("json");
+        let names: Vec<&str> = history["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .filter_map(|r| r["statusName"].as_str())
+            .collect();
+        assert!(
+            names.contains(status),
+            "{id}: acknowledged {status} is missing from {names:?}"
+        );
+        if *status != "pending" {
+            let now: Value = api
+                .get(&format!("/v1/identification/{id}"))
+                .await
+                .json()
+                .await
+                .expect("json");
+            assert_eq!(
+                now["statusName"], *status,
+                "{id}: an acknowledged final status changed"
+            );
+        }
+    }
+
+    // Every outbox row is delivered, including any cut off mid-attempt.
+    let mut expected = std::collections::HashSet::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    for id in acknowledged
+        .created
+        .iter()
+        .filter(|id| acknowledged.changes.iter().any(|(c, _)| c == *id))
+    {
+        loop {
+            let d: Value = api
+                .get(&format!("/v1/identification/{id}/webhooks"))
+                .await
+                .json()
+                .await
+                .expect("json");
+            let rows = d["rows"].as_array().expect("rows");
+            if rows.iter().all(|r| r["state"] == "delivered") {
+                expected.extend(
+                    rows.iter()
+                        .filter_map(|r| r["id"].as_str().map(str::to_owned)),
+                );
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{id}: webhooks not delivered: {d}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let received: std::collections::HashSet<String> = receiver
+        .requests()
+        .iter()
+        .map(|r| r.header("webhook-id").to_owned())
+        .collect();
+    for message in &expected {
+        assert!(
+            received.contains(message),
+            "webhook {message} was marked delivered but never arrived"
+        );
+    }
+    assert_eq!(integrity_check(&bin.database_url).await, "ok");
+    println!(
+        "{ROUNDS} kills: {} creates and {} status changes acknowledged, {} webhooks delivered",
+        acknowledged.created.len(),
+        acknowledged.changes.len(),
+        expected.len()
+    );
+}
