@@ -2,6 +2,7 @@
 //! service; `main.rs` and the tests both drive it.
 
 pub mod api;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod domain;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub in_flight: InFlight,
     pub events: lifecycle::Events,
     pub qr: Arc<mypage::qr::QrCache>,
+    /// Rendered MyPages by what they depend on.
+    pub pages: Arc<cache::Cache<mypage::PageKey, mypage::RenderedPage>>,
     pub rate_limiter: Arc<api::rate_limit::RateLimiter>,
 }
 
@@ -47,6 +50,7 @@ impl AppState {
             in_flight: InFlight::default(),
             events: lifecycle::Events::default(),
             qr: Arc::new(mypage::qr::QrCache::new(10_000)),
+            pages: Arc::new(cache::Cache::new(10_000, None)),
         }
     }
 }

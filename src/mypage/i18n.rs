@@ -3,7 +3,7 @@
 use crate::domain::{CredentialKey, Locale, Purpose, Status};
 
 /// The languages MyPage speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Lang {
     EnUs,
     EnGb,

@@ -90,6 +90,32 @@ fn content_security_policy(redirect_origin: Option<&str>) -> String {
     )
 }
 
+/// What a rendered identification page depends on, beyond the identification's
+/// fixed fields, its organisation and its proofme (none of which change).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PageKey {
+    id: IdentificationId,
+    status: Status,
+    lang: Lang,
+    lang_in_query: bool,
+}
+
+/// A rendered page and its Content-Security-Policy.
+#[derive(Clone)]
+pub struct RenderedPage {
+    body: Bytes,
+    csp: HeaderValue,
+}
+
+impl RenderedPage {
+    fn response(self) -> Response {
+        let mut res = (StatusCode::OK, Html(self.body)).into_response();
+        res.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, self.csp);
+        res
+    }
+}
+
 async fn page(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -106,29 +132,54 @@ async fn page(
         Err(e) => return error_page(hints.choose(None), e),
     };
     let lang = hints.choose(Some(&ident));
-    let org = match state.store.get_organisation(&ident.organisation_id).await {
-        Ok(Some(o)) => o,
-        Ok(None) => return error_page(lang, "identification without organisation"),
-        Err(e) => return error_page(lang, e),
+    let key = PageKey {
+        id: ident.id.clone(),
+        status: ident.status,
+        lang,
+        lang_in_query: hints.query.is_some(),
     };
-    let proofme = match state
+    if let Some(page) = state.pages.get(&key) {
+        return page.response();
+    }
+    match render_page(&state, ident, lang, key.lang_in_query).await {
+        Ok(page) => {
+            state.pages.insert(key, page.clone());
+            page.response()
+        }
+        Err(e) => error_page(lang, e),
+    }
+}
+
+async fn render_page(
+    state: &AppState,
+    ident: Identification,
+    lang: Lang,
+    lang_in_query: bool,
+) -> Result<RenderedPage, String> {
+    let org = state
+        .store
+        .get_organisation(&ident.organisation_id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("identification without organisation")?;
+    let proofme = state
         .store
         .get_proofme(&ident.organisation_id, &ident.proofme_id)
         .await
-    {
-        Ok(Some(p)) => p,
-        Ok(None) => return error_page(lang, "identification without proofme"),
-        Err(e) => return error_page(lang, e),
-    };
+        .map_err(|e| e.to_string())?
+        .ok_or("identification without proofme")?;
     let wallet_link = qr::wallet_link(&state.config.public_url, &ident.id);
     let qr_svg = (!ident.status.is_final())
         .then(|| state.qr.get_or_render(&ident.id, &wallet_link))
         .flatten();
-    let check_href = match &hints.query {
-        Some(_) => format!("/{}?lang={}", ident.id, lang.html_lang()),
-        None => format!("/{}", ident.id),
+    let check_href = if lang_in_query {
+        format!("/{}?lang={}", ident.id, lang.html_lang())
+    } else {
+        format!("/{}", ident.id)
     };
     let origin = ident.redirect_url.url().origin().ascii_serialization();
+    let csp = HeaderValue::from_str(&content_security_policy(Some(&origin)))
+        .map_err(|e| e.to_string())?;
     let body = view::identification_page(
         view::PageData {
             ident,
@@ -140,12 +191,10 @@ async fn page(
         },
         check_href,
     );
-    let mut res = html(StatusCode::OK, body);
-    if let Ok(csp) = HeaderValue::from_str(&content_security_policy(Some(&origin))) {
-        res.headers_mut()
-            .insert(header::CONTENT_SECURITY_POLICY, csp);
-    }
-    res
+    Ok(RenderedPage {
+        body: Bytes::from(body),
+        csp,
+    })
 }
 
 /// Ends the identification from a MyPage form, then sends the customer back.

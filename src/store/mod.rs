@@ -3,7 +3,6 @@
 //! 960 ms with eight) and a few readers, which WAL lets run beside the writer.
 
 mod api_keys;
-mod cache;
 mod group_commit;
 mod identifications;
 mod organisations;
@@ -24,6 +23,7 @@ use sqlx::{Sqlite, Transaction};
 use std::str::FromStr;
 use std::sync::Arc;
 
+use crate::cache::{Cache, WriteThrough};
 use crate::domain::proofme::Proofme;
 use crate::domain::{Identification, IdentificationId, OrganisationId, ProofmeId};
 use std::time::Duration;
@@ -71,19 +71,19 @@ pub struct Store {
 pub const API_KEY_CACHE_TTL: Duration = Duration::from_secs(1);
 
 struct Caches {
-    api_keys: cache::Cache<String, ApiKey>,
-    organisations: cache::Cache<OrganisationId, Organisation>,
-    proofmes: cache::Cache<(OrganisationId, ProofmeId), Proofme>,
-    identifications: cache::WriteThrough<IdentificationId, Identification>,
+    api_keys: Cache<String, ApiKey>,
+    organisations: Cache<OrganisationId, Organisation>,
+    proofmes: Cache<(OrganisationId, ProofmeId), Proofme>,
+    identifications: WriteThrough<IdentificationId, Identification>,
 }
 
 impl Default for Caches {
     fn default() -> Self {
         Caches {
-            api_keys: cache::Cache::new(10_000, Some(API_KEY_CACHE_TTL)),
-            organisations: cache::Cache::new(10_000, None),
-            proofmes: cache::Cache::new(10_000, None),
-            identifications: cache::WriteThrough::new(50_000),
+            api_keys: Cache::new(10_000, Some(API_KEY_CACHE_TTL)),
+            organisations: Cache::new(10_000, None),
+            proofmes: Cache::new(10_000, None),
+            identifications: WriteThrough::new(50_000),
         }
     }
 }

@@ -1,6 +1,7 @@
-//! Small in-process caches for lookups that happen on every request and almost
-//! never change: API keys (briefly, so a revocation from another process takes
-//! effect within seconds), organisations and proofmes (never edited in place).
+//! Small in-process caches: for lookups that happen on every request and
+//! almost never change (API keys briefly, organisations, proofmes), for rows
+//! only this process writes (identifications), and for work worth doing once
+//! (QR codes, rendered pages).
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -48,6 +49,14 @@ impl<K: Eq + Hash, V: Clone> Cache<K, V> {
 
     pub fn clear(&self) {
         self.lock().clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
