@@ -8,6 +8,12 @@
   var line = document.getElementById("status-text");
   var source = new window.EventSource(main.getAttribute("data-events-url"));
 
+  // A form post (an outcome, Cancel) navigates by its own 303: stop listening
+  // so the stream's redirect does not race it.
+  document.addEventListener("submit", function () {
+    source.close();
+  });
+
   source.addEventListener("status", function (event) {
     var data;
     try {

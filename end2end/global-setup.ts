@@ -1,0 +1,55 @@
+// Before any test: make the integrator (organisation, keys, proofme) in the
+// database the server uses, and start the integrator's shop. The webServer is
+// already up by now (Playwright starts it before the global setup).
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { binary, baseURL, fixturesFile, runDir, serverEnv, shopPort, type Fixtures } from './support/env';
+import { startShop } from './support/shop';
+
+function admin(args: string[]): Record<string, string> {
+  const out = execFileSync(binary, ['admin', ...args], {
+    env: { ...process.env, ...serverEnv },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return JSON.parse(out);
+}
+
+export default async function globalSetup() {
+  const org = admin(['create-organisation', '--name', 'E2E Shop']);
+  const testKey = admin(['create-api-key', '--organisation', org.id, '--mode', 'test']);
+  const liveKey = admin(['create-api-key', '--organisation', org.id, '--mode', 'live']);
+  const proofme = admin([
+    'create-proofme',
+    '--organisation', org.id,
+    '--name', 'Age check',
+    '--purpose', 'AGE_VERIFICATION',
+    '--credential', 'EPASS:OLDER_THAN_18',
+    '--credential', 'EMAIL:EMAIL:optional',
+  ]);
+  const fixtures: Fixtures = {
+    organisation: { id: org.id, name: org.name, webhookSecret: org.webhookSecret },
+    testKey: testKey.key,
+    liveKey: liveKey.key,
+    proofmeId: proofme.id,
+  };
+  fs.writeFileSync(fixturesFile, JSON.stringify(fixtures, null, 2));
+
+  const shop = await startShop({
+    port: shopPort,
+    proofmeURL: baseURL,
+    apiKey: fixtures.testKey,
+    webhookSecret: fixtures.organisation.webhookSecret,
+  });
+
+  const address = shop.address();
+  if (address === null || typeof address === 'string') throw new Error('shop has no port');
+  // Workers start after this and inherit the environment.
+  process.env.E2E_SHOP_PORT = String(address.port);
+
+  return async () => {
+    shop.closeAllConnections();
+    await new Promise<void>((resolve) => shop.close(() => resolve()));
+    if (!process.env.E2E_KEEP_RUN_DIR) fs.rmSync(runDir, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,77 @@
+// MyPage follows changes it did not make: a wallet connecting, or the
+// identification ending elsewhere. With JavaScript by Server-Sent Events; without
+// it, by the "Check status" link.
+import { test, expect, expectAtShop } from '../support/fixtures';
+import { TEXT } from '../support/text';
+
+const t = TEXT.en;
+
+test('"Check status" shows a change made through the API', async ({ page, integrator }) => {
+  const ident = await integrator.create();
+  await page.goto(ident.path);
+  await expect(page.getByRole('status')).toHaveText(t.waiting);
+
+  await integrator.testOutcome(ident.id, 'pending');
+  const check = page.getByRole('link', { name: t.checkStatus });
+  await expect(check).toHaveAttribute('href', ident.path);
+  await check.click();
+
+  await expect(page).toHaveURL(ident.myPageUrl);
+  await expect(page.getByRole('status')).toHaveText(t.pending);
+  // Still open: the customer can go on.
+  await expect(page.getByRole('region', { name: t.scanHeading })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Verified', exact: true })).toBeVisible();
+});
+
+test('without JavaScript, "Check status" shows the result once it is final @no-js', async ({ page, integrator }) => {
+  const ident = await integrator.create();
+  await page.goto(ident.path);
+
+  await integrator.testOutcome(ident.id, 'verified');
+  await page.getByRole('link', { name: t.checkStatus }).click();
+
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(t.finalHeading.verified);
+  await page.getByRole('link', { name: t.returnTo(integrator.orgName) }).click();
+  await expectAtShop(page, ident, 'verified');
+});
+
+test('a page left open shows the wallet connecting without a reload @needs-js', async ({ page, integrator }) => {
+  const ident = await integrator.create();
+  const events = page.waitForResponse((r) => r.url().endsWith(`/${ident.id}/events`));
+  await page.goto(ident.path);
+  expect((await events).status()).toBe(200);
+
+  await integrator.testOutcome(ident.id, 'pending');
+
+  await expect(page.getByRole('status')).toHaveText(t.pending, { timeout: 5_000 });
+  await expect(page).toHaveURL(ident.myPageUrl);
+});
+
+for (const status of ['verified', 'failed', 'revoked'] as const) {
+  test(`a page left open follows the identification to the shop when it becomes ${status} elsewhere @needs-js`, async ({ page, integrator }) => {
+    const ident = await integrator.create();
+    const events = page.waitForResponse((r) => r.url().endsWith(`/${ident.id}/events`));
+    await page.goto(ident.path);
+    expect((await events).status()).toBe(200);
+
+    const started = Date.now();
+    await integrator.finish(ident.id, status);
+
+    await page.waitForURL(ident.returnUrl, { timeout: 5_000 });
+    const tookMs = Date.now() - started;
+    await expectAtShop(page, ident, status);
+    // The promise is "within about 2 seconds"; allow for a busy machine.
+    expect(tookMs).toBeLessThan(4_000);
+  });
+}
+
+test('a page opened with JavaScript on a final identification stays put @needs-js', async ({ page, integrator }) => {
+  const ident = await integrator.create();
+  await integrator.testOutcome(ident.id, 'expired');
+
+  await page.goto(ident.path);
+  await page.waitForTimeout(1_500);
+
+  await expect(page).toHaveURL(ident.myPageUrl);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(t.finalHeading.expired);
+});
