@@ -113,16 +113,13 @@ async fn one(client: &reqwest::Client, req: &Request, n: usize) -> bool {
                 Err(_) => false,
             }
         }
-        Request::Sse { urls } => {
-            // A fresh client per stream: each measurement pays the connection.
-            let fresh = client_no_pool();
-            match fresh.get(&urls[n % urls.len()]).send().await {
-                Ok(mut res) if res.status().is_success() => {
-                    matches!(res.chunk().await, Ok(Some(c)) if c.starts_with(b"event: status"))
-                }
-                _ => false,
+        // The client keeps no idle connections: each stream pays its connect.
+        Request::Sse { urls } => match client.get(&urls[n % urls.len()]).send().await {
+            Ok(mut res) if res.status().is_success() => {
+                matches!(res.chunk().await, Ok(Some(c)) if c.starts_with(b"event: status"))
             }
-        }
+            _ => false,
+        },
     }
 }
 
@@ -143,7 +140,10 @@ async fn load(req: Request, opts: &Options) -> Stats {
     for c in 0..opts.connections {
         let req = req.clone();
         tasks.push(tokio::spawn(async move {
-            let client = client();
+            let client = match req {
+                Request::Sse { .. } => client_no_pool(),
+                _ => client(),
+            };
             let mut s = Stats::default();
             let mut n = c * 7919;
             loop {

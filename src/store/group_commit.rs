@@ -7,8 +7,11 @@ use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
-use super::identifications::{CreateOutcome, IdempotencyRecord, create_in_tx};
+use super::identifications::{
+    CreateOutcome, IdempotencyRecord, idempotent_outcome, insert_idempotency, insert_new,
+};
 use crate::domain::Identification;
+use std::collections::HashMap;
 
 /// The most creates one transaction takes.
 const MAX_BATCH: usize = 128;
@@ -81,8 +84,40 @@ async fn run(writer: SqlitePool, mut rx: mpsc::Receiver<Job>) {
 async fn commit(writer: &SqlitePool, jobs: &[Job]) -> Result<Vec<CreateOutcome>, StoreError> {
     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
     let mut outcomes = Vec::with_capacity(jobs.len());
+    let mut keys_in_batch: HashMap<(&str, &str), &IdempotencyRecord> = HashMap::new();
     for job in jobs {
-        outcomes.push(create_in_tx(&mut tx, &job.ident, job.idempotency.as_ref()).await?);
+        let outcome = match &job.idempotency {
+            None => CreateOutcome::Created,
+            Some(rec) => match keys_in_batch.get(&(rec.api_key_id.as_str(), rec.key.as_str())) {
+                Some(first) if first.request_sha256 == rec.request_sha256 => {
+                    CreateOutcome::Replay {
+                        status: first.response_status,
+                        body: first.response_body.clone(),
+                    }
+                }
+                Some(_) => CreateOutcome::KeyReused,
+                None => match idempotent_outcome(&mut tx, rec).await? {
+                    Some(earlier) => earlier,
+                    None => {
+                        keys_in_batch.insert((rec.api_key_id.as_str(), rec.key.as_str()), rec);
+                        CreateOutcome::Created
+                    }
+                },
+            },
+        };
+        outcomes.push(outcome);
+    }
+    let fresh: Vec<&Job> = jobs
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, o)| **o == CreateOutcome::Created)
+        .map(|(j, _)| j)
+        .collect();
+    insert_new(&mut tx, &fresh.iter().map(|j| &j.ident).collect::<Vec<_>>()).await?;
+    for job in &fresh {
+        if let Some(rec) = &job.idempotency {
+            insert_idempotency(&mut tx, rec, job.ident.created_at).await?;
+        }
     }
     tx.commit().await?;
     Ok(outcomes)

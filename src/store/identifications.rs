@@ -172,93 +172,129 @@ fn like_pattern(search: &str) -> String {
     p
 }
 
-/// One create inside a (possibly shared) write transaction.
-pub(super) async fn create_in_tx(
+/// What an idempotency key already holds, read inside the write transaction.
+/// A record older than the window is removed, so the key starts afresh.
+pub(super) async fn idempotent_outcome(
     tx: &mut sqlx::Transaction<'static, Sqlite>,
-    ident: &Identification,
-    idempotency: Option<&IdempotencyRecord>,
-) -> Result<CreateOutcome, StoreError> {
-    if let Some(rec) = idempotency {
-        let existing: Option<(String, i64, String, i64)> = sqlx::query_as(
-            "SELECT request_sha256, response_status, response_body, created_at \
-             FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ?",
-        )
-        .bind(rec.api_key_id.as_str())
-        .bind(&rec.key)
-        .fetch_optional(&mut **tx)
-        .await?;
-        if let Some((hash, status, body, created_at)) = existing {
-            let window_start = Timestamp::now().millis() - IDEMPOTENCY_WINDOW.as_millis() as i64;
-            if created_at >= window_start {
-                if hash != rec.request_sha256 {
-                    return Ok(CreateOutcome::KeyReused);
-                }
-                let status = u16::try_from(status).map_err(|_| corrupt("status", status))?;
-                return Ok(CreateOutcome::Replay { status, body });
-            }
-            sqlx::query(
-                "DELETE FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ?",
-            )
-            .bind(rec.api_key_id.as_str())
-            .bind(&rec.key)
-            .execute(&mut **tx)
-            .await?;
-        }
-    }
-    insert_row(tx, ident).await?;
-    super::status::record_change(
-        tx,
-        &ident.id,
-        0,
-        None,
-        Status::Open,
-        ChangeCause::Created,
-        ident.created_at,
+    rec: &IdempotencyRecord,
+) -> Result<Option<CreateOutcome>, StoreError> {
+    let existing: Option<(String, i64, String, i64)> = sqlx::query_as(
+        "SELECT request_sha256, response_status, response_body, created_at \
+         FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ?",
     )
+    .bind(rec.api_key_id.as_str())
+    .bind(&rec.key)
+    .fetch_optional(&mut **tx)
     .await?;
-    if let Some(rec) = idempotency {
-        sqlx::query(
-            "INSERT INTO idempotency_keys (api_key_id, idempotency_key, request_sha256, \
-             response_status, response_body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        )
+    let Some((hash, status, body, created_at)) = existing else {
+        return Ok(None);
+    };
+    let window_start = Timestamp::now().millis() - IDEMPOTENCY_WINDOW.as_millis() as i64;
+    if created_at >= window_start {
+        if hash != rec.request_sha256 {
+            return Ok(Some(CreateOutcome::KeyReused));
+        }
+        let status = u16::try_from(status).map_err(|_| corrupt("status", status))?;
+        return Ok(Some(CreateOutcome::Replay { status, body }));
+    }
+    sqlx::query("DELETE FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ?")
         .bind(rec.api_key_id.as_str())
         .bind(&rec.key)
-        .bind(&rec.request_sha256)
-        .bind(i64::from(rec.response_status))
-        .bind(&rec.response_body)
-        .bind(ident.created_at.millis())
         .execute(&mut **tx)
         .await?;
-    }
-    Ok(CreateOutcome::Created)
+    Ok(None)
 }
 
-async fn insert_row(
+pub(super) async fn insert_idempotency(
     tx: &mut sqlx::Transaction<'static, Sqlite>,
-    ident: &Identification,
+    rec: &IdempotencyRecord,
+    created_at: Timestamp,
 ) -> Result<(), StoreError> {
     sqlx::query(
+        "INSERT INTO idempotency_keys (api_key_id, idempotency_key, request_sha256, \
+         response_status, response_body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(rec.api_key_id.as_str())
+    .bind(&rec.key)
+    .bind(&rec.request_sha256)
+    .bind(i64::from(rec.response_status))
+    .bind(&rec.response_body)
+    .bind(created_at.millis())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Rows per multi-row INSERT: 15 columns x 64 rows stays far below SQLite's
+/// limit on bound parameters.
+const ROWS_PER_INSERT: usize = 64;
+
+/// Inserts new identifications, each with its creation history entry, and
+/// their organisations' counts: a few multi-row statements however many there
+/// are, because each statement is a round trip to the database thread.
+pub(super) async fn insert_new(
+    tx: &mut sqlx::Transaction<'static, Sqlite>,
+    idents: &[&Identification],
+) -> Result<(), StoreError> {
+    for chunk in idents.chunks(ROWS_PER_INSERT) {
+        let mut rows = QueryBuilder::<Sqlite>::new(
             "INSERT INTO identifications (id, organisation_id, proofme_id, mode, status, \
              description, is_request, metadata, redirect_url, webhook_url, locale, scanned_at, \
-             expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             expires_at, created_at, updated_at) ",
+        );
+        rows.push_values(chunk, |mut b, i| {
+            b.push_bind(i.id.as_str())
+                .push_bind(i.organisation_id.as_str())
+                .push_bind(i.proofme_id.as_str())
+                .push_bind(i.mode.as_str())
+                .push_bind(i.status.as_i64())
+                .push_bind(i.description.as_ref().map(Description::as_str))
+                .push_bind(i.is_request)
+                .push_bind(i.metadata.as_ref().map(Metadata::to_json_string))
+                .push_bind(i.redirect_url.as_str())
+                .push_bind(i.webhook_url.as_ref().map(HttpUrl::as_str))
+                .push_bind(i.locale.as_ref().map(Locale::as_str))
+                .push_bind(i.scanned_at.map(Timestamp::millis))
+                .push_bind(i.expires_at.millis())
+                .push_bind(i.created_at.millis())
+                .push_bind(i.updated_at.millis());
+        });
+        rows.build().execute(&mut **tx).await?;
+
+        let mut history = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO status_changes (identification_id, seq, from_status, to_status, cause, changed_at) ",
+        );
+        history.push_values(chunk, |mut b, i| {
+            b.push_bind(i.id.as_str())
+                .push_bind(0_i64)
+                .push_bind(None::<i64>)
+                .push_bind(i.status.as_i64())
+                .push_bind(ChangeCause::Created.as_str())
+                .push_bind(i.created_at.millis());
+        });
+        history.build().execute(&mut **tx).await?;
+    }
+    let mut counts: Vec<(&OrganisationId, Mode, i64)> = Vec::new();
+    for i in idents {
+        match counts
+            .iter_mut()
+            .find(|(o, m, _)| *o == &i.organisation_id && *m == i.mode)
+        {
+            Some(c) => c.2 += 1,
+            None => counts.push((&i.organisation_id, i.mode, 1)),
+        }
+    }
+    for (organisation_id, mode, n) in counts {
+        sqlx::query(
+            "INSERT INTO identification_counts (organisation_id, mode, count) VALUES (?, ?, ?) \
+             ON CONFLICT (organisation_id, mode) DO UPDATE SET count = count + excluded.count",
         )
-        .bind(ident.id.as_str())
-        .bind(ident.organisation_id.as_str())
-        .bind(ident.proofme_id.as_str())
-        .bind(ident.mode.as_str())
-        .bind(ident.status.as_i64())
-        .bind(ident.description.as_ref().map(Description::as_str))
-        .bind(ident.is_request)
-        .bind(ident.metadata.as_ref().map(Metadata::to_json_string))
-        .bind(ident.redirect_url.as_str())
-        .bind(ident.webhook_url.as_ref().map(HttpUrl::as_str))
-        .bind(ident.locale.as_ref().map(Locale::as_str))
-        .bind(ident.scanned_at.map(Timestamp::millis))
-        .bind(ident.expires_at.millis())
-        .bind(ident.created_at.millis())
-        .bind(ident.updated_at.millis())
+        .bind(organisation_id.as_str())
+        .bind(mode.as_str())
+        .bind(n)
         .execute(&mut **tx)
         .await?;
+    }
     Ok(())
 }
 
@@ -322,19 +358,7 @@ impl Store {
         idents: &[Identification],
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        for ident in idents {
-            insert_row(&mut tx, ident).await?;
-            super::status::record_change(
-                &mut tx,
-                &ident.id,
-                0,
-                None,
-                Status::Open,
-                ChangeCause::Created,
-                ident.created_at,
-            )
-            .await?;
-        }
+        insert_new(&mut tx, &idents.iter().collect::<Vec<_>>()).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -432,10 +456,22 @@ impl Store {
             }
         }
 
-        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM identifications");
         let now = Timestamp::now().millis();
-        filters(&mut count, organisation_id, q, now);
-        let total: i64 = count.build_query_scalar().fetch_one(&self.reader).await?;
+        let total: i64 = if q.status.is_none() && q.search.is_none() {
+            // Only organisation and mode: the running counts answer that.
+            let mut count = QueryBuilder::<Sqlite>::new(
+                "SELECT COALESCE(SUM(count), 0) FROM identification_counts WHERE organisation_id = ",
+            );
+            count.push_bind(organisation_id.as_str());
+            if let Some(mode) = q.mode {
+                count.push(" AND mode = ").push_bind(mode.as_str());
+            }
+            count.build_query_scalar().fetch_one(&self.reader).await?
+        } else {
+            let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM identifications");
+            filters(&mut count, organisation_id, q, now);
+            count.build_query_scalar().fetch_one(&self.reader).await?
+        };
 
         let mut page =
             QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM identifications"));
