@@ -432,6 +432,20 @@ async fn main() {
     let server = Server::start(&bin, &db_url);
     server.wait_ready().await;
     let base = server.base.clone();
+    // The WAL must stay bounded under load: sample its size throughout.
+    let wal_path = dir.path().join("bench.db-wal");
+    let wal_peak = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let sampler = {
+        let wal_peak = wal_peak.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Ok(m) = std::fs::metadata(&wal_path) {
+                    wal_peak.fetch_max(m.len(), std::sync::atomic::Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+    };
     eprintln!(
         "{} connections, {} s per scenario after {} s warm-up",
         opts.connections,
@@ -520,6 +534,8 @@ async fn main() {
     let sse = load(Request::Sse { urls: sse_urls }, &opts).await;
     let rss = server.peak_rss_mib();
     server.stop();
+    sampler.abort();
+    let wal_peak_mib = wal_peak.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1_048_576.0;
 
     grow(&db_url, &org_id, &pr_id, opts.grow_to).await;
     let server = Server::start(&bin, &db_url);
@@ -595,5 +611,5 @@ async fn main() {
             "NO"
         }
     );
-    println!("server peak RSS: {rss:.1} MiB");
+    println!("server peak RSS: {rss:.1} MiB; largest WAL file seen: {wal_peak_mib:.1} MiB");
 }

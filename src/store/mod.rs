@@ -54,6 +54,11 @@ pub fn connect_options(database_url: &str) -> Result<SqliteConnectOptions, Store
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true)
         .pragma("temp_store", "memory")
+        // Checkpoints run in the background (see `checkpoint_regularly`), not
+        // inside a commit; this is only a backstop should that stall.
+        .pragma("wal_autocheckpoint", "10000")
+        // After a checkpoint resets the WAL, cut the file back to this size.
+        .pragma("journal_size_limit", "67108864")
         // A page cache and memory-mapped reads large enough that index pages
         // of a table of millions of rows stay in memory (the default is 2 MB).
         .pragma("cache_size", "-65536")
@@ -68,6 +73,7 @@ pub struct Store {
     reader: SqlitePool,
     caches: Arc<Caches>,
     group_commit: group_commit::GroupCommit,
+    checkpointer: Option<SqlitePool>,
 }
 
 /// How long a looked-up API key is trusted without asking the database again:
@@ -107,6 +113,17 @@ impl Store {
             .await?;
         MIGRATOR.run(&writer).await?;
 
+        let checkpointer = if in_memory {
+            None
+        } else {
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(options.clone())
+                .await?;
+            tokio::spawn(checkpoint_regularly(pool.clone()));
+            Some(pool)
+        };
+
         // Each in-memory connection is its own database: there, share the writer.
         let reader = if in_memory {
             writer.clone()
@@ -121,6 +138,7 @@ impl Store {
             reader,
             caches: Arc::new(Caches::default()),
             group_commit: group_commit::GroupCommit::start(writer.clone()),
+            checkpointer,
             writer,
         })
     }
@@ -153,8 +171,38 @@ impl Store {
         {
             tracing::warn!(error = %e, "WAL checkpoint at shutdown failed");
         }
+        if let Some(c) = &self.checkpointer {
+            c.close().await;
+        }
         self.reader.close().await;
         self.writer.close().await;
+    }
+}
+
+/// How often the WAL is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// Copies committed pages from the WAL into the database on a connection of
+/// its own, so that neither the copy nor its fsync ever lands inside a
+/// commit that a request is waiting for, and the WAL stays small. PASSIVE
+/// never waits for readers or the writer. Ends when the store is closed.
+async fn checkpoint_regularly(pool: SqlitePool) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!(error = %e, "background checkpoint failed");
+        }
     }
 }
 

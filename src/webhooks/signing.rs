@@ -11,7 +11,7 @@ use rand::rngs::OsRng;
 use sha2::Sha256;
 use std::fmt;
 
-use crate::domain::ids::random_base62;
+use crate::domain::ids::time_ordered_base62;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -151,10 +151,10 @@ pub fn verify(
     Ok(())
 }
 
-/// A new `webhook-id`: `msg_` and 22 base62 characters (about 131 random bits),
-/// the same for every retry of one delivery so receivers can deduplicate.
+/// A new `webhook-id`: `msg_`, a time prefix (so outbox rows insert in order)
+/// and 22 random base62 characters (about 131 bits), the same for every retry of one delivery so receivers can deduplicate.
 pub fn new_message_id() -> String {
-    format!("msg_{}", random_base62(22))
+    format!("msg_{}", time_ordered_base62(22))
 }
 
 #[cfg(test)]
@@ -308,7 +308,7 @@ mod tests {
     fn message_ids_are_prefixed_base62_and_distinct() {
         let a = new_message_id();
         let b = new_message_id();
-        assert_eq!(a.len(), "msg_".len() + 22);
+        assert_eq!(a.len(), "msg_".len() + 8 + 22);
         assert!(a.starts_with("msg_"));
         assert!(a[4..].bytes().all(|c| c.is_ascii_alphanumeric()));
         assert_ne!(a, b);
