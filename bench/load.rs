@@ -56,6 +56,8 @@ enum Request {
     },
     /// Opens the status stream, reads the first event, hangs up.
     Sse { urls: Arc<Vec<String>> },
+    /// A GET on a new connection each time: the baseline for `Sse`.
+    Connect { url: String },
 }
 
 #[derive(Default)]
@@ -113,6 +115,10 @@ async fn one(client: &reqwest::Client, req: &Request, n: usize) -> bool {
                 Err(_) => false,
             }
         }
+        Request::Connect { url } => match client.get(url).send().await {
+            Ok(res) => res.status().is_success() && res.bytes().await.is_ok(),
+            Err(_) => false,
+        },
         // The client keeps no idle connections: each stream pays its connect.
         Request::Sse { urls } => match client.get(&urls[n % urls.len()]).send().await {
             Ok(mut res) if res.status().is_success() => {
@@ -141,7 +147,7 @@ async fn load(req: Request, opts: &Options) -> Stats {
         let req = req.clone();
         tasks.push(tokio::spawn(async move {
             let client = match req {
-                Request::Sse { .. } => client_no_pool(),
+                Request::Sse { .. } | Request::Connect { .. } => client_no_pool(),
                 _ => client(),
             };
             let mut s = Stats::default();
@@ -531,6 +537,13 @@ async fn main() {
         &opts,
     )
     .await;
+    let connect = load(
+        Request::Connect {
+            url: format!("{base}/healthz"),
+        },
+        &opts,
+    )
+    .await;
     let sse = load(Request::Sse { urls: sse_urls }, &opts).await;
     let rss = server.peak_rss_mib();
     server.stop();
@@ -587,6 +600,11 @@ async fn main() {
                 name: "MyPage GET /{id}",
                 stats: page,
                 target: Some((0.6, ">= 0.6 x floor")),
+            },
+            Row {
+                name: "GET /healthz on a new connection each time",
+                stats: connect,
+                target: None,
             },
             Row {
                 name: "SSE GET /{id}/events (connect + first event)",

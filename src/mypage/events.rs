@@ -14,8 +14,14 @@ use crate::AppState;
 use crate::domain::{Identification, IdentificationId};
 use crate::lifecycle::StatusEvent;
 
-/// How often an open stream re-reads the status from the database.
-const RECHECK_EVERY: Duration = Duration::from_secs(2);
+/// How often an open stream re-reads the status. Changes made in this process
+/// (including expiry) arrive at once by broadcast; this only catches changes
+/// made elsewhere.
+const RECHECK_EVERY: Duration = Duration::from_secs(5);
+
+/// A comment this often keeps proxies from closing an idle stream, and is how
+/// the server notices a customer who left: writing to a closed connection fails.
+const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(10);
 
 fn status_event(ident: &Identification) -> Event {
     let final_ = ident.status.is_final();
@@ -90,5 +96,5 @@ pub fn stream(
             }
         }
     });
-    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE_EVERY))
 }
