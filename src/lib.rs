@@ -135,10 +135,33 @@ pub async fn serve(
         std::time::Duration::from_secs(1),
     ));
     let worker = tokio::spawn(webhooks::worker::run(state.clone(), deliverer));
-    let result = axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let events = state.events.clone();
+    let begun = Arc::new(tokio::sync::Notify::new());
+    let signal = {
+        let begun = begun.clone();
+        async move {
+            shutdown.await;
+            events.close();
+            begun.notify_one();
+        }
+    };
+    let server = axum::serve(listener, app(state)).with_graceful_shutdown(signal);
+    // In-flight requests get this long to finish once shutdown has begun.
+    let drain_limit = async {
+        begun.notified().await;
+        tokio::time::sleep(DRAIN_LIMIT).await;
+    };
+    let result = tokio::select! {
+        r = server => r,
+        () = drain_limit => {
+            tracing::warn!("requests still running after {DRAIN_LIMIT:?}; stopping anyway");
+            Ok(())
+        }
+    };
     sweep.abort();
     worker.abort();
     result
 }
+
+/// How long a shutdown waits for requests in flight.
+const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);

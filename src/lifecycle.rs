@@ -3,7 +3,7 @@
 //! the webhook worker.
 
 use std::sync::Arc;
-use tokio::sync::{Notify, broadcast};
+use tokio::sync::{Notify, broadcast, watch};
 
 use crate::AppState;
 use crate::domain::{ChangeCause, Identification, IdentificationId, OrganisationId, Status};
@@ -22,6 +22,9 @@ pub struct Events {
     sender: broadcast::Sender<StatusEvent>,
     /// Wakes the webhook worker when an outbox row was written.
     pub webhooks_due: Arc<Notify>,
+    /// Turns true when the server starts shutting down, so long-lived
+    /// responses (status streams) end and the drain can finish.
+    closing: Arc<watch::Sender<bool>>,
 }
 
 impl Default for Events {
@@ -29,6 +32,7 @@ impl Default for Events {
         Events {
             sender: broadcast::channel(1024).0,
             webhooks_due: Arc::new(Notify::new()),
+            closing: Arc::new(watch::channel(false).0),
         }
     }
 }
@@ -36,6 +40,16 @@ impl Default for Events {
 impl Events {
     pub fn subscribe(&self) -> broadcast::Receiver<StatusEvent> {
         self.sender.subscribe()
+    }
+
+    /// Resolves once the server has begun shutting down.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+
+    /// Tells long-lived responses to finish.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
     }
 
     /// Announces a change that is already committed.

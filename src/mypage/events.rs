@@ -36,6 +36,7 @@ fn status_event(ident: &Identification) -> Event {
 
 struct Watch {
     state: AppState,
+    closing: tokio::sync::watch::Receiver<bool>,
     changes: broadcast::Receiver<StatusEvent>,
     last: Identification,
     started: bool,
@@ -64,6 +65,7 @@ pub fn stream(
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let watch = Watch {
         changes: state.events.subscribe(),
+        closing: state.events.closing(),
         state,
         last: first,
         started: false,
@@ -80,7 +82,15 @@ pub fn stream(
         }
         loop {
             let id = w.last.id.clone();
-            let _ = tokio::time::timeout(RECHECK_EVERY, announced(&mut w.changes, &id)).await;
+            // The page script reconnects after a shutdown; a stream must not
+            // hold the server's drain open.
+            if *w.closing.borrow() {
+                return None;
+            }
+            tokio::select! {
+                _ = tokio::time::timeout(RECHECK_EVERY, announced(&mut w.changes, &id)) => {}
+                _ = w.closing.changed() => return None,
+            }
             let current = match w.state.store.find_identification(&id).await {
                 Ok(Some(i)) => i,
                 Ok(None) => return None,

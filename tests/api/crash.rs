@@ -505,3 +505,74 @@ async fn twenty_random_kills_lose_nothing_acknowledged_and_every_webhook_arrives
         expected.len()
     );
 }
+
+#[tokio::test]
+async fn sigterm_ends_open_status_streams_and_exits_cleanly() {
+    let bin = Binary::new();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let org = bin
+        .admin(&["create-organisation", "--name", "Term Shop"])
+        .await;
+    let org_id = org["id"].as_str().expect("org id").to_owned();
+    let key = bin
+        .admin(&[
+            "create-api-key",
+            "--organisation",
+            &org_id,
+            "--mode",
+            "test",
+        ])
+        .await;
+    let proofme = bin
+        .admin(&[
+            "create-proofme",
+            "--organisation",
+            &org_id,
+            "--name",
+            "Age check",
+            "--credential",
+            "EPASS:OLDER_THAN_18",
+        ])
+        .await;
+    let (mut child, base) = bin.serve(&client).await;
+    let api = Api {
+        client: client.clone(),
+        base: base.clone(),
+        key: key["key"].as_str().expect("key").to_owned(),
+        body: json!({"proofmeId": proofme["id"], "organisationId": org_id, "redirectUrl": REDIRECT_URL}),
+    };
+    let created = created(api.create(json!({})).await.expect("create")).await;
+    let id = created["id"].as_str().expect("id");
+    let mut stream = client
+        .get(format!("{base}/{id}/events"))
+        .send()
+        .await
+        .expect("stream");
+    let first = stream.chunk().await.expect("first event").expect("bytes");
+    assert!(first.starts_with(b"event: status"), "{first:?}");
+
+    let pid = child.id().expect("pid").to_string();
+    let killed = tokio::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .expect("kill");
+    assert!(killed.success());
+
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("the server did not stop within 10 s of SIGTERM")
+        .expect("wait");
+    assert!(status.success(), "exit status {status:?}");
+    let rest = tokio::time::timeout(Duration::from_secs(2), stream.chunk())
+        .await
+        .expect("the stream ended");
+    assert!(
+        matches!(rest, Ok(None) | Err(_)),
+        "the stream kept going: {rest:?}"
+    );
+    assert_eq!(integrity_check(&bin.database_url).await, "ok");
+}
