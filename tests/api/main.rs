@@ -13,5 +13,6 @@ mod hostile;
 mod idempotency;
 mod lifecycle;
 mod mypage;
+mod rate_limit;
 mod reliability;
 mod webhooks;
