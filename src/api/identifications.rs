@@ -368,10 +368,6 @@ pub async fn create(
     }
 }
 
-fn not_found() -> ApiError {
-    ApiError::NotFound("There is no identification with this id.".into())
-}
-
 /// Get an identification.
 #[utoipa::path(
     get,
@@ -390,12 +386,7 @@ pub async fn get(
     Caller(key): Caller,
     IdPath(id): IdPath,
 ) -> Result<Json<IdentificationResponse>, ApiError> {
-    let id = IdentificationId::parse(&id).map_err(|_| not_found())?;
-    let ident = state
-        .store
-        .get_identification(&key.organisation_id, &id)
-        .await?
-        .ok_or_else(not_found)?;
+    let ident = super::manage::own_identification(&state, &key, &id).await?;
     Ok(Json(IdentificationResponse::new(
         &ident,
         &state.config.public_url,

@@ -46,6 +46,21 @@ fn read_body(
     Fields::from_body(format, &body, known)
 }
 
+/// The caller's identification with this id: 404 for a malformed id, an
+/// unknown one, or another organisation's.
+pub(super) async fn own_identification(
+    state: &AppState,
+    key: &crate::store::ApiKey,
+    id: &str,
+) -> Result<Identification, ApiError> {
+    let id = parse_id(id)?;
+    state
+        .store
+        .get_identification(&key.organisation_id, &id)
+        .await?
+        .ok_or_else(not_found)
+}
+
 async fn change(
     state: &AppState,
     caller: &Caller,
@@ -117,11 +132,7 @@ pub async fn test_outcome(
                 "status must be pending, verified, failed, canceled or expired",
             )
         })?;
-    let current = state
-        .store
-        .get_identification(&caller.0.organisation_id, &id)
-        .await?
-        .ok_or_else(not_found)?;
+    let current = own_identification(&state, &caller.0, id.as_str()).await?;
     if current.mode == Mode::Live {
         return Err(ApiError::Forbidden(
             "Test outcomes are only for test identifications; a live one is completed by the customer's wallet.".into(),
@@ -230,12 +241,7 @@ pub async fn history(
     Caller(key): Caller,
     IdPath(id): IdPath,
 ) -> Result<Json<HistoryResponse>, ApiError> {
-    let id = parse_id(&id)?;
-    state
-        .store
-        .get_identification(&key.organisation_id, &id)
-        .await?
-        .ok_or_else(not_found)?;
+    let id = own_identification(&state, &key, &id).await?.id;
     let rows = state
         .store
         .status_history(&id)
@@ -310,12 +316,7 @@ pub async fn webhooks(
     Caller(key): Caller,
     IdPath(id): IdPath,
 ) -> Result<Json<DeliveriesResponse>, ApiError> {
-    let id = parse_id(&id)?;
-    state
-        .store
-        .get_identification(&key.organisation_id, &id)
-        .await?
-        .ok_or_else(not_found)?;
+    let id = own_identification(&state, &key, &id).await?.id;
     let history = state.store.status_history(&id).await?;
     let status_of = |seq: i64| {
         history
@@ -414,12 +415,7 @@ pub async fn delete_data(
     Caller(key): Caller,
     IdPath(id): IdPath,
 ) -> Result<Json<MessageResponse>, ApiError> {
-    let id = parse_id(&id)?;
-    state
-        .store
-        .get_identification(&key.organisation_id, &id)
-        .await?
-        .ok_or_else(not_found)?;
+    let id = own_identification(&state, &key, &id).await?.id;
     let count = state.store.erase_shared_data(&id).await?;
     tracing::info!(id = %id, count, "shared data erased");
     Ok(Json(MessageResponse {

@@ -90,6 +90,19 @@ fn content_security_policy(redirect_origin: Option<&str>) -> String {
     )
 }
 
+/// The identification a MyPage URL names, or the page to answer instead
+/// (a localized 404, or an error page).
+async fn load(state: &AppState, hints: &LangHints, id: &str) -> Result<Identification, Response> {
+    let Ok(id) = IdentificationId::parse(id) else {
+        return Err(not_found_page(hints.choose(None)));
+    };
+    match state.store.find_identification(&id).await {
+        Ok(Some(i)) => Ok(i),
+        Ok(None) => Err(not_found_page(hints.choose(None))),
+        Err(e) => Err(error_page(hints.choose(None), e)),
+    }
+}
+
 /// What a rendered identification page depends on, beyond the identification's
 /// fixed fields, its organisation and its proofme (none of which change).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -123,13 +136,9 @@ async fn page(
     headers: HeaderMap,
 ) -> Response {
     let hints = LangHints::read(query.as_deref(), &headers);
-    let Ok(id) = IdentificationId::parse(&id) else {
-        return not_found_page(hints.choose(None));
-    };
-    let ident = match state.store.find_identification(&id).await {
-        Ok(Some(i)) => i,
-        Ok(None) => return not_found_page(hints.choose(None)),
-        Err(e) => return error_page(hints.choose(None), e),
+    let ident = match load(&state, &hints, &id).await {
+        Ok(i) => i,
+        Err(page) => return page,
     };
     let lang = hints.choose(Some(&ident));
     let key = PageKey {
@@ -207,14 +216,11 @@ async fn finish(
     next: Status,
     cause: ChangeCause,
 ) -> Response {
-    let Ok(id) = IdentificationId::parse(id) else {
-        return not_found_page(hints.choose(None));
+    let ident = match load(state, hints, id).await {
+        Ok(i) => i,
+        Err(page) => return page,
     };
-    let ident = match state.store.find_identification(&id).await {
-        Ok(Some(i)) => i,
-        Ok(None) => return not_found_page(hints.choose(None)),
-        Err(e) => return error_page(hints.choose(None), e),
-    };
+    let id = ident.id.clone();
     let lang = hints.choose(Some(&ident));
     if cause == ChangeCause::MyPageTestOutcome && ident.mode == Mode::Live {
         let t = lang.strings();
