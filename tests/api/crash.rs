@@ -123,6 +123,58 @@ impl Api {
     }
 }
 
+/// An organisation with a test key and an age-check proofme, made with the
+/// admin commands.
+struct Tenant {
+    org_id: String,
+    key: String,
+    proofme_id: String,
+}
+
+impl Binary {
+    async fn tenant(&self) -> Tenant {
+        let org = self
+            .admin(&["create-organisation", "--name", "Crash Shop"])
+            .await;
+        let org_id = org["id"].as_str().expect("org id").to_owned();
+        let key = self
+            .admin(&[
+                "create-api-key",
+                "--organisation",
+                &org_id,
+                "--mode",
+                "test",
+            ])
+            .await;
+        let proofme = self
+            .admin(&[
+                "create-proofme",
+                "--organisation",
+                &org_id,
+                "--name",
+                "Age check",
+                "--purpose",
+                "AGE_VERIFICATION",
+                "--credential",
+                "EPASS:OLDER_THAN_18",
+            ])
+            .await;
+        Tenant {
+            org_id,
+            key: key["key"].as_str().expect("key").to_owned(),
+            proofme_id: proofme["id"].as_str().expect("proofme id").to_owned(),
+        }
+    }
+}
+
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
 async fn integrity_check(database_url: &str) -> String {
     let mut conn = sqlx::SqliteConnection::connect(database_url)
         .await
@@ -138,37 +190,9 @@ async fn integrity_check(database_url: &str) -> String {
 #[tokio::test]
 async fn after_kill_9_nothing_acknowledged_is_lost_and_the_webhook_still_arrives() {
     let bin = Binary::new();
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let org = bin
-        .admin(&["create-organisation", "--name", "Crash Shop"])
-        .await;
-    let org_id = org["id"].as_str().expect("org id").to_owned();
-    let key = bin
-        .admin(&[
-            "create-api-key",
-            "--organisation",
-            &org_id,
-            "--mode",
-            "test",
-        ])
-        .await;
-    let proofme = bin
-        .admin(&[
-            "create-proofme",
-            "--organisation",
-            &org_id,
-            "--name",
-            "Age check",
-            "--purpose",
-            "AGE_VERIFICATION",
-            "--credential",
-            "EPASS:OLDER_THAN_18",
-        ])
-        .await;
+    let client = http_client();
+    let tenant = bin.tenant().await;
+    let org_id = tenant.org_id.clone();
     // Nothing listens here until after the crash.
     let receiver_port = free_port();
     let webhook_url = format!("http://127.0.0.1:{receiver_port}/hook");
@@ -177,9 +201,9 @@ async fn after_kill_9_nothing_acknowledged_is_lost_and_the_webhook_still_arrives
     let api = Arc::new(Api {
         client: client.clone(),
         base,
-        key: key["key"].as_str().expect("key").to_owned(),
+        key: tenant.key.clone(),
         body: json!({
-            "proofmeId": proofme["id"],
+            "proofmeId": tenant.proofme_id,
             "organisationId": org_id,
             "redirectUrl": REDIRECT_URL,
         }),
@@ -307,38 +331,12 @@ async fn post_outcome(api: &Api, id: &str, status: &str) -> bool {
 async fn twenty_random_kills_lose_nothing_acknowledged_and_every_webhook_arrives() {
     const ROUNDS: u64 = 20;
     let bin = Binary::new();
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let org = bin
-        .admin(&["create-organisation", "--name", "Crash Shop"])
-        .await;
-    let org_id = org["id"].as_str().expect("org id").to_owned();
-    let key = bin
-        .admin(&[
-            "create-api-key",
-            "--organisation",
-            &org_id,
-            "--mode",
-            "test",
-        ])
-        .await;
-    let proofme = bin
-        .admin(&[
-            "create-proofme",
-            "--organisation",
-            &org_id,
-            "--name",
-            "Age check",
-            "--credential",
-            "EPASS:OLDER_THAN_18",
-        ])
-        .await;
+    let client = http_client();
+    let tenant = bin.tenant().await;
+    let org_id = tenant.org_id.clone();
     let receiver = Receiver::start(&[]).await;
     let body = json!({
-        "proofmeId": proofme["id"],
+        "proofmeId": tenant.proofme_id,
         "organisationId": org_id,
         "redirectUrl": REDIRECT_URL,
         "webhookUrl": receiver.url("/hook"),
@@ -350,7 +348,7 @@ async fn twenty_random_kills_lose_nothing_acknowledged_and_every_webhook_arrives
         let api = Arc::new(Api {
             client: client.clone(),
             base,
-            key: key["key"].as_str().expect("key").to_owned(),
+            key: tenant.key.clone(),
             body: body.clone(),
         });
         let mut writers = Vec::new();
@@ -407,7 +405,7 @@ async fn twenty_random_kills_lose_nothing_acknowledged_and_every_webhook_arrives
     let api = Api {
         client: client.clone(),
         base,
-        key: key["key"].as_str().expect("key").to_owned(),
+        key: tenant.key.clone(),
         body,
     };
     let acknowledged = std::mem::take(&mut *acknowledged.lock().expect("lock"));
@@ -509,40 +507,15 @@ async fn twenty_random_kills_lose_nothing_acknowledged_and_every_webhook_arrives
 #[tokio::test]
 async fn sigterm_ends_open_status_streams_and_exits_cleanly() {
     let bin = Binary::new();
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let org = bin
-        .admin(&["create-organisation", "--name", "Term Shop"])
-        .await;
-    let org_id = org["id"].as_str().expect("org id").to_owned();
-    let key = bin
-        .admin(&[
-            "create-api-key",
-            "--organisation",
-            &org_id,
-            "--mode",
-            "test",
-        ])
-        .await;
-    let proofme = bin
-        .admin(&[
-            "create-proofme",
-            "--organisation",
-            &org_id,
-            "--name",
-            "Age check",
-            "--credential",
-            "EPASS:OLDER_THAN_18",
-        ])
-        .await;
+    let client = http_client();
+    let tenant = bin.tenant().await;
+    let org_id = tenant.org_id.clone();
     let (mut child, base) = bin.serve(&client).await;
     let api = Api {
         client: client.clone(),
         base: base.clone(),
-        key: key["key"].as_str().expect("key").to_owned(),
-        body: json!({"proofmeId": proofme["id"], "organisationId": org_id, "redirectUrl": REDIRECT_URL}),
+        key: tenant.key.clone(),
+        body: json!({"proofmeId": tenant.proofme_id, "organisationId": org_id, "redirectUrl": REDIRECT_URL}),
     };
     let created = created(api.create(json!({})).await.expect("create")).await;
     let id = created["id"].as_str().expect("id");
