@@ -92,10 +92,15 @@ pub async fn change_status(
     Ok(result)
 }
 
-/// Records expiries as they fall due, so their webhooks leave within seconds.
+/// How often idempotency keys past their 24-hour window are deleted.
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Records expiries as they fall due, so their webhooks leave within seconds,
+/// and now and then deletes idempotency keys past their window.
 pub async fn run_expiry_sweep(state: AppState, every: std::time::Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_prune: Option<tokio::time::Instant> = None;
     loop {
         tick.tick().await;
         match state.store.expire_due(500).await {
@@ -106,6 +111,14 @@ pub async fn run_expiry_sweep(state: AppState, every: std::time::Duration) {
                 }
             }
             Err(e) => tracing::warn!(error = %e, "expiry sweep failed"),
+        }
+        if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+            last_prune = Some(tokio::time::Instant::now());
+            match state.store.prune_idempotency_keys().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(keys = n, "old idempotency keys deleted"),
+                Err(e) => tracing::warn!(error = %e, "idempotency key pruning failed"),
+            }
         }
     }
 }

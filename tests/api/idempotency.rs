@@ -262,3 +262,73 @@ async fn a_json_request_is_replayed_too() {
     assert_eq!(replayed(&second).as_deref(), Some("true"));
     assert_eq!(second.text().await.unwrap(), first_text);
 }
+
+#[tokio::test]
+async fn keys_older_than_24_hours_are_pruned_and_newer_ones_kept() {
+    use ::proofme::domain::{
+        Credential, HttpUrl, Identification, IdentificationId, Mode, Purpose, Status, Timestamp,
+    };
+    use ::proofme::store::{CreateOutcome, IdempotencyRecord, Store};
+    // A store with no server over it, so no background prune races this one.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::connect(&format!("sqlite://{}/db", dir.path().display()))
+        .await
+        .expect("store");
+    let org = store.create_organisation("Shop").await.expect("org");
+    let key = store
+        .create_api_key(&org.id, Mode::Test)
+        .await
+        .expect("key");
+    let credential: Credential = "EPASS:OLDER_THAN_18".parse().expect("credential");
+    let proofme = store
+        .create_proofme(&org.id, "Age", Purpose::AgeVerification, &[credential])
+        .await
+        .expect("proofme");
+    let made = |created_at: Timestamp| Identification {
+        id: IdentificationId::generate(),
+        organisation_id: org.id.clone(),
+        proofme_id: proofme.id.clone(),
+        mode: Mode::Test,
+        status: Status::Open,
+        description: None,
+        is_request: true,
+        metadata: None,
+        redirect_url: HttpUrl::parse(REDIRECT_URL).expect("url"),
+        webhook_url: None,
+        locale: None,
+        scanned_at: None,
+        expires_at: created_at.plus(std::time::Duration::from_secs(86_400)),
+        created_at,
+        updated_at: created_at,
+    };
+    let record = |k: &str| IdempotencyRecord {
+        api_key_id: key.key.id.clone(),
+        key: k.to_owned(),
+        request_sha256: "0".repeat(64),
+        response_status: 201,
+        response_body: "{}".to_owned(),
+    };
+    let day_and_an_hour_ago = Timestamp::from_millis(Timestamp::now().millis() - 25 * 3_600_000);
+    for (when, k) in [(day_and_an_hour_ago, "old"), (Timestamp::now(), "new")] {
+        let outcome = store
+            .create_identification(&made(when), Some(&record(k)))
+            .await;
+        assert_eq!(outcome.expect("create"), CreateOutcome::Created);
+    }
+
+    let pruned = store.prune_idempotency_keys().await.expect("prune");
+
+    assert_eq!(pruned, 1);
+    assert_eq!(
+        store.prune_idempotency_keys().await.expect("prune again"),
+        0
+    );
+    let kept = store
+        .find_idempotent_response(&key.key.id, "new", &"0".repeat(64))
+        .await
+        .expect("find");
+    assert!(
+        matches!(kept, Some(CreateOutcome::Replay { status: 201, .. })),
+        "{kept:?}"
+    );
+}
