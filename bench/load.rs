@@ -369,6 +369,7 @@ async fn grow(db_url: &str, org: &str, proofme: &str, to: usize) {
                 webhook_url: None,
                 locale: None,
                 scanned_at: None,
+                failure_reason: None,
                 expires_at: now.plus(Duration::from_secs(86_400)),
                 created_at: now,
                 updated_at: now,

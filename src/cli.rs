@@ -64,6 +64,14 @@ pub enum Admin {
         #[arg(long)]
         id: String,
     },
+    /// Encrypt an organisation's shared data end to end to an age recipient
+    /// (age1…); `--recipient none` goes back to encryption at rest.
+    SetDataRecipient {
+        #[arg(long)]
+        organisation: String,
+        #[arg(long)]
+        recipient: String,
+    },
 }
 
 /// Runs the command line; the exit code says whether it worked.
@@ -98,7 +106,10 @@ async fn run_serve(config: Config, no_demo: bool) -> ExitCode {
         }
     }
     tracing::info!(addr = %config.addr, public_url = %config.public_url, "serving");
-    let state = AppState::new(config, store.clone());
+    let state = match AppState::load(config, store.clone()).await {
+        Ok(s) => s,
+        Err(e) => return fail(format!("cannot start: {e}")),
+    };
     let result = serve(listener, state, shutdown_signal()).await;
     store.close().await;
     match result {
@@ -252,6 +263,25 @@ async fn admin_command(store: &Store, admin: Admin) -> Result<serde_json::Value,
                 json!({"id": p.id, "organisationId": org, "name": p.name, "purpose": p.purpose.as_str(),
                       "credentials": creds, "revision": p.revision}),
             )
+        }
+        Admin::SetDataRecipient {
+            organisation,
+            recipient,
+        } => {
+            let org = existing_organisation(store, &organisation).await?;
+            let recipient = match recipient.trim() {
+                "none" => None,
+                r => Some(
+                    crate::vault::DataRecipient::parse(r)
+                        .map_err(|e| format!("--recipient {e}"))?
+                        .to_string(),
+                ),
+            };
+            store
+                .set_data_recipient(&org, recipient.as_deref())
+                .await
+                .map_err(db)?;
+            Ok(json!({"id": org, "dataRecipient": recipient}))
         }
         Admin::RevokeApiKey { id } => {
             let id = ApiKeyId::parse(&id).map_err(|e| format!("--id {e}"))?;

@@ -2,6 +2,7 @@
 
 use clap::Args;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 use url::Url;
 
@@ -56,6 +57,42 @@ pub struct ConfigArgs {
     /// Requests per second per API key (bursts of twice that); 0 turns it off.
     #[arg(long, env = "PROOFME_RATE_LIMIT", default_value_t = 100, global = true)]
     pub rate_limit: u32,
+
+    /// PEM bundle of the trust anchors of credential issuers (a file, or the PEM
+    /// text itself). Without it, live identifications trust no issuer.
+    #[arg(long, env = "PROOFME_TRUSTED_ISSUERS", global = true)]
+    pub trusted_issuers: Option<String>,
+
+    /// PEM file with the verifier's P-256 private key (with PROOFME_VERIFIER_CERT).
+    #[arg(long, env = "PROOFME_VERIFIER_KEY", global = true)]
+    pub verifier_key: Option<PathBuf>,
+
+    /// PEM file with the verifier's certificate, leaf first (with PROOFME_VERIFIER_KEY).
+    #[arg(long, env = "PROOFME_VERIFIER_CERT", global = true)]
+    pub verifier_cert: Option<PathBuf>,
+
+    /// The deployment key that wraps every shared-data key (created with mode
+    /// 0600 if missing). Default: beside the SQLite file.
+    #[arg(long, env = "PROOFME_DATA_KEY_FILE", global = true)]
+    pub data_key_file: Option<PathBuf>,
+
+    /// Days after an identification became final that its shared data is erased.
+    #[arg(
+        long,
+        env = "PROOFME_DATA_RETENTION_DAYS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub data_retention_days: u32,
+
+    /// The PID credential types (`vct`) wallets are asked for, comma-separated.
+    #[arg(
+        long,
+        env = "PROOFME_PID_VCT",
+        default_value = "urn:eudi:pid:1",
+        global = true
+    )]
+    pub pid_vct: String,
 }
 
 /// The validated configuration the program runs with.
@@ -69,6 +106,15 @@ pub struct Config {
     pub webhook_retry_schedule: Vec<Duration>,
     pub identification_ttl: Duration,
     pub rate_limit: u32,
+    /// PEM text of the issuers' trust anchors (empty: trust none).
+    pub trusted_issuers_pem: String,
+    /// PEM texts of a configured verifier key and certificate chain.
+    pub verifier_identity_pem: Option<(String, String)>,
+    /// Where the deployment data key lives; `None`: only in memory (an
+    /// in-memory database).
+    pub data_key_file: Option<PathBuf>,
+    pub data_retention: Duration,
+    pub pid_vct_values: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +125,24 @@ pub enum ConfigError {
     RetrySchedule(String),
     #[error("PROOFME_IDENTIFICATION_TTL_SECS must be at least 1")]
     Ttl,
+    #[error("cannot read {what} from {path}: {source}")]
+    Read {
+        what: &'static str,
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("PROOFME_VERIFIER_KEY and PROOFME_VERIFIER_CERT go together: set both or neither")]
+    VerifierPair,
+    #[error("PROOFME_PID_VCT must name at least one credential type")]
+    Vct,
+}
+
+fn read_file(what: &'static str, path: &std::path::Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        what,
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 impl ConfigArgs {
@@ -91,7 +155,38 @@ impl ConfigArgs {
         if self.identification_ttl_secs == 0 {
             return Err(ConfigError::Ttl);
         }
+        let trusted_issuers_pem = match self.trusted_issuers {
+            None => String::new(),
+            Some(pem) if pem.trim_start().starts_with("-----BEGIN") => pem,
+            Some(path) => read_file("PROOFME_TRUSTED_ISSUERS", std::path::Path::new(&path))?,
+        };
+        let verifier_identity_pem = match (self.verifier_key, self.verifier_cert) {
+            (None, None) => None,
+            (Some(key), Some(cert)) => Some((
+                read_file("PROOFME_VERIFIER_KEY", &key)?,
+                read_file("PROOFME_VERIFIER_CERT", &cert)?,
+            )),
+            _ => return Err(ConfigError::VerifierPair),
+        };
+        let pid_vct_values: Vec<String> = self
+            .pid_vct
+            .split(',')
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if pid_vct_values.is_empty() {
+            return Err(ConfigError::Vct);
+        }
+        let data_key_file = self
+            .data_key_file
+            .or_else(|| crate::vault::default_key_path(&self.database_url));
         Ok(Config {
+            trusted_issuers_pem,
+            verifier_identity_pem,
+            data_key_file,
+            data_retention: Duration::from_secs(u64::from(self.data_retention_days) * 86_400),
+            pid_vct_values,
             database_url: self.database_url,
             addr: self.addr,
             public_url,
@@ -129,8 +224,10 @@ fn parse_schedule(s: &str) -> Result<Vec<Duration>, ConfigError> {
 impl Config {
     /// Defaults for a database, as a test or an embedding program wants them.
     pub fn with_database(database_url: impl Into<String>) -> Config {
+        let database_url = database_url.into();
         Config {
-            database_url: database_url.into(),
+            data_key_file: crate::vault::default_key_path(&database_url),
+            database_url,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             public_url: "http://127.0.0.1:3000".to_owned(),
             allow_private_webhooks: false,
@@ -138,6 +235,10 @@ impl Config {
                 .unwrap_or_default(),
             identification_ttl: Duration::from_secs(86_400),
             rate_limit: 100,
+            trusted_issuers_pem: String::new(),
+            verifier_identity_pem: None,
+            data_retention: Duration::from_secs(30 * 86_400),
+            pid_vct_values: vec!["urn:eudi:pid:1".to_owned()],
         }
     }
 }

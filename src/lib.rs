@@ -9,6 +9,7 @@ pub mod domain;
 pub mod lifecycle;
 pub mod mypage;
 pub mod store;
+pub mod vault;
 pub mod webhooks;
 
 use axum::Router;
@@ -39,11 +40,14 @@ pub struct AppState {
     /// Rendered MyPages by what they depend on.
     pub pages: Arc<cache::Cache<mypage::PageKey, mypage::RenderedPage>>,
     pub rate_limiter: Arc<api::rate_limit::RateLimiter>,
+    /// Encrypts what customers share (see `vault`).
+    pub data_key: vault::DataKey,
 }
 
 impl AppState {
-    pub fn new(config: Config, store: Store) -> AppState {
+    pub fn new(config: Config, store: Store, data_key: vault::DataKey) -> AppState {
         AppState {
+            data_key,
             rate_limiter: Arc::new(api::rate_limit::RateLimiter::new(config.rate_limit)),
             config: Arc::new(config),
             store,
@@ -52,6 +56,27 @@ impl AppState {
             qr: Arc::new(mypage::qr::QrCache::new(10_000)),
             pages: Arc::new(cache::Cache::new(10_000, None)),
         }
+    }
+}
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Vault(#[from] vault::VaultError),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+}
+
+impl AppState {
+    /// The state for `config` over `store`, loading what lives outside the
+    /// database: the deployment data key (created on first start).
+    pub async fn load(config: Config, store: Store) -> Result<AppState, StartError> {
+        let data_key = match &config.data_key_file {
+            Some(path) => vault::DataKey::load_or_create(path)?,
+            None => vault::DataKey::ephemeral(),
+        };
+        Ok(AppState::new(config, store, data_key))
     }
 }
 
@@ -135,6 +160,7 @@ pub async fn serve(
         std::time::Duration::from_secs(1),
     ));
     let worker = tokio::spawn(webhooks::worker::run(state.clone(), deliverer));
+    let retention = tokio::spawn(lifecycle::run_data_retention(state.clone()));
     let events = state.events.clone();
     let begun = Arc::new(tokio::sync::Notify::new());
     let signal = {
@@ -160,6 +186,7 @@ pub async fn serve(
     };
     sweep.abort();
     worker.abort();
+    retention.abort();
     result
 }
 

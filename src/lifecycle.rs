@@ -6,8 +6,10 @@ use std::sync::Arc;
 use tokio::sync::{Notify, broadcast, watch};
 
 use crate::AppState;
+use crate::domain::proofme::sample_data;
 use crate::domain::{ChangeCause, Identification, IdentificationId, OrganisationId, Status};
-use crate::store::{Refusal, StoreError};
+use crate::store::{Change, Refusal, SealedData, StoreError};
+use crate::vault::{DataRecipient, VaultError};
 
 /// A committed status change, for whoever is watching.
 #[derive(Debug, Clone)]
@@ -71,14 +73,21 @@ pub async fn change_status(
     state: &AppState,
     id: &IdentificationId,
     organisation_id: Option<&OrganisationId>,
-    next: Status,
-    cause: ChangeCause,
+    change: Change,
 ) -> Result<Result<Identification, Refusal>, StoreError> {
+    let cause = change.cause;
     let result = state
         .store
-        .change_status(id, organisation_id, next, cause)
+        .change_status(id, organisation_id, change)
         .await?;
-    match &result {
+    announce(state, &result, cause);
+    Ok(result)
+}
+
+/// Tells open MyPages and the webhook worker about a committed change (or the
+/// expiry a refusal recorded).
+pub fn announce(state: &AppState, result: &Result<Identification, Refusal>, cause: ChangeCause) {
+    match result {
         Ok(ident) => {
             tracing::info!(id = %ident.id, status = %ident.status, cause = cause.as_str(), "status changed");
             state.events.committed(ident);
@@ -89,7 +98,65 @@ pub async fn change_status(
         }
         Err(_) => {}
     }
-    Ok(result)
+}
+
+/// Why shared data could not be sealed.
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error("the organisation's data recipient is unusable: {0}")]
+    Recipient(String),
+    #[error("the identification's {0} is missing")]
+    Missing(&'static str),
+}
+
+/// Encrypts what a customer shared for storage: end to end to the
+/// organisation's age recipient when it has one, else under a key of its own
+/// wrapped by the deployment key.
+pub async fn seal_shared_data(
+    state: &AppState,
+    ident: &Identification,
+    data: &serde_json::Value,
+) -> Result<SealedData, SealError> {
+    let org = state
+        .store
+        .get_organisation(&ident.organisation_id)
+        .await?
+        .ok_or(SealError::Missing("organisation"))?;
+    let plaintext = data.to_string();
+    match org.data_recipient.as_deref() {
+        Some(r) => {
+            let recipient = DataRecipient::parse(r).map_err(SealError::Recipient)?;
+            Ok(SealedData::Age(recipient.encrypt(plaintext.as_bytes())?))
+        }
+        None => Ok(SealedData::DataKey(
+            state.data_key.seal(plaintext.as_bytes(), ident.id.as_str()),
+        )),
+    }
+}
+
+/// A test outcome: a verified test identification shares one clearly fake
+/// value for exactly each credential its proofme requests.
+pub async fn test_outcome_change(
+    state: &AppState,
+    ident: &Identification,
+    next: Status,
+    cause: ChangeCause,
+) -> Result<Change, SealError> {
+    let mut change = Change::to(next, cause);
+    if next == Status::Verified {
+        let proofme = state
+            .store
+            .get_proofme(&ident.organisation_id, &ident.proofme_id)
+            .await?
+            .ok_or(SealError::Missing("proofme"))?;
+        change.data =
+            Some(seal_shared_data(state, ident, &sample_data(&proofme.credentials)).await?);
+    }
+    Ok(change)
 }
 
 /// How often idempotency keys past their 24-hour window are deleted.
@@ -119,6 +186,28 @@ pub async fn run_expiry_sweep(state: AppState, every: std::time::Duration) {
                 Ok(n) => tracing::info!(keys = n, "old idempotency keys deleted"),
                 Err(e) => tracing::warn!(error = %e, "idempotency key pruning failed"),
             }
+        }
+    }
+}
+
+/// Erases shared data once it is older than the retention period (it is
+/// written when its identification becomes final). Looks at least once a
+/// minute, more often for short periods.
+pub async fn run_data_retention(state: AppState) {
+    let retention = state.config.data_retention;
+    let every = retention.clamp(
+        std::time::Duration::from_millis(200),
+        std::time::Duration::from_secs(60),
+    );
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let cutoff = crate::domain::Timestamp::now().minus(retention);
+        match state.store.erase_shared_data_before(cutoff).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(records = n, "shared data past its retention erased"),
+            Err(e) => tracing::warn!(error = %e, "data retention sweep failed"),
         }
     }
 }

@@ -85,6 +85,18 @@ pub enum ApiError {
     /// 500: our fault; the cause is logged, not sent.
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    /// 500: our fault outside the store; the cause is logged, not sent.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<crate::lifecycle::SealError> for ApiError {
+    fn from(e: crate::lifecycle::SealError) -> Self {
+        match e {
+            crate::lifecycle::SealError::Store(e) => ApiError::Store(e),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
 }
 
 impl ApiError {
@@ -109,8 +121,8 @@ impl IntoResponse for ApiError {
             ApiError::Invalid { field, .. } => (StatusCode::UNPROCESSABLE_ENTITY, Some(*field)),
             ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, None),
             ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, None),
-            ApiError::Store(e) => {
-                tracing::error!(error = %e, "request failed in the store");
+            ApiError::Store(_) | ApiError::Internal(_) => {
+                tracing::error!(error = %self, "request failed on our side");
                 let problem = Problem::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "Something went wrong on our side. Please try again.",

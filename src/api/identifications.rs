@@ -42,6 +42,12 @@ pub struct IdentificationResponse {
     /// The status as a word.
     #[schema(example = "open")]
     pub status_name: &'static str,
+    /// Why the customer's wallet presentation failed the identification:
+    /// `untrusted_issuer`, `invalid_signature`, `expired_credential`,
+    /// `invalid_key_binding`, `invalid_presentation`, `missing_credential`,
+    /// `age_requirement_not_met` or `wallet_error`. Null unless it failed that way.
+    #[schema(example = json!(null))]
+    pub failure_reason: Option<&'static str>,
     pub description: Option<String>,
     /// True for identifications created through the API.
     pub is_request: bool,
@@ -73,6 +79,7 @@ impl IdentificationResponse {
             organisation_id: i.organisation_id.to_string(),
             status: i.status.code(),
             status_name: i.status.name(),
+            failure_reason: i.failure_reason.map(|r| r.as_str()),
             description: i.description.as_ref().map(|d| d.as_str().to_owned()),
             is_request: i.is_request,
             metadata: i.metadata.as_ref().map(|m| m.value().clone()),
@@ -334,6 +341,7 @@ pub async fn create(
         webhook_url: input.webhook_url,
         locale: input.locale,
         scanned_at: None,
+        failure_reason: None,
         expires_at: now.plus(state.config.identification_ttl),
         created_at: now,
         updated_at: now,

@@ -16,7 +16,7 @@ use super::input::{BODY_LIMIT, BodyFormat, Fields, IdPath};
 use crate::AppState;
 use crate::domain::{ChangeCause, Identification, IdentificationId, Mode, Status, Timestamp};
 use crate::lifecycle;
-use crate::store::Refusal;
+use crate::store::{Change, Refusal, SealedData};
 
 fn not_found() -> ApiError {
     ApiError::NotFound("There is no identification with this id.".into())
@@ -65,10 +65,10 @@ async fn change(
     state: &AppState,
     caller: &Caller,
     id: &IdentificationId,
-    next: Status,
-    cause: ChangeCause,
+    change: Change,
 ) -> Result<Identification, ApiError> {
-    match lifecycle::change_status(state, id, Some(&caller.0.organisation_id), next, cause).await? {
+    let next = change.next;
+    match lifecycle::change_status(state, id, Some(&caller.0.organisation_id), change).await? {
         Ok(i) => Ok(i),
         Err(Refusal::NotFound) => Err(not_found()),
         Err(Refusal::AlreadyFinal(i)) => Err(already_final(&i)),
@@ -138,7 +138,9 @@ pub async fn test_outcome(
             "Test outcomes are only for test identifications; a live one is completed by the customer's wallet.".into(),
         ));
     }
-    let updated = change(&state, &caller, &id, next, ChangeCause::ApiTestOutcome).await?;
+    let outcome =
+        lifecycle::test_outcome_change(&state, &current, next, ChangeCause::ApiTestOutcome).await?;
+    let updated = change(&state, &caller, &id, outcome).await?;
     Ok(Json(IdentificationResponse::new(
         &updated,
         &state.config.public_url,
@@ -188,8 +190,7 @@ pub async fn revoke(
         &state,
         &caller,
         &id,
-        Status::Revoked,
-        ChangeCause::ApiRevoke,
+        Change::to(Status::Revoked, ChangeCause::ApiRevoke),
     )
     .await?;
     Ok(Json(MessageResponse {
@@ -357,14 +358,21 @@ pub async fn webhooks(
 
 /// The attributes the customer shared.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct DataResponse {
     pub id: String,
     /// The status code.
     pub status: &'static str,
-    /// The shared attributes by credential once verified; null before, and
-    /// after erasure.
+    /// The shared attributes by credential once verified; null before, after
+    /// erasure, and when they are encrypted end to end (`encryptedData`).
     #[schema(value_type = Option<Object>, example = json!({"OLDER_THAN_18": true}))]
     pub data: Option<serde_json::Value>,
+    /// For an organisation with an age recipient: the same JSON as an armored
+    /// age file that only its identity opens (`age -d -i key.txt`); else null.
+    #[schema(
+        example = "-----BEGIN AGE ENCRYPTED FILE-----\n…\n-----END AGE ENCRYPTED FILE-----\n"
+    )]
+    pub encrypted_data: Option<String>,
 }
 
 /// The attributes the customer shared (null until verified).
@@ -390,10 +398,24 @@ pub async fn get_data(
         .shared_data(&key.organisation_id, &id)
         .await?
         .ok_or_else(not_found)?;
+    let (data, encrypted_data) = match data.filter(|_| ident.status == Status::Verified) {
+        None => (None, None),
+        Some(SealedData::Age(armored)) => (None, Some(armored)),
+        Some(SealedData::DataKey(sealed)) => {
+            let plaintext = state
+                .data_key
+                .open(&sealed, ident.id.as_str())
+                .map_err(|e| ApiError::Internal(format!("shared data: {e}")))?;
+            let value = serde_json::from_slice(&plaintext)
+                .map_err(|e| ApiError::Internal(format!("shared data is not JSON: {e}")))?;
+            (Some(value), None)
+        }
+    };
     Ok(Json(DataResponse {
         id: ident.id.to_string(),
         status: ident.status.code(),
-        data: data.filter(|_| ident.status == Status::Verified),
+        data,
+        encrypted_data,
     }))
 }
 

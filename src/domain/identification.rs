@@ -199,6 +199,63 @@ impl ChangeCause {
     }
 }
 
+/// Why a wallet presentation failed an identification (`failureReason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FailureReason {
+    /// The credential's issuer does not chain to a trusted anchor.
+    UntrustedIssuer,
+    /// A signature did not verify, or used an algorithm we do not accept.
+    InvalidSignature,
+    /// The credential is past its `exp` (or not yet valid).
+    ExpiredCredential,
+    /// The key-binding JWT is missing, unsigned by the holder, or not for this request.
+    InvalidKeyBinding,
+    /// The presentation is malformed or breaks an SD-JWT rule.
+    InvalidPresentation,
+    /// A required credential was not disclosed.
+    MissingCredential,
+    /// An age claim was disclosed as `false`.
+    AgeRequirementNotMet,
+    /// The wallet answered with an error other than `access_denied`.
+    WalletError,
+}
+
+impl FailureReason {
+    pub const ALL: [FailureReason; 8] = [
+        FailureReason::UntrustedIssuer,
+        FailureReason::InvalidSignature,
+        FailureReason::ExpiredCredential,
+        FailureReason::InvalidKeyBinding,
+        FailureReason::InvalidPresentation,
+        FailureReason::MissingCredential,
+        FailureReason::AgeRequirementNotMet,
+        FailureReason::WalletError,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureReason::UntrustedIssuer => "untrusted_issuer",
+            FailureReason::InvalidSignature => "invalid_signature",
+            FailureReason::ExpiredCredential => "expired_credential",
+            FailureReason::InvalidKeyBinding => "invalid_key_binding",
+            FailureReason::InvalidPresentation => "invalid_presentation",
+            FailureReason::MissingCredential => "missing_credential",
+            FailureReason::AgeRequirementNotMet => "age_requirement_not_met",
+            FailureReason::WalletError => "wallet_error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FailureReason> {
+        FailureReason::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+impl fmt::Display for FailureReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An identification as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Identification {
@@ -214,6 +271,8 @@ pub struct Identification {
     pub webhook_url: Option<HttpUrl>,
     pub locale: Option<Locale>,
     pub scanned_at: Option<Timestamp>,
+    /// Set only when a wallet presentation failed it.
+    pub failure_reason: Option<FailureReason>,
     pub expires_at: Timestamp,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -240,6 +299,14 @@ impl Identification {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failure_reasons_round_trip() {
+        for r in FailureReason::ALL {
+            assert_eq!(FailureReason::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(FailureReason::parse("Untrusted_Issuer"), None);
+    }
 
     #[test]
     fn causes_round_trip() {

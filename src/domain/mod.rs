@@ -9,7 +9,7 @@ pub mod proofme;
 pub mod time;
 pub mod urls;
 
-pub use identification::{ChangeCause, Description, Identification, Mode, Status};
+pub use identification::{ChangeCause, Description, FailureReason, Identification, Mode, Status};
 pub use ids::{ApiKeyId, IdentificationId, OrganisationId, ProofmeId};
 pub use locale::Locale;
 pub use metadata::Metadata;

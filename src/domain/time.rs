@@ -24,6 +24,16 @@ impl Timestamp {
         Self(self.0.saturating_add(ms))
     }
 
+    pub fn minus(self, d: Duration) -> Self {
+        let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        Self(self.0.saturating_sub(ms))
+    }
+
+    /// Whole seconds since the Unix epoch (JWT `iat`, `exp`).
+    pub fn unix_seconds(self) -> i64 {
+        self.0.div_euclid(1000)
+    }
+
     /// RFC 3339 in UTC with whole seconds and an explicit `+00:00`, as the seed shows.
     pub fn to_rfc3339(self) -> String {
         DateTime::<Utc>::from_timestamp_millis(self.0)

@@ -229,7 +229,11 @@ async fn finish(
             view::message_page(lang, t.live_outcome_title, t.live_outcome_text),
         );
     }
-    match lifecycle::change_status(state, &id, None, next, cause).await {
+    let change = match lifecycle::test_outcome_change(state, &ident, next, cause).await {
+        Ok(c) => c,
+        Err(e) => return error_page(lang, e),
+    };
+    match lifecycle::change_status(state, &id, None, change).await {
         Ok(Ok(done)) => Redirect::to(done.redirect_url.as_str()).into_response(),
         // Already over (a second click, or it expired): the customer is done too.
         Ok(Err(Refusal::AlreadyFinal(done))) => {

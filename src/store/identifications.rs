@@ -1,7 +1,7 @@
 use super::{Store, StoreError, corrupt};
 use crate::domain::{
-    ApiKeyId, ChangeCause, Description, HttpUrl, Identification, IdentificationId, Locale,
-    Metadata, Mode, OrganisationId, ProofmeId, Status, Timestamp,
+    ApiKeyId, ChangeCause, Description, FailureReason, HttpUrl, Identification, IdentificationId,
+    Locale, Metadata, Mode, OrganisationId, ProofmeId, Status, Timestamp,
 };
 use sqlx::{QueryBuilder, Sqlite};
 use std::time::Duration;
@@ -118,6 +118,7 @@ pub(super) struct IdentificationRow {
     webhook_url: Option<String>,
     locale: Option<String>,
     scanned_at: Option<i64>,
+    failure_reason: Option<String>,
     expires_at: i64,
     created_at: i64,
     updated_at: i64,
@@ -138,6 +139,7 @@ struct JsonRow(
     Option<String>,
     Option<String>,
     Option<i64>,
+    Option<String>,
     i64,
     i64,
     i64,
@@ -158,15 +160,17 @@ impl From<JsonRow> for IdentificationRow {
             webhook_url: r.9,
             locale: r.10,
             scanned_at: r.11,
-            expires_at: r.12,
-            created_at: r.13,
-            updated_at: r.14,
+            failure_reason: r.12,
+            expires_at: r.13,
+            created_at: r.14,
+            updated_at: r.15,
         }
     }
 }
 
 pub(super) const COLUMNS: &str = "id, organisation_id, proofme_id, mode, status, description, is_request, \
-    metadata, redirect_url, webhook_url, locale, scanned_at, expires_at, created_at, updated_at";
+    metadata, redirect_url, webhook_url, locale, scanned_at, failure_reason, expires_at, created_at, \
+    updated_at";
 
 impl TryFrom<IdentificationRow> for Identification {
     type Error = StoreError;
@@ -193,6 +197,10 @@ impl TryFrom<IdentificationRow> for Identification {
             webhook_url: r.webhook_url.as_deref().map(url).transpose()?,
             locale: r.locale.map(Locale::from_trusted),
             scanned_at: r.scanned_at.map(Timestamp::from_millis),
+            failure_reason: r
+                .failure_reason
+                .map(|f| FailureReason::parse(&f).ok_or_else(|| corrupt("failure reason", &f)))
+                .transpose()?,
             expires_at: Timestamp::from_millis(r.expires_at),
             created_at: Timestamp::from_millis(r.created_at),
             updated_at: Timestamp::from_millis(r.updated_at),
@@ -267,7 +275,7 @@ pub(super) async fn insert_idempotency(
     Ok(())
 }
 
-/// Rows per multi-row INSERT: 15 columns x 64 rows stays far below SQLite's
+/// Rows per multi-row INSERT: 16 columns x 64 rows stays far below SQLite's
 /// limit on bound parameters.
 const ROWS_PER_INSERT: usize = 64;
 
@@ -282,7 +290,7 @@ pub(super) async fn insert_new(
         let mut rows = QueryBuilder::<Sqlite>::new(
             "INSERT INTO identifications (id, organisation_id, proofme_id, mode, status, \
              description, is_request, metadata, redirect_url, webhook_url, locale, scanned_at, \
-             expires_at, created_at, updated_at) ",
+             failure_reason, expires_at, created_at, updated_at) ",
         );
         rows.push_values(chunk, |mut b, i| {
             b.push_bind(i.id.as_str())
@@ -297,6 +305,7 @@ pub(super) async fn insert_new(
                 .push_bind(i.webhook_url.as_ref().map(HttpUrl::as_str))
                 .push_bind(i.locale.as_ref().map(Locale::as_str))
                 .push_bind(i.scanned_at.map(Timestamp::millis))
+                .push_bind(i.failure_reason.map(FailureReason::as_str))
                 .push_bind(i.expires_at.millis())
                 .push_bind(i.created_at.millis())
                 .push_bind(i.updated_at.millis());

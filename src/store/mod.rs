@@ -8,12 +8,14 @@ mod identifications;
 mod organisations;
 mod proofmes;
 mod status;
+mod wallet;
 mod webhooks;
 
 pub use api_keys::{ApiKey, NewApiKey};
 pub use identifications::{CreateOutcome, IdempotencyRecord, ListQuery, SortColumn, SortDirection};
 pub use organisations::Organisation;
-pub use status::{Refusal, StatusChange};
+pub use status::{Change, Refusal, SealedData, StatusChange};
+pub use wallet::{StoredSigningKey, TransactionRefusal, WalletTransaction};
 pub use webhooks::{Attempt, Delivery, DeliveryState, DueWebhook};
 
 use sqlx::sqlite::{
@@ -91,7 +93,9 @@ impl Default for Caches {
     fn default() -> Self {
         Caches {
             api_keys: Cache::new(10_000, Some(API_KEY_CACHE_TTL)),
-            organisations: Cache::new(10_000, None),
+            // Organisations change rarely (the end-to-end recipient), but another
+            // process (the admin command) may change them: trust for a second.
+            organisations: Cache::new(10_000, Some(API_KEY_CACHE_TTL)),
             proofmes: Cache::new(10_000, None),
             identifications: WriteThrough::new(50_000),
         }

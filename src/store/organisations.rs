@@ -10,6 +10,9 @@ pub struct Organisation {
     pub name: String,
     /// `whsec_` + base64 of 32 random bytes (Standard Webhooks).
     pub webhook_secret: String,
+    /// An age X25519 recipient (`age1…`): shared data is then encrypted end
+    /// to end to it.
+    pub data_recipient: Option<String>,
     pub created_at: Timestamp,
 }
 
@@ -19,6 +22,7 @@ impl Store {
             id: OrganisationId::generate(),
             name: name.to_owned(),
             webhook_secret: WebhookSecret::generate().expose(),
+            data_recipient: None,
             created_at: Timestamp::now(),
         };
         sqlx::query(
@@ -41,7 +45,7 @@ impl Store {
             return Ok(Some(org));
         }
         let row = sqlx::query(
-            "SELECT id, name, webhook_secret, created_at FROM organisations WHERE id = ?",
+            "SELECT id, name, webhook_secret, data_recipient, created_at FROM organisations WHERE id = ?",
         )
         .bind(id.as_str())
         .fetch_optional(&self.reader)
@@ -50,12 +54,29 @@ impl Store {
             id: OrganisationId::from_trusted(r.get("id")),
             name: r.get("name"),
             webhook_secret: r.get("webhook_secret"),
+            data_recipient: r.get("data_recipient"),
             created_at: Timestamp::from_millis(r.get("created_at")),
         });
         if let Some(o) = &org {
             self.caches.organisations.insert(o.id.clone(), o.clone());
         }
         Ok(org)
+    }
+
+    /// Sets (or with `None` clears) the organisation's end-to-end recipient.
+    /// False when there is no such organisation.
+    pub async fn set_data_recipient(
+        &self,
+        id: &OrganisationId,
+        recipient: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE organisations SET data_recipient = ? WHERE id = ?")
+            .bind(recipient)
+            .bind(id.as_str())
+            .execute(&self.writer)
+            .await?;
+        self.caches.organisations.clear();
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn count_organisations(&self) -> Result<i64, StoreError> {

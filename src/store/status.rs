@@ -3,11 +3,10 @@
 
 use super::identifications::{COLUMNS, IdentificationRow};
 use super::{Store, StoreError, corrupt};
-use crate::domain::proofme::sample_data;
 use crate::domain::{
-    ChangeCause, Credential, CredentialKey, Identification, IdentificationId, Mode, OrganisationId,
-    Status, Timestamp,
+    ChangeCause, FailureReason, Identification, IdentificationId, OrganisationId, Status, Timestamp,
 };
+use crate::vault::Sealed;
 use crate::webhooks::signing::new_message_id;
 use sqlx::{Sqlite, Transaction};
 
@@ -55,24 +54,59 @@ pub(super) async fn record_change(
     Ok(())
 }
 
-/// Applies `next` to the identification read in this transaction: updates the
-/// row, appends the history entry and, with a webhook URL, the outbox row.
-async fn apply(
+/// What a status change writes besides the status itself.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub next: Status,
+    pub cause: ChangeCause,
+    /// Why a wallet failed it; only with `Failed`.
+    pub failure_reason: Option<FailureReason>,
+    /// The attributes shared, already encrypted; only with `Verified`.
+    pub data: Option<SealedData>,
+}
+
+impl Change {
+    /// A plain change of status.
+    pub fn to(next: Status, cause: ChangeCause) -> Change {
+        Change {
+            next,
+            cause,
+            failure_reason: None,
+            data: None,
+        }
+    }
+}
+
+/// Shared attributes as they are stored: never in the clear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SealedData {
+    /// Under a record key wrapped by the deployment key.
+    DataKey(Sealed),
+    /// Armored age file for the organisation's recipient (end to end).
+    Age(String),
+}
+
+/// Applies the change to the identification read in this transaction: updates
+/// the row, appends the history entry, and with a webhook URL the outbox row,
+/// and stores shared data that comes with it.
+pub(super) async fn apply(
     tx: &mut Transaction<'static, Sqlite>,
     current: &Identification,
-    next: Status,
-    cause: ChangeCause,
+    change: &Change,
     now: Timestamp,
 ) -> Result<Identification, StoreError> {
+    let next = change.next;
     let scanned_at = match (current.scanned_at, next) {
         (None, Status::Pending) => Some(now),
         (s, _) => s,
     };
     sqlx::query(
-        "UPDATE identifications SET status = ?, scanned_at = ?, updated_at = ? WHERE id = ?",
+        "UPDATE identifications SET status = ?, scanned_at = ?, failure_reason = ?, updated_at = ? \
+         WHERE id = ?",
     )
     .bind(next.as_i64())
     .bind(scanned_at.map(Timestamp::millis))
+    .bind(change.failure_reason.map(FailureReason::as_str))
     .bind(now.millis())
     .bind(current.id.as_str())
     .execute(&mut **tx)
@@ -83,7 +117,16 @@ async fn apply(
     .bind(current.id.as_str())
     .fetch_one(&mut **tx)
     .await?;
-    record_change(tx, &current.id, seq, Some(current.status), next, cause, now).await?;
+    record_change(
+        tx,
+        &current.id,
+        seq,
+        Some(current.status),
+        next,
+        change.cause,
+        now,
+    )
+    .await?;
     if let Some(url) = &current.webhook_url {
         let payload = serde_json::json!({ "id": current.id }).to_string();
         sqlx::query(
@@ -103,25 +146,19 @@ async fn apply(
         .execute(&mut **tx)
         .await?;
     }
-    if next == Status::Verified && current.mode == Mode::Test {
-        let creds: Vec<(String, bool)> = sqlx::query_as(
-            "SELECT credential_key, required FROM proofme_credentials WHERE proofme_id = ? ORDER BY position",
-        )
-        .bind(current.proofme_id.as_str())
-        .fetch_all(&mut **tx)
-        .await?;
-        let creds = creds
-            .into_iter()
-            .map(|(key, required)| {
-                let key = CredentialKey::parse(&key).ok_or_else(|| corrupt("credential", &key))?;
-                Ok(Credential { key, required })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+    if let Some(data) = &change.data {
+        let (encryption, wrapped_key, ciphertext) = match data {
+            SealedData::DataKey(s) => ("data_key", Some(&s.wrapped_key[..]), &s.ciphertext[..]),
+            SealedData::Age(armored) => ("age", None, armored.as_bytes()),
+        };
         sqlx::query(
-            "INSERT INTO shared_data (identification_id, data, created_at) VALUES (?, ?, ?)",
+            "INSERT INTO shared_data (identification_id, encryption, wrapped_key, ciphertext, created_at) \
+             VALUES (?, ?, ?, ?, ?)",
         )
         .bind(current.id.as_str())
-        .bind(sample_data(&creds).to_string())
+        .bind(encryption)
+        .bind(wrapped_key)
+        .bind(ciphertext)
         .bind(now.millis())
         .execute(&mut **tx)
         .await?;
@@ -129,8 +166,50 @@ async fn apply(
     let mut updated = current.clone();
     updated.status = next;
     updated.scanned_at = scanned_at;
+    updated.failure_reason = change.failure_reason;
     updated.updated_at = now;
     Ok(updated)
+}
+
+/// The identification as stored, read inside a write transaction.
+pub(super) async fn identification_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    id: &IdentificationId,
+) -> Result<Option<Identification>, StoreError> {
+    let row: Option<IdentificationRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM identifications WHERE id = ?"
+    ))
+    .bind(id.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(Identification::try_from).transpose()
+}
+
+/// Applies `change` to `current` if the transition rules allow it. An open or
+/// pending identification past its expiry is first recorded as expired (with
+/// its webhook), so a late outcome is refused as final. The caller commits.
+pub(super) async fn change_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    current: Identification,
+    change: &Change,
+) -> Result<Result<Identification, Refusal>, StoreError> {
+    let now = Timestamp::now();
+    if current.status_at(now) == Status::Expired && !current.status.is_final() {
+        let expiry = Change::to(Status::Expired, ChangeCause::Expiry);
+        let expired = apply(tx, &current, &expiry, now).await?;
+        return Ok(if change.next == Status::Expired {
+            Ok(expired)
+        } else {
+            Err(Refusal::AlreadyFinal(expired))
+        });
+    }
+    if current.status.is_final() {
+        return Ok(Err(Refusal::AlreadyFinal(current)));
+    }
+    if !current.status.can_become(change.next) {
+        return Ok(Err(Refusal::NotAllowed(current)));
+    }
+    Ok(Ok(apply(tx, &current, change, now).await?))
 }
 
 impl Store {
@@ -144,48 +223,29 @@ impl Store {
         &self,
         id: &IdentificationId,
         organisation_id: Option<&OrganisationId>,
-        next: Status,
-        cause: ChangeCause,
+        change: Change,
     ) -> Result<Result<Identification, Refusal>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let row: Option<IdentificationRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM identifications WHERE id = ?"
-        ))
-        .bind(id.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(current) = row.map(Identification::try_from).transpose()? else {
+        let Some(current) = identification_in(&mut tx, id).await? else {
             return Ok(Err(Refusal::NotFound));
         };
         if organisation_id.is_some_and(|o| *o != current.organisation_id) {
             return Ok(Err(Refusal::NotFound));
         }
-        let now = Timestamp::now();
-        if current.status_at(now) == Status::Expired && !current.status.is_final() {
-            let expired =
-                apply(&mut tx, &current, Status::Expired, ChangeCause::Expiry, now).await?;
-            tx.commit().await?;
-            self.caches
-                .identifications
-                .written(expired.id.clone(), expired.clone());
-            return Ok(if next == Status::Expired {
-                Ok(expired)
-            } else {
-                Err(Refusal::AlreadyFinal(expired))
-            });
-        }
-        if current.status.is_final() {
-            return Ok(Err(Refusal::AlreadyFinal(current)));
-        }
-        if !current.status.can_become(next) {
-            return Ok(Err(Refusal::NotAllowed(current)));
-        }
-        let updated = apply(&mut tx, &current, next, cause, now).await?;
+        let result = change_in(&mut tx, current, &change).await?;
         tx.commit().await?;
-        self.caches
-            .identifications
-            .written(updated.id.clone(), updated.clone());
-        Ok(Ok(updated))
+        self.changed(&result);
+        Ok(result)
+    }
+
+    /// After a commit: the cache learns the row as it now is.
+    pub(super) fn changed(&self, result: &Result<Identification, Refusal>) {
+        match result {
+            Ok(i) | Err(Refusal::AlreadyFinal(i)) => {
+                self.caches.identifications.written(i.id.clone(), i.clone());
+            }
+            Err(_) => {}
+        }
     }
 
     /// Records as expired every open or pending identification past its expiry,
@@ -204,8 +264,8 @@ impl Store {
         let mut changed = Vec::with_capacity(rows.len());
         for row in rows {
             let current = Identification::try_from(row)?;
-            changed
-                .push(apply(&mut tx, &current, Status::Expired, ChangeCause::Expiry, now).await?);
+            let expiry = Change::to(Status::Expired, ChangeCause::Expiry);
+            changed.push(apply(&mut tx, &current, &expiry, now).await?);
         }
         tx.commit().await?;
         for i in &changed {
@@ -242,31 +302,55 @@ impl Store {
 }
 
 impl Store {
-    /// The attributes the customer shared, if any are held (verified and not
-    /// erased). `None` when the identification is not this organisation's.
+    /// The attributes the customer shared, still encrypted, if any are held
+    /// (verified and not erased). `None` when the identification is not this
+    /// organisation's.
     pub async fn shared_data(
         &self,
         organisation_id: &OrganisationId,
         id: &IdentificationId,
-    ) -> Result<Option<(Identification, Option<serde_json::Value>)>, StoreError> {
+    ) -> Result<Option<(Identification, Option<SealedData>)>, StoreError> {
         let Some(ident) = self.get_identification(organisation_id, id).await? else {
             return Ok(None);
         };
-        let data: Option<String> =
-            sqlx::query_scalar("SELECT data FROM shared_data WHERE identification_id = ?")
-                .bind(id.as_str())
-                .fetch_optional(&self.reader)
-                .await?;
-        let data = data
-            .map(|d| serde_json::from_str(&d).map_err(|e| corrupt("shared data", e)))
+        let row: Option<(String, Option<Vec<u8>>, Vec<u8>)> = sqlx::query_as(
+            "SELECT encryption, wrapped_key, ciphertext FROM shared_data WHERE identification_id = ?",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&self.reader)
+        .await?;
+        let data = row
+            .map(
+                |(encryption, wrapped_key, ciphertext)| match (encryption.as_str(), wrapped_key) {
+                    ("data_key", Some(wrapped_key)) => Ok(SealedData::DataKey(Sealed {
+                        wrapped_key,
+                        ciphertext,
+                    })),
+                    ("age", None) => String::from_utf8(ciphertext)
+                        .map(SealedData::Age)
+                        .map_err(|e| corrupt("age file", e)),
+                    (other, _) => Err(corrupt("shared data encryption", other)),
+                },
+            )
             .transpose()?;
         Ok(Some((ident, data)))
     }
 
-    /// Erases shared attributes for good. Returns how many records went.
+    /// Erases shared attributes (and their key) for good. Returns how many
+    /// records went.
     pub async fn erase_shared_data(&self, id: &IdentificationId) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM shared_data WHERE identification_id = ?")
             .bind(id.as_str())
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Erases shared attributes written before `cutoff` (data is written when
+    /// its identification becomes final). Returns how many records went.
+    pub async fn erase_shared_data_before(&self, cutoff: Timestamp) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM shared_data WHERE created_at < ?")
+            .bind(cutoff.millis())
             .execute(&self.writer)
             .await?;
         Ok(done.rows_affected())

@@ -333,3 +333,126 @@ async fn revoke_api_key_makes_the_key_fail_with_401() {
     assert_problem(list(secret.clone()).await, 401, None).await;
     assert_problem(list(secret).await, 401, None).await;
 }
+
+#[tokio::test]
+async fn set_data_recipient_encrypts_shared_data_end_to_end_to_that_recipient() {
+    use std::io::Read;
+    // Arrange: an organisation with an age recipient, a test key and a proofme.
+    let cli = Cli::new();
+    let org = cli.organisation().await;
+    let identity = age::x25519::Identity::generate();
+    let recipient = identity.to_public().to_string();
+    let set = cli
+        .run(&[
+            "admin",
+            "set-data-recipient",
+            "--organisation",
+            &org,
+            "--recipient",
+            &recipient,
+        ])
+        .await
+        .json();
+    assert_eq!(set["dataRecipient"], serde_json::json!(recipient));
+    let secret = cli
+        .run(&[
+            "admin",
+            "create-api-key",
+            "--organisation",
+            &org,
+            "--mode",
+            "test",
+        ])
+        .await
+        .json()["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let proofme_id = cli
+        .run(&[
+            "admin",
+            "create-proofme",
+            "--organisation",
+            &org,
+            "--name",
+            "KYC",
+            "--credential",
+            "EPASS:FIRST_NAME",
+        ])
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let address = serve_database(&cli.database_url).await;
+    let created = created(
+        client()
+            .post(format!("{address}/v1/identification"))
+            .bearer_auth(&secret)
+            .header(CONTENT_TYPE, FORM)
+            .body(format!(
+                "proofmeId={proofme_id}&organisationId={org}&redirectUrl={REDIRECT_URL}"
+            ))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let outcome = client()
+        .post(format!("{address}/v1/identification/{id}/test-outcome"))
+        .bearer_auth(&secret)
+        .header(CONTENT_TYPE, "application/json")
+        .body(r#"{"status":"verified"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(outcome.status(), StatusCode::OK);
+
+    // Act
+    let data: Value = client()
+        .get(format!("{address}/v1/identification/data/{id}"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    // Assert: the service hands over only the age file; its identity opens it.
+    assert_eq!(data["data"], Value::Null, "{data}");
+    let armored = data["encryptedData"].as_str().expect("encryptedData");
+    assert!(armored.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"));
+    let open = |id: &age::x25519::Identity| -> Option<Value> {
+        let reader = age::armor::ArmoredReader::new(armored.as_bytes());
+        let mut plain = age::Decryptor::new(reader)
+            .ok()?
+            .decrypt(std::iter::once(id as &dyn age::Identity))
+            .ok()?;
+        let mut out = Vec::new();
+        plain.read_to_end(&mut out).ok()?;
+        serde_json::from_slice(&out).ok()
+    };
+    assert_eq!(
+        open(&identity),
+        Some(serde_json::json!({"FIRST_NAME": "Test"}))
+    );
+    assert_eq!(open(&age::x25519::Identity::generate()), None);
+}
+
+#[tokio::test]
+async fn set_data_recipient_refuses_what_is_not_an_age_recipient() {
+    let cli = Cli::new();
+    let org = cli.organisation().await;
+    cli.run(&[
+        "admin",
+        "set-data-recipient",
+        "--organisation",
+        &org,
+        "--recipient",
+        "ssh-ed25519 AAAA",
+    ])
+    .await
+    .assert_failed_with_message();
+}

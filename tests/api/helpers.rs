@@ -71,7 +71,9 @@ async fn start_server(config: Config, store: Store) -> (String, Config, RunningS
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
     let addr = listener.local_addr().expect("local addr");
     let address = format!("http://{addr}");
-    let state = proofme::AppState::new(config.clone(), store);
+    let state = proofme::AppState::load(config.clone(), store)
+        .await
+        .expect("app state");
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(proofme::serve(listener, state, async move {
         let _ = rx.await;
@@ -127,7 +129,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     config.rate_limit = 0;
     configure(&mut config);
 
-    let state = proofme::AppState::new(config.clone(), store.clone());
+    let state = proofme::AppState::load(config.clone(), store.clone())
+        .await
+        .expect("app state");
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(proofme::serve(listener, state, async move {
         let _ = rx.await;
@@ -544,7 +548,7 @@ pub fn top_level_keys(text: &str) -> Vec<String> {
     serde_json::from_str::<Keys>(text).expect("a JSON object").0
 }
 
-pub const IDENTIFICATION_MEMBERS: [&str; 18] = [
+pub const IDENTIFICATION_MEMBERS: [&str; 19] = [
     "resource",
     "id",
     "mode",
@@ -552,6 +556,7 @@ pub const IDENTIFICATION_MEMBERS: [&str; 18] = [
     "organisationId",
     "status",
     "statusName",
+    "failureReason",
     "description",
     "isRequest",
     "metadata",

@@ -297,6 +297,7 @@ async fn keys_older_than_24_hours_are_pruned_and_newer_ones_kept() {
         webhook_url: None,
         locale: None,
         scanned_at: None,
+        failure_reason: None,
         expires_at: created_at.plus(std::time::Duration::from_secs(86_400)),
         created_at,
         updated_at: created_at,

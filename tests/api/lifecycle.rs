@@ -395,8 +395,14 @@ async fn data_is_null_before_verification() {
     app.set_outcome(&id, "pending").await;
     let pending = app.get_json(&data_path(&id)).await;
 
-    assert_eq!(open, json!({"id": id, "status": "0", "data": null}));
-    assert_eq!(pending, json!({"id": id, "status": "1", "data": null}));
+    assert_eq!(
+        open,
+        json!({"id": id, "status": "0", "data": null, "encryptedData": null})
+    );
+    assert_eq!(
+        pending,
+        json!({"id": id, "status": "1", "data": null, "encryptedData": null})
+    );
 }
 
 #[tokio::test]
@@ -409,7 +415,7 @@ async fn data_after_a_test_verification_has_exactly_the_proofmes_credentials() {
 
     assert_eq!(
         body,
-        json!({"id": id, "status": "2", "data": {"OLDER_THAN_18": true}})
+        json!({"id": id, "status": "2", "data": {"OLDER_THAN_18": true}, "encryptedData": null})
     );
 }
 
@@ -453,7 +459,10 @@ async fn data_stays_null_after_a_failed_outcome() {
 
     let body = app.get_json(&data_path(&id)).await;
 
-    assert_eq!(body, json!({"id": id, "status": "3", "data": null}));
+    assert_eq!(
+        body,
+        json!({"id": id, "status": "3", "data": null, "encryptedData": null})
+    );
 }
 
 #[tokio::test]
@@ -470,7 +479,10 @@ async fn deleting_data_erases_it_once() {
         first,
         json!({"message": "DELETED_SUCCESSFULLY", "count": 1})
     );
-    assert_eq!(after, json!({"id": id, "status": "2", "data": null}));
+    assert_eq!(
+        after,
+        json!({"id": id, "status": "2", "data": null, "encryptedData": null})
+    );
     assert_eq!(
         second,
         json!({"message": "DELETED_SUCCESSFULLY", "count": 0})
@@ -493,6 +505,37 @@ async fn data_of_another_organisations_identification_is_404() {
     assert_problem(delete, 404, None).await;
     assert_eq!(
         app.get_json(&data_path(&id)).await["data"],
+        json!({"OLDER_THAN_18": true})
+    );
+}
+
+#[tokio::test]
+async fn data_is_erased_by_itself_after_the_retention_period() {
+    let app = spawn_app_with(|c| c.data_retention = std::time::Duration::from_secs(1)).await;
+    let kept = spawn_app().await;
+    let id = create(&app).await;
+    let kept_id = create(&kept).await;
+    app.set_outcome(&id, "verified").await;
+    kept.set_outcome(&kept_id, "verified").await;
+    assert_eq!(
+        app.get_json(&data_path(&id)).await["data"],
+        json!({"OLDER_THAN_18": true})
+    );
+
+    // The sweep runs by itself; wait for its effect (bounded).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !app.get_json(&data_path(&id)).await["data"].is_null() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "data outlived its retention"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    assert_eq!(app.identification(&id).await["status"], "2");
+    // The default period (30 days) keeps it.
+    assert_eq!(
+        kept.get_json(&data_path(&kept_id)).await["data"],
         json!({"OLDER_THAN_18": true})
     );
 }

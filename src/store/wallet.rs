@@ -1,0 +1,206 @@
+//! OpenID4VP: the keys the service signs with, and each identification's
+//! wallet transaction.
+
+use super::status::{Change, change_in, identification_in};
+use super::{Refusal, Store, StoreError};
+use crate::domain::{Identification, IdentificationId, Timestamp};
+use sqlx::Row;
+
+/// A key pair the service signs with, as stored.
+#[derive(Debug, Clone)]
+pub struct StoredSigningKey {
+    /// PKCS#8 DER, wrapped by the deployment key.
+    pub wrapped_private_key: Vec<u8>,
+    /// The certificate, DER.
+    pub certificate: Vec<u8>,
+}
+
+/// The request a wallet fetched last for an identification.
+#[derive(Debug, Clone)]
+pub struct WalletTransaction {
+    pub identification_id: IdentificationId,
+    /// Names the response encryption key in the wallet's JWE header.
+    pub kid: String,
+    pub state: String,
+    pub nonce: String,
+    /// The response key's private half, wrapped; `None` once used.
+    pub wrapped_response_key: Option<Vec<u8>>,
+    /// Handed to the wallet with the same-device redirect, once answered.
+    pub response_code: Option<String>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub used_at: Option<Timestamp>,
+}
+
+/// Why a wallet response was not taken.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TransactionRefusal {
+    /// No current transaction has this key: unknown, superseded by a later
+    /// fetch, or of the wrong state.
+    Unknown,
+    /// Already answered once.
+    Used,
+    /// The identification could not take the change (final, expired).
+    Status(Box<Refusal>),
+}
+
+fn transaction(r: &sqlx::sqlite::SqliteRow) -> WalletTransaction {
+    WalletTransaction {
+        identification_id: IdentificationId::from_trusted(r.get("identification_id")),
+        kid: r.get("kid"),
+        state: r.get("state"),
+        nonce: r.get("nonce"),
+        wrapped_response_key: r.get("response_key"),
+        response_code: r.get("response_code"),
+        created_at: Timestamp::from_millis(r.get("created_at")),
+        expires_at: Timestamp::from_millis(r.get("expires_at")),
+        used_at: r
+            .get::<Option<i64>, _>("used_at")
+            .map(Timestamp::from_millis),
+    }
+}
+
+const TRANSACTION_COLUMNS: &str = "identification_id, kid, state, nonce, response_key, \
+    response_code, created_at, expires_at, used_at";
+
+impl Store {
+    pub async fn signing_key(&self, name: &str) -> Result<Option<StoredSigningKey>, StoreError> {
+        let row: Option<(Vec<u8>, Vec<u8>)> =
+            sqlx::query_as("SELECT private_key, certificate FROM signing_keys WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&self.reader)
+                .await?;
+        Ok(
+            row.map(|(wrapped_private_key, certificate)| StoredSigningKey {
+                wrapped_private_key,
+                certificate,
+            }),
+        )
+    }
+
+    /// Stores a generated key unless one of that name exists already (another
+    /// process may have been first); returns the one that is stored.
+    pub async fn insert_signing_key(
+        &self,
+        name: &str,
+        key: &StoredSigningKey,
+    ) -> Result<StoredSigningKey, StoreError> {
+        sqlx::query(
+            "INSERT INTO signing_keys (name, private_key, certificate, created_at) \
+             VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(&key.wrapped_private_key)
+        .bind(&key.certificate)
+        .bind(Timestamp::now().millis())
+        .execute(&self.writer)
+        .await?;
+        let row = sqlx::query("SELECT private_key, certificate FROM signing_keys WHERE name = ?")
+            .bind(name)
+            .fetch_one(&self.writer)
+            .await?;
+        Ok(StoredSigningKey {
+            wrapped_private_key: row.get("private_key"),
+            certificate: row.get("certificate"),
+        })
+    }
+
+    /// Makes `t` the identification's current transaction, replacing any
+    /// earlier one (whose responses are then refused).
+    pub async fn start_wallet_transaction(&self, t: &WalletTransaction) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO wallet_transactions (identification_id, kid, state, nonce, response_key, \
+             response_code, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, NULL) \
+             ON CONFLICT (identification_id) DO UPDATE SET kid = excluded.kid, \
+             state = excluded.state, nonce = excluded.nonce, response_key = excluded.response_key, \
+             response_code = NULL, created_at = excluded.created_at, \
+             expires_at = excluded.expires_at, used_at = NULL",
+        )
+        .bind(t.identification_id.as_str())
+        .bind(&t.kid)
+        .bind(&t.state)
+        .bind(&t.nonce)
+        .bind(&t.wrapped_response_key)
+        .bind(t.created_at.millis())
+        .bind(t.expires_at.millis())
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// The current transaction whose response key is `kid`.
+    pub async fn wallet_transaction_by_kid(
+        &self,
+        kid: &str,
+    ) -> Result<Option<WalletTransaction>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {TRANSACTION_COLUMNS} FROM wallet_transactions WHERE kid = ?"
+        ))
+        .bind(kid)
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(row.as_ref().map(transaction))
+    }
+
+    /// The identification's current transaction.
+    pub async fn wallet_transaction(
+        &self,
+        id: &IdentificationId,
+    ) -> Result<Option<WalletTransaction>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {TRANSACTION_COLUMNS} FROM wallet_transactions WHERE identification_id = ?"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(row.as_ref().map(transaction))
+    }
+
+    /// Takes the wallet's answer to the transaction `kid` with `state`: in one
+    /// transaction, marks it used (dropping its response key, recording
+    /// `response_code`) and applies `change` to the identification. Refused,
+    /// with nothing changed, if the transaction is no longer the current one,
+    /// was used already, or the identification cannot change any more.
+    pub async fn finish_wallet_transaction(
+        &self,
+        kid: &str,
+        state: &str,
+        response_code: &str,
+        change: Change,
+    ) -> Result<Result<Identification, TransactionRefusal>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(&format!(
+            "SELECT {TRANSACTION_COLUMNS} FROM wallet_transactions WHERE kid = ?"
+        ))
+        .bind(kid)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(current) = row.as_ref().map(transaction) else {
+            return Ok(Err(TransactionRefusal::Unknown));
+        };
+        if current.state != state {
+            return Ok(Err(TransactionRefusal::Unknown));
+        }
+        if current.used_at.is_some() {
+            return Ok(Err(TransactionRefusal::Used));
+        }
+        let Some(ident) = identification_in(&mut tx, &current.identification_id).await? else {
+            return Ok(Err(TransactionRefusal::Unknown));
+        };
+        let result = change_in(&mut tx, ident, &change).await?;
+        if result.is_ok() {
+            sqlx::query(
+                "UPDATE wallet_transactions SET used_at = ?, response_key = NULL, \
+                 response_code = ? WHERE kid = ?",
+            )
+            .bind(Timestamp::now().millis())
+            .bind(response_code)
+            .bind(kid)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        self.changed(&result);
+        Ok(result.map_err(|r| TransactionRefusal::Status(Box::new(r))))
+    }
+}
