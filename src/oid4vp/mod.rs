@@ -5,6 +5,7 @@
 //! No I/O but the system random source (keys, salts, IVs), and no clock:
 //! every check takes `now` (Unix seconds) from the caller.
 
+pub mod dcql;
 pub mod failure;
 pub mod holder;
 pub mod jose;
