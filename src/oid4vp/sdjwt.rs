@@ -585,10 +585,12 @@ pub fn check_kb_audience(kb: &Map<String, Value>, audience: &str) -> Result<(), 
 /// `iat` required, at most [`KB_MAX_AGE_SECS`] old and at most
 /// [`LEEWAY_SECS`] in the future.
 pub fn check_kb_iat(kb: &Map<String, Value>, now: i64) -> Result<(), Rejection> {
-    let iat = numeric_date(kb, "iat")
-        .ok()
-        .flatten()
-        .ok_or_else(|| reject(FailureReason::InvalidKeyBinding, "key-binding iat missing"))?;
+    let iat = numeric_date(kb, "iat").ok().flatten().ok_or_else(|| {
+        reject(
+            FailureReason::InvalidKeyBinding,
+            "key-binding iat missing or not a number",
+        )
+    })?;
     if iat > now.saturating_add(LEEWAY_SECS) {
         return Err(reject(
             FailureReason::InvalidKeyBinding,
@@ -844,6 +846,21 @@ mod tests {
         for bad in ["", "abc", "~kb", "a.b.c~d1~~kb", "a.b.c~d1~\u{0}~kb"] {
             assert_eq!(w.reason(bad), FailureReason::InvalidPresentation, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn an_empty_disclosure_is_invalid() {
+        let w = world();
+        let unsigned = w.unsigned();
+        let mut disclosures = unsigned.disclosures.clone();
+        disclosures.push(String::new());
+        let signed = w.issuer.sign(&unsigned);
+        let presentation = w.finish(jwt_of(&signed), &disclosures);
+        assert!(presentation.contains("~~"));
+        assert_eq!(
+            w.verify(&presentation).unwrap_err(),
+            reject(FailureReason::InvalidPresentation, "empty disclosure (~~)")
+        );
     }
 
     #[test]
@@ -1550,7 +1567,7 @@ mod tests {
         for bad in [json!(null), json!("now")] {
             assert_eq!(
                 w.verify(&at(bad)).unwrap_err().detail,
-                "key-binding iat missing"
+                "key-binding iat missing or not a number"
             );
         }
     }
