@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod lifecycle;
 pub mod mypage;
+pub mod oid4vp;
 pub mod store;
 pub mod vault;
 pub mod webhooks;

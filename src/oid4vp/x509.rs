@@ -1,0 +1,774 @@
+//! X.509: the verifier's identity (a P-256 key and its certificate), the
+//! `x509_hash` client id, a small PKI for the test issuer and tests, and
+//! issuer trust: an `x5c` chain checked against configured trust anchors.
+//!
+//! Path building, signatures and validity periods are left to rustls-webpki;
+//! only the usage policy is ours (any extended key usage is accepted: issuer
+//! certificates are not TLS certificates).
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use p256::SecretKey;
+use p256::ecdsa::VerifyingKey;
+use p256::elliptic_curve::zeroize::Zeroizing;
+use p256::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, LineEnding};
+use rand::RngCore;
+use rand::rngs::OsRng;
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyPair, KeyUsagePurpose,
+    PublicKeyData, SerialNumber, SignatureAlgorithm,
+};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, TrustAnchor, UnixTime};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+/// The most certificates an `x5c` may carry (leaf and intermediates).
+pub const MAX_CHAIN_LEN: usize = 8;
+
+/// Why certificates or keys could not be read or made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum X509Error {
+    #[error("invalid PEM")]
+    Pem,
+    #[error("invalid certificate ({0})")]
+    Certificate(String),
+    #[error("no P-256 private key in PKCS#8 or SEC1 PEM")]
+    PrivateKey,
+    #[error("certificate generation failed ({0})")]
+    Generate(String),
+}
+
+/// Why an `x5c` chain was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainError {
+    #[error("x5c is missing or empty")]
+    Empty,
+    #[error("x5c has more than {MAX_CHAIN_LEN} certificates")]
+    TooLong,
+    #[error("x5c is not an array of base64 DER certificates")]
+    Malformed,
+    #[error("a certificate in the chain is expired or not yet valid")]
+    Expired,
+    #[error("the chain does not lead to a trust anchor ({0})")]
+    Untrusted(String),
+    #[error("the leaf certificate's key is not a P-256 key")]
+    UnsupportedKey,
+}
+
+/// A validity period in Unix seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Validity {
+    pub not_before: i64,
+    pub not_after: i64,
+}
+
+impl Validity {
+    /// From `now - 1 hour` (clock skew between machines) for `days`.
+    pub fn days_from(now: i64, days: i64) -> Validity {
+        Validity {
+            not_before: now.saturating_sub(3600),
+            not_after: now.saturating_add(days.saturating_mul(86_400)),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Reading and writing PEM
+
+/// Every `CERTIFICATE` block of a PEM bundle, each checked to parse as X.509.
+/// Other blocks and text between blocks are skipped; no block gives an empty list.
+pub fn parse_certificates_pem(pem: &str) -> Result<Vec<Vec<u8>>, X509Error> {
+    let mut out = Vec::new();
+    for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+        let cert = cert.map_err(|_| X509Error::Pem)?;
+        webpki::EndEntityCert::try_from(&cert)
+            .map_err(|e| X509Error::Certificate(format!("{e:?}")))?;
+        out.push(cert.to_vec());
+    }
+    Ok(out)
+}
+
+/// The first private key of a PEM file: PKCS#8 (`PRIVATE KEY`) or SEC1
+/// (`EC PRIVATE KEY`), on curve P-256. Blocks such as `EC PARAMETERS` are skipped.
+pub fn parse_private_key_pem(pem: &str) -> Result<SecretKey, X509Error> {
+    match PrivateKeyDer::from_pem_slice(pem.as_bytes()).map_err(|_| X509Error::PrivateKey)? {
+        PrivateKeyDer::Pkcs8(der) => {
+            SecretKey::from_pkcs8_der(der.secret_pkcs8_der()).map_err(|_| X509Error::PrivateKey)
+        }
+        PrivateKeyDer::Sec1(der) => {
+            SecretKey::from_sec1_der(der.secret_sec1_der()).map_err(|_| X509Error::PrivateKey)
+        }
+        _ => Err(X509Error::PrivateKey),
+    }
+}
+
+/// The key as PKCS#8 PEM, for keeping a generated identity.
+pub fn private_key_to_pem(key: &SecretKey) -> Result<Zeroizing<String>, X509Error> {
+    key.to_pkcs8_pem(LineEnding::LF)
+        .map_err(|_| X509Error::PrivateKey)
+}
+
+pub fn certificate_to_pem(der: &[u8]) -> String {
+    let body = STANDARD.encode(der);
+    let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in body.as_bytes().chunks(64) {
+        pem.push_str(&String::from_utf8_lossy(line));
+        pem.push('\n');
+    }
+    pem.push_str("-----END CERTIFICATE-----\n");
+    pem
+}
+
+/// `x509_hash:` and the base64url SHA-256 of the certificate's DER: the
+/// verifier's `client_id` (OpenID4VP 1.0 §5.9.3).
+pub fn client_id_for(cert_der: &[u8]) -> String {
+    format!(
+        "x509_hash:{}",
+        super::jose::b64url_encode(Sha256::digest(cert_der))
+    )
+}
+
+/// The `x5c` header value: standard base64 with padding (RFC 7515 §4.1.6,
+/// unlike the rest of JOSE).
+pub fn encode_x5c(chain: &[Vec<u8>]) -> Value {
+    Value::Array(
+        chain
+            .iter()
+            .map(|der| Value::String(STANDARD.encode(der)))
+            .collect(),
+    )
+}
+
+/// Reads an `x5c` header value strictly (canonical standard base64).
+pub fn decode_x5c(value: Option<&Value>) -> Result<Vec<Vec<u8>>, ChainError> {
+    let items = match value {
+        None => return Err(ChainError::Empty),
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(ChainError::Malformed),
+    };
+    if items.is_empty() {
+        return Err(ChainError::Empty);
+    }
+    if items.len() > MAX_CHAIN_LEN {
+        return Err(ChainError::TooLong);
+    }
+    items
+        .iter()
+        .map(|item| {
+            item.as_str()
+                .and_then(|s| STANDARD.decode(s).ok())
+                .ok_or(ChainError::Malformed)
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Generating certificates
+
+/// The P-256 public key of a certificate to be issued, for rcgen.
+struct SubjectKey(Vec<u8>);
+
+impl PublicKeyData for SubjectKey {
+    fn der_bytes(&self) -> &[u8] {
+        &self.0
+    }
+    fn algorithm(&self) -> &SignatureAlgorithm {
+        &rcgen::PKCS_ECDSA_P256_SHA256
+    }
+}
+
+impl SubjectKey {
+    fn of(key: &p256::PublicKey) -> SubjectKey {
+        use p256::elliptic_curve::sec1::ToEncodedPoint;
+        SubjectKey(key.to_encoded_point(false).as_bytes().to_vec())
+    }
+}
+
+fn rcgen_key(key: &SecretKey) -> Result<KeyPair, X509Error> {
+    let der = key
+        .to_pkcs8_der()
+        .map_err(|e| X509Error::Generate(e.to_string()))?;
+    KeyPair::from_pkcs8_der_and_sign_algo(
+        &PrivatePkcs8KeyDer::from(der.as_bytes()),
+        &rcgen::PKCS_ECDSA_P256_SHA256,
+    )
+    .map_err(|e| X509Error::Generate(e.to_string()))
+}
+
+fn params(common_name: &str, validity: Validity, ca: bool) -> Result<CertificateParams, X509Error> {
+    let time = |t: i64| {
+        time::OffsetDateTime::from_unix_timestamp(t).map_err(|e| X509Error::Generate(e.to_string()))
+    };
+    let mut params = CertificateParams::default();
+    let mut name = DistinguishedName::new();
+    name.push(DnType::CommonName, common_name);
+    params.distinguished_name = name;
+    params.not_before = time(validity.not_before)?;
+    params.not_after = time(validity.not_after)?;
+    // 128 random bits, high bit cleared so the DER integer stays positive.
+    let mut serial = [0u8; 16];
+    OsRng.fill_bytes(&mut serial);
+    serial[0] &= 0x7f;
+    params.serial_number = Some(SerialNumber::from_slice(&serial));
+    if ca {
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    } else {
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.use_authority_key_identifier_extension = true;
+    }
+    Ok(params)
+}
+
+/// A self-signed end-entity certificate for `key`: the verifier's identity
+/// when none is configured, or the built-in test issuer (trusted by listing
+/// this very certificate as a trust anchor).
+pub fn self_signed_certificate(
+    key: &SecretKey,
+    common_name: &str,
+    validity: Validity,
+) -> Result<Vec<u8>, X509Error> {
+    let mut params = params(common_name, validity, false)?;
+    params.use_authority_key_identifier_extension = false;
+    let cert = params
+        .self_signed(&rcgen_key(key)?)
+        .map_err(|e| X509Error::Generate(e.to_string()))?;
+    Ok(cert.der().to_vec())
+}
+
+/// A certificate authority that issues intermediates and P-256 leaves: a
+/// small PKI for tests and for a test issuer trusted through an anchor.
+pub struct CertificateAuthority {
+    key: KeyPair,
+    cert: rcgen::Certificate,
+}
+
+impl CertificateAuthority {
+    /// A self-signed root CA with a fresh P-256 key.
+    pub fn new(common_name: &str, validity: Validity) -> Result<Self, X509Error> {
+        let key = rcgen_key(&SecretKey::random(&mut OsRng))?;
+        let cert = params(common_name, validity, true)?
+            .self_signed(&key)
+            .map_err(|e| X509Error::Generate(e.to_string()))?;
+        Ok(CertificateAuthority { key, cert })
+    }
+
+    /// An intermediate CA signed by this one.
+    pub fn issue_intermediate(
+        &self,
+        common_name: &str,
+        validity: Validity,
+    ) -> Result<CertificateAuthority, X509Error> {
+        let key = rcgen_key(&SecretKey::random(&mut OsRng))?;
+        let mut params = params(common_name, validity, true)?;
+        params.use_authority_key_identifier_extension = true;
+        let cert = params
+            .signed_by(&key, &self.cert, &self.key)
+            .map_err(|e| X509Error::Generate(e.to_string()))?;
+        Ok(CertificateAuthority { key, cert })
+    }
+
+    /// An end-entity certificate for `subject`, signed by this CA.
+    pub fn issue_leaf(
+        &self,
+        subject: &p256::PublicKey,
+        common_name: &str,
+        validity: Validity,
+    ) -> Result<Vec<u8>, X509Error> {
+        let cert = params(common_name, validity, false)?
+            .signed_by(&SubjectKey::of(subject), &self.cert, &self.key)
+            .map_err(|e| X509Error::Generate(e.to_string()))?;
+        Ok(cert.der().to_vec())
+    }
+
+    pub fn certificate_der(&self) -> Vec<u8> {
+        self.cert.der().to_vec()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Trust
+
+/// Certificates whose keys are trusted to sign issuer certificates (or, for
+/// a self-signed issuer listed here, to sign credentials). Empty trusts nothing.
+#[derive(Debug, Clone, Default)]
+pub struct TrustAnchors {
+    anchors: Vec<TrustAnchor<'static>>,
+}
+
+impl TrustAnchors {
+    pub fn none() -> TrustAnchors {
+        TrustAnchors::default()
+    }
+
+    /// A PEM bundle of anchor certificates (`PROOFME_TRUSTED_ISSUERS`).
+    pub fn from_pem(pem: &str) -> Result<TrustAnchors, X509Error> {
+        let mut anchors = TrustAnchors::none();
+        for der in parse_certificates_pem(pem)? {
+            anchors.add_der(&der)?;
+        }
+        Ok(anchors)
+    }
+
+    pub fn from_der<'a>(
+        certs: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<TrustAnchors, X509Error> {
+        let mut anchors = TrustAnchors::none();
+        for der in certs {
+            anchors.add_der(der)?;
+        }
+        Ok(anchors)
+    }
+
+    pub fn add_der(&mut self, der: &[u8]) -> Result<(), X509Error> {
+        let cert = CertificateDer::from(der);
+        let anchor = webpki::anchor_from_trusted_cert(&cert)
+            .map_err(|e| X509Error::Certificate(format!("{e:?}")))?
+            .to_owned();
+        self.anchors.push(anchor);
+        Ok(())
+    }
+
+    /// Both sets: a test identification trusts the configured anchors and
+    /// the built-in test issuer.
+    pub fn union(&self, other: &TrustAnchors) -> TrustAnchors {
+        let mut anchors = self.anchors.clone();
+        anchors.extend(other.anchors.iter().cloned());
+        TrustAnchors { anchors }
+    }
+
+    pub fn len(&self) -> usize {
+        self.anchors.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.anchors.is_empty()
+    }
+}
+
+/// Issuer certificates may carry any extended key usage (or none): they are
+/// not TLS certificates, so the TLS purposes webpki offers do not apply.
+struct AnyExtendedKeyUsage;
+
+impl webpki::ExtendedKeyUsageValidator for AnyExtendedKeyUsage {
+    fn validate(&self, iter: webpki::KeyPurposeIdIter<'_, '_>) -> Result<(), webpki::Error> {
+        // Still refuse a malformed extension.
+        for purpose in iter {
+            purpose?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks `x5c` (DER, leaf first, then intermediates) leads to one of
+/// `anchors` at `now` (Unix seconds) and returns the leaf's P-256 key.
+///
+/// rustls-webpki builds the path and checks every signature, validity period,
+/// basic constraints and name constraints. A self-signed end-entity
+/// certificate listed as an anchor and sent alone also passes: webpki finds
+/// its issuer (itself) among the anchors and checks its self-signature and
+/// validity like any other link (covered by a test below).
+pub fn verify_chain(
+    x5c: &[Vec<u8>],
+    anchors: &TrustAnchors,
+    now: i64,
+) -> Result<VerifyingKey, ChainError> {
+    let (leaf, intermediates) = x5c.split_first().ok_or(ChainError::Empty)?;
+    if x5c.len() > MAX_CHAIN_LEN {
+        return Err(ChainError::TooLong);
+    }
+    let leaf = CertificateDer::from(leaf.as_slice());
+    let leaf = webpki::EndEntityCert::try_from(&leaf).map_err(|_| ChainError::Malformed)?;
+    let intermediates: Vec<CertificateDer<'_>> = intermediates
+        .iter()
+        .map(|der| CertificateDer::from(der.as_slice()))
+        .collect();
+    let now = UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(now).unwrap_or(0)));
+    leaf.verify_for_usage(
+        webpki::ALL_VERIFICATION_ALGS,
+        &anchors.anchors,
+        &intermediates,
+        now,
+        AnyExtendedKeyUsage,
+        None,
+        None,
+    )
+    .map_err(|e| match e {
+        webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. } => {
+            ChainError::Expired
+        }
+        other => ChainError::Untrusted(format!("{other:?}")),
+    })?;
+    let spki = leaf.subject_public_key_info();
+    VerifyingKey::from_public_key_der(spki.as_ref()).map_err(|_| ChainError::UnsupportedKey)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_750_000_000;
+
+    fn validity() -> Validity {
+        Validity::days_from(NOW, 365)
+    }
+
+    fn leaf_key() -> SecretKey {
+        SecretKey::random(&mut OsRng)
+    }
+
+    fn ca(name: &str) -> CertificateAuthority {
+        CertificateAuthority::new(name, validity()).unwrap()
+    }
+
+    fn anchors(ders: &[Vec<u8>]) -> TrustAnchors {
+        TrustAnchors::from_der(ders.iter().map(Vec::as_slice)).unwrap()
+    }
+
+    #[test]
+    fn client_id_is_x509_hash_of_the_der() {
+        // SHA-256("abc") from FIPS 180-2, base64url.
+        assert_eq!(
+            client_id_for(b"abc"),
+            "x509_hash:ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0"
+        );
+    }
+
+    #[test]
+    fn pem_bundles_parse_to_every_certificate() {
+        let a = ca("A").certificate_der();
+        let b = ca("B").certificate_der();
+        let bundle = format!(
+            "anchors\n{}\n{}",
+            certificate_to_pem(&a),
+            certificate_to_pem(&b)
+        );
+        assert_eq!(parse_certificates_pem(&bundle).unwrap(), vec![a, b]);
+        assert_eq!(parse_certificates_pem("").unwrap(), Vec::<Vec<u8>>::new());
+    }
+
+    #[test]
+    fn pem_with_a_broken_certificate_is_rejected() {
+        assert_eq!(
+            parse_certificates_pem("-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n"),
+            Err(X509Error::Pem)
+        );
+        let not_x509 = certificate_to_pem(b"not a certificate");
+        assert!(matches!(
+            parse_certificates_pem(&not_x509),
+            Err(X509Error::Certificate(_))
+        ));
+    }
+
+    #[test]
+    fn private_keys_parse_from_pkcs8_and_sec1_pem() {
+        let key = leaf_key();
+        let pkcs8 = private_key_to_pem(&key).unwrap();
+        assert_eq!(parse_private_key_pem(&pkcs8).unwrap(), key);
+        let sec1 = key.to_sec1_pem(LineEnding::LF).unwrap();
+        let with_params = format!(
+            "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n{}",
+            sec1.as_str()
+        );
+        assert_eq!(parse_private_key_pem(&with_params).unwrap(), key);
+    }
+
+    #[test]
+    fn private_keys_of_other_curves_or_no_key_are_rejected() {
+        let p384 = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).unwrap();
+        assert_eq!(
+            parse_private_key_pem(&p384.serialize_pem()),
+            Err(X509Error::PrivateKey)
+        );
+        let cert = certificate_to_pem(&ca("A").certificate_der());
+        assert_eq!(parse_private_key_pem(&cert), Err(X509Error::PrivateKey));
+        assert_eq!(parse_private_key_pem(""), Err(X509Error::PrivateKey));
+    }
+
+    #[test]
+    fn x5c_round_trips_as_standard_base64() {
+        let chain = vec![vec![0xfbu8, 0xff], vec![1, 2, 3]];
+        let value = encode_x5c(&chain);
+        assert_eq!(value, serde_json::json!(["+/8=", "AQID"]));
+        assert_eq!(decode_x5c(Some(&value)).unwrap(), chain);
+    }
+
+    #[test]
+    fn x5c_that_is_missing_empty_too_long_or_not_base64_is_rejected() {
+        use serde_json::json;
+        assert_eq!(decode_x5c(None), Err(ChainError::Empty));
+        assert_eq!(decode_x5c(Some(&json!([]))), Err(ChainError::Empty));
+        assert_eq!(decode_x5c(Some(&json!("AQID"))), Err(ChainError::Malformed));
+        assert_eq!(
+            decode_x5c(Some(&json!(["-_8"]))),
+            Err(ChainError::Malformed)
+        );
+        assert_eq!(
+            decode_x5c(Some(&json!(["+/8"]))),
+            Err(ChainError::Malformed)
+        );
+        assert_eq!(decode_x5c(Some(&json!([1]))), Err(ChainError::Malformed));
+        let long = json!(vec!["AQID"; MAX_CHAIN_LEN + 1]);
+        assert_eq!(decode_x5c(Some(&long)), Err(ChainError::TooLong));
+    }
+
+    #[test]
+    fn chain_to_a_trusted_root_gives_the_leaf_key() {
+        let root = ca("Root");
+        let key = leaf_key();
+        let leaf = root
+            .issue_leaf(&key.public_key(), "Issuer", validity())
+            .unwrap();
+        let verified = verify_chain(&[leaf], &anchors(&[root.certificate_der()]), NOW).unwrap();
+        assert_eq!(verified, VerifyingKey::from(key.public_key()));
+    }
+
+    #[test]
+    fn chain_to_an_unknown_anchor_fails() {
+        let root = ca("Root");
+        let leaf = root
+            .issue_leaf(&leaf_key().public_key(), "Issuer", validity())
+            .unwrap();
+        let other = ca("Other root");
+        assert!(matches!(
+            verify_chain(
+                std::slice::from_ref(&leaf),
+                &anchors(&[other.certificate_der()]),
+                NOW
+            ),
+            Err(ChainError::Untrusted(_))
+        ));
+        assert!(matches!(
+            verify_chain(&[leaf], &TrustAnchors::none(), NOW),
+            Err(ChainError::Untrusted(_))
+        ));
+    }
+
+    #[test]
+    fn leaf_signed_by_an_impostor_ca_with_the_same_name_fails() {
+        let root = ca("Root");
+        let impostor = ca("Root");
+        let leaf = impostor
+            .issue_leaf(&leaf_key().public_key(), "Issuer", validity())
+            .unwrap();
+        assert!(matches!(
+            verify_chain(&[leaf], &anchors(&[root.certificate_der()]), NOW),
+            Err(ChainError::Untrusted(_))
+        ));
+    }
+
+    #[test]
+    fn expired_or_not_yet_valid_leaf_fails() {
+        let root = ca("Root");
+        let trusted = anchors(&[root.certificate_der()]);
+        let expired = root
+            .issue_leaf(
+                &leaf_key().public_key(),
+                "Issuer",
+                Validity {
+                    not_before: NOW - 1000,
+                    not_after: NOW - 10,
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            verify_chain(&[expired], &trusted, NOW),
+            Err(ChainError::Expired)
+        );
+        let future = root
+            .issue_leaf(
+                &leaf_key().public_key(),
+                "Issuer",
+                Validity {
+                    not_before: NOW + 10,
+                    not_after: NOW + 1000,
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            verify_chain(std::slice::from_ref(&future), &trusted, NOW),
+            Err(ChainError::Expired)
+        );
+        assert!(verify_chain(&[future], &trusted, NOW + 20).is_ok());
+    }
+
+    #[test]
+    fn intermediates_are_used_when_sent_and_required() {
+        let root = ca("Root");
+        let intermediate = root.issue_intermediate("Intermediate", validity()).unwrap();
+        let key = leaf_key();
+        let leaf = intermediate
+            .issue_leaf(&key.public_key(), "Issuer", validity())
+            .unwrap();
+        let trusted = anchors(&[root.certificate_der()]);
+        let chain = vec![leaf.clone(), intermediate.certificate_der()];
+        assert_eq!(
+            verify_chain(&chain, &trusted, NOW).unwrap(),
+            VerifyingKey::from(key.public_key())
+        );
+        let with_root = vec![
+            leaf.clone(),
+            intermediate.certificate_der(),
+            root.certificate_der(),
+        ];
+        assert!(verify_chain(&with_root, &trusted, NOW).is_ok());
+        assert!(matches!(
+            verify_chain(&[leaf], &trusted, NOW),
+            Err(ChainError::Untrusted(_))
+        ));
+    }
+
+    #[test]
+    fn an_end_entity_certificate_cannot_act_as_intermediate() {
+        let root = ca("Root");
+        // The root certifies an end-entity key; that key then signs another
+        // certificate. rcgen does not stop this, path validation must (the
+        // middle certificate has no basicConstraints cA).
+        let middle_key = leaf_key();
+        let middle_der = root
+            .issue_leaf(&middle_key.public_key(), "Middle", validity())
+            .unwrap();
+        let key = rcgen_key(&middle_key).unwrap();
+        let cert = params("Middle", validity(), false)
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let middle = CertificateAuthority { key, cert };
+        let leaf = middle
+            .issue_leaf(&leaf_key().public_key(), "Issuer", validity())
+            .unwrap();
+        assert!(matches!(
+            verify_chain(
+                &[leaf, middle_der],
+                &anchors(&[root.certificate_der()]),
+                NOW
+            ),
+            Err(ChainError::Untrusted(_))
+        ));
+    }
+
+    #[test]
+    fn an_expired_intermediate_fails_the_chain() {
+        let root = ca("Root");
+        let intermediate = root
+            .issue_intermediate(
+                "Intermediate",
+                Validity {
+                    not_before: NOW - 1000,
+                    not_after: NOW - 10,
+                },
+            )
+            .unwrap();
+        let leaf = intermediate
+            .issue_leaf(&leaf_key().public_key(), "Issuer", validity())
+            .unwrap();
+        assert_eq!(
+            verify_chain(
+                &[leaf, intermediate.certificate_der()],
+                &anchors(&[root.certificate_der()]),
+                NOW
+            ),
+            Err(ChainError::Expired)
+        );
+    }
+
+    #[test]
+    fn self_signed_issuer_listed_as_anchor_is_trusted_alone() {
+        let key = leaf_key();
+        let cert = self_signed_certificate(&key, "Test issuer", validity()).unwrap();
+        let trusted = anchors(std::slice::from_ref(&cert));
+        assert_eq!(
+            verify_chain(std::slice::from_ref(&cert), &trusted, NOW).unwrap(),
+            VerifyingKey::from(key.public_key())
+        );
+        assert!(matches!(
+            verify_chain(std::slice::from_ref(&cert), &TrustAnchors::none(), NOW),
+            Err(ChainError::Untrusted(_))
+        ));
+        assert_eq!(
+            verify_chain(&[cert], &trusted, NOW + 400 * 86_400),
+            Err(ChainError::Expired)
+        );
+    }
+
+    #[test]
+    fn a_self_signed_certificate_with_the_anchor_name_but_another_key_fails() {
+        let trusted_cert = self_signed_certificate(&leaf_key(), "Test issuer", validity()).unwrap();
+        let forged = self_signed_certificate(&leaf_key(), "Test issuer", validity()).unwrap();
+        assert!(matches!(
+            verify_chain(&[forged], &anchors(&[trusted_cert]), NOW),
+            Err(ChainError::Untrusted(_))
+        ));
+    }
+
+    #[test]
+    fn issuer_certificates_with_any_extended_key_usage_are_accepted() {
+        let root = ca("Root");
+        let key = leaf_key();
+        let mut params = params("Issuer", validity(), false).unwrap();
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::CodeSigning];
+        let leaf = params
+            .signed_by(&SubjectKey::of(&key.public_key()), &root.cert, &root.key)
+            .unwrap();
+        assert!(
+            verify_chain(
+                &[leaf.der().to_vec()],
+                &anchors(&[root.certificate_der()]),
+                NOW
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_leaf_with_a_key_other_than_p256_is_refused() {
+        let root = ca("Root");
+        let p384 = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).unwrap();
+        let leaf = params("Issuer", validity(), false)
+            .unwrap()
+            .signed_by(&p384, &root.cert, &root.key)
+            .unwrap();
+        assert_eq!(
+            verify_chain(
+                &[leaf.der().to_vec()],
+                &anchors(&[root.certificate_der()]),
+                NOW
+            ),
+            Err(ChainError::UnsupportedKey)
+        );
+    }
+
+    #[test]
+    fn empty_overlong_or_garbage_chains_are_rejected() {
+        let root = ca("Root");
+        let trusted = anchors(&[root.certificate_der()]);
+        assert_eq!(verify_chain(&[], &trusted, NOW), Err(ChainError::Empty));
+        assert_eq!(
+            verify_chain(&[b"garbage".to_vec()], &trusted, NOW),
+            Err(ChainError::Malformed)
+        );
+        let leaf = root
+            .issue_leaf(&leaf_key().public_key(), "Issuer", validity())
+            .unwrap();
+        let long = vec![leaf; MAX_CHAIN_LEN + 1];
+        assert_eq!(verify_chain(&long, &trusted, NOW), Err(ChainError::TooLong));
+    }
+
+    #[test]
+    fn trust_anchors_from_pem_and_union() {
+        let a = ca("A");
+        let b = ca("B");
+        let only_a = TrustAnchors::from_pem(&certificate_to_pem(&a.certificate_der())).unwrap();
+        let only_b = anchors(&[b.certificate_der()]);
+        assert_eq!(TrustAnchors::from_pem("").unwrap().len(), 0);
+        let leaf_b = b
+            .issue_leaf(&leaf_key().public_key(), "Issuer", validity())
+            .unwrap();
+        assert!(verify_chain(std::slice::from_ref(&leaf_b), &only_a, NOW).is_err());
+        let both = only_a.union(&only_b);
+        assert_eq!(both.len(), 2);
+        assert!(verify_chain(&[leaf_b], &both, NOW).is_ok());
+    }
+}
