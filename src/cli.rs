@@ -30,6 +30,39 @@ pub enum Command {
     /// Manage organisations, API keys and proofmes. Each prints one JSON object.
     #[command(subcommand)]
     Admin(Admin),
+    /// A test wallet that speaks OpenID4VP to a running server.
+    #[command(subcommand)]
+    Wallet(WalletCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WalletCommand {
+    /// Fetch the request behind a MyPage URL or wallet link, present a PID
+    /// (from the server's test issuer unless --issuer-key is given) and print
+    /// the verifier's answer as one JSON object.
+    Present {
+        /// A MyPage URL (…/id_…) or an openid4vp:// wallet link.
+        link: String,
+        /// Decline instead of presenting (the identification is canceled).
+        #[arg(long)]
+        decline: bool,
+        /// A credential to leave out, for example OLDER_THAN_18. Repeat for more.
+        #[arg(long = "omit", value_name = "CREDENTIAL")]
+        omit: Vec<String>,
+        /// A PID claim to set, for example given_name=Alice or
+        /// age_equal_or_over.18=false. Repeat for more.
+        #[arg(long = "claim", value_name = "NAME=VALUE")]
+        claims: Vec<String>,
+        /// Sign the PID with this issuer key (PEM) instead of the test issuer.
+        #[arg(long, requires = "issuer_cert")]
+        issuer_key: Option<std::path::PathBuf>,
+        /// The issuer's certificate chain (PEM, leaf first).
+        #[arg(long, requires = "issuer_key")]
+        issuer_cert: Option<std::path::PathBuf>,
+        /// Fetch the request with POST (request_uri_method=post).
+        #[arg(long)]
+        post: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -83,6 +116,57 @@ pub async fn run(cli: Cli) -> ExitCode {
     match cli.command.unwrap_or(Command::Serve { no_demo: false }) {
         Command::Serve { no_demo } => run_serve(config, no_demo).await,
         Command::Admin(admin) => run_admin(config, admin).await,
+        Command::Wallet(wallet) => run_wallet(wallet).await,
+    }
+}
+
+async fn run_wallet(command: WalletCommand) -> ExitCode {
+    let WalletCommand::Present {
+        link,
+        decline,
+        omit,
+        claims,
+        issuer_key,
+        issuer_cert,
+        post,
+    } = command;
+    let omit = match omit
+        .iter()
+        .map(|o| {
+            let key = o.rsplit(':').next().unwrap_or(o);
+            crate::domain::CredentialKey::parse(key)
+                .ok_or_else(|| format!("--omit: unknown credential {o:?}"))
+        })
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(o) => o,
+        Err(e) => return fail(e),
+    };
+    let issuer_pem = match (issuer_key, issuer_cert) {
+        (Some(k), Some(c)) => match (std::fs::read_to_string(&k), std::fs::read_to_string(&c)) {
+            (Ok(k), Ok(c)) => Some((k, c)),
+            (Err(e), _) | (_, Err(e)) => return fail(format!("cannot read the issuer files: {e}")),
+        },
+        _ => None,
+    };
+    let options = crate::wallet::PresentOptions {
+        link,
+        decline,
+        omit,
+        claims,
+        issuer_pem,
+        post,
+    };
+    match crate::wallet::present(&options).await {
+        Ok(outcome) => {
+            println!("{}", outcome.to_json());
+            if (200..300).contains(&outcome.status) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => fail(e),
     }
 }
 

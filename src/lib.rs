@@ -11,6 +11,8 @@ pub mod mypage;
 pub mod oid4vp;
 pub mod store;
 pub mod vault;
+pub mod verifier;
+pub mod wallet;
 pub mod webhooks;
 
 use axum::Router;
@@ -43,12 +45,20 @@ pub struct AppState {
     pub rate_limiter: Arc<api::rate_limit::RateLimiter>,
     /// Encrypts what customers share (see `vault`).
     pub data_key: vault::DataKey,
+    /// The OpenID4VP verifier: its identity, trust anchors, test issuer.
+    pub verifier: Arc<verifier::Verifier>,
 }
 
 impl AppState {
-    pub fn new(config: Config, store: Store, data_key: vault::DataKey) -> AppState {
+    pub fn new(
+        config: Config,
+        store: Store,
+        data_key: vault::DataKey,
+        verifier: verifier::Verifier,
+    ) -> AppState {
         AppState {
             data_key,
+            verifier: Arc::new(verifier),
             rate_limiter: Arc::new(api::rate_limit::RateLimiter::new(config.rate_limit)),
             config: Arc::new(config),
             store,
@@ -67,17 +77,21 @@ pub enum StartError {
     Vault(#[from] vault::VaultError),
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    #[error(transparent)]
+    Verifier(#[from] verifier::IdentityError),
 }
 
 impl AppState {
     /// The state for `config` over `store`, loading what lives outside the
-    /// database: the deployment data key (created on first start).
+    /// database: the deployment data key (created on first start), and the
+    /// verifier's identity (configured, or kept wrapped in the database).
     pub async fn load(config: Config, store: Store) -> Result<AppState, StartError> {
         let data_key = match &config.data_key_file {
             Some(path) => vault::DataKey::load_or_create(path)?,
             None => vault::DataKey::ephemeral(),
         };
-        Ok(AppState::new(config, store, data_key))
+        let verifier = verifier::Verifier::load(&config, &store, &data_key).await?;
+        Ok(AppState::new(config, store, data_key, verifier))
     }
 }
 
@@ -135,6 +149,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(api::router())
+        .merge(verifier::router())
         .merge(mypage::router())
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(limit_header_size))

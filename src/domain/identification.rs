@@ -200,7 +200,9 @@ impl ChangeCause {
 }
 
 /// Why a wallet presentation failed an identification (`failureReason`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Serialised (and stored) as the snake_case string of [`FailureReason::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FailureReason {
     /// The credential's issuer does not chain to a trusted anchor.
     UntrustedIssuer,

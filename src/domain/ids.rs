@@ -115,6 +115,33 @@ id_type!(
     IdentificationId, "id_", 22, 22, time_ordered_base62
 );
 
+/// Characters of an identification id that logs show: `id_`, the 8 of the
+/// creation time and 4 of the 22 random ones (24 of its 131 secret bits, so
+/// 107 stay secret), enough to find an id's lines and too few to open its
+/// MyPage.
+const LOGGED_ID_CHARS: usize = 3 + 8 + 4;
+
+/// An identification id as logs may show it (see `IdentificationId::for_log`).
+#[derive(Debug, Clone, Copy)]
+pub struct LoggedId<'a>(&'a str);
+
+impl fmt::Display for LoggedId<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Ids are ASCII, so any prefix ends on a character boundary.
+        let shown = self.0.get(..LOGGED_ID_CHARS).unwrap_or(self.0);
+        write!(f, "{shown}…")
+    }
+}
+
+impl IdentificationId {
+    /// The id as logs may show it: the whole id is the MyPage secret, and logs
+    /// must never hold it. Every tracing call that names an identification
+    /// uses this.
+    pub fn for_log(&self) -> LoggedId<'_> {
+        LoggedId(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -177,7 +177,11 @@ async fn render_page(
         .await
         .map_err(|e| e.to_string())?
         .ok_or("identification without proofme")?;
-    let wallet_link = qr::wallet_link(&state.config.public_url, &ident.id);
+    let wallet_link = qr::wallet_link(
+        &state.config.public_url,
+        &state.verifier.identity.client_id,
+        &ident.id,
+    );
     let qr_svg = (!ident.status.is_final())
         .then(|| state.qr.get_or_render(&ident.id, &wallet_link))
         .flatten();
@@ -283,6 +287,41 @@ async fn cancel(
     .await
 }
 
+/// `GET /{id}/done?response_code=…`: where a wallet on the same device sends
+/// the customer after answering. With the code the wallet was given, on to the
+/// organisation's return page; otherwise to MyPage, which shows the status.
+async fn done(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let hints = LangHints::read(query.as_deref(), &headers);
+    let ident = match load(&state, &hints, &id).await {
+        Ok(i) => i,
+        Err(page) => return page,
+    };
+    let given = query
+        .and_then(|q| Fields::from_form(q.as_bytes(), &["response_code"]).ok())
+        .and_then(|f| f.text("response_code").ok().flatten().map(str::to_owned));
+    let expected = match state.store.wallet_transaction(&ident.id).await {
+        Ok(t) => t.and_then(|t| t.response_code),
+        Err(e) => return error_page(hints.choose(Some(&ident)), e),
+    };
+    let proven = match (given, expected) {
+        (Some(g), Some(e)) => {
+            use subtle::ConstantTimeEq;
+            bool::from(g.as_bytes().ct_eq(e.as_bytes()))
+        }
+        _ => false,
+    };
+    if proven && ident.status.is_final() {
+        Redirect::to(ident.redirect_url.as_str()).into_response()
+    } else {
+        Redirect::to(&format!("/{}", ident.id)).into_response()
+    }
+}
+
 async fn status_events(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let Ok(id) = IdentificationId::parse(&id) else {
         return StatusCode::NOT_FOUND.into_response();
@@ -326,6 +365,7 @@ pub fn router() -> Router<AppState> {
         .route("/{id}/events", get(status_events))
         .route("/{id}/test-outcome", post(test_outcome))
         .route("/{id}/cancel", post(cancel))
+        .route("/{id}/done", get(done))
         .fallback(not_found)
         .layer(middleware::from_fn(page_headers))
         .merge(assets::router())

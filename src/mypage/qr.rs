@@ -32,16 +32,11 @@ const QUERY_VALUE: &AsciiSet = &CONTROLS
 
 /// `openid4vp://?client_id=…&request_uri=<public URL>/oid4vp/request/{id}`: the
 /// one place the link is built, for the QR code and the button alike.
-pub fn wallet_link(public_url: &str, id: &IdentificationId) -> String {
-    let host = url::Url::parse(public_url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
-        .unwrap_or_default();
-    let client_id = format!("x509_san_dns:{host}");
+pub fn wallet_link(public_url: &str, client_id: &str, id: &IdentificationId) -> String {
     let request_uri = format!("{public_url}/oid4vp/request/{id}");
     format!(
         "openid4vp://?client_id={}&request_uri={}",
-        utf8_percent_encode(&client_id, QUERY_VALUE),
+        utf8_percent_encode(client_id, QUERY_VALUE),
         utf8_percent_encode(&request_uri, QUERY_VALUE)
     )
 }
@@ -119,10 +114,10 @@ mod tests {
     #[test]
     fn the_wallet_link_is_an_openid4vp_request_by_reference() {
         let id = IdentificationId::parse("id_abcdefghijklmnopqrstuv").unwrap();
-        let link = wallet_link("https://pay.example.com", &id);
+        let link = wallet_link("https://pay.example.com", "x509_hash:Uv-3_x", &id);
         assert_eq!(
             link,
-            "openid4vp://?client_id=x509_san_dns:pay.example.com\
+            "openid4vp://?client_id=x509_hash:Uv-3_x\
              &request_uri=https://pay.example.com/oid4vp/request/id_abcdefghijklmnopqrstuv"
         );
     }

@@ -509,6 +509,20 @@ fn seal(
     )
 }
 
+/// The protected header of a compact JWE, before anything is authenticated:
+/// only for choosing the decryption key by `kid`. `decrypt` then
+/// authenticates the header as part of the ciphertext.
+pub fn jwe_header(compact: &str) -> Result<Map<String, Value>, JoseError> {
+    if compact.len() > MAX_COMPACT_LEN {
+        return Err(JoseError::TooLarge);
+    }
+    let header = compact
+        .split('.')
+        .next()
+        .ok_or(JoseError::Malformed("a compact JWE has five parts"))?;
+    parse_json_object(&b64url_decode(header)?)
+}
+
 /// Decrypts a compact JWE made with `ECDH-ES` and `A128GCM`/`A256GCM` for
 /// `key`. Returns the protected header (the caller checks `kid`) and the
 /// plaintext.

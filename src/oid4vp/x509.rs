@@ -362,6 +362,16 @@ impl webpki::ExtendedKeyUsageValidator for AnyExtendedKeyUsage {
     }
 }
 
+/// The P-256 key of a certificate, without judging the certificate: for a
+/// wallet checking a request object signed by the certificate whose hash is
+/// the `client_id` (the hash, not a chain, is what binds the key there).
+pub fn leaf_public_key(der: &[u8]) -> Result<VerifyingKey, ChainError> {
+    let cert = CertificateDer::from(der);
+    let cert = webpki::EndEntityCert::try_from(&cert).map_err(|_| ChainError::Malformed)?;
+    let spki = cert.subject_public_key_info();
+    VerifyingKey::from_public_key_der(spki.as_ref()).map_err(|_| ChainError::UnsupportedKey)
+}
+
 /// Checks `x5c` (DER, leaf first, then intermediates) leads to one of
 /// `anchors` at `now` (Unix seconds) and returns the leaf's P-256 key.
 ///
@@ -425,6 +435,17 @@ mod tests {
 
     fn anchors(ders: &[Vec<u8>]) -> TrustAnchors {
         TrustAnchors::from_der(ders.iter().map(Vec::as_slice)).unwrap()
+    }
+
+    #[test]
+    fn a_certificates_key_is_read_without_judging_it() {
+        let key = leaf_key();
+        let cert = self_signed_certificate(&key, "V", validity()).unwrap();
+        assert_eq!(
+            leaf_public_key(&cert).unwrap(),
+            VerifyingKey::from(&p256::ecdsa::SigningKey::from(&key))
+        );
+        assert_eq!(leaf_public_key(b"junk"), Err(ChainError::Malformed));
     }
 
     #[test]

@@ -143,7 +143,25 @@ async fn the_page_shows_a_qr_code_and_the_wallet_link() {
         .collect();
     assert_eq!(pairs.len(), 2, "{href}");
     assert_eq!(pairs[0].0, "client_id");
-    assert!(!pairs[0].1.is_empty(), "{href}");
+    // The verifier's identity: the hash of the certificate that signs requests.
+    let request_object = app
+        .client
+        .get(&expected_request_uri)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let request = proofme::wallet::verify_request(
+        &request_object,
+        None,
+        None,
+        proofme::domain::Timestamp::now(),
+    )
+    .expect("a valid request object");
+    assert_eq!(pairs[0].1, request.client_id, "{href}");
+    assert!(pairs[0].1.starts_with("x509_hash:"), "{href}");
     assert_eq!(pairs[1], ("request_uri".into(), expected_request_uri));
     // In the attribute the `&` is escaped.
     assert!(

@@ -1,0 +1,248 @@
+//! `POST /oid4vp/response` (`direct_post.jwt`): the wallet's encrypted answer.
+//!
+//! Garbage, answers to a superseded request and replays change nothing and
+//! get `400 {"error":"invalid_request"}`. An answer to the current request
+//! ends the identification: `access_denied` cancels it, another wallet error
+//! or a presentation that fails a check fails it (with `failureReason`), and
+//! a presentation that passes every check verifies it with the attributes,
+//! which are stored only encrypted.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use p256::SecretKey;
+use serde_json::{Value, json};
+
+use super::OAuthError;
+use super::request::response_key_context;
+use crate::AppState;
+use crate::api::input::Fields;
+use crate::domain::ids::random_base62;
+use crate::domain::{ChangeCause, FailureReason, Identification, Mode, Status, Timestamp};
+use crate::lifecycle;
+use crate::oid4vp::{dcql, jose, sdjwt};
+use crate::store::{Change, TransactionRefusal, WalletTransaction};
+
+/// The largest response we read: a PID with a portrait is tens of kilobytes.
+pub const RESPONSE_LIMIT: usize = 512 * 1024;
+
+/// What the wallet said, once decrypted and matched to its transaction.
+enum Answer {
+    Declined,
+    WalletError,
+    Presentation(String),
+    /// Decrypted and ours, but neither a presentation nor an error.
+    Malformed,
+}
+
+pub async fn post_response(State(state): State<AppState>, body: Bytes) -> Response {
+    let Ok(fields) = Fields::from_form(&body, &["response"]) else {
+        return OAuthError::invalid_request("the form could not be read").into_response();
+    };
+    let Ok(Some(jwe)) = fields.text("response") else {
+        return OAuthError::invalid_request("response is required").into_response();
+    };
+    let (transaction, payload) = match open(&state, jwe).await {
+        Ok(opened) => opened,
+        Err(reason) => {
+            tracing::info!(reason, "wallet response refused");
+            return OAuthError::invalid_request("the response cannot be used").into_response();
+        }
+    };
+    let answer = read_answer(&payload);
+    match finish(&state, &transaction, answer).await {
+        Ok(reply) => reply,
+        Err(e) => {
+            tracing::error!(error = %e, "could not record a wallet response");
+            OAuthError::server_error().into_response()
+        }
+    }
+}
+
+/// Finds the transaction named by the JWE's `kid`, decrypts with its key and
+/// checks the `state`. Any failure here changes nothing.
+async fn open(
+    state: &AppState,
+    jwe: &str,
+) -> Result<(WalletTransaction, serde_json::Map<String, Value>), &'static str> {
+    let header = jose::jwe_header(jwe).map_err(|_| "not a JWE")?;
+    let kid = header.get("kid").and_then(Value::as_str).ok_or("no kid")?;
+    let transaction = state
+        .store
+        .wallet_transaction_by_kid(kid)
+        .await
+        .map_err(|_| "transaction lookup failed")?
+        .ok_or("no current transaction for this key")?;
+    if transaction.used_at.is_some() {
+        return Err("transaction already used");
+    }
+    if transaction.expires_at < Timestamp::now() {
+        return Err("transaction expired");
+    }
+    let wrapped = transaction
+        .wrapped_response_key
+        .as_deref()
+        .ok_or("transaction already used")?;
+    let secret = state
+        .data_key
+        .unwrap_secret(wrapped, &response_key_context(&transaction.kid))
+        .map_err(|_| "response key unusable")?;
+    let key = SecretKey::from_slice(&secret).map_err(|_| "response key unusable")?;
+    let (_, plaintext) = jose::decrypt(jwe, &key).map_err(|_| "cannot decrypt")?;
+    let payload =
+        jose::parse_json_object(&plaintext).map_err(|_| "payload is not a JSON object")?;
+    if payload.get("state").and_then(Value::as_str) != Some(transaction.state.as_str()) {
+        return Err("state does not match");
+    }
+    Ok((transaction, payload))
+}
+
+fn read_answer(payload: &serde_json::Map<String, Value>) -> Answer {
+    if let Some(error) = payload.get("error") {
+        return match error.as_str() {
+            Some("access_denied") => Answer::Declined,
+            _ => Answer::WalletError,
+        };
+    }
+    // OpenID4VP 1.0: `vp_token` maps each credential query id to its presentations.
+    let presentation = payload
+        .get("vp_token")
+        .and_then(|t| t.get(dcql::CREDENTIAL_QUERY_ID))
+        .and_then(Value::as_array)
+        .and_then(|list| match list.as_slice() {
+            [Value::String(p)] => Some(p.clone()),
+            _ => None,
+        });
+    match presentation {
+        Some(p) => Answer::Presentation(p),
+        None => Answer::Malformed,
+    }
+}
+
+/// What the presentation proves, as the change it makes.
+async fn judge(
+    state: &AppState,
+    ident: &Identification,
+    transaction: &WalletTransaction,
+    presentation: &str,
+) -> Result<Change, String> {
+    let verifier = &state.verifier;
+    let trust = match ident.mode {
+        Mode::Live => &verifier.live_trust,
+        Mode::Test => &verifier.test_trust,
+    };
+    let expectations = sdjwt::Expectations {
+        trust,
+        vct_values: &verifier.vct_values,
+        nonce: &transaction.nonce,
+        audience: &verifier.identity.client_id,
+        now: Timestamp::now().unix_seconds(),
+    };
+    let failed = |reason: FailureReason| {
+        let mut change = Change::to(Status::Failed, ChangeCause::Wallet);
+        change.failure_reason = Some(reason);
+        change
+    };
+    let verified = match sdjwt::verify_presentation(presentation, &expectations) {
+        Ok(v) => v,
+        Err(rejection) => {
+            tracing::info!(
+                id = %ident.id.for_log(),
+                reason = rejection.reason.as_str(),
+                detail = %rejection.detail,
+                "presentation refused"
+            );
+            return Ok(failed(rejection.reason));
+        }
+    };
+    let proofme = state
+        .store
+        .get_proofme(&ident.organisation_id, &ident.proofme_id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("identification without proofme")?;
+    match dcql::extract(&proofme.credentials, &verified) {
+        Ok(data) => {
+            let data = Value::Object(data);
+            let mut change = Change::to(Status::Verified, ChangeCause::Wallet);
+            change.data = Some(
+                lifecycle::seal_shared_data(state, ident, &data)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            );
+            Ok(change)
+        }
+        Err(reason) => {
+            tracing::info!(id = %ident.id.for_log(), reason = reason.as_str(), "presentation refused");
+            Ok(failed(reason))
+        }
+    }
+}
+
+async fn finish(
+    state: &AppState,
+    transaction: &WalletTransaction,
+    answer: Answer,
+) -> Result<Response, String> {
+    let Some(ident) = state
+        .store
+        .find_identification(&transaction.identification_id)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(OAuthError::invalid_request("the response cannot be used").into_response());
+    };
+    if ident.status.is_final() {
+        return Ok(OAuthError::invalid_request("the response cannot be used").into_response());
+    }
+    let change = match answer {
+        Answer::Declined => Change::to(Status::Canceled, ChangeCause::Wallet),
+        Answer::WalletError => {
+            let mut c = Change::to(Status::Failed, ChangeCause::Wallet);
+            c.failure_reason = Some(FailureReason::WalletError);
+            c
+        }
+        Answer::Malformed => {
+            let mut c = Change::to(Status::Failed, ChangeCause::Wallet);
+            c.failure_reason = Some(FailureReason::InvalidPresentation);
+            c
+        }
+        Answer::Presentation(p) => judge(state, &ident, transaction, &p).await?,
+    };
+    let refused_presentation =
+        change.next == Status::Failed && change.failure_reason != Some(FailureReason::WalletError);
+    let response_code = random_base62(22);
+    let result = state
+        .store
+        .finish_wallet_transaction(&transaction.kid, &transaction.state, &response_code, change)
+        .await
+        .map_err(|e| e.to_string())?;
+    let done = match result {
+        Ok(done) => done,
+        Err(refusal) => {
+            if let TransactionRefusal::Status(r) = &refusal {
+                lifecycle::announce(state, &Err((**r).clone()), ChangeCause::Wallet);
+            }
+            return Ok(OAuthError::invalid_request("the response cannot be used").into_response());
+        }
+    };
+    lifecycle::announce(state, &Ok(done.clone()), ChangeCause::Wallet);
+    if refused_presentation {
+        return Ok(
+            OAuthError::invalid_request("the presentation was not accepted").into_response(),
+        );
+    }
+    // Same-device flow: the wallet sends the customer's browser here, which
+    // goes on to the organisation's return page.
+    let redirect_uri = format!(
+        "{}/{}/done?response_code={response_code}",
+        state.config.public_url, done.id
+    );
+    Ok((
+        StatusCode::OK,
+        Json(json!({ "redirect_uri": redirect_uri })),
+    )
+        .into_response())
+}

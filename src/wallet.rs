@@ -1,0 +1,397 @@
+//! `proofme wallet present`: a small but real OpenID4VP wallet holding a PID,
+//! so integrators (and our tests) can complete an identification through the
+//! protocol without a phone. It trusts nothing of the server's beyond what a
+//! wallet checks: the request object must be signed by the key of the
+//! certificate whose hash is the `client_id`.
+//!
+//! Without `--issuer-key`, the PID comes from the server's test issuer, which
+//! only test identifications trust. With an issuer key and certificate chain
+//! the wallet signs its own PID, which verifies wherever that chain is trusted.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use p256::ecdsa::SigningKey;
+use serde_json::{Map, Value, json};
+use std::time::Duration;
+use url::Url;
+
+use crate::domain::CredentialKey;
+use crate::domain::Timestamp;
+use crate::domain::ids::random_base62;
+use crate::oid4vp::holder::{self, Issuer};
+use crate::oid4vp::jose::{self, ContentEncryption, Jwk};
+use crate::oid4vp::{dcql, x509};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WalletError {
+    #[error("{0}")]
+    Link(String),
+    #[error("HTTP: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("the request object was refused: {0}")]
+    Request(String),
+    #[error("{0}")]
+    Issuer(String),
+}
+
+/// What to present, and how.
+#[derive(Debug, Clone, Default)]
+pub struct PresentOptions {
+    /// A MyPage URL or an `openid4vp://` wallet link.
+    pub link: String,
+    /// Answer `access_denied` instead of presenting.
+    pub decline: bool,
+    /// Credentials to leave out of the presentation.
+    pub omit: Vec<CredentialKey>,
+    /// `NAME=VALUE` overrides of the PID's claims (`age_equal_or_over.18=false`).
+    pub claims: Vec<String>,
+    /// Sign the PID with this issuer (PEM key, PEM chain leaf first) instead of
+    /// asking the server's test issuer.
+    pub issuer_pem: Option<(String, String)>,
+    /// Fetch the request with `POST` (`request_uri_method=post`).
+    pub post: bool,
+}
+
+/// Where the request lives and which client it must come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRef {
+    pub request_uri: String,
+    pub client_id: Option<String>,
+}
+
+/// The request URI of a wallet link, or of a MyPage URL (`…/id_…` →
+/// `…/oid4vp/request/id_…`).
+pub fn request_ref(link: &str) -> Result<RequestRef, WalletError> {
+    let bad = |why: &str| WalletError::Link(format!("{why}: {link}"));
+    let url = Url::parse(link.trim()).map_err(|_| bad("not a URL"))?;
+    match url.scheme() {
+        "openid4vp" => {
+            let mut request_uri = None;
+            let mut client_id = None;
+            for (k, v) in url.query_pairs() {
+                match k.as_ref() {
+                    "request_uri" => request_uri = Some(v.into_owned()),
+                    "client_id" => client_id = Some(v.into_owned()),
+                    _ => {}
+                }
+            }
+            Ok(RequestRef {
+                request_uri: request_uri.ok_or_else(|| bad("the link has no request_uri"))?,
+                client_id,
+            })
+        }
+        "http" | "https" => {
+            let mut segments: Vec<&str> = url
+                .path_segments()
+                .map(|s| s.filter(|p| !p.is_empty()).collect())
+                .unwrap_or_default();
+            let id = segments
+                .pop()
+                .filter(|s| s.starts_with("id_"))
+                .ok_or_else(|| bad("not a MyPage URL (…/id_…)"))?;
+            let prefix: String = segments.iter().map(|s| format!("/{s}")).collect();
+            let origin = url.origin().ascii_serialization();
+            Ok(RequestRef {
+                request_uri: format!("{origin}{prefix}/oid4vp/request/{id}"),
+                client_id: None,
+            })
+        }
+        _ => Err(bad(
+            "expected an openid4vp:// link or an http(s) MyPage URL",
+        )),
+    }
+}
+
+/// The parts of a verified request object a wallet acts on.
+#[derive(Debug, Clone)]
+pub struct AuthorizationRequest {
+    pub client_id: String,
+    pub response_uri: String,
+    pub nonce: String,
+    pub state: String,
+    /// The claim paths the DCQL query asks for.
+    pub claim_paths: Vec<Vec<String>>,
+    pub response_key: Jwk,
+    pub enc: ContentEncryption,
+}
+
+/// Checks the request object as a wallet must: signed (ES256) by the leaf of
+/// `x5c`, whose hash is the `client_id`, not expired, for `direct_post.jwt`.
+pub fn verify_request(
+    jwt: &str,
+    expected_client_id: Option<&str>,
+    wallet_nonce: Option<&str>,
+    now: Timestamp,
+) -> Result<AuthorizationRequest, WalletError> {
+    let bad = |why: &str| WalletError::Request(why.to_owned());
+    let jws = jose::Jws::parse(jwt).map_err(|e| WalletError::Request(e.to_string()))?;
+    // The header is what pins the request to the verifier: read it first.
+    if jws.header().get("typ").and_then(Value::as_str) != Some("oauth-authz-req+jwt") {
+        return Err(bad("typ is not oauth-authz-req+jwt"));
+    }
+    let leaf = jws
+        .header()
+        .get("x5c")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+        .and_then(Value::as_str)
+        .and_then(|c| STANDARD.decode(c).ok())
+        .ok_or_else(|| bad("no x5c certificate"))?;
+    let key = x509::leaf_public_key(&leaf).map_err(|e| WalletError::Request(e.to_string()))?;
+    jws.verify(&key).map_err(|_| bad("bad signature"))?;
+    let claims = jws.payload();
+    let text = |name: &str| {
+        claims
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| WalletError::Request(format!("{name} is missing")))
+    };
+    let client_id = text("client_id")?;
+    if client_id != x509::client_id_for(&leaf) {
+        return Err(bad("client_id is not the hash of the signing certificate"));
+    }
+    if expected_client_id.is_some_and(|e| e != client_id) {
+        return Err(bad("client_id differs from the link's"));
+    }
+    if text("response_mode")? != "direct_post.jwt" || text("response_type")? != "vp_token" {
+        return Err(bad("not a direct_post.jwt vp_token request"));
+    }
+    let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
+    if exp < now.unix_seconds() {
+        return Err(bad("the request has expired"));
+    }
+    if let Some(n) = wallet_nonce {
+        if claims.get("wallet_nonce").and_then(Value::as_str) != Some(n) {
+            return Err(bad("wallet_nonce is not echoed"));
+        }
+    }
+    let claim_paths = claims
+        .get("dcql_query")
+        .and_then(|q| q.pointer("/credentials/0/claims"))
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("no DCQL claims"))?
+        .iter()
+        .filter_map(|c| c.get("path").and_then(Value::as_array))
+        .map(|p| {
+            p.iter()
+                .map(|s| s.as_str().map(str::to_owned).unwrap_or_default())
+                .collect()
+        })
+        .collect();
+    let response_key = claims
+        .get("client_metadata")
+        .and_then(|m| m.pointer("/jwks/keys/0"))
+        .and_then(|k| Jwk::from_value(k).ok())
+        .ok_or_else(|| bad("no response encryption key"))?;
+    let enc = claims
+        .get("client_metadata")
+        .and_then(|m| m.get("encrypted_response_enc_values_supported"))
+        .and_then(Value::as_array)
+        .and_then(|v| {
+            v.iter()
+                .filter_map(Value::as_str)
+                .find_map(ContentEncryption::parse)
+        })
+        .unwrap_or(ContentEncryption::A128Gcm);
+    Ok(AuthorizationRequest {
+        client_id,
+        response_uri: text("response_uri")?,
+        nonce: text("nonce")?,
+        state: text("state")?,
+        claim_paths,
+        response_key,
+        enc,
+    })
+}
+
+/// What the verifier answered.
+#[derive(Debug, Clone)]
+pub struct PresentOutcome {
+    pub request_uri: String,
+    pub status: u16,
+    pub body: Value,
+}
+
+impl PresentOutcome {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "requestUri": self.request_uri,
+            "status": self.status,
+            "response": self.body,
+            "redirectUri": self.body.get("redirect_uri"),
+        })
+    }
+}
+
+fn http() -> Result<reqwest::Client, WalletError> {
+    Ok(reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?)
+}
+
+/// Runs the whole wallet side against a server: fetch and check the request,
+/// get a PID, present what is asked (minus `omit`), encrypt, post.
+pub async fn present(opts: &PresentOptions) -> Result<PresentOutcome, WalletError> {
+    let reference = request_ref(&opts.link)?;
+    let client = http()?;
+    let wallet_nonce = opts.post.then(|| random_base62(22));
+    let fetch = match &wallet_nonce {
+        Some(n) => client
+            .post(&reference.request_uri)
+            .form(&[("wallet_nonce", n.as_str())]),
+        None => client.get(&reference.request_uri),
+    };
+    let resp = fetch.send().await?;
+    if !resp.status().is_success() {
+        return Err(WalletError::Request(format!(
+            "the server answered {} for the request",
+            resp.status().as_u16()
+        )));
+    }
+    let jwt = resp.text().await?;
+    let request = verify_request(
+        jwt.trim(),
+        reference.client_id.as_deref(),
+        wallet_nonce.as_deref(),
+        Timestamp::now(),
+    )?;
+
+    let payload = if opts.decline {
+        json!({"error": "access_denied", "state": request.state})
+    } else {
+        let holder_key = SigningKey::random(&mut rand::rngs::OsRng);
+        let holder_jwk = Jwk::from_public_key(&p256::PublicKey::from(holder_key.verifying_key()));
+        let claims =
+            holder::pid_claims(&opts.claims).map_err(|e| WalletError::Issuer(e.to_string()))?;
+        let credential = match &opts.issuer_pem {
+            Some((key, chain)) => local_issuer(key, chain)?.issue(
+                &claims,
+                &holder_jwk,
+                "urn:eudi:pid:1",
+                Timestamp::now().unix_seconds(),
+                Timestamp::now()
+                    .plus(Duration::from_secs(86_400))
+                    .unix_seconds(),
+            ),
+            None => test_pid(&client, &request.response_uri, &holder_jwk, claims).await?,
+        };
+        let omitted: Vec<Vec<String>> = opts
+            .omit
+            .iter()
+            .map(|c| {
+                dcql::claim_path(*c)
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect()
+            })
+            .collect();
+        let wanted: Vec<Vec<String>> = request
+            .claim_paths
+            .iter()
+            .filter(|p| !omitted.contains(p))
+            .cloned()
+            .collect();
+        let presentation = holder::present(
+            &credential,
+            |path: &[String]| wanted.iter().any(|w| w.as_slice() == path),
+            &holder_key,
+            &request.nonce,
+            &request.client_id,
+            Timestamp::now().unix_seconds(),
+        )
+        .map_err(|e| WalletError::Issuer(e.to_string()))?;
+        json!({"vp_token": {dcql::CREDENTIAL_QUERY_ID: [presentation]}, "state": request.state})
+    };
+    let kid = request.response_key.kid.clone();
+    let jwe = jose::encrypt(
+        payload.to_string().as_bytes(),
+        &request.response_key,
+        request.enc,
+        kid.as_deref(),
+    )
+    .map_err(|e| WalletError::Request(e.to_string()))?;
+    let resp = client
+        .post(&request.response_uri)
+        .form(&[("response", jwe.as_str())])
+        .send()
+        .await?;
+    let status = resp.status().as_u16();
+    let body = resp.json::<Value>().await.unwrap_or(Value::Null);
+    Ok(PresentOutcome {
+        request_uri: reference.request_uri,
+        status,
+        body,
+    })
+}
+
+fn local_issuer(key_pem: &str, chain_pem: &str) -> Result<Issuer, WalletError> {
+    let key =
+        x509::parse_private_key_pem(key_pem).map_err(|e| WalletError::Issuer(e.to_string()))?;
+    let chain =
+        x509::parse_certificates_pem(chain_pem).map_err(|e| WalletError::Issuer(e.to_string()))?;
+    Ok(Issuer::new(SigningKey::from(key), chain))
+}
+
+/// A PID from the server's test issuer (beside the response endpoint).
+async fn test_pid(
+    client: &reqwest::Client,
+    response_uri: &str,
+    holder: &Jwk,
+    claims: Map<String, Value>,
+) -> Result<String, WalletError> {
+    let base = response_uri
+        .strip_suffix("/oid4vp/response")
+        .ok_or_else(|| WalletError::Issuer("unexpected response_uri".into()))?;
+    let resp = client
+        .post(format!("{base}/oid4vp/test-issuer/credential"))
+        .json(&json!({"holderJwk": holder, "claims": claims}))
+        .send()
+        .await?;
+    if !resp.status().is_success() {
+        return Err(WalletError::Issuer(format!(
+            "the test issuer answered {}",
+            resp.status().as_u16()
+        )));
+    }
+    let body: Value = resp.json().await?;
+    body.get("credential")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| WalletError::Issuer("the test issuer sent no credential".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wallet_links_name_their_request_and_client() {
+        let r = request_ref(
+            "openid4vp://?client_id=x509_hash:abc&request_uri=https://p.example/oid4vp/request/id_1",
+        )
+        .unwrap();
+        assert_eq!(r.request_uri, "https://p.example/oid4vp/request/id_1");
+        assert_eq!(r.client_id.as_deref(), Some("x509_hash:abc"));
+    }
+
+    #[test]
+    fn mypage_urls_lead_to_their_request_under_the_same_prefix() {
+        assert_eq!(
+            request_ref("http://127.0.0.1:3000/id_abc")
+                .unwrap()
+                .request_uri,
+            "http://127.0.0.1:3000/oid4vp/request/id_abc"
+        );
+        assert_eq!(
+            request_ref("https://x.example/my/id_abc?lang=nl")
+                .unwrap()
+                .request_uri,
+            "https://x.example/my/oid4vp/request/id_abc"
+        );
+        assert!(request_ref("https://x.example/other").is_err());
+        assert!(request_ref("ftp://x.example/id_a").is_err());
+        assert!(request_ref("openid4vp://?client_id=a").is_err());
+    }
+}
