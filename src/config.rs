@@ -95,6 +95,10 @@ pub struct ConfigArgs {
     pub pid_vct: String,
 }
 
+/// Long enough for a customer to find and unlock their wallet, short enough
+/// that a request's nonce is not good for long.
+const WALLET_RESPONSE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
 /// The validated configuration the program runs with.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -115,6 +119,8 @@ pub struct Config {
     pub data_key_file: Option<PathBuf>,
     pub data_retention: Duration,
     pub pid_vct_values: Vec<String>,
+    /// How long a wallet may take to answer a request it fetched.
+    pub wallet_response_window: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -187,6 +193,7 @@ impl ConfigArgs {
             data_key_file,
             data_retention: Duration::from_secs(u64::from(self.data_retention_days) * 86_400),
             pid_vct_values,
+            wallet_response_window: WALLET_RESPONSE_WINDOW,
             database_url: self.database_url,
             addr: self.addr,
             public_url,
@@ -239,6 +246,7 @@ impl Config {
             verifier_identity_pem: None,
             data_retention: Duration::from_secs(30 * 86_400),
             pid_vct_values: vec!["urn:eudi:pid:1".to_owned()],
+            wallet_response_window: WALLET_RESPONSE_WINDOW,
         }
     }
 }

@@ -24,10 +24,6 @@ use crate::store::{Change, Refusal, WalletTransaction};
 
 /// How long a request object is valid (its `exp`).
 const REQUEST_LIFETIME: Duration = Duration::from_secs(5 * 60);
-/// How long a wallet may take to answer a fetched request: long enough for a
-/// customer to find and unlock their wallet, short enough that a nonce is not
-/// good for long.
-pub const TRANSACTION_LIFETIME: Duration = Duration::from_secs(15 * 60);
 /// The largest `POST` body (wallet metadata) we read.
 pub const POST_LIMIT: usize = 16 * 1024;
 
@@ -191,7 +187,7 @@ async fn fetch(
         nonce: random_token(),
         response_code: None,
         created_at: now,
-        expires_at: now.plus(TRANSACTION_LIFETIME),
+        expires_at: now.plus(state.config.wallet_response_window),
         used_at: None,
     };
     let mut public = jose::Jwk::from_public_key(&response_key.public_key());

@@ -75,9 +75,6 @@ async fn open(
         .await
         .map_err(|_| "transaction lookup failed")?
         .ok_or("no current transaction for this key")?;
-    if transaction.used_at.is_some() {
-        return Err("transaction already used");
-    }
     if transaction.expires_at < Timestamp::now() {
         return Err("transaction expired");
     }

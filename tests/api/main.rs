@@ -15,4 +15,5 @@ mod lifecycle;
 mod mypage;
 mod rate_limit;
 mod reliability;
+mod verifier;
 mod webhooks;

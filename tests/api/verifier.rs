@@ -1,0 +1,1330 @@
+//! The OpenID4VP verifier through its real endpoints (DESIGN 4a): request
+//! objects, encrypted responses, every check on a presentation with the
+//! answer and `failureReason` it gives, and the flows around them.
+
+use std::time::Duration;
+
+use crate::helpers::*;
+use p256::ecdsa::SigningKey;
+use proofme::domain::{Mode, Timestamp};
+use proofme::oid4vp::holder::{self, Issuer, UnsignedSdJwt};
+use proofme::oid4vp::jose::{self, ContentEncryption};
+use proofme::oid4vp::x509::{self, CertificateAuthority, Validity};
+use proofme::wallet::{self, AuthorizationRequest};
+use rand::rngs::OsRng;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const PID_VCT: &str = "urn:eudi:pid:1";
+
+/// A PID issuer trusted through a CA, as a real deployment configures it.
+struct TrustedIssuer {
+    issuer: Issuer,
+    anchors_pem: String,
+}
+
+fn now() -> i64 {
+    Timestamp::now().unix_seconds()
+}
+
+fn trusted_issuer() -> TrustedIssuer {
+    let validity = Validity::days_from(now() - 86_400, 365);
+    let ca = CertificateAuthority::new("Test PID CA", validity).expect("CA");
+    let key = p256::SecretKey::random(&mut OsRng);
+    let leaf = ca
+        .issue_leaf(&key.public_key(), "Test PID issuer", validity)
+        .expect("leaf");
+    TrustedIssuer {
+        issuer: Issuer::new(SigningKey::from(&key), vec![leaf]),
+        anchors_pem: x509::certificate_to_pem(&ca.certificate_der()),
+    }
+}
+
+/// The app trusting `issuer`, with a live key and a proofme asking for
+/// `credentials` (`EPASS:OLDER_THAN_18` style).
+struct Live {
+    app: TestApp,
+    live_key: String,
+    proofme_id: String,
+}
+
+async fn live_app(issuer: &TrustedIssuer, credentials: &[&str]) -> Live {
+    let pem = issuer.anchors_pem.clone();
+    let app = spawn_app_with(move |c| c.trusted_issuers_pem = pem).await;
+    let live_key = app.create_api_key(Mode::Live).await;
+    let proofme_id = app.create_proofme(credentials).await;
+    Live {
+        app,
+        live_key,
+        proofme_id,
+    }
+}
+
+impl Live {
+    async fn create(&self) -> String {
+        let body = self
+            .app
+            .json_body_with(json!({"proofmeId": self.proofme_id}));
+        let created = created(self.app.post_json_with_key(&self.live_key, &body).await).await;
+        assert_eq!(created["mode"], "live");
+        created["id"].as_str().expect("id").to_owned()
+    }
+
+    async fn identification(&self, id: &str) -> Value {
+        let resp = self
+            .app
+            .get_with_key(&self.live_key, &format!("/v1/identification/{id}"))
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        resp.json().await.expect("JSON")
+    }
+
+    async fn data(&self, id: &str) -> Value {
+        let resp = self
+            .app
+            .get_with_key(&self.live_key, &format!("/v1/identification/data/{id}"))
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        resp.json().await.expect("JSON")
+    }
+}
+
+/// Fetches and checks the request object as a wallet does.
+async fn fetch(app: &TestApp, id: &str) -> AuthorizationRequest {
+    let resp = app
+        .client
+        .get(app.url(&format!("/oid4vp/request/{id}")))
+        .send()
+        .await
+        .expect("GET request");
+    assert_eq!(resp.status(), StatusCode::OK, "request fetch");
+    assert_eq!(
+        content_type(&resp),
+        "application/oauth-authz-req+jwt",
+        "request object media type"
+    );
+    let jwt = resp.text().await.expect("body");
+    wallet::verify_request(&jwt, None, None, Timestamp::now()).expect("a valid request object")
+}
+
+/// A PID for `holder` signed by `issuer`, valid now.
+fn pid(issuer: &Issuer, holder: &SigningKey, overrides: &[&str]) -> String {
+    let claims = holder::pid_claims(overrides).expect("claims");
+    issuer.issue(
+        &claims,
+        &jose::Jwk::from_verifying_key(holder.verifying_key()),
+        PID_VCT,
+        now() - 60,
+        now() + 86_400,
+    )
+}
+
+/// The presentation of what the request asks for, bound to its nonce and client.
+fn present(credential: &str, request: &AuthorizationRequest, holder: &SigningKey) -> String {
+    let paths = request.claim_paths.clone();
+    holder::present(
+        credential,
+        |p: &[String]| paths.iter().any(|w| w.as_slice() == p),
+        holder,
+        &request.nonce,
+        &request.client_id,
+        now(),
+    )
+    .expect("presentation")
+}
+
+fn vp_token(request: &AuthorizationRequest, presentation: &str) -> Value {
+    json!({"vp_token": {"pid": [presentation]}, "state": request.state})
+}
+
+/// Encrypts `payload` to the request's response key and posts it.
+async fn respond(
+    app: &TestApp,
+    request: &AuthorizationRequest,
+    payload: &Value,
+) -> (StatusCode, Value) {
+    let jwe = jose::encrypt(
+        payload.to_string().as_bytes(),
+        &request.response_key,
+        ContentEncryption::A128Gcm,
+        request.response_key.kid.as_deref(),
+    )
+    .expect("JWE");
+    post_jwe(app, &jwe).await
+}
+
+async fn post_jwe(app: &TestApp, jwe: &str) -> (StatusCode, Value) {
+    let resp = app
+        .client
+        .post(app.url("/oid4vp/response"))
+        .form(&[("response", jwe)])
+        .send()
+        .await
+        .expect("POST response");
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+fn invalid_request() -> Value {
+    json!({"error": "invalid_request"})
+}
+
+/// The `error` member only (descriptions may change).
+fn error_of(body: &Value) -> Value {
+    json!({"error": body["error"]})
+}
+
+impl TestApp {
+    /// A proofme of the app's organisation asking for `credentials`.
+    async fn create_proofme(&self, credentials: &[&str]) -> String {
+        let org = proofme::domain::OrganisationId::parse(&self.org_id).expect("org id");
+        let credentials: Vec<proofme::domain::Credential> = credentials
+            .iter()
+            .map(|c| c.parse().expect("credential"))
+            .collect();
+        self.store
+            .create_proofme(
+                &org,
+                "Wallet check",
+                proofme::domain::Purpose::KycVerification,
+                &credentials,
+            )
+            .await
+            .expect("proofme")
+            .id
+            .to_string()
+    }
+}
+
+/// Asserts the presentation failed the identification with `reason`, and the
+/// wallet got a 400.
+async fn assert_failed_with(live: &Live, id: &str, answer: (StatusCode, Value), reason: &str) {
+    assert_eq!(answer.0, StatusCode::BAD_REQUEST, "{}", answer.1);
+    assert_eq!(error_of(&answer.1), invalid_request());
+    let ident = live.identification(id).await;
+    assert_eq!(ident["statusName"], "failed", "{ident}");
+    assert_eq!(ident["failureReason"], reason, "{ident}");
+    assert_eq!(live.data(id).await["data"], Value::Null);
+}
+
+/// Asserts nothing changed: still pending, no reason, and a 400.
+async fn assert_unchanged(live: &Live, id: &str, answer: (StatusCode, Value)) {
+    assert_eq!(answer.0, StatusCode::BAD_REQUEST, "{}", answer.1);
+    assert_eq!(error_of(&answer.1), invalid_request());
+    let ident = live.identification(id).await;
+    assert_eq!(ident["statusName"], "pending", "{ident}");
+    assert_eq!(ident["failureReason"], Value::Null);
+}
+
+// --- the request ------------------------------------------------------------
+
+#[tokio::test]
+async fn the_request_object_is_signed_and_asks_for_the_proofmes_claims() {
+    let issuer = trusted_issuer();
+    let live = live_app(
+        &issuer,
+        &["EPASS:OLDER_THAN_18", "EPASS:FIRST_NAME:optional"],
+    )
+    .await;
+    let id = live.create().await;
+
+    let request = fetch(&live.app, &id).await;
+
+    assert!(request.client_id.starts_with("x509_hash:"));
+    assert_eq!(
+        request.response_uri,
+        format!("{}/oid4vp/response", live.app.config.public_url)
+    );
+    assert_eq!(
+        request.claim_paths,
+        vec![
+            vec!["age_equal_or_over".to_owned(), "18".to_owned()],
+            vec!["given_name".to_owned()]
+        ]
+    );
+    assert_eq!(request.response_key.key_use.as_deref(), Some("enc"));
+    assert_eq!(request.response_key.alg.as_deref(), Some("ECDH-ES"));
+    assert!(request.nonce.len() >= 22 && request.state.len() >= 22);
+}
+
+#[tokio::test]
+async fn the_request_carries_the_protocol_claims_of_the_design() {
+    let app = spawn_app().await;
+    let id = app.create_with_description("Order 1").await;
+
+    let jwt = app
+        .client
+        .get(app.url(&format!("/oid4vp/request/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    let jws = jose::Jws::parse(&jwt).expect("JWS");
+    assert_eq!(jws.header()["alg"], "ES256");
+    assert_eq!(jws.header()["typ"], "oauth-authz-req+jwt");
+    assert_eq!(jws.header()["x5c"].as_array().map(Vec::len), Some(1));
+    let c = jws.payload();
+    assert_eq!(c["response_type"], "vp_token");
+    assert_eq!(c["response_mode"], "direct_post.jwt");
+    assert_eq!(c["aud"], "https://self-issued.me/v2");
+    let (iat, exp) = (c["iat"].as_i64().unwrap(), c["exp"].as_i64().unwrap());
+    assert_eq!(exp - iat, 300, "requests live 5 minutes");
+    let query = &c["dcql_query"]["credentials"][0];
+    assert_eq!(query["id"], "pid");
+    assert_eq!(query["format"], "dc+sd-jwt");
+    assert_eq!(query["meta"]["vct_values"], json!([PID_VCT]));
+    let meta = &c["client_metadata"];
+    assert_eq!(
+        meta["encrypted_response_enc_values_supported"],
+        json!(["A128GCM", "A256GCM"])
+    );
+    assert!(meta["vp_formats_supported"]["dc+sd-jwt"].is_object());
+    assert!(meta["jwks"]["keys"][0]["kid"].is_string());
+}
+
+#[tokio::test]
+async fn every_fetch_gets_a_fresh_nonce_state_and_response_key() {
+    let app = spawn_app().await;
+    let id = app.create_with_description("x").await;
+
+    let first = fetch(&app, &id).await;
+    let second = fetch(&app, &id).await;
+
+    assert_ne!(first.nonce, second.nonce);
+    assert_ne!(first.state, second.state);
+    assert_ne!(first.response_key.kid, second.response_key.kid);
+    assert_ne!(first.response_key.x, second.response_key.x);
+    assert_eq!(first.client_id, second.client_id);
+}
+
+#[tokio::test]
+async fn fetching_the_request_makes_the_identification_pending_with_its_webhook_and_event() {
+    let receiver = Receiver::start(&[]).await;
+    let app = spawn_app_with(|c| c.allow_private_webhooks = true).await;
+    let id = app
+        .create_identification(json!({"webhookUrl": receiver.url("/hook")}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stream = app
+        .client
+        .get(app.url(&format!("/{id}/events")))
+        .send()
+        .await
+        .unwrap();
+    let mut events = EventStream::new(stream);
+    let first = events
+        .next(Duration::from_secs(5))
+        .await
+        .expect("first event");
+    assert!(first.data.contains("\"open\""), "{first:?}");
+
+    fetch(&app, &id).await;
+
+    let ident = app.identification(&id).await;
+    assert_eq!(ident["statusName"], "pending");
+    assert!(ident["scannedAt"].is_string());
+    let history = app.history(&id).await;
+    assert_eq!(history.last().unwrap()["cause"], "wallet");
+    let pending = events
+        .next(Duration::from_secs(5))
+        .await
+        .expect("pending event");
+    assert!(pending.data.contains("\"pending\""), "{pending:?}");
+    let deliveries = app
+        .wait_for_deliveries(&id, Duration::from_secs(30), |rows| {
+            rows.iter()
+                .any(|r| r["status"] == "1" && r["state"] == "delivered")
+        })
+        .await;
+    assert_eq!(deliveries.len(), 1);
+}
+
+#[tokio::test]
+async fn a_second_fetch_keeps_the_identification_pending_without_a_new_change() {
+    let app = spawn_app().await;
+    let id = app.create_with_description("x").await;
+
+    fetch(&app, &id).await;
+    fetch(&app, &id).await;
+
+    let history = app.history(&id).await;
+    assert_eq!(history.len(), 2, "created, then pending once: {history:?}");
+}
+
+#[tokio::test]
+async fn the_request_of_a_final_expired_or_unknown_identification_is_404() {
+    let app = spawn_app_with(|c| c.identification_ttl = Duration::from_millis(300)).await;
+    let revoked = app.create_with_description("revoked").await;
+    app.delete(&format!("/v1/identification/{revoked}")).await;
+    let expiring = app.create_with_description("expiring").await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+
+    for id in [
+        revoked.as_str(),
+        expiring.as_str(),
+        "id_0000000000000000000000",
+        "garbage",
+    ] {
+        let resp = app
+            .client
+            .get(app.url(&format!("/oid4vp/request/{id}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{id}");
+    }
+    assert_eq!(app.identification(&revoked).await["statusName"], "revoked");
+    assert_eq!(app.identification(&expiring).await["statusName"], "expired");
+    assert_eq!(
+        app.identification(&expiring).await["scannedAt"],
+        Value::Null
+    );
+}
+
+#[tokio::test]
+async fn a_posted_request_fetch_echoes_the_wallet_nonce() {
+    let app = spawn_app().await;
+    let id = app.create_with_description("x").await;
+
+    let resp = app
+        .client
+        .post(app.url(&format!("/oid4vp/request/{id}")))
+        .form(&[
+            ("wallet_nonce", "n-0S6_WzA2Mj"),
+            ("wallet_metadata", r#"{"vp_formats_supported":{}}"#),
+        ])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(resp.status(), StatusCode::OK);
+    let jwt = resp.text().await.unwrap();
+    let request = wallet::verify_request(&jwt, None, Some("n-0S6_WzA2Mj"), Timestamp::now());
+    assert!(request.is_ok(), "{request:?}");
+    assert_eq!(app.identification(&id).await["statusName"], "pending");
+}
+
+// --- a good presentation ----------------------------------------------------
+
+#[tokio::test]
+async fn a_live_identification_is_verified_by_a_trusted_pid_with_only_the_requested_attributes() {
+    let issuer = trusted_issuer();
+    let live = live_app(&issuer, &["EPASS:OLDER_THAN_18", "EPASS:FIRST_NAME"]).await;
+    let id = live.create().await;
+    let request = fetch(&live.app, &id).await;
+    let holder = SigningKey::random(&mut OsRng);
+    let credential = pid(&issuer.issuer, &holder, &["given_name=Ada"]);
+    // The wallet discloses more than asked: only what was asked is kept.
+    let everything = holder::present(
+        &credential,
+        |_: &[String]| true,
+        &holder,
+        &request.nonce,
+        &request.client_id,
+        now(),
+    )
+    .unwrap();
+
+    let (status, body) = respond(&live.app, &request, &vp_token(&request, &everything)).await;
+
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let redirect = body["redirect_uri"].as_str().expect("redirect_uri");
+    assert!(
+        redirect.starts_with(&format!(
+            "{}/{id}/done?response_code=",
+            live.app.config.public_url
+        )),
+        "{redirect}"
+    );
+    let ident = live.identification(&id).await;
+    assert_eq!(ident["statusName"], "verified");
+    assert_eq!(ident["failureReason"], Value::Null);
+    assert_eq!(
+        live.data(&id).await["data"],
+        json!({"OLDER_THAN_18": true, "FIRST_NAME": "Ada"})
+    );
+}
+
+#[tokio::test]
+async fn the_same_device_redirect_goes_to_the_organisation_with_the_right_code_only() {
+    let app = spawn_app().await;
+    let id = app.create_with_description("x").await;
+    let request = fetch(&app, &id).await;
+    let holder = SigningKey::random(&mut OsRng);
+    let credential = test_pid(&app, &holder, &[]).await;
+    let (status, body) = respond(
+        &app,
+        &request,
+        &vp_token(&request, &present(&credential, &request, &holder)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let redirect = body["redirect_uri"].as_str().unwrap();
+
+    let good = app.client.get(redirect).send().await.unwrap();
+    let bad = app
+        .client
+        .get(app.url(&format!("/{id}/done?response_code=AAAAAAAAAAAAAAAAAAAAAA")))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(good.status(), StatusCode::SEE_OTHER);
+    assert_eq!(good.headers()["location"], REDIRECT_URL);
+    assert_eq!(bad.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        bad.headers()["location"].to_str().unwrap(),
+        format!("/{id}")
+    );
+}
+
+#[tokio::test]
+async fn a_desktop_page_follows_a_wallet_on_another_device_by_events() {
+    let app = spawn_app().await;
+    let id = app.create_with_description("x").await;
+    let stream = app
+        .client
+        .get(app.url(&format!("/{id}/events")))
+        .send()
+        .await
+        .unwrap();
+    let mut events = EventStream::new(stream);
+    events.next(Duration::from_secs(5)).await.expect("open");
+
+    let request = fetch(&app, &id).await;
+    let holder = SigningKey::random(&mut OsRng);
+    let credential = test_pid(&app, &holder, &[]).await;
+    respond(
+        &app,
+        &request,
+        &vp_token(&request, &present(&credential, &request, &holder)),
+    )
+    .await;
+
+    let pending = events.next(Duration::from_secs(5)).await.expect("pending");
+    let last = events.next(Duration::from_secs(5)).await.expect("verified");
+    assert!(pending.data.contains("\"pending\""));
+    let last: Value = serde_json::from_str(&last.data).unwrap();
+    assert_eq!(last["statusName"], "verified");
+    assert_eq!(last["redirectUrl"], REDIRECT_URL);
+}
+
+/// A PID from the server's test issuer, as the wallet command gets one.
+async fn test_pid(app: &TestApp, holder: &SigningKey, overrides: &[&str]) -> String {
+    let claims = holder::pid_claims(overrides).unwrap();
+    let resp = app
+        .client
+        .post(app.url("/oid4vp/test-issuer/credential"))
+        .json(&json!({
+            "holderJwk": jose::Jwk::from_verifying_key(holder.verifying_key()).to_value(),
+            "claims": claims,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp.json::<Value>().await.unwrap()["credential"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_test_issuer_verifies_test_identifications() {
+    let app = spawn_app().await;
+    let id = app.create_with_description("x").await;
+    let request = fetch(&app, &id).await;
+    let holder = SigningKey::random(&mut OsRng);
+    let credential = test_pid(&app, &holder, &[]).await;
+
+    let (status, _) = respond(
+        &app,
+        &request,
+        &vp_token(&request, &present(&credential, &request, &holder)),
+    )
+    .await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(app.identification(&id).await["statusName"], "verified");
+    assert_eq!(
+        app.get_json(&format!("/v1/identification/data/{id}")).await["data"],
+        json!({"OLDER_THAN_18": true})
+    );
+}
+
+#[tokio::test]
+async fn the_test_issuer_never_verifies_a_live_identification() {
+    let issuer = trusted_issuer();
+    let live = live_app(&issuer, &["EPASS:OLDER_THAN_18"]).await;
+    let id = live.create().await;
+    let request = fetch(&live.app, &id).await;
+    let holder = SigningKey::random(&mut OsRng);
+    let credential = test_pid(&live.app, &holder, &[]).await;
+
+    let answer = respond(
+        &live.app,
+        &request,
+        &vp_token(&request, &present(&credential, &request, &holder)),
+    )
+    .await;
+
+    assert_failed_with(&live, &id, answer, "untrusted_issuer").await;
+}
+
+// --- one broken rule each ---------------------------------------------------
+
+/// A live identification asking for age and first name, its fetched request,
+/// a holder key and a credential from the trusted issuer.
+struct Case {
+    issuer: TrustedIssuer,
+    live: Live,
+    id: String,
+    request: AuthorizationRequest,
+    holder: SigningKey,
+}
+
+async fn case() -> Case {
+    let issuer = trusted_issuer();
+    let live = live_app(&issuer, &["EPASS:OLDER_THAN_18", "EPASS:FIRST_NAME"]).await;
+    let id = live.create().await;
+    let request = fetch(&live.app, &id).await;
+    Case {
+        issuer,
+        live,
+        id,
+        request,
+        holder: SigningKey::random(&mut OsRng),
+    }
+}
+
+impl Case {
+    fn unsigned(&self) -> UnsignedSdJwt {
+        let claims = holder::pid_claims::<&str>(&[]).unwrap();
+        self.issuer.issuer.prepare(
+            &claims,
+            &jose::Jwk::from_verifying_key(self.holder.verifying_key()),
+            PID_VCT,
+            now() - 60,
+            now() + 86_400,
+        )
+    }
+
+    fn present(&self, credential: &str) -> String {
+        present(credential, &self.request, &self.holder)
+    }
+
+    async fn send(&self, presentation: &str) -> (StatusCode, Value) {
+        respond(
+            &self.live.app,
+            &self.request,
+            &vp_token(&self.request, presentation),
+        )
+        .await
+    }
+
+    async fn assert_failed(self, presentation: &str, reason: &str) {
+        let answer = self.send(presentation).await;
+        assert_failed_with(&self.live, &self.id, answer, reason).await;
+    }
+}
+
+#[tokio::test]
+async fn an_untrusted_issuer_fails_the_identification() {
+    let c = case().await;
+    let stranger = trusted_issuer(); // its CA is not configured
+    let credential = pid(&stranger.issuer, &c.holder, &[]);
+    let p = c.present(&credential);
+    c.assert_failed(&p, "untrusted_issuer").await;
+}
+
+#[tokio::test]
+async fn a_bad_issuer_signature_fails_the_identification() {
+    let c = case().await;
+    let mut credential = c.issuer.issuer.sign(&c.unsigned());
+    // Change the payload after signing: the signature no longer matches.
+    let (jwt, rest) = credential.split_once('~').unwrap();
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let mut payload = jose::parse_json_object(&jose::b64url_decode(parts[1]).unwrap()).unwrap();
+    payload.insert("exp".into(), json!(now() + 999_999));
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        jose::b64url_encode(Value::Object(payload).to_string()),
+        parts[2]
+    );
+    credential = format!("{forged}~{rest}");
+    let p = c.present(&credential);
+    c.assert_failed(&p, "invalid_signature").await;
+}
+
+#[tokio::test]
+async fn an_issuer_jwt_with_alg_none_fails_the_identification() {
+    let c = case().await;
+    let mut unsigned = c.unsigned();
+    unsigned.header.insert("alg".into(), json!("none"));
+    let jwt = format!(
+        "{}.{}.",
+        jose::b64url_encode(Value::Object(unsigned.header.clone()).to_string()),
+        jose::b64url_encode(Value::Object(unsigned.payload.clone()).to_string())
+    );
+    // Everything disclosed and correctly bound: only the algorithm is wrong
+    // (the holder library itself refuses to read such a credential).
+    let sd_jwt = format!("{jwt}~{}~", unsigned.disclosures.join("~"));
+    let kb = holder::key_binding_jwt(
+        &c.holder,
+        &proofme::oid4vp::sdjwt::sd_digest(&sd_jwt),
+        &c.request.nonce,
+        &c.request.client_id,
+        now(),
+    );
+    c.assert_failed(&format!("{sd_jwt}{kb}"), "invalid_signature")
+        .await;
+}
+
+#[tokio::test]
+async fn an_expired_credential_fails_the_identification() {
+    let c = case().await;
+    let claims = holder::pid_claims::<&str>(&[]).unwrap();
+    let credential = c.issuer.issuer.issue(
+        &claims,
+        &jose::Jwk::from_verifying_key(c.holder.verifying_key()),
+        PID_VCT,
+        now() - 7200,
+        now() - 3600,
+    );
+    let p = c.present(&credential);
+    c.assert_failed(&p, "expired_credential").await;
+}
+
+fn present_with(
+    c: &Case,
+    credential: &str,
+    key: &SigningKey,
+    nonce: &str,
+    audience: &str,
+) -> String {
+    let paths = c.request.claim_paths.clone();
+    holder::present(
+        credential,
+        |p: &[String]| paths.iter().any(|w| w.as_slice() == p),
+        key,
+        nonce,
+        audience,
+        now(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_wrong_nonce_fails_the_identification() {
+    let c = case().await;
+    let credential = pid(&c.issuer.issuer, &c.holder, &[]);
+    let p = present_with(
+        &c,
+        &credential,
+        &c.holder,
+        "another-nonce",
+        &c.request.client_id,
+    );
+    c.assert_failed(&p, "invalid_key_binding").await;
+}
+
+#[tokio::test]
+async fn a_wrong_audience_fails_the_identification() {
+    let c = case().await;
+    let credential = pid(&c.issuer.issuer, &c.holder, &[]);
+    let p = present_with(
+        &c,
+        &credential,
+        &c.holder,
+        &c.request.nonce,
+        "x509_hash:someone-else",
+    );
+    c.assert_failed(&p, "invalid_key_binding").await;
+}
+
+#[tokio::test]
+async fn key_binding_signed_by_another_key_fails_the_identification() {
+    let c = case().await;
+    let credential = pid(&c.issuer.issuer, &c.holder, &[]);
+    let thief = SigningKey::random(&mut OsRng);
+    let p = present_with(
+        &c,
+        &credential,
+        &thief,
+        &c.request.nonce,
+        &c.request.client_id,
+    );
+    c.assert_failed(&p, "invalid_key_binding").await;
+}
+
+#[tokio::test]
+async fn an_sd_hash_mismatch_fails_the_identification() {
+    let c = case().await;
+    let credential = pid(&c.issuer.issuer, &c.holder, &[]);
+    let paths = c.request.claim_paths.clone();
+    let selected = holder::select_disclosures(&credential, |p: &[String]| {
+        paths.iter().any(|w| w.as_slice() == p)
+    })
+    .unwrap();
+    let kb = holder::key_binding_jwt(
+        &c.holder,
+        &proofme::oid4vp::sdjwt::sd_digest("something else"),
+        &c.request.nonce,
+        &c.request.client_id,
+        now(),
+    );
+    let p = format!("{selected}{kb}");
+    c.assert_failed(&p, "invalid_key_binding").await;
+}
+
+/// A presentation with `disclosures` in place of the selected ones, bound
+/// correctly (so only the disclosure rule is broken).
+fn rebound(c: &Case, credential: &str, change: impl Fn(&mut Vec<String>)) -> String {
+    let paths = c.request.claim_paths.clone();
+    let selected = holder::select_disclosures(credential, |p: &[String]| {
+        paths.iter().any(|w| w.as_slice() == p)
+    })
+    .unwrap();
+    let mut parts: Vec<String> = selected
+        .trim_end_matches('~')
+        .split('~')
+        .map(str::to_owned)
+        .collect();
+    let jwt = parts.remove(0);
+    change(&mut parts);
+    let sd_jwt = format!("{jwt}~{}~", parts.join("~"));
+    let kb = holder::key_binding_jwt(
+        &c.holder,
+        &proofme::oid4vp::sdjwt::sd_digest(&sd_jwt),
+        &c.request.nonce,
+        &c.request.client_id,
+        now(),
+    );
+    format!("{sd_jwt}{kb}")
+}
+
+#[tokio::test]
+async fn a_tampered_disclosure_fails_the_identification() {
+    let c = case().await;
+    let credential = pid(&c.issuer.issuer, &c.holder, &["given_name=Ada"]);
+    let p = rebound(&c, &credential, |ds| {
+        // given_name's disclosure, re-made with another value: its digest is
+        // referenced nowhere.
+        let i = ds
+            .iter()
+            .position(|d| {
+                String::from_utf8(jose::b64url_decode(d).unwrap())
+                    .unwrap()
+                    .contains("given_name")
+            })
+            .unwrap();
+        let forged = proofme::oid4vp::sdjwt::Disclosure::property(
+            &holder::random_salt(),
+            "given_name",
+            &json!("Mallory"),
+        );
+        ds[i] = forged.encoded;
+    });
+    c.assert_failed(&p, "invalid_presentation").await;
+}
+
+#[tokio::test]
+async fn an_unreferenced_extra_disclosure_fails_the_identification() {
+    let c = case().await;
+    let credential = pid(&c.issuer.issuer, &c.holder, &[]);
+    let p = rebound(&c, &credential, |ds| {
+        ds.push(
+            proofme::oid4vp::sdjwt::Disclosure::property(
+                &holder::random_salt(),
+                "nickname",
+                &json!("x"),
+            )
+            .encoded,
+        );
+    });
+    c.assert_failed(&p, "invalid_presentation").await;
+}
+
+#[tokio::test]
+async fn a_duplicate_disclosure_fails_the_identification() {
+    let c = case().await;
+    let credential = pid(&c.issuer.issuer, &c.holder, &[]);
+    let p = rebound(&c, &credential, |ds| {
+        let first = ds[0].clone();
+        ds.push(first);
+    });
+    c.assert_failed(&p, "invalid_presentation").await;
+}
+
+#[tokio::test]
+async fn a_missing_required_claim_fails_the_identification() {
+    let c = case().await;
+    let credential = pid(&c.issuer.issuer, &c.holder, &[]);
+    // Discloses the age but not the required first name.
+    let p = holder::present(
+        &credential,
+        |p: &[String]| p.first().map(String::as_str) == Some("age_equal_or_over"),
+        &c.holder,
+        &c.request.nonce,
+        &c.request.client_id,
+        now(),
+    )
+    .unwrap();
+    c.assert_failed(&p, "missing_credential").await;
+}
+
+#[tokio::test]
+async fn an_age_claim_that_is_false_fails_the_identification() {
+    let c = case().await;
+    let credential = pid(&c.issuer.issuer, &c.holder, &["age_equal_or_over.18=false"]);
+    let p = c.present(&credential);
+    c.assert_failed(&p, "age_requirement_not_met").await;
+}
+
+#[tokio::test]
+async fn access_denied_cancels_the_identification() {
+    let c = case().await;
+
+    let (status, body) = respond(
+        &c.live.app,
+        &c.request,
+        &json!({"error": "access_denied", "state": c.request.state}),
+    )
+    .await;
+
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let ident = c.live.identification(&c.id).await;
+    assert_eq!(ident["statusName"], "canceled");
+    assert_eq!(ident["failureReason"], Value::Null);
+    assert_eq!(c.live.app_history_cause(&c.id).await, "wallet");
+}
+
+#[tokio::test]
+async fn another_wallet_error_fails_the_identification_as_a_wallet_error() {
+    let c = case().await;
+
+    let (status, _) = respond(
+        &c.live.app,
+        &c.request,
+        &json!({"error": "invalid_request", "state": c.request.state}),
+    )
+    .await;
+
+    assert_eq!(status, StatusCode::OK);
+    let ident = c.live.identification(&c.id).await;
+    assert_eq!(ident["statusName"], "failed");
+    assert_eq!(ident["failureReason"], "wallet_error");
+}
+
+impl Live {
+    async fn app_history_cause(&self, id: &str) -> String {
+        let resp = self
+            .app
+            .get_with_key(&self.live_key, &format!("/v1/identification/{id}/history"))
+            .await;
+        let body: Value = resp.json().await.unwrap();
+        body["rows"].as_array().unwrap().last().unwrap()["cause"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+// --- answers that change nothing ---------------------------------------------
+
+#[tokio::test]
+async fn an_undecryptable_response_changes_nothing() {
+    let c = case().await;
+    let credential = pid(&c.issuer.issuer, &c.holder, &[]);
+    let good = jose::encrypt(
+        vp_token(&c.request, &c.present(&credential))
+            .to_string()
+            .as_bytes(),
+        &c.request.response_key,
+        ContentEncryption::A256Gcm,
+        c.request.response_key.kid.as_deref(),
+    )
+    .unwrap();
+    // One byte of the ciphertext flipped.
+    let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
+    let mut ct = jose::b64url_decode(&parts[3]).unwrap();
+    ct[0] ^= 1;
+    parts[3] = jose::b64url_encode(&ct);
+    let tampered = parts.join(".");
+    // Encrypted to a key the verifier never issued, with a kid it did.
+    let mut stranger =
+        jose::Jwk::from_public_key(&p256::SecretKey::random(&mut OsRng).public_key());
+    stranger.kid = c.request.response_key.kid.clone();
+    let wrong_key = jose::encrypt(
+        b"{}",
+        &stranger,
+        ContentEncryption::A128Gcm,
+        stranger.kid.as_deref(),
+    )
+    .unwrap();
+
+    for jwe in [
+        tampered.as_str(),
+        wrong_key.as_str(),
+        "garbage",
+        "a.b.c.d.e",
+    ] {
+        let answer = post_jwe(&c.live.app, jwe).await;
+        assert_unchanged(&c.live, &c.id, answer).await;
+    }
+    // The genuine answer still works afterwards.
+    let (status, _) = post_jwe(&c.live.app, &good).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_response_with_the_wrong_state_changes_nothing() {
+    let c = case().await;
+    let answer = respond(
+        &c.live.app,
+        &c.request,
+        &json!({"error": "access_denied", "state": "not-it"}),
+    )
+    .await;
+    assert_unchanged(&c.live, &c.id, answer).await;
+}
+
+#[tokio::test]
+async fn an_answer_after_the_response_window_changes_nothing() {
+    let app = spawn_app_with(|c| c.wallet_response_window = Duration::from_millis(200)).await;
+    let id = app.create_with_description("x").await;
+    let request = fetch(&app, &id).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let (status, body) = respond(
+        &app,
+        &request,
+        &json!({"error": "access_denied", "state": request.state}),
+    )
+    .await;
+
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(app.identification(&id).await["statusName"], "pending");
+}
+
+#[tokio::test]
+async fn an_answer_to_a_superseded_request_changes_nothing() {
+    let c = case().await;
+    let credential = pid(&c.issuer.issuer, &c.holder, &[]);
+    let old = c.present(&credential);
+    // The wallet (or another device) fetched the request again.
+    let newer = fetch(&c.live.app, &c.id).await;
+
+    let answer = c.send(&old).await;
+
+    assert_unchanged(&c.live, &c.id, answer).await;
+    let fresh = present(&credential, &newer, &c.holder);
+    let (status, _) = respond(&c.live.app, &newer, &vp_token(&newer, &fresh)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(c.live.identification(&c.id).await["statusName"], "verified");
+}
+
+#[tokio::test]
+async fn a_replayed_response_changes_nothing() {
+    let c = case().await;
+    let credential = pid(&c.issuer.issuer, &c.holder, &[]);
+    let jwe = jose::encrypt(
+        vp_token(&c.request, &c.present(&credential))
+            .to_string()
+            .as_bytes(),
+        &c.request.response_key,
+        ContentEncryption::A128Gcm,
+        c.request.response_key.kid.as_deref(),
+    )
+    .unwrap();
+    let (first, _) = post_jwe(&c.live.app, &jwe).await;
+    assert_eq!(first, StatusCode::OK);
+    let history_before = c.live.app_history_len(&c.id).await;
+
+    let (status, body) = post_jwe(&c.live.app, &jwe).await;
+
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_of(&body), invalid_request());
+    assert_eq!(c.live.identification(&c.id).await["statusName"], "verified");
+    assert_eq!(c.live.app_history_len(&c.id).await, history_before);
+}
+
+impl Live {
+    async fn app_history_len(&self, id: &str) -> usize {
+        let resp = self
+            .app
+            .get_with_key(&self.live_key, &format!("/v1/identification/{id}/history"))
+            .await;
+        let body: Value = resp.json().await.unwrap();
+        body["rows"].as_array().unwrap().len()
+    }
+}
+
+// --- the wallet command -------------------------------------------------------
+
+async fn run_wallet(args: &[&str]) -> (bool, Value, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_proofme"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("run proofme wallet");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let json = serde_json::from_str(stdout.trim()).unwrap_or(Value::Null);
+    (
+        out.status.success(),
+        json,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_wallet_command_completes_a_test_identification_from_its_mypage_url() {
+    let app = spawn_app().await;
+    let created = app.create_identification(json!({})).await;
+    let url = created["myPageUrl"].as_str().unwrap();
+    let id = created["id"].as_str().unwrap();
+
+    let (ok, out, err) = run_wallet(&["wallet", "present", url]).await;
+
+    assert!(ok, "{err}");
+    assert_eq!(out["status"], 200, "{out}");
+    assert!(
+        out["redirectUri"]
+            .as_str()
+            .unwrap()
+            .contains("/done?response_code=")
+    );
+    assert_eq!(app.identification(id).await["statusName"], "verified");
+}
+
+#[tokio::test]
+async fn the_wallet_command_declines_or_omits_as_told() {
+    let app = spawn_app().await;
+    let declined = app.create_identification(json!({})).await;
+    let omitted = app.create_identification(json!({})).await;
+
+    let (ok, _, err) = run_wallet(&[
+        "wallet",
+        "present",
+        declined["myPageUrl"].as_str().unwrap(),
+        "--decline",
+    ])
+    .await;
+    assert!(ok, "{err}");
+    let (ok, out, _) = run_wallet(&[
+        "wallet",
+        "present",
+        omitted["myPageUrl"].as_str().unwrap(),
+        "--omit",
+        "OLDER_THAN_18",
+        "--post",
+    ])
+    .await;
+
+    assert!(!ok, "a refused presentation exits non-zero");
+    assert_eq!(out["status"], 400);
+    assert_eq!(
+        app.identification(declined["id"].as_str().unwrap()).await["statusName"],
+        "canceled"
+    );
+    let failed = app.identification(omitted["id"].as_str().unwrap()).await;
+    assert_eq!(failed["statusName"], "failed");
+    assert_eq!(failed["failureReason"], "missing_credential");
+}
+
+#[tokio::test]
+async fn the_wallet_command_follows_a_wallet_link_and_signs_with_a_given_issuer() {
+    let issuer_key = p256::SecretKey::random(&mut OsRng);
+    let validity = Validity::days_from(now() - 86_400, 365);
+    let ca = CertificateAuthority::new("Independent CA", validity).unwrap();
+    let leaf = ca
+        .issue_leaf(&issuer_key.public_key(), "Independent issuer", validity)
+        .unwrap();
+    let anchors = x509::certificate_to_pem(&ca.certificate_der());
+    let live = live_app(
+        &TrustedIssuer {
+            issuer: Issuer::new(SigningKey::from(&issuer_key), vec![leaf.clone()]),
+            anchors_pem: anchors,
+        },
+        &["EPASS:OLDER_THAN_18"],
+    )
+    .await;
+    let id = live.create().await;
+    let page = live
+        .app
+        .client
+        .get(live.app.url(&format!("/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let link = page
+        .split('"')
+        .find(|s| s.starts_with("openid4vp://"))
+        .expect("wallet link on the page")
+        .replace("&amp;", "&");
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = dir.path().join("issuer.key");
+    let cert_path = dir.path().join("issuer.pem");
+    std::fs::write(
+        &key_path,
+        x509::private_key_to_pem(&issuer_key).unwrap().as_bytes(),
+    )
+    .unwrap();
+    std::fs::write(&cert_path, x509::certificate_to_pem(&leaf)).unwrap();
+
+    let (ok, out, err) = run_wallet(&[
+        "wallet",
+        "present",
+        &link,
+        "--issuer-key",
+        key_path.to_str().unwrap(),
+        "--issuer-cert",
+        cert_path.to_str().unwrap(),
+    ])
+    .await;
+
+    assert!(ok, "{err} {out}");
+    assert_eq!(live.identification(&id).await["statusName"], "verified");
+}
+
+// --- shared data at rest ------------------------------------------------------
+
+/// Every file SQLite writes for `db` (the database, its WAL and shared memory).
+fn database_files(db: &std::path::Path) -> Vec<std::path::PathBuf> {
+    ["", "-wal", "-shm", "-journal"]
+        .iter()
+        .map(|suffix| std::path::PathBuf::from(format!("{}{suffix}", db.display())))
+        .filter(|p| p.exists())
+        .collect()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn a_canary_shared_through_the_protocol_is_nowhere_in_the_database_its_wal_or_the_logs() {
+    // Arrange: the real binary, its log captured at debug level, and a
+    // proofme asking for a first name.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("proofme.db");
+    let database_url = format!("sqlite://{}", db.display());
+    let store = proofme::store::Store::connect(&database_url).await.unwrap();
+    let org = store.create_organisation("Canary Shop").await.unwrap();
+    let key = store
+        .create_api_key(&org.id, Mode::Test)
+        .await
+        .unwrap()
+        .secret;
+    let proofme_id = store
+        .create_proofme(
+            &org.id,
+            "Name",
+            proofme::domain::Purpose::KycVerification,
+            &["EPASS:FIRST_NAME".parse().unwrap()],
+        )
+        .await
+        .unwrap()
+        .id;
+    store.close().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let _server = tokio::process::Command::new(env!("CARGO_BIN_EXE_proofme"))
+        .args(["serve", "--no-demo"])
+        .env("DATABASE_URL", &database_url)
+        .env("PROOFME_ADDR", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "debug")
+        .env_remove("PROOFME_PUBLIC_URL")
+        .current_dir(dir.path())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = client();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while http.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(std::time::Instant::now() < deadline, "server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let canary = format!("Canary{}", proofme::domain::ids::random_base62(12));
+    let created: Value = http
+        .post(format!("{base}/v1/identification"))
+        .bearer_auth(&key)
+        .json(&json!({"proofmeId": proofme_id, "organisationId": org.id, "redirectUrl": REDIRECT_URL}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    // Act: a wallet shares the canary through the real protocol.
+    let outcome = wallet::present(&wallet::PresentOptions {
+        link: created["myPageUrl"].as_str().unwrap().to_owned(),
+        claims: vec![format!("given_name={canary}")],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(outcome.status, 200, "{:?}", outcome.body);
+    let data: Value = http
+        .get(format!("{base}/v1/identification/data/{id}"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        data["data"]["FIRST_NAME"],
+        json!(canary),
+        "the canary was shared"
+    );
+
+    // Assert: not in the database files, nor in the log.
+    let assert_nowhere = |when: &str| {
+        for file in database_files(&db).iter().chain([&log_path]) {
+            let bytes = std::fs::read(file).unwrap();
+            assert!(
+                !contains(&bytes, canary.as_bytes()),
+                "{when}: the canary is in {}",
+                file.display()
+            );
+        }
+        let log = std::fs::read_to_string(&log_path).unwrap();
+        assert!(
+            !log.contains(&id),
+            "{when}: a whole identification id is in the log"
+        );
+    };
+    assert!(!database_files(&db).is_empty());
+    assert_nowhere("after sharing");
+    let erased = http
+        .delete(format!("{base}/v1/identification/data/{id}"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(erased.status(), StatusCode::OK);
+    assert_nowhere("after erasure");
+}
