@@ -1,6 +1,8 @@
 // The way to the wallet: a QR code for a phone, a deep link on the phone.
-import { test, expect, baseURL } from '../support/fixtures';
+import { test, expect, expectAtShop, baseURL } from '../support/fixtures';
 import { TEXT } from '../support/text';
+import { execFileSync } from 'node:child_process';
+import { binary } from '../support/env';
 
 test('the QR code is an inline SVG and the wallet link is an OpenID4VP request by reference', async ({ page, integrator }) => {
   const ident = await integrator.create();
@@ -38,4 +40,38 @@ test('each identification gets its own QR code', async ({ page, integrator }) =>
 
   expect(first).toContain('<svg');
   expect(first).not.toBe(second);
+});
+
+// The real protocol: `proofme wallet present` plays the customer's phone. The
+// desktop page shows the wallet connecting and then follows the identification
+// to the shop by itself.
+function presentWithWallet(link: string, ...args: string[]): { status: number; redirectUri?: string } {
+  const out = execFileSync(binary, ['wallet', 'present', link, ...args], {
+    env: { ...process.env, RUST_LOG: 'warn' },
+    encoding: 'utf8',
+  });
+  return JSON.parse(out.trim());
+}
+
+test('a wallet on another device completes the identification and the desktop page follows @needs-js', async ({ page, integrator }) => {
+  const ident = await integrator.create();
+  const events = page.waitForResponse((r) => r.url().endsWith(`/${ident.id}/events`));
+  await page.goto(ident.path);
+  expect((await events).status()).toBe(200);
+  const link = (await page.getByRole('link', { name: TEXT.en.openWallet }).getAttribute('href')) ?? '';
+
+  const answer = presentWithWallet(link);
+
+  expect(answer.status).toBe(200);
+  await expectAtShop(page, ident, 'verified');
+});
+
+test('on the same device the wallet sends the customer back through the verifier to the shop', async ({ page, integrator }) => {
+  const ident = await integrator.create();
+
+  const answer = presentWithWallet(ident.myPageUrl);
+  expect(answer.redirectUri).toContain(`/${ident.id}/done?response_code=`);
+  await page.goto(answer.redirectUri!);
+
+  await expectAtShop(page, ident, 'verified');
 });
