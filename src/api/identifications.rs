@@ -508,7 +508,17 @@ pub async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Json<ListResponse>, ApiError> {
     let fields = Fields::from_form(query.unwrap_or_default().as_bytes(), LIST_FIELDS)?;
-    let q = parse_list_query(&fields)?;
+    let mut q = parse_list_query(&fields)?;
+    // A test key lists test identifications only, counts included.
+    if key.mode == Mode::Test {
+        if q.mode == Some(Mode::Live) {
+            return Ok(Json(ListResponse {
+                count: 0,
+                rows: Vec::new(),
+            }));
+        }
+        q.mode = Some(Mode::Test);
+    }
     let (count, rows) = state
         .store
         .list_identifications(&key.organisation_id, &q)

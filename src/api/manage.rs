@@ -47,7 +47,7 @@ fn read_body(
 }
 
 /// The caller's identification with this id: 404 for a malformed id, an
-/// unknown one, or another organisation's.
+/// unknown one, another organisation's, or a live one to a test key.
 pub(super) async fn own_identification(
     state: &AppState,
     key: &crate::store::ApiKey,
@@ -58,6 +58,7 @@ pub(super) async fn own_identification(
         .store
         .get_identification(&key.organisation_id, &id)
         .await?
+        .filter(|i| key.sees(i.mode))
         .ok_or_else(not_found)
 }
 
@@ -68,6 +69,8 @@ async fn change(
     next: Status,
     cause: ChangeCause,
 ) -> Result<Identification, ApiError> {
+    // Organisation and mode never change, so checking them first is enough.
+    own_identification(state, &caller.0, id.as_str()).await?;
     match lifecycle::change_status(state, id, Some(&caller.0.organisation_id), next, cause).await? {
         Ok(i) => Ok(i),
         Err(Refusal::NotFound) => Err(not_found()),
@@ -389,6 +392,7 @@ pub async fn get_data(
         .store
         .shared_data(&key.organisation_id, &id)
         .await?
+        .filter(|(ident, _)| key.sees(ident.mode))
         .ok_or_else(not_found)?;
     Ok(Json(DataResponse {
         id: ident.id.to_string(),

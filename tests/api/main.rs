@@ -12,6 +12,7 @@ mod get_and_list;
 mod hostile;
 mod idempotency;
 mod lifecycle;
+mod mode_isolation;
 mod mypage;
 mod rate_limit;
 mod reliability;

@@ -14,15 +14,15 @@ async fn create(app: &TestApp, changes: Value) -> String {
     created["id"].as_str().expect("id").to_owned()
 }
 
-/// Creates a live identification through a live key of the app's organisation.
-async fn create_live(app: &TestApp) -> String {
+/// A live identification and the live key that sees it (the test key does not).
+async fn create_live(app: &TestApp) -> (String, String) {
     let live_key = app.create_api_key(Mode::Live).await;
     let resp = app
         .post_json_with_key(&live_key, &app.valid_json_body())
         .await;
     let created = created(resp).await;
     assert_eq!(created["mode"], "live");
-    created["id"].as_str().expect("id").to_owned()
+    (created["id"].as_str().expect("id").to_owned(), live_key)
 }
 
 async fn page(app: &TestApp, id: &str) -> (HeaderMap, Html) {
@@ -180,7 +180,7 @@ async fn a_test_identification_shows_the_test_panel_with_four_outcomes() {
 #[tokio::test]
 async fn a_live_identification_shows_no_test_panel() {
     let app = spawn_app().await;
-    let id = create_live(&app).await;
+    let (id, _) = create_live(&app).await;
 
     let (_, html) = page(&app, &id).await;
 
@@ -392,13 +392,16 @@ async fn cancel_redirects_back_with_the_status_canceled() {
 #[tokio::test]
 async fn a_test_outcome_for_a_live_identification_is_403_and_changes_nothing() {
     let app = spawn_app().await;
-    let id = create_live(&app).await;
+    let (id, live_key) = create_live(&app).await;
 
     let resp = post_form_to(&app, &format!("/{id}/test-outcome"), "outcome=verified").await;
 
     let (_, html) = read_page(resp, 403).await;
     assert!(html.text().contains("Not available"), "{}", html.text());
-    assert_eq!(app.identification(&id).await["status"], "0");
+    let now = app
+        .get_with_key(&live_key, &format!("/v1/identification/{id}"))
+        .await;
+    assert_eq!(now.json::<Value>().await.expect("json")["status"], "0");
 }
 
 #[tokio::test]
