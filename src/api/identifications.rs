@@ -406,7 +406,8 @@ pub struct ListParams {
     sort_column: Option<String>,
     /// `ASC` or `DESC` (default).
     sort_direction: Option<String>,
-    /// Matches part of the id or the description.
+    /// Matches part of the id or the description, literally (no wildcards),
+    /// ignoring ASCII case; at most 255 characters.
     search: Option<String>,
     /// A status code (`"2"`) or name (`verified`).
     status: Option<String>,
@@ -431,6 +432,9 @@ const LIST_FIELDS: &[&str] = &[
     "status",
     "mode",
 ];
+
+/// The longest `search`: as long as a description can be.
+const MAX_SEARCH_CHARS: usize = 255;
 
 fn parse_list_query(fields: &Fields) -> Result<ListQuery, ApiError> {
     let number = |name: &'static str, default: i64, min: i64, max: i64| -> Result<i64, ApiError> {
@@ -483,7 +487,18 @@ fn parse_list_query(fields: &Fields) -> Result<ListQuery, ApiError> {
             .text("sortDirection")?
             .and_then(SortDirection::parse)
             .unwrap_or(SortDirection::Desc),
-        search: fields.text("search")?.map(str::to_owned),
+        search: fields
+            .text("search")?
+            .map(|s| {
+                if s.chars().count() > MAX_SEARCH_CHARS {
+                    return Err(ApiError::invalid(
+                        "search",
+                        format!("search must be at most {MAX_SEARCH_CHARS} characters"),
+                    ));
+                }
+                Ok(s.to_owned())
+            })
+            .transpose()?,
         status: fields.text("status")?.and_then(Status::parse),
         mode: fields.text("mode")?.and_then(Mode::parse),
     })

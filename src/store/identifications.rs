@@ -200,20 +200,6 @@ impl TryFrom<IdentificationRow> for Identification {
     }
 }
 
-/// `%` and `_` are wildcards in LIKE; a search for them must find them literally.
-fn like_pattern(search: &str) -> String {
-    let mut p = String::with_capacity(search.len() + 2);
-    p.push('%');
-    for c in search.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
-}
-
 /// What an idempotency key already holds, read inside the write transaction.
 /// A record older than the window is removed, so the key starts afresh.
 pub(super) async fn idempotent_outcome(
@@ -488,13 +474,16 @@ impl Store {
                     b.push(" AND status = ").push_bind(status.as_i64());
                 }
             }
+            // instr, not LIKE: LIKE reads its pattern only up to a NUL (so a
+            // NUL matched every row) and refuses patterns over 50,000 bytes.
+            // instr compares whole strings byte by byte, without wildcards;
+            // lower() keeps LIKE's ASCII case-insensitivity.
             if let Some(search) = &q.search {
-                let pattern = like_pattern(search);
-                b.push(" AND (id LIKE ")
-                    .push_bind(pattern.clone())
-                    .push(" ESCAPE '\\' OR description LIKE ")
-                    .push_bind(pattern)
-                    .push(" ESCAPE '\\')");
+                b.push(" AND (instr(lower(id), lower(")
+                    .push_bind(search.as_str())
+                    .push(")) > 0 OR instr(lower(description), lower(")
+                    .push_bind(search.as_str())
+                    .push(")) > 0)");
             }
         }
 
@@ -538,16 +527,5 @@ impl Store {
             .map(|r| Identification::try_from(IdentificationRow::from(r)).map(|i| i.as_of(now)))
             .collect::<Result<Vec<_>, _>>()?;
         Ok((total, rows))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
-        assert_eq!(like_pattern("abc"), "%abc%");
     }
 }

@@ -11,6 +11,7 @@ mod errors;
 mod get_and_list;
 mod hostile;
 mod idempotency;
+mod input_rules;
 mod lifecycle;
 mod mode_isolation;
 mod mypage;
