@@ -45,9 +45,9 @@ pub struct IdentificationResponse {
     pub description: Option<String>,
     /// True for identifications created through the API.
     pub is_request: bool,
-    /// Whatever the integrator stored, as JSON.
+    /// Whatever the integrator stored, as the JSON it sent (compact).
     #[schema(value_type = Option<Object>)]
-    pub metadata: Option<serde_json::Value>,
+    pub metadata: Option<Box<serde_json::value::RawValue>>,
     pub redirect_url: String,
     pub webhook_url: Option<String>,
     /// Where to send the customer.
@@ -75,7 +75,7 @@ impl IdentificationResponse {
             status_name: i.status.name(),
             description: i.description.as_ref().map(|d| d.as_str().to_owned()),
             is_request: i.is_request,
-            metadata: i.metadata.as_ref().map(|m| m.value().clone()),
+            metadata: i.metadata.as_ref().map(|m| m.raw().to_owned()),
             redirect_url: i.redirect_url.to_string(),
             webhook_url: i.webhook_url.as_ref().map(ToString::to_string),
             my_page_url: format!("{public_url}/{}", i.id),
@@ -111,7 +111,8 @@ pub struct CreateIdentificationRequest {
     /// `xx_XX`; MyPage speaks en_US, en_GB, nl_NL and nl_BE.
     #[schema(example = "nl_NL")]
     locale: Option<String>,
-    /// Any JSON value of at most 1024 bytes (in a form, a string that parses as JSON is JSON).
+    /// Any JSON value of at most 1024 bytes as compact JSON, stored exactly as
+    /// sent (in a form, a string that parses as JSON is JSON).
     #[schema(value_type = Option<Object>)]
     metadata: Option<serde_json::Value>,
     /// Create a test identification with a live key.
@@ -167,10 +168,10 @@ impl CreateInput {
                 Locale::parse(l).map_err(|e| ApiError::invalid("locale", format!("locale {e}")))
             })
             .transpose()?;
-        let metadata = match fields.get("metadata") {
-            None => Ok(None),
-            Some(FieldValue::Text(s)) => Metadata::from_form(s),
-            Some(FieldValue::Json(v)) => Metadata::from_json(v.clone()),
+        let metadata = match (fields.get("metadata"), fields.json_text("metadata")) {
+            (Some(FieldValue::Text(s)), _) => Metadata::from_form(s),
+            (_, Some(json)) => Metadata::from_json_text(json),
+            _ => Ok(None),
         }
         .map_err(|e| ApiError::invalid("metadata", format!("metadata {e}")))?;
         let testmode = fields.boolean("testmode")?;

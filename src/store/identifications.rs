@@ -172,13 +172,11 @@ impl TryFrom<IdentificationRow> for Identification {
     type Error = StoreError;
 
     fn try_from(r: IdentificationRow) -> Result<Self, StoreError> {
-        let metadata = match r.metadata {
-            None => None,
-            Some(text) => {
-                let value = serde_json::from_str(&text).map_err(|e| corrupt("metadata", e))?;
-                Metadata::from_json(value).map_err(|e| corrupt("metadata", e))?
-            }
-        };
+        let metadata = r
+            .metadata
+            .map(Metadata::from_stored)
+            .transpose()
+            .map_err(|e| corrupt("metadata", e))?;
         let url = |s: &str| HttpUrl::parse(s).map_err(|e| corrupt("url", e));
         Ok(Identification {
             id: IdentificationId::from_trusted(r.id),

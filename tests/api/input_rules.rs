@@ -3,7 +3,7 @@
 //! hosts that are not host names, and refusals that named internal addresses.
 
 use crate::helpers::*;
-use serde_json::json;
+use serde_json::{Value, json};
 
 // --- search ----------------------------------------------------------------
 
@@ -52,4 +52,105 @@ async fn a_search_ignores_ascii_case_and_has_no_wildcards() {
     assert_eq!(upper["count"], 1);
     assert_eq!(upper["rows"][0]["id"], json!(id));
     assert_eq!(wildcard["count"], 0);
+}
+
+// --- duplicate JSON members ------------------------------------------------
+
+#[tokio::test]
+async fn a_json_body_with_a_field_given_twice_is_422() {
+    let app = spawn_app().await;
+    let mut body = app.valid_json_body().to_string();
+    body.pop();
+    body.push_str(r#","redirectUrl":"https://evil.example/"}"#);
+
+    let res = app.post_raw(Some("application/json"), body).await;
+
+    let problem = assert_problem(res, 422, Some("redirectUrl")).await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("more than once")
+    );
+}
+
+#[tokio::test]
+async fn metadata_with_a_member_given_twice_is_422_in_json_and_in_forms() {
+    let app = spawn_app().await;
+    let mut body = app.valid_json_body().to_string();
+    body.pop();
+    body.push_str(r#","metadata":{"order":{"id":1,"id":2}}}"#);
+    let form = format!("{}&metadata={{\"id\":1,\"id\":2}}", app.valid_form_body());
+
+    let json_res = app.post_raw(Some("application/json"), body).await;
+    let form_res = app.post_form(&form).await;
+
+    assert_problem(json_res, 422, Some("metadata")).await;
+    assert_problem(form_res, 422, Some("metadata")).await;
+    assert_eq!(app.list("").await["count"], 0, "nothing was stored");
+}
+
+#[tokio::test]
+async fn an_unknown_member_given_twice_is_422_too_at_any_depth() {
+    let app = spawn_app().await;
+    for extra in [r#""extra":1,"extra":2"#, r#""extra":[{"a":1,"a":2}]"#] {
+        let mut body = app.valid_json_body().to_string();
+        body.pop();
+        body.push_str(&format!(",{extra}}}"));
+
+        let res = app.post_raw(Some("application/json"), body).await;
+
+        assert_problem(res, 422, None).await;
+    }
+}
+
+// --- metadata kept exactly -------------------------------------------------
+
+const BIG: &str = "18446744073709551617";
+
+async fn assert_metadata_text(app: &TestApp, id: &str, expected: &str) {
+    let get = app.get(&format!("/v1/identification/{id}")).await;
+    let text = get.text().await.expect("body");
+    assert!(text.contains(expected), "GET lost digits: {text}");
+    let list = app.get(&format!("/v1/identification?search={id}")).await;
+    let text = list.text().await.expect("body");
+    assert!(text.contains(expected), "list lost digits: {text}");
+}
+
+#[tokio::test]
+async fn metadata_numbers_beyond_64_bits_keep_every_digit_from_json() {
+    let app = spawn_app().await;
+    let mut body = app.valid_json_body().to_string();
+    body.pop();
+    body.push_str(&format!(
+        r#","metadata": {{ "n": {BIG}, "f": 1.50e+3 }} }}"#
+    ));
+
+    let res = app.post_raw(Some("application/json"), body).await;
+
+    let text = res.text().await.expect("body");
+    let expected = format!(r#""metadata":{{"n":{BIG},"f":1.50e+3}}"#);
+    assert!(text.contains(&expected), "{text}");
+    let id = serde_json::from_str::<Value>(&text).expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_metadata_text(&app, &id, &expected).await;
+}
+
+#[tokio::test]
+async fn metadata_numbers_beyond_64_bits_keep_every_digit_from_a_form() {
+    let app = spawn_app().await;
+    let form = format!("{}&metadata={BIG}", app.valid_form_body());
+
+    let res = app.post_form(&form).await;
+
+    let text = res.text().await.expect("body");
+    let expected = format!(r#""metadata":{BIG}"#);
+    assert!(text.contains(&expected), "{text}");
+    let id = serde_json::from_str::<Value>(&text).expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_metadata_text(&app, &id, &expected).await;
 }
