@@ -186,8 +186,14 @@ async fn render_page(
     } else {
         format!("/{}", ident.id)
     };
-    let origin = ident.redirect_url.url().origin().ascii_serialization();
-    let csp = HeaderValue::from_str(&content_security_policy(Some(&origin)))
+    // Only a plain host goes into the header (rows stored before hosts were
+    // checked may hold others); without it the redirect after a form post is
+    // left to the browser's own policy.
+    let origin = ident
+        .redirect_url
+        .has_plain_host()
+        .then(|| ident.redirect_url.url().origin().ascii_serialization());
+    let csp = HeaderValue::from_str(&content_security_policy(origin.as_deref()))
         .map_err(|e| e.to_string())?;
     let body = view::identification_page(
         view::PageData {

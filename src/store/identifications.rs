@@ -177,7 +177,7 @@ impl TryFrom<IdentificationRow> for Identification {
             .map(Metadata::from_stored)
             .transpose()
             .map_err(|e| corrupt("metadata", e))?;
-        let url = |s: &str| HttpUrl::parse(s).map_err(|e| corrupt("url", e));
+        let url = |s: &str| HttpUrl::from_stored(s).map_err(|e| corrupt("url", e));
         Ok(Identification {
             id: IdentificationId::from_trusted(r.id),
             organisation_id: OrganisationId::from_trusted(r.organisation_id),

@@ -154,3 +154,38 @@ async fn metadata_numbers_beyond_64_bits_keep_every_digit_from_a_form() {
         .to_owned();
     assert_metadata_text(&app, &id, &expected).await;
 }
+
+// --- URL hosts -------------------------------------------------------------
+
+#[tokio::test]
+async fn urls_with_userinfo_are_422() {
+    let app = spawn_app().await;
+    for (field, url) in [
+        ("redirectUrl", "https://user:pw@shop.example/return"),
+        ("redirectUrl", "https://user@shop.example/return"),
+        ("webhookUrl", "https://user:pw@shop.example/hook"),
+    ] {
+        let res = app
+            .post_json(&app.json_body_with(json!({ field: url })))
+            .await;
+        assert_problem(res, 422, Some(field)).await;
+    }
+}
+
+#[tokio::test]
+async fn urls_whose_host_is_not_a_host_name_are_422() {
+    let app = spawn_app().await;
+    for field in ["redirectUrl", "webhookUrl"] {
+        for url in [
+            "https://a;script-src/",
+            "https://a,b.example/",
+            "https://a'b.example/x",
+            "https://a*.example/",
+        ] {
+            let res = app
+                .post_json(&app.json_body_with(json!({ field: url })))
+                .await;
+            assert_problem(res, 422, Some(field)).await;
+        }
+    }
+}
