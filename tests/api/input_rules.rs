@@ -189,3 +189,55 @@ async fn urls_whose_host_is_not_a_host_name_are_422() {
         }
     }
 }
+
+/// A name on this machine that resolves only to addresses that are not
+/// public (without being called `localhost`), with those addresses.
+async fn a_private_name() -> (String, Vec<String>) {
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+    let mut names: Vec<String> = vec![hostname.trim().to_owned()];
+    for line in hosts.lines() {
+        let line = line.split('#').next().unwrap_or("");
+        names.extend(line.split_whitespace().skip(1).map(str::to_owned));
+    }
+    for name in names {
+        let lower = name.to_ascii_lowercase();
+        if name.is_empty() || lower == "localhost" || lower.ends_with(".localhost") {
+            continue;
+        }
+        let Ok(addrs) = tokio::net::lookup_host((name.as_str(), 80)).await else {
+            continue;
+        };
+        let ips: Vec<std::net::IpAddr> = addrs.map(|a| a.ip()).collect();
+        if !ips.is_empty()
+            && ips
+                .iter()
+                .all(|ip| !proofme::webhooks::guard::is_public(*ip))
+        {
+            return (name, ips.iter().map(ToString::to_string).collect());
+        }
+    }
+    panic!(
+        "no name on this machine resolves to a private address (checked its hostname and /etc/hosts)"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_webhook_url_does_not_name_the_address_it_resolved_to() {
+    let app = spawn_app().await;
+    let (name, addresses) = a_private_name().await;
+
+    let res = app
+        .post_json(&app.json_body_with(json!({ "webhookUrl": format!("http://{name}/hook") })))
+        .await;
+
+    let problem = assert_problem(res, 422, Some("webhookUrl")).await;
+    let detail = problem["detail"].as_str().expect("detail");
+    for address in &addresses {
+        assert!(
+            !detail.contains(address.as_str()),
+            "{detail} names {address}"
+        );
+    }
+    assert!(detail.contains(&name), "{detail}");
+}
