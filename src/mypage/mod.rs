@@ -299,6 +299,47 @@ async fn status_events(State(state): State<AppState>, Path(id): Path<String>) ->
     }
 }
 
+/// The largest MyPage form post: an outcome, or nothing at all.
+pub const FORM_LIMIT: usize = 16 * 1024;
+
+/// Reads a MyPage form post whole, refusing more than `FORM_LIMIT` bytes
+/// with a localized 413 page before anything is changed.
+async fn limit_form_body(req: Request, next: Next) -> Response {
+    let too_large = |parts: &axum::http::request::Parts| {
+        let lang = LangHints::read(parts.uri.query(), &parts.headers).choose(None);
+        let t = lang.strings();
+        html(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            view::message_page(lang, t.too_large_title, t.too_large_text),
+        )
+    };
+    let (parts, body) = req.into_parts();
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > FORM_LIMIT as u64) {
+        return too_large(&parts);
+    }
+    match axum::body::to_bytes(body, FORM_LIMIT).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, bytes.into())).await,
+        Err(e) if is_length_limit(&e) => too_large(&parts),
+        Err(_) => StatusCode::BAD_REQUEST.into_response(),
+    }
+}
+
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
 /// Headers for every MyPage response: the URL is the secret, so it must not
 /// leak by referrer, cache or frame.
 async fn page_headers(req: Request, next: Next) -> Response {
@@ -326,8 +367,14 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/{id}", get(page))
         .route("/{id}/events", get(status_events))
-        .route("/{id}/test-outcome", post(test_outcome))
-        .route("/{id}/cancel", post(cancel))
+        .route(
+            "/{id}/test-outcome",
+            post(test_outcome).layer(middleware::from_fn(limit_form_body)),
+        )
+        .route(
+            "/{id}/cancel",
+            post(cancel).layer(middleware::from_fn(limit_form_body)),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn(page_headers))
         .merge(assets::router())

@@ -1182,3 +1182,59 @@ impl Receiver {
         }
     }
 }
+
+// --- raw connections -------------------------------------------------------
+
+/// A TCP connection to `address` (`http://127.0.0.1:port`) from `source`
+/// (any address in 127.0.0.0/8 on Linux), to model another client address.
+pub async fn connect_from(source: &str, address: &str) -> tokio::net::TcpStream {
+    let target: std::net::SocketAddr = address
+        .trim_start_matches("http://")
+        .parse()
+        .expect("socket address");
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(format!("{source}:0").parse().expect("source"))
+        .expect("bind source address");
+    socket.connect(target).await.expect("connect")
+}
+
+/// Waits (up to `within`) for the server to close `stream`: end of file or a
+/// reset. Whatever the server sent before is returned. Panics if the
+/// connection is still open after `within`.
+pub async fn wait_for_close(stream: &mut tokio::net::TcpStream, within: Duration) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut received = Vec::new();
+    let read_all = async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => received.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(within, read_all)
+        .await
+        .unwrap_or_else(|_| panic!("the server kept the connection open for {within:?}"));
+    received
+}
+
+/// Sends one raw request on a new connection and reads the answer until the
+/// server closes it (send `Connection: close`).
+pub async fn raw_exchange(address: &str, request: &[u8]) -> String {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = connect_from("127.0.0.1", address).await;
+    stream.write_all(request).await.expect("write request");
+    let received = wait_for_close(&mut stream, Duration::from_secs(30)).await;
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+/// The status code of a raw HTTP/1.1 answer.
+pub fn raw_status(answer: &str) -> u16 {
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"))
+}
