@@ -56,6 +56,16 @@ pub struct ConfigArgs {
     /// Requests per second per API key (bursts of twice that); 0 turns it off.
     #[arg(long, env = "PROOFME_RATE_LIMIT", default_value_t = 100, global = true)]
     pub rate_limit: u32,
+
+    /// Failed authentications per minute per client address (all may come at
+    /// once); beyond it 429 before any key lookup. 0 turns it off.
+    #[arg(
+        long,
+        env = "PROOFME_AUTH_FAILURE_LIMIT",
+        default_value_t = 30,
+        global = true
+    )]
+    pub auth_failure_limit: u32,
 }
 
 /// The validated configuration the program runs with.
@@ -69,6 +79,8 @@ pub struct Config {
     pub webhook_retry_schedule: Vec<Duration>,
     pub identification_ttl: Duration,
     pub rate_limit: u32,
+    /// Failed authentications per minute per client address; 0 is off.
+    pub auth_failure_limit: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +111,7 @@ impl ConfigArgs {
             webhook_retry_schedule,
             identification_ttl: Duration::from_secs(self.identification_ttl_secs),
             rate_limit: self.rate_limit,
+            auth_failure_limit: self.auth_failure_limit,
         })
     }
 }
@@ -138,6 +151,7 @@ impl Config {
                 .unwrap_or_default(),
             identification_ttl: Duration::from_secs(86_400),
             rate_limit: 100,
+            auth_failure_limit: 30,
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod api;
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod domain;
 pub mod lifecycle;
 pub mod mypage;
@@ -39,12 +40,17 @@ pub struct AppState {
     /// Rendered MyPages by what they depend on.
     pub pages: Arc<cache::Cache<mypage::PageKey, mypage::RenderedPage>>,
     pub rate_limiter: Arc<api::rate_limit::RateLimiter>,
+    /// Failed authentications per client address.
+    pub auth_failures: Arc<api::rate_limit::FailedAuthLimiter>,
 }
 
 impl AppState {
     pub fn new(config: Config, store: Store) -> AppState {
         AppState {
             rate_limiter: Arc::new(api::rate_limit::RateLimiter::new(config.rate_limit)),
+            auth_failures: Arc::new(api::rate_limit::FailedAuthLimiter::new(
+                config.auth_failure_limit,
+            )),
             config: Arc::new(config),
             store,
             in_flight: InFlight::default(),
@@ -108,7 +114,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .merge(api::router())
+        .merge(api::router(&state))
         .merge(mypage::router())
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(limit_header_size))
@@ -135,6 +141,7 @@ pub async fn serve(
         std::time::Duration::from_secs(1),
     ));
     let worker = tokio::spawn(webhooks::worker::run(state.clone(), deliverer));
+    let housekeeping = tokio::spawn(forget_idle_limits(state.clone()));
     let events = state.events.clone();
     let begun = Arc::new(tokio::sync::Notify::new());
     let signal = {
@@ -145,7 +152,9 @@ pub async fn serve(
             begun.notify_one();
         }
     };
-    let server = axum::serve(listener, app(state)).with_graceful_shutdown(signal);
+    // The client address is what failed authentications are counted by.
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(signal);
     // In-flight requests get this long to finish once shutdown has begun.
     let drain_limit = async {
         begun.notified().await;
@@ -160,7 +169,19 @@ pub async fn serve(
     };
     sweep.abort();
     worker.abort();
+    housekeeping.abort();
     result
+}
+
+/// Rate limiter entries for keys and addresses that went quiet carry no
+/// information; dropping them now and then keeps memory flat.
+async fn forget_idle_limits(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        state.rate_limiter.forget_idle();
+        state.auth_failures.forget_idle();
+    }
 }
 
 /// How long a shutdown waits for requests in flight.

@@ -12,7 +12,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use axum::{Json, Router};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -91,25 +91,50 @@ async fn problem_for_every_error(req: Request, next: Next) -> Response {
     Response::from_parts(parts, fresh.into_body())
 }
 
-pub fn router() -> Router<AppState> {
+/// An endpoint that needs an API key, with the rate limits around it (see
+/// `auth`). Per method router, so a wrong method is a 405 without a key.
+fn authenticated(endpoint: MethodRouter<AppState>, state: &AppState) -> MethodRouter<AppState> {
+    endpoint
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::limit_per_key,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::limit_failed_authentications,
+        ))
+}
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    let authed = |endpoint| authenticated(endpoint, state);
     Router::new()
         .route(
             "/v1/identification",
-            get(identifications::list).post(identifications::create),
+            authed(get(identifications::list).post(identifications::create)),
         )
         .route(
             "/v1/identification/{id}",
-            get(identifications::get).delete(manage::revoke),
+            authed(get(identifications::get).delete(manage::revoke)),
         )
         .route(
             "/v1/identification/{id}/test-outcome",
-            axum::routing::post(manage::test_outcome),
+            authed(axum::routing::post(manage::test_outcome)),
         )
-        .route("/v1/identification/{id}/history", get(manage::history))
-        .route("/v1/identification/{id}/webhooks", get(manage::webhooks))
+        .route(
+            "/v1/identification/{id}/history",
+            authed(get(manage::history)),
+        )
+        .route(
+            "/v1/identification/{id}/webhooks",
+            authed(get(manage::webhooks)),
+        )
         .route(
             "/v1/identification/data/{id}",
-            get(manage::get_data).delete(manage::delete_data),
+            authed(get(manage::get_data).delete(manage::delete_data)),
         )
         .route("/v1/openapi.json", get(openapi))
         .route("/v1", axum::routing::any(unknown_route))

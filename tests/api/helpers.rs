@@ -125,6 +125,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     config.addr = addr;
     config.public_url = format!("http://{addr}");
     config.rate_limit = 0;
+    config.auth_failure_limit = 0;
     configure(&mut config);
 
     let state = proofme::AppState::new(config.clone(), store.clone());
@@ -159,6 +160,7 @@ pub async fn serve_database(database_url: &str) -> String {
     let store = Store::connect(database_url).await.expect("connect store");
     let mut config = Config::with_database(database_url.to_owned());
     config.rate_limit = 0;
+    config.auth_failure_limit = 0;
     let (address, _config, server) = start_server(config, store).await;
     // Keep it running: dropping the sender would end the shutdown future.
     std::mem::forget(server.shutdown);
