@@ -18,6 +18,7 @@ use axum::routing::{get, post};
 
 use crate::AppState;
 use crate::api::input::Fields;
+use crate::connections::ClientAddr;
 use crate::domain::{ChangeCause, Identification, IdentificationId, Mode, Status};
 use crate::lifecycle;
 use crate::store::Refusal;
@@ -285,12 +286,32 @@ async fn cancel(
     .await
 }
 
-async fn status_events(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+/// How long a client refused a status stream is asked to wait.
+const STREAM_RETRY_AFTER_SECS: u64 = 10;
+
+async fn status_events(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ClientAddr(client): ClientAddr,
+) -> Response {
     let Ok(id) = IdentificationId::parse(&id) else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    // Taken before the lookup, so a flood of streams costs no database work.
+    let Some(slot) = state.streams.take(&id, client) else {
+        let mut res = (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many open status streams. Reload the page to check the status.",
+        )
+            .into_response();
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(STREAM_RETRY_AFTER_SECS),
+        );
+        return res;
+    };
     match state.store.find_identification(&id).await {
-        Ok(Some(ident)) => events::stream(state, ident).into_response(),
+        Ok(Some(ident)) => events::stream(state, ident, slot).into_response(),
         Ok(None) => StatusCode::NOT_FOUND.into_response(),
         Err(e) => {
             tracing::error!(error = %e, "status stream failed to start");

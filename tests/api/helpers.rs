@@ -1240,3 +1240,140 @@ pub fn raw_status(answer: &str) -> u16 {
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"))
 }
+
+// --- the real binary -------------------------------------------------------
+
+/// `proofme serve` as a child process over a fresh database holding one
+/// organisation, test key and proofme. Its stderr (the log) is collected.
+pub struct ServedBinary {
+    pub child: tokio::process::Child,
+    pub address: String,
+    pub api_key: String,
+    pub org_id: String,
+    pub proofme_id: String,
+    pub log: std::sync::Arc<std::sync::Mutex<String>>,
+    _dir: TempDir,
+}
+
+/// Starts the binary with extra environment and, if given, an open-files
+/// limit (soft and hard) set in the child before it runs.
+pub async fn serve_binary(env: &[(&str, &str)], open_files: Option<u64>) -> ServedBinary {
+    use tokio::io::AsyncReadExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = format!("sqlite://{}/proofme.db", dir.path().display());
+    let (org_id, api_key, proofme_id) = {
+        let store = Store::connect(&database_url).await.expect("connect store");
+        let org = store.create_organisation("Bin Shop").await.expect("org");
+        let key = store
+            .create_api_key(&org.id, Mode::Test)
+            .await
+            .expect("key");
+        let proofme = store
+            .create_proofme(
+                &org.id,
+                "Age check",
+                Purpose::AgeVerification,
+                &["EPASS:OLDER_THAN_18"
+                    .parse::<Credential>()
+                    .expect("credential")],
+            )
+            .await
+            .expect("proofme");
+        store.close().await;
+        (org.id.to_string(), key.secret, proofme.id.to_string())
+    };
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_proofme"));
+    cmd.args(["serve", "--no-demo"])
+        .env("DATABASE_URL", &database_url)
+        .env("PROOFME_ADDR", format!("127.0.0.1:{port}"))
+        .env("PROOFME_RATE_LIMIT", "0")
+        .env_remove("PROOFME_PUBLIC_URL")
+        .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(limit) = open_files {
+        // SAFETY: between fork and exec only the setrlimit system call runs;
+        // it allocates nothing and takes no lock.
+        unsafe {
+            cmd.pre_exec(move || {
+                let lim = rustix::process::Rlimit {
+                    current: Some(limit),
+                    maximum: Some(limit),
+                };
+                rustix::process::setrlimit(rustix::process::Resource::Nofile, lim)
+                    .map_err(std::io::Error::from)
+            });
+        }
+    }
+    let mut child = cmd.spawn().expect("start proofme serve");
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut stderr = child.stderr.take().expect("stderr");
+    let sink = log.clone();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = stderr.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .expect("log")
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let address = format!("http://127.0.0.1:{port}");
+    let probe = client();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(resp) = probe.get(format!("{address}/healthz")).send().await {
+            if resp.status() == StatusCode::OK {
+                break;
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "proofme serve did not answer /healthz; log:\n{}",
+            log.lock().expect("log")
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    ServedBinary {
+        child,
+        address,
+        api_key,
+        org_id,
+        proofme_id,
+        log,
+        _dir: dir,
+    }
+}
+
+impl ServedBinary {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().expect("log").clone()
+    }
+
+    /// Waits until the log holds `needle`.
+    pub async fn wait_for_log(&self, needle: &str, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        while !self.log().contains(needle) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no {needle:?} in the log:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}

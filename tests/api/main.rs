@@ -5,6 +5,7 @@ mod helpers;
 
 mod admin_cli;
 mod auth;
+mod connections;
 mod crash;
 mod create;
 mod errors;
