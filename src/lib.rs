@@ -130,6 +130,7 @@ pub fn app(state: AppState) -> Router {
             request_timeout,
         ))
         .layer(axum::middleware::from_fn(limit_header_size))
+        .layer(axum::middleware::from_fn(api::v1_responses))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -9,7 +9,7 @@ pub mod manage;
 pub mod rate_limit;
 
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::header;
+use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
@@ -69,10 +69,9 @@ async fn unknown_route() -> ApiError {
 }
 
 /// Turns any error response that is not already problem+json (a rejection from
-/// axum, a 405 from the router, a limit layer) into one, keeping its status and
-/// headers such as `Allow`.
-async fn problem_for_every_error(req: Request, next: Next) -> Response {
-    let res = next.run(req).await;
+/// axum, a 405 from the router, a limit or timeout layer) into one, keeping
+/// its status and headers such as `Allow`.
+fn problem_for_every_error(res: Response) -> Response {
     let status = res.status();
     let is_problem = res
         .headers()
@@ -89,6 +88,27 @@ async fn problem_for_every_error(req: Request, next: Next) -> Response {
         fresh.headers()[header::CONTENT_TYPE].clone(),
     );
     Response::from_parts(parts, fresh.into_body())
+}
+
+fn is_api_path(path: &str) -> bool {
+    path == "/v1" || path.starts_with("/v1/")
+}
+
+/// Every answer under `/v1`, from whichever layer: errors as problem+json,
+/// never cached (they hold customer data and the MyPage secret), never
+/// sniffed. It wraps the whole app, so timeouts and panics are covered too.
+pub async fn v1_responses(req: Request, next: Next) -> Response {
+    if !is_api_path(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let mut res = problem_for_every_error(next.run(req).await);
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    res
 }
 
 /// An endpoint that needs an API key, with the rate limits around it (see
@@ -140,5 +160,4 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/v1", axum::routing::any(unknown_route))
         .route("/v1/{*rest}", axum::routing::any(unknown_route))
         .layer(DefaultBodyLimit::max(input::BODY_LIMIT))
-        .layer(middleware::from_fn(problem_for_every_error))
 }

@@ -216,6 +216,7 @@ async fn a_request_whose_body_does_not_arrive_in_time_gets_408() {
     let answer = raw_exchange(&app.address, request.as_bytes()).await;
 
     assert_eq!(raw_status(&answer), 408, "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
 }
 
 #[tokio::test]

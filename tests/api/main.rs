@@ -13,6 +13,7 @@ mod get_and_list;
 mod hostile;
 mod idempotency;
 mod input_rules;
+mod leaks;
 mod lifecycle;
 mod mode_isolation;
 mod mypage;
