@@ -115,6 +115,16 @@ async fn limit_header_size(req: axum::extract::Request, next: axum::middleware::
     next.run(req).await
 }
 
+/// The request's path with every identification id in it shortened to its
+/// loggable form: the id is the MyPage secret.
+fn request_span(req: &axum::extract::Request) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %req.method(),
+        path = %domain::ids::redact_ids(req.uri().path()),
+    )
+}
+
 /// The whole service as one router.
 pub fn app(state: AppState) -> Router {
     let request_timeout = state.config.request_timeout;
@@ -131,7 +141,7 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(limit_header_size))
         .layer(axum::middleware::from_fn(api::v1_responses))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }
 

@@ -80,7 +80,7 @@ pub async fn change_status(
         .await?;
     match &result {
         Ok(ident) => {
-            tracing::info!(id = %ident.id, status = %ident.status, cause = cause.as_str(), "status changed");
+            tracing::info!(id = %ident.id.for_log(), status = %ident.status, cause = cause.as_str(), "status changed");
             state.events.committed(ident);
         }
         // A refusal may still have recorded the expiry it found.
@@ -106,7 +106,7 @@ pub async fn run_expiry_sweep(state: AppState, every: std::time::Duration) {
         match state.store.expire_due(500).await {
             Ok(changed) => {
                 for ident in &changed {
-                    tracing::info!(id = %ident.id, "identification expired");
+                    tracing::info!(id = %ident.id.for_log(), "identification expired");
                     state.events.committed(ident);
                 }
             }

@@ -357,7 +357,7 @@ pub async fn create(
         .await?
     {
         CreateOutcome::Created => {
-            tracing::info!(id = %ident.id, organisation = %ident.organisation_id, mode = %ident.mode, "identification created");
+            tracing::info!(id = %ident.id.for_log(), organisation = %ident.organisation_id, mode = %ident.mode, "identification created");
             let mut res = json_response(StatusCode::CREATED, body);
             if let Ok(loc) = HeaderValue::from_str(&format!("/v1/identification/{}", ident.id)) {
                 res.headers_mut().insert(header::LOCATION, loc);

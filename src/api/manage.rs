@@ -421,7 +421,7 @@ pub async fn delete_data(
 ) -> Result<Json<MessageResponse>, ApiError> {
     let id = own_identification(&state, &key, &id).await?.id;
     let count = state.store.erase_shared_data(&id).await?;
-    tracing::info!(id = %id, count, "shared data erased");
+    tracing::info!(id = %id.for_log(), count, "shared data erased");
     Ok(Json(MessageResponse {
         message: "DELETED_SUCCESSFULLY",
         count: Some(count),

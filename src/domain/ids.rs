@@ -115,6 +115,45 @@ id_type!(
     IdentificationId, "id_", 22, 22, time_ordered_base62
 );
 
+/// Characters of an identification id that logs show: `id_`, the 8 of the
+/// creation time and 4 of the 22 random ones (24 of its 131 secret bits, so
+/// 107 stay secret), enough to find an id's lines and too few to open its
+/// MyPage.
+const LOGGED_ID_CHARS: usize = 3 + 8 + 4;
+
+/// An identification id as logs may show it (see `IdentificationId::for_log`).
+#[derive(Debug, Clone, Copy)]
+pub struct LoggedId<'a>(&'a str);
+
+impl fmt::Display for LoggedId<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Ids are ASCII, so any prefix ends on a character boundary.
+        let shown = self.0.get(..LOGGED_ID_CHARS).unwrap_or(self.0);
+        write!(f, "{shown}…")
+    }
+}
+
+impl IdentificationId {
+    /// The id as logs may show it: the whole id is the MyPage secret, and logs
+    /// must never hold it. Every tracing call that names an identification
+    /// uses this.
+    pub fn for_log(&self) -> LoggedId<'_> {
+        LoggedId(&self.0)
+    }
+}
+
+/// A URL path with every segment that is an identification id shortened as
+/// `for_log` does, for request logs.
+pub fn redact_ids(path: &str) -> String {
+    path.split('/')
+        .map(|segment| match IdentificationId::parse(segment) {
+            Ok(id) => id.for_log().to_string(),
+            Err(_) => segment.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,6 +221,27 @@ mod tests {
         assert!(ProofmeId::parse("pr_12-45").is_err());
         assert!(ProofmeId::parse("pr_ü").is_err());
         assert!(ProofmeId::parse(&format!("pr_{}", "a".repeat(65))).is_err());
+    }
+
+    #[test]
+    fn logged_ids_keep_the_time_and_four_random_characters() {
+        let id = IdentificationId::generate();
+        let logged = id.for_log().to_string();
+        assert_eq!(logged, format!("{}…", &id.as_str()[..15]));
+        assert!(!logged.contains(id.as_str()));
+    }
+
+    #[test]
+    fn paths_lose_their_identification_ids() {
+        let id = IdentificationId::generate();
+        let path = format!("/v1/identification/{id}/history");
+        let redacted = redact_ids(&path);
+        assert_eq!(
+            redacted,
+            format!("/v1/identification/{}/history", id.for_log())
+        );
+        assert!(!redacted.contains(id.as_str()));
+        assert_eq!(redact_ids("/v1/identification"), "/v1/identification");
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! What must not leak (DESIGN.md section 3): `/v1` answers are never cached
-//! or sniffed.
+//! or sniffed, and logs never hold a whole identification id (the MyPage
+//! secret).
 
 use crate::helpers::*;
 use reqwest::Response;
-use reqwest::header::{CACHE_CONTROL, X_CONTENT_TYPE_OPTIONS};
+use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+use serde_json::{Value, json};
 use std::time::Duration;
 
 fn assert_private(resp: &Response, what: &str) {
@@ -78,4 +80,112 @@ async fn a_v1_timeout_is_problem_json_and_private_too() {
         answer.contains("x-content-type-options: nosniff"),
         "{answer}"
     );
+}
+
+/// Every id that the log must not hold, and the log. Drives the real binary
+/// through creates, reads, lists, MyPage, a status stream, status changes, a
+/// webhook attempt, erasure and revocation.
+#[tokio::test]
+async fn the_log_holds_no_whole_identification_id() {
+    let receiver_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let server = serve_binary(
+        &[
+            ("RUST_LOG", "debug"),
+            ("PROOFME_ALLOW_PRIVATE_WEBHOOKS", "true"),
+            ("PROOFME_WEBHOOK_RETRY_SCHEDULE", "1"),
+        ],
+        None,
+    )
+    .await;
+    let http = client();
+    let create = |changes: Value| {
+        let mut body = json!({
+            "proofmeId": server.proofme_id,
+            "organisationId": server.org_id,
+            "redirectUrl": REDIRECT_URL,
+            "webhookUrl": format!("http://127.0.0.1:{receiver_port}/hook"),
+        });
+        for (k, v) in changes.as_object().expect("object") {
+            body[k] = v.clone();
+        }
+        http.post(server.url("/v1/identification"))
+            .bearer_auth(&server.api_key)
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_string())
+            .send()
+    };
+    let mut ids = Vec::new();
+    for description in ["first", "second"] {
+        let resp = create(json!({ "description": description }))
+            .await
+            .expect("create");
+        assert_eq!(resp.status().as_u16(), 201);
+        let body: Value = resp.json().await.expect("json");
+        ids.push(body["id"].as_str().expect("id").to_owned());
+    }
+    let (first, second) = (&ids[0], &ids[1]);
+    let api = |method: reqwest::Method, path: String| {
+        http.request(method, server.url(&path))
+            .bearer_auth(&server.api_key)
+            .header(CONTENT_TYPE, "application/json")
+            .body(json!({"status": "verified"}).to_string())
+            .send()
+    };
+    use reqwest::Method;
+    let mut stream = http
+        .get(server.url(&format!("/{first}/events")))
+        .send()
+        .await
+        .expect("stream");
+    for (method, path) in [
+        (Method::GET, format!("/v1/identification/{first}")),
+        (Method::GET, format!("/v1/identification?search={first}")),
+        (Method::GET, format!("/{first}")),
+        (Method::GET, format!("/{first}?lang=nl")),
+        (
+            Method::POST,
+            format!("/v1/identification/{first}/test-outcome"),
+        ),
+        (Method::GET, format!("/v1/identification/{first}/history")),
+        (Method::GET, format!("/v1/identification/{first}/webhooks")),
+        (Method::GET, format!("/v1/identification/data/{first}")),
+        (Method::DELETE, format!("/v1/identification/data/{first}")),
+        (Method::DELETE, format!("/v1/identification/{second}")),
+    ] {
+        let resp = api(method.clone(), path.clone()).await.expect("request");
+        assert!(
+            resp.status().is_success(),
+            "{method} {path}: {}",
+            resp.status()
+        );
+    }
+    let _ = stream.chunk().await;
+    let mypage_cancel = http
+        .post(server.url(&format!("/{second}/cancel")))
+        .send()
+        .await
+        .expect("cancel");
+    assert!(mypage_cancel.status().is_redirection());
+
+    server
+        .wait_for_log("webhook attempt", Duration::from_secs(30))
+        .await;
+    server
+        .wait_for_log("shared data erased", Duration::from_secs(30))
+        .await;
+    let log = server.log();
+
+    for id in &ids {
+        assert!(!log.contains(id.as_str()), "the log holds {id}:\n{log}");
+        let logged = &id[..15];
+        assert!(
+            log.contains(logged),
+            "no short form {logged} in the log:\n{log}"
+        );
+    }
+    assert!(log.contains("identification created"), "{log}");
+    assert!(log.contains("status changed"), "{log}");
 }
