@@ -38,7 +38,8 @@ export default async function globalSetup() {
   const shop = await startShop({
     port: shopPort,
     proofmeURL: baseURL,
-    apiKey: fixtures.testKey,
+    // The shop reads live identifications too, which a test key cannot see.
+    apiKey: fixtures.liveKey,
     webhookSecret: fixtures.organisation.webhookSecret,
   });
 

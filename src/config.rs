@@ -93,6 +93,74 @@ pub struct ConfigArgs {
         global = true
     )]
     pub pid_vct: String,
+    /// Failed authentications per minute per client address (all may come at
+    /// once); beyond it 429 before any key lookup. 0 turns it off.
+    #[arg(
+        long,
+        env = "PROOFME_AUTH_FAILURE_LIMIT",
+        default_value_t = 30,
+        global = true
+    )]
+    pub auth_failure_limit: u32,
+
+    /// Seconds a client has to send a request's headers (from connecting, or
+    /// from the first byte of a later request on the same connection).
+    #[arg(
+        long,
+        env = "PROOFME_HEADER_READ_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub header_read_timeout_secs: u64,
+
+    /// Seconds a keep-alive connection may wait for its next request.
+    #[arg(
+        long,
+        env = "PROOFME_IDLE_TIMEOUT_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub idle_timeout_secs: u64,
+
+    /// Seconds a request (other than a status stream) may take, body included.
+    #[arg(
+        long,
+        env = "PROOFME_REQUEST_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub request_timeout_secs: u64,
+
+    /// Open connections in total (default: derived from the open-files limit).
+    #[arg(long, env = "PROOFME_MAX_CONNECTIONS", global = true)]
+    pub max_connections: Option<usize>,
+
+    /// Open connections per client address (an IPv4 address or an IPv6 /64).
+    #[arg(
+        long,
+        env = "PROOFME_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 256,
+        global = true
+    )]
+    pub max_connections_per_address: usize,
+
+    /// Open status streams per identification.
+    #[arg(
+        long,
+        env = "PROOFME_MAX_STREAMS_PER_IDENTIFICATION",
+        default_value_t = 8,
+        global = true
+    )]
+    pub max_streams_per_identification: usize,
+
+    /// Open status streams per client address.
+    #[arg(
+        long,
+        env = "PROOFME_MAX_STREAMS_PER_ADDRESS",
+        default_value_t = 64,
+        global = true
+    )]
+    pub max_streams_per_address: usize,
 }
 
 /// Long enough for a customer to find and unlock their wallet, short enough
@@ -121,6 +189,16 @@ pub struct Config {
     pub pid_vct_values: Vec<String>,
     /// How long a wallet may take to answer a request it fetched.
     pub wallet_response_window: Duration,
+    /// Failed authentications per minute per client address; 0 is off.
+    pub auth_failure_limit: u32,
+    pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub request_timeout: Duration,
+    /// `None`: derived from the open-files limit at start.
+    pub max_connections: Option<usize>,
+    pub max_connections_per_address: usize,
+    pub max_streams_per_identification: usize,
+    pub max_streams_per_address: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -141,6 +219,8 @@ pub enum ConfigError {
     VerifierPair,
     #[error("PROOFME_PID_VCT must name at least one credential type")]
     Vct,
+    #[error("{0} must be at least 1")]
+    Zero(&'static str),
 }
 
 fn read_file(what: &'static str, path: &std::path::Path) -> Result<String, ConfigError> {
@@ -187,6 +267,34 @@ impl ConfigArgs {
         let data_key_file = self
             .data_key_file
             .or_else(|| crate::vault::default_key_path(&self.database_url));
+        for (name, value) in [
+            (
+                "PROOFME_HEADER_READ_TIMEOUT_SECS",
+                self.header_read_timeout_secs,
+            ),
+            ("PROOFME_IDLE_TIMEOUT_SECS", self.idle_timeout_secs),
+            ("PROOFME_REQUEST_TIMEOUT_SECS", self.request_timeout_secs),
+            (
+                "PROOFME_MAX_CONNECTIONS",
+                self.max_connections.map_or(1, |n| n as u64),
+            ),
+            (
+                "PROOFME_MAX_CONNECTIONS_PER_ADDRESS",
+                self.max_connections_per_address as u64,
+            ),
+            (
+                "PROOFME_MAX_STREAMS_PER_IDENTIFICATION",
+                self.max_streams_per_identification as u64,
+            ),
+            (
+                "PROOFME_MAX_STREAMS_PER_ADDRESS",
+                self.max_streams_per_address as u64,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Zero(name));
+            }
+        }
         Ok(Config {
             trusted_issuers_pem,
             verifier_identity_pem,
@@ -201,6 +309,14 @@ impl ConfigArgs {
             webhook_retry_schedule,
             identification_ttl: Duration::from_secs(self.identification_ttl_secs),
             rate_limit: self.rate_limit,
+            auth_failure_limit: self.auth_failure_limit,
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+            max_connections: self.max_connections,
+            max_connections_per_address: self.max_connections_per_address,
+            max_streams_per_identification: self.max_streams_per_identification,
+            max_streams_per_address: self.max_streams_per_address,
         })
     }
 }
@@ -247,6 +363,14 @@ impl Config {
             data_retention: Duration::from_secs(30 * 86_400),
             pid_vct_values: vec!["urn:eudi:pid:1".to_owned()],
             wallet_response_window: WALLET_RESPONSE_WINDOW,
+            auth_failure_limit: 30,
+            header_read_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(30),
+            max_connections: None,
+            max_connections_per_address: 256,
+            max_streams_per_identification: 8,
+            max_streams_per_address: 64,
         }
     }
 }
@@ -267,6 +391,49 @@ mod tests {
         );
         assert!(parse_public_url("example.com").is_err());
         assert!(parse_public_url("https://example.com/?a=1").is_err());
+    }
+
+    #[derive(clap::Parser)]
+    struct Flags {
+        #[command(flatten)]
+        args: ConfigArgs,
+    }
+
+    #[test]
+    fn flag_defaults_are_the_defaults_of_with_database() {
+        use clap::Parser;
+        let flags = Flags::try_parse_from(["proofme"]).unwrap();
+        let from_flags = flags.args.into_config().unwrap();
+        let plain = Config::with_database("sqlite::memory:");
+        assert_eq!(from_flags.header_read_timeout, plain.header_read_timeout);
+        assert_eq!(from_flags.header_read_timeout, Duration::from_secs(30));
+        assert_eq!(from_flags.idle_timeout, plain.idle_timeout);
+        assert_eq!(from_flags.idle_timeout, Duration::from_secs(60));
+        assert_eq!(from_flags.request_timeout, plain.request_timeout);
+        assert_eq!(from_flags.max_connections, plain.max_connections);
+        assert_eq!(
+            from_flags.max_connections_per_address,
+            plain.max_connections_per_address
+        );
+        assert_eq!(
+            from_flags.max_streams_per_identification,
+            plain.max_streams_per_identification
+        );
+        assert_eq!(
+            from_flags.max_streams_per_address,
+            plain.max_streams_per_address
+        );
+        assert_eq!(from_flags.auth_failure_limit, plain.auth_failure_limit);
+    }
+
+    #[test]
+    fn zero_limits_are_refused() {
+        use clap::Parser;
+        let flags = Flags::try_parse_from(["proofme", "--max-streams-per-address", "0"]).unwrap();
+        assert!(matches!(
+            flags.args.into_config(),
+            Err(ConfigError::Zero("PROOFME_MAX_STREAMS_PER_ADDRESS"))
+        ));
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod api;
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod domain;
 pub mod lifecycle;
 pub mod mypage;
@@ -20,11 +21,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use api::error::Problem;
@@ -47,6 +48,10 @@ pub struct AppState {
     pub data_key: vault::DataKey,
     /// The OpenID4VP verifier: its identity, trust anchors, test issuer.
     pub verifier: Arc<verifier::Verifier>,
+    /// Failed authentications per client address.
+    pub auth_failures: Arc<api::rate_limit::FailedAuthLimiter>,
+    /// Open status streams per identification and per client address.
+    pub streams: Arc<mypage::events::StreamSlots>,
 }
 
 impl AppState {
@@ -60,6 +65,13 @@ impl AppState {
             data_key,
             verifier: Arc::new(verifier),
             rate_limiter: Arc::new(api::rate_limit::RateLimiter::new(config.rate_limit)),
+            auth_failures: Arc::new(api::rate_limit::FailedAuthLimiter::new(
+                config.auth_failure_limit,
+            )),
+            streams: Arc::new(mypage::events::StreamSlots::new(
+                config.max_streams_per_identification,
+                config.max_streams_per_address,
+            )),
             config: Arc::new(config),
             store,
             in_flight: InFlight::default(),
@@ -143,17 +155,34 @@ async fn limit_header_size(req: axum::extract::Request, next: axum::middleware::
     next.run(req).await
 }
 
+/// The request's path with every identification id in it shortened to its
+/// loggable form: the id is the MyPage secret.
+fn request_span(req: &axum::extract::Request) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %req.method(),
+        path = %domain::ids::redact_ids(req.uri().path()),
+    )
+}
+
 /// The whole service as one router.
 pub fn app(state: AppState) -> Router {
+    let request_timeout = state.config.request_timeout;
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .merge(api::router())
+        .merge(api::router(&state))
         .merge(verifier::router())
         .merge(mypage::router())
         .layer(CatchPanicLayer::custom(panic_response))
+        // Until the response head: a status stream's body is not limited.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
         .layer(axum::middleware::from_fn(limit_header_size))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(api::v1_responses))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }
 
@@ -163,12 +192,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // Without TCP_NODELAY small responses wait on Nagle + delayed ACK (~40 ms).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::warn!(error = %e, "could not set TCP_NODELAY");
-        }
-    });
+    let open_files = connections::open_files_limit();
+    let limits = connections::ConnectionLimits::new(&state.config, open_files);
+    log_limits(&state.config, &limits, open_files);
     let deliverer = webhooks::deliver::Deliverer::new(state.config.allow_private_webhooks)
         .map_err(std::io::Error::other)?;
     let sweep = tokio::spawn(lifecycle::run_expiry_sweep(
@@ -177,6 +203,7 @@ pub async fn serve(
     ));
     let worker = tokio::spawn(webhooks::worker::run(state.clone(), deliverer));
     let retention = tokio::spawn(lifecycle::run_data_retention(state.clone()));
+    let housekeeping = tokio::spawn(forget_idle_limits(state.clone()));
     let events = state.events.clone();
     let begun = Arc::new(tokio::sync::Notify::new());
     let signal = {
@@ -187,23 +214,54 @@ pub async fn serve(
             begun.notify_one();
         }
     };
-    let server = axum::serve(listener, app(state)).with_graceful_shutdown(signal);
+    let server = connections::serve_connections(listener, app(state), limits, signal);
     // In-flight requests get this long to finish once shutdown has begun.
     let drain_limit = async {
         begun.notified().await;
         tokio::time::sleep(DRAIN_LIMIT).await;
     };
-    let result = tokio::select! {
-        r = server => r,
+    tokio::select! {
+        () = server => {}
         () = drain_limit => {
             tracing::warn!("requests still running after {DRAIN_LIMIT:?}; stopping anyway");
-            Ok(())
         }
-    };
+    }
     sweep.abort();
     worker.abort();
     retention.abort();
-    result
+    housekeeping.abort();
+    Ok(())
+}
+
+/// One line with every limit in force, so an operator sees what was derived.
+fn log_limits(config: &Config, limits: &connections::ConnectionLimits, open_files: Option<u64>) {
+    tracing::info!(
+        open_files_limit = ?open_files,
+        max_connections = limits.max_total,
+        max_connections_per_address = limits.max_per_address,
+        header_read_timeout_secs = limits.header_read_timeout.as_secs_f64(),
+        idle_timeout_secs = limits.idle_timeout.as_secs_f64(),
+        request_timeout_secs = config.request_timeout.as_secs_f64(),
+        max_streams_per_identification = config.max_streams_per_identification,
+        max_streams_per_address = config.max_streams_per_address,
+        rate_limit_per_key_per_sec = config.rate_limit,
+        auth_failures_per_address_per_min = config.auth_failure_limit,
+        api_body_limit_bytes = api::input::BODY_LIMIT,
+        mypage_form_limit_bytes = mypage::FORM_LIMIT,
+        max_header_bytes = MAX_HEADER_BYTES,
+        "limits in force"
+    );
+}
+
+/// Rate limiter entries for keys and addresses that went quiet carry no
+/// information; dropping them now and then keeps memory flat.
+async fn forget_idle_limits(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        state.rate_limiter.forget_idle();
+        state.auth_failures.forget_idle();
+    }
 }
 
 /// How long a shutdown waits for requests in flight.

@@ -89,7 +89,7 @@ pub async fn change_status(
 pub fn announce(state: &AppState, result: &Result<Identification, Refusal>, cause: ChangeCause) {
     match result {
         Ok(ident) => {
-            tracing::info!(id = %ident.id, status = %ident.status, cause = cause.as_str(), "status changed");
+            tracing::info!(id = %ident.id.for_log(), status = %ident.status, cause = cause.as_str(), "status changed");
             state.events.committed(ident);
         }
         // A refusal may still have recorded the expiry it found.
@@ -173,7 +173,7 @@ pub async fn run_expiry_sweep(state: AppState, every: std::time::Duration) {
         match state.store.expire_due(500).await {
             Ok(changed) => {
                 for ident in &changed {
-                    tracing::info!(id = %ident.id, "identification expired");
+                    tracing::info!(id = %ident.id.for_log(), "identification expired");
                     state.events.committed(ident);
                 }
             }

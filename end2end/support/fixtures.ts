@@ -43,11 +43,13 @@ export class Integrator {
     return this.fx.organisation.name;
   }
 
+  /** Reads and changes go through the live key: it sees both modes, while the
+   *  test key sees test identifications only. */
   private async call(
     method: string,
     path: string,
     body?: unknown,
-    key = this.fx.testKey,
+    key = this.fx.liveKey,
   ): Promise<{ status: number; json: any }> {
     const res = await fetch(`${baseURL}${path}`, {
       method,

@@ -82,6 +82,9 @@ pub enum ApiError {
     /// 429: this API key sent more than its rate allows.
     #[error("Too many requests for this API key. Retry after {0} seconds.")]
     TooManyRequests(u64),
+    /// 429: too many failed authentications from this client address.
+    #[error("Too many failed authentications from this address. Retry after {0} seconds.")]
+    TooManyFailedAuthentications(u64),
     /// 500: our fault; the cause is logged, not sent.
     #[error("store: {0}")]
     Store(#[from] StoreError),
@@ -120,7 +123,9 @@ impl IntoResponse for ApiError {
             ApiError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, None),
             ApiError::Invalid { field, .. } => (StatusCode::UNPROCESSABLE_ENTITY, Some(*field)),
             ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, None),
-            ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, None),
+            ApiError::TooManyRequests(_) | ApiError::TooManyFailedAuthentications(_) => {
+                (StatusCode::TOO_MANY_REQUESTS, None)
+            }
             ApiError::Store(_) | ApiError::Internal(_) => {
                 tracing::error!(error = %self, "request failed on our side");
                 let problem = Problem::new(
@@ -132,7 +137,8 @@ impl IntoResponse for ApiError {
             }
         };
         let mut res = Problem::new(status, self.to_string(), field).into_response();
-        if let ApiError::TooManyRequests(secs) = self {
+        if let ApiError::TooManyRequests(secs) | ApiError::TooManyFailedAuthentications(secs) = self
+        {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }

@@ -51,9 +51,9 @@ pub struct IdentificationResponse {
     pub description: Option<String>,
     /// True for identifications created through the API.
     pub is_request: bool,
-    /// Whatever the integrator stored, as JSON.
+    /// Whatever the integrator stored, as the JSON it sent (compact).
     #[schema(value_type = Option<Object>)]
-    pub metadata: Option<serde_json::Value>,
+    pub metadata: Option<Box<serde_json::value::RawValue>>,
     pub redirect_url: String,
     pub webhook_url: Option<String>,
     /// Where to send the customer.
@@ -82,7 +82,7 @@ impl IdentificationResponse {
             failure_reason: i.failure_reason.map(|r| r.as_str()),
             description: i.description.as_ref().map(|d| d.as_str().to_owned()),
             is_request: i.is_request,
-            metadata: i.metadata.as_ref().map(|m| m.value().clone()),
+            metadata: i.metadata.as_ref().map(|m| m.raw().to_owned()),
             redirect_url: i.redirect_url.to_string(),
             webhook_url: i.webhook_url.as_ref().map(ToString::to_string),
             my_page_url: format!("{public_url}/{}", i.id),
@@ -118,7 +118,8 @@ pub struct CreateIdentificationRequest {
     /// `xx_XX`; MyPage speaks en_US, en_GB, nl_NL and nl_BE.
     #[schema(example = "nl_NL")]
     locale: Option<String>,
-    /// Any JSON value of at most 1024 bytes (in a form, a string that parses as JSON is JSON).
+    /// Any JSON value of at most 1024 bytes as compact JSON, stored exactly as
+    /// sent (in a form, a string that parses as JSON is JSON).
     #[schema(value_type = Option<Object>)]
     metadata: Option<serde_json::Value>,
     /// Create a test identification with a live key.
@@ -174,10 +175,10 @@ impl CreateInput {
                 Locale::parse(l).map_err(|e| ApiError::invalid("locale", format!("locale {e}")))
             })
             .transpose()?;
-        let metadata = match fields.get("metadata") {
-            None => Ok(None),
-            Some(FieldValue::Text(s)) => Metadata::from_form(s),
-            Some(FieldValue::Json(v)) => Metadata::from_json(v.clone()),
+        let metadata = match (fields.get("metadata"), fields.json_text("metadata")) {
+            (Some(FieldValue::Text(s)), _) => Metadata::from_form(s),
+            (_, Some(json)) => Metadata::from_json_text(json),
+            _ => Ok(None),
         }
         .map_err(|e| ApiError::invalid("metadata", format!("metadata {e}")))?;
         let testmode = fields.boolean("testmode")?;
@@ -364,7 +365,7 @@ pub async fn create(
         .await?
     {
         CreateOutcome::Created => {
-            tracing::info!(id = %ident.id, organisation = %ident.organisation_id, mode = %ident.mode, "identification created");
+            tracing::info!(id = %ident.id.for_log(), organisation = %ident.organisation_id, mode = %ident.mode, "identification created");
             let mut res = json_response(StatusCode::CREATED, body);
             if let Ok(loc) = HeaderValue::from_str(&format!("/v1/identification/{}", ident.id)) {
                 res.headers_mut().insert(header::LOCATION, loc);
@@ -414,7 +415,8 @@ pub struct ListParams {
     sort_column: Option<String>,
     /// `ASC` or `DESC` (default).
     sort_direction: Option<String>,
-    /// Matches part of the id or the description.
+    /// Matches part of the id or the description, literally (no wildcards),
+    /// ignoring ASCII case; at most 255 characters.
     search: Option<String>,
     /// A status code (`"2"`) or name (`verified`).
     status: Option<String>,
@@ -439,6 +441,9 @@ const LIST_FIELDS: &[&str] = &[
     "status",
     "mode",
 ];
+
+/// The longest `search`: as long as a description can be.
+const MAX_SEARCH_CHARS: usize = 255;
 
 fn parse_list_query(fields: &Fields) -> Result<ListQuery, ApiError> {
     let number = |name: &'static str, default: i64, min: i64, max: i64| -> Result<i64, ApiError> {
@@ -491,7 +496,18 @@ fn parse_list_query(fields: &Fields) -> Result<ListQuery, ApiError> {
             .text("sortDirection")?
             .and_then(SortDirection::parse)
             .unwrap_or(SortDirection::Desc),
-        search: fields.text("search")?.map(str::to_owned),
+        search: fields
+            .text("search")?
+            .map(|s| {
+                if s.chars().count() > MAX_SEARCH_CHARS {
+                    return Err(ApiError::invalid(
+                        "search",
+                        format!("search must be at most {MAX_SEARCH_CHARS} characters"),
+                    ));
+                }
+                Ok(s.to_owned())
+            })
+            .transpose()?,
         status: fields.text("status")?.and_then(Status::parse),
         mode: fields.text("mode")?.and_then(Mode::parse),
     })
@@ -516,7 +532,17 @@ pub async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Json<ListResponse>, ApiError> {
     let fields = Fields::from_form(query.unwrap_or_default().as_bytes(), LIST_FIELDS)?;
-    let q = parse_list_query(&fields)?;
+    let mut q = parse_list_query(&fields)?;
+    // A test key lists test identifications only, counts included.
+    if key.mode == Mode::Test {
+        if q.mode == Some(Mode::Live) {
+            return Ok(Json(ListResponse {
+                count: 0,
+                rows: Vec::new(),
+            }));
+        }
+        q.mode = Some(Mode::Test);
+    }
     let (count, rows) = state
         .store
         .list_identifications(&key.organisation_id, &q)

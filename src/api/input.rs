@@ -6,10 +6,12 @@
 
 use axum::http::{HeaderMap, header};
 use percent_encoding::percent_decode;
-use serde_json::{Map, Value};
+use serde_json::Value;
+use serde_json::value::RawValue;
 use std::collections::HashMap;
 
 use super::error::ApiError;
+use crate::domain::json::{self, StrictJsonError};
 
 /// The largest request body we read.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -52,6 +54,9 @@ impl BodyFormat {
 pub enum FieldValue {
     Text(String),
     Json(Value),
+    /// JSON holding a number beyond what `Value` represents (such as `1e400`);
+    /// its text is in `Fields::json_text`.
+    JsonBeyondValue,
 }
 
 /// The fields of a body or query string, by name. Absent (and JSON `null`)
@@ -59,11 +64,19 @@ pub enum FieldValue {
 #[derive(Debug, Default)]
 pub struct Fields {
     values: HashMap<String, FieldValue>,
+    /// For a JSON body: each member's JSON text, as sent.
+    json_texts: HashMap<String, Box<RawValue>>,
 }
 
 impl Fields {
     pub fn get(&self, name: &str) -> Option<&FieldValue> {
         self.values.get(name)
+    }
+
+    /// A JSON body member's value exactly as sent (JSON `null` included), for
+    /// fields kept as the integrator wrote them.
+    pub fn json_text(&self, name: &str) -> Option<&str> {
+        self.json_texts.get(name).map(|raw| raw.get())
     }
 
     /// A text field. JSON must give a string for it.
@@ -72,7 +85,7 @@ impl Fields {
             None => Ok(None),
             Some(FieldValue::Text(s)) => Ok(Some(s)),
             Some(FieldValue::Json(Value::String(s))) => Ok(Some(s)),
-            Some(FieldValue::Json(_)) => {
+            Some(FieldValue::Json(_) | FieldValue::JsonBeyondValue) => {
                 Err(ApiError::invalid(name, format!("{name} must be a string")))
             }
         }
@@ -89,7 +102,7 @@ impl Fields {
                 "false" => Ok(Some(false)),
                 _ => Err(bad()),
             },
-            Some(FieldValue::Json(_)) => Err(bad()),
+            Some(FieldValue::Json(_) | FieldValue::JsonBeyondValue) => Err(bad()),
         }
     }
 
@@ -101,29 +114,58 @@ impl Fields {
         known: &[&'static str],
     ) -> Result<Fields, ApiError> {
         match format {
-            BodyFormat::Json => Self::from_json(body),
+            BodyFormat::Json => Self::from_json(body, known),
             BodyFormat::Form => Self::from_form(body, known),
         }
     }
 
-    fn from_json(body: &[u8]) -> Result<Fields, ApiError> {
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|e| ApiError::BadRequest(format!("The body is not valid JSON: {e}.")))?;
-        let Value::Object(map) = value else {
-            return Err(ApiError::BadRequest(
-                "The body must be a JSON object.".into(),
-            ));
+    /// A JSON object. A member given twice, at any depth, is refused as a
+    /// field given twice in a form is (naming the field when it is a known
+    /// one); numbers are not rounded on the way (see `json_text`).
+    fn from_json(body: &[u8], known: &[&'static str]) -> Result<Fields, ApiError> {
+        let not_json = |e: &dyn std::fmt::Display| {
+            ApiError::BadRequest(format!("The body is not valid JSON: {e}."))
         };
-        Ok(Self::from_map(map))
-    }
-
-    fn from_map(map: Map<String, Value>) -> Fields {
-        let values = map
-            .into_iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| (k, FieldValue::Json(v)))
-            .collect();
-        Fields { values }
+        let text = std::str::from_utf8(body).map_err(|e| not_json(&e))?;
+        let repeated = |member: &str, detail: String| match known.iter().find(|k| **k == member) {
+            Some(field) => ApiError::invalid(field, detail),
+            None => ApiError::Unprocessable(detail),
+        };
+        let members = match json::object_members(text) {
+            Ok(Some(members)) => members,
+            Ok(None) => {
+                return Err(ApiError::BadRequest(
+                    "The body must be a JSON object.".into(),
+                ));
+            }
+            Err(StrictJsonError::DuplicateMember(name)) => {
+                return Err(repeated(&name, format!("{name} is given more than once")));
+            }
+            Err(e) => return Err(not_json(&e)),
+        };
+        let mut fields = Fields::default();
+        for (name, raw) in members {
+            match json::check_strict(raw.get()) {
+                Ok(()) => {}
+                Err(StrictJsonError::DuplicateMember(inner)) => {
+                    return Err(repeated(
+                        &name,
+                        format!("{name} has the member `{inner}` more than once"),
+                    ));
+                }
+                Err(e) => return Err(not_json(&e)),
+            }
+            let value = match serde_json::from_str::<Value>(raw.get()) {
+                Ok(Value::Null) => None,
+                Ok(v) => Some(FieldValue::Json(v)),
+                Err(_) => Some(FieldValue::JsonBeyondValue),
+            };
+            if let Some(value) = value {
+                fields.values.insert(name.clone(), value);
+            }
+            fields.json_texts.insert(name, raw.to_owned());
+        }
+        Ok(fields)
     }
 
     /// `a=1&b=2`, percent-decoded with `+` as space. Empty values mean absent, as
@@ -152,7 +194,10 @@ impl Fields {
             }
             values.insert(name, FieldValue::Text(value));
         }
-        Ok(Fields { values })
+        Ok(Fields {
+            values,
+            json_texts: HashMap::new(),
+        })
     }
 }
 
@@ -260,6 +305,47 @@ mod tests {
         assert!(f.boolean("flag").is_err());
         assert!(f.text("metadata").is_err());
         assert_eq!(f.get("metadata"), Some(&FieldValue::Json(Value::from(5))));
+    }
+
+    #[test]
+    fn repeated_json_members_are_refused_at_any_depth() {
+        let e = Fields::from_body(BodyFormat::Json, br#"{"a": "1", "a": "2"}"#, KNOWN).unwrap_err();
+        assert!(matches!(e, ApiError::Invalid { field: "a", .. }), "{e:?}");
+        let e = Fields::from_body(
+            BodyFormat::Json,
+            br#"{"a": "1", "metadata": {"x": [{"y": 1, "y": 2}]}}"#,
+            KNOWN,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ApiError::Invalid {
+                    field: "metadata",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let e = Fields::from_body(BodyFormat::Json, br#"{"zzz": 1, "zzz": 2}"#, KNOWN).unwrap_err();
+        assert!(matches!(e, ApiError::Unprocessable(_)), "{e:?}");
+    }
+
+    #[test]
+    fn json_members_keep_their_text() {
+        let f = Fields::from_body(
+            BodyFormat::Json,
+            br#"{"metadata": {"n": 18446744073709551617, "big": 1e400}, "a": null}"#,
+            KNOWN,
+        )
+        .unwrap();
+        assert_eq!(
+            f.json_text("metadata"),
+            Some(r#"{"n": 18446744073709551617, "big": 1e400}"#)
+        );
+        assert_eq!(f.get("metadata"), Some(&FieldValue::JsonBeyondValue));
+        assert_eq!(f.json_text("a"), Some("null"));
+        assert_eq!(f.get("a"), None);
     }
 
     #[test]

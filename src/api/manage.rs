@@ -47,7 +47,7 @@ fn read_body(
 }
 
 /// The caller's identification with this id: 404 for a malformed id, an
-/// unknown one, or another organisation's.
+/// unknown one, another organisation's, or a live one to a test key.
 pub(super) async fn own_identification(
     state: &AppState,
     key: &crate::store::ApiKey,
@@ -58,6 +58,7 @@ pub(super) async fn own_identification(
         .store
         .get_identification(&key.organisation_id, &id)
         .await?
+        .filter(|i| key.sees(i.mode))
         .ok_or_else(not_found)
 }
 
@@ -68,6 +69,8 @@ async fn change(
     change: Change,
 ) -> Result<Identification, ApiError> {
     let next = change.next;
+    // Organisation and mode never change, so checking them first is enough.
+    own_identification(state, &caller.0, id.as_str()).await?;
     match lifecycle::change_status(state, id, Some(&caller.0.organisation_id), change).await? {
         Ok(i) => Ok(i),
         Err(Refusal::NotFound) => Err(not_found()),
@@ -397,6 +400,7 @@ pub async fn get_data(
         .store
         .shared_data(&key.organisation_id, &id)
         .await?
+        .filter(|(ident, _)| key.sees(ident.mode))
         .ok_or_else(not_found)?;
     let (data, encrypted_data) = match data.filter(|_| ident.status == Status::Verified) {
         None => (None, None),
@@ -439,7 +443,7 @@ pub async fn delete_data(
 ) -> Result<Json<MessageResponse>, ApiError> {
     let id = own_identification(&state, &key, &id).await?.id;
     let count = state.store.erase_shared_data(&id).await?;
-    tracing::info!(id = %id, count, "shared data erased");
+    tracing::info!(id = %id.for_log(), count, "shared data erased");
     Ok(Json(MessageResponse {
         message: "DELETED_SUCCESSFULLY",
         count: Some(count),

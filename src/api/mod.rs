@@ -9,10 +9,10 @@ pub mod manage;
 pub mod rate_limit;
 
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::header;
+use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use axum::{Json, Router};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -69,10 +69,9 @@ async fn unknown_route() -> ApiError {
 }
 
 /// Turns any error response that is not already problem+json (a rejection from
-/// axum, a 405 from the router, a limit layer) into one, keeping its status and
-/// headers such as `Allow`.
-async fn problem_for_every_error(req: Request, next: Next) -> Response {
-    let res = next.run(req).await;
+/// axum, a 405 from the router, a limit or timeout layer) into one, keeping
+/// its status and headers such as `Allow`.
+fn problem_for_every_error(res: Response) -> Response {
     let status = res.status();
     let is_problem = res
         .headers()
@@ -91,29 +90,74 @@ async fn problem_for_every_error(req: Request, next: Next) -> Response {
     Response::from_parts(parts, fresh.into_body())
 }
 
-pub fn router() -> Router<AppState> {
+fn is_api_path(path: &str) -> bool {
+    path == "/v1" || path.starts_with("/v1/")
+}
+
+/// Every answer under `/v1`, from whichever layer: errors as problem+json,
+/// never cached (they hold customer data and the MyPage secret), never
+/// sniffed. It wraps the whole app, so timeouts and panics are covered too.
+pub async fn v1_responses(req: Request, next: Next) -> Response {
+    if !is_api_path(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let mut res = problem_for_every_error(next.run(req).await);
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    res
+}
+
+/// An endpoint that needs an API key, with the rate limits around it (see
+/// `auth`). Per method router, so a wrong method is a 405 without a key.
+fn authenticated(endpoint: MethodRouter<AppState>, state: &AppState) -> MethodRouter<AppState> {
+    endpoint
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::limit_per_key,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::limit_failed_authentications,
+        ))
+}
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    let authed = |endpoint| authenticated(endpoint, state);
     Router::new()
         .route(
             "/v1/identification",
-            get(identifications::list).post(identifications::create),
+            authed(get(identifications::list).post(identifications::create)),
         )
         .route(
             "/v1/identification/{id}",
-            get(identifications::get).delete(manage::revoke),
+            authed(get(identifications::get).delete(manage::revoke)),
         )
         .route(
             "/v1/identification/{id}/test-outcome",
-            axum::routing::post(manage::test_outcome),
+            authed(axum::routing::post(manage::test_outcome)),
         )
-        .route("/v1/identification/{id}/history", get(manage::history))
-        .route("/v1/identification/{id}/webhooks", get(manage::webhooks))
+        .route(
+            "/v1/identification/{id}/history",
+            authed(get(manage::history)),
+        )
+        .route(
+            "/v1/identification/{id}/webhooks",
+            authed(get(manage::webhooks)),
+        )
         .route(
             "/v1/identification/data/{id}",
-            get(manage::get_data).delete(manage::delete_data),
+            authed(get(manage::get_data).delete(manage::delete_data)),
         )
         .route("/v1/openapi.json", get(openapi))
         .route("/v1", axum::routing::any(unknown_route))
         .route("/v1/{*rest}", axum::routing::any(unknown_route))
         .layer(DefaultBodyLimit::max(input::BODY_LIMIT))
-        .layer(middleware::from_fn(problem_for_every_error))
 }

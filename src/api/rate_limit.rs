@@ -1,78 +1,167 @@
-//! Per-API-key rate limiting: a token bucket refilled at `rate` per second
-//! holding at most twice that, so short bursts pass and one integrator cannot
-//! starve the rest.
+//! Rate limits on the API, with governor's GCRA (a token bucket without a
+//! timer): per API key, `rate` requests per second in bursts of twice that,
+//! so one integrator cannot starve the rest; and per client address, failed
+//! authentications, so a flood of wrong keys is refused before any database
+//! work. Both take their clock as a parameter, so tests can move time.
 
+use governor::clock::{Clock, DefaultClock, Reference};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::DashMapStateStore;
+use governor::{Quota, RateLimiter as Gcra};
 use std::collections::HashMap;
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-struct Bucket {
-    tokens: f64,
-    refilled: Instant,
+type Keyed<K, C> = Gcra<K, DashMapStateStore<K>, C, NoOpMiddleware<<C as Clock>::Instant>>;
+
+/// Whole seconds to put in `Retry-After`: at least 1, rounded up.
+pub fn retry_after_secs(wait: Duration) -> u64 {
+    wait.as_secs_f64().ceil().max(1.0) as u64
 }
 
-pub struct RateLimiter {
-    rate: f64,
-    burst: f64,
-    buckets: Mutex<HashMap<String, Bucket>>,
+/// Requests per API key.
+pub struct RateLimiter<C: Clock = DefaultClock> {
+    gcra: Option<Keyed<String, C>>,
+    clock: C,
 }
 
 impl RateLimiter {
-    /// `rate` requests per second per key; 0 turns limiting off.
+    /// `rate` requests per second per key, bursts of twice that; 0 turns
+    /// limiting off.
     pub fn new(rate: u32) -> RateLimiter {
+        RateLimiter::with_clock(rate, DefaultClock::default())
+    }
+}
+
+impl<C: Clock + Clone> RateLimiter<C> {
+    pub fn with_clock(rate: u32, clock: C) -> RateLimiter<C> {
+        let quota = NonZeroU32::new(rate).map(|rate| {
+            let burst = NonZeroU32::new(rate.get().saturating_mul(2)).unwrap_or(rate);
+            Quota::per_second(rate).allow_burst(burst)
+        });
         RateLimiter {
-            rate: f64::from(rate),
-            burst: 2.0 * f64::from(rate),
-            buckets: Mutex::new(HashMap::new()),
+            gcra: quota.map(|q| Gcra::dashmap_with_clock(q, clock.clone())),
+            clock,
         }
     }
 
     /// `Ok` to go ahead, or how long until a request would be allowed.
     pub fn check(&self, key: &str) -> Result<(), Duration> {
-        self.check_at(key, Instant::now())
+        let Some(gcra) = &self.gcra else {
+            return Ok(());
+        };
+        gcra.check_key(&key.to_owned())
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 
-    fn check_at(&self, key: &str, now: Instant) -> Result<(), Duration> {
-        if self.rate <= 0.0 {
-            return Ok(());
-        }
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        // Full buckets carry no information: drop them now and then, so keys
-        // that went quiet do not accumulate.
-        if buckets.len() > 10_000 {
-            let (rate, burst) = (self.rate, self.burst);
-            buckets.retain(|_, b| {
-                b.tokens + now.duration_since(b.refilled).as_secs_f64() * rate < burst
-            });
-        }
-        let bucket = buckets.entry(key.to_owned()).or_insert(Bucket {
-            tokens: self.burst,
-            refilled: now,
-        });
-        let elapsed = now.saturating_duration_since(bucket.refilled).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * self.rate).min(self.burst);
-        bucket.refilled = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64((1.0 - bucket.tokens) / self.rate))
+    /// Forgets keys whose bucket is full again (they carry no information).
+    pub fn forget_idle(&self) {
+        if let Some(gcra) = &self.gcra {
+            gcra.retain_recent();
+            gcra.shrink_to_fit();
         }
     }
+}
+
+/// Failed authentications per client address. Failures are counted after
+/// the fact; an address that used up its allowance is refused before its
+/// next key is even looked at, until the allowance has grown back.
+pub struct FailedAuthLimiter<C: Clock = DefaultClock> {
+    gcra: Option<Keyed<IpAddr, C>>,
+    blocked: Mutex<HashMap<IpAddr, C::Instant>>,
+    clock: C,
+}
+
+impl FailedAuthLimiter {
+    /// `per_minute` failures per client address, all of which may come at
+    /// once; 0 turns limiting off.
+    pub fn new(per_minute: u32) -> FailedAuthLimiter {
+        FailedAuthLimiter::with_clock(per_minute, DefaultClock::default())
+    }
+}
+
+impl<C: Clock + Clone> FailedAuthLimiter<C> {
+    pub fn with_clock(per_minute: u32, clock: C) -> FailedAuthLimiter<C> {
+        FailedAuthLimiter {
+            gcra: NonZeroU32::new(per_minute)
+                .map(|n| Gcra::dashmap_with_clock(Quota::per_minute(n), clock.clone())),
+            blocked: Mutex::new(HashMap::new()),
+            clock,
+        }
+    }
+
+    fn blocked(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, C::Instant>> {
+        self.blocked.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How long `client` must wait before its next attempt, if it must.
+    pub fn wait(&self, client: IpAddr) -> Option<Duration> {
+        let mut blocked = self.blocked();
+        let until = *blocked.get(&client)?;
+        let now = self.clock.now();
+        if until > now {
+            return Some(until.duration_since(now).into());
+        }
+        blocked.remove(&client);
+        None
+    }
+
+    /// Counts a failed authentication from `client`.
+    pub fn failed(&self, client: IpAddr) {
+        let Some(gcra) = &self.gcra else {
+            return;
+        };
+        if let Err(not_until) = gcra.check_key(&client) {
+            let wait: Duration = not_until.wait_time_from(self.clock.now());
+            if self
+                .blocked()
+                .insert(client, not_until.earliest_possible())
+                .is_none()
+            {
+                tracing::warn!(
+                    client = %client,
+                    wait_secs = wait.as_secs(),
+                    "too many failed authentications: refusing this address for a while"
+                );
+            }
+        }
+    }
+
+    /// Forgets addresses whose allowance is whole again.
+    pub fn forget_idle(&self) {
+        if let Some(gcra) = &self.gcra {
+            gcra.retain_recent();
+            gcra.shrink_to_fit();
+        }
+        let now = self.clock.now();
+        forget_before(&mut self.blocked(), now);
+    }
+}
+
+fn forget_before<K: Eq + Hash, I: Ord + Copy>(map: &mut HashMap<K, I>, now: I) {
+    map.retain(|_, until| *until > now);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use governor::clock::FakeRelativeClock;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
 
     #[test]
     fn allows_a_burst_of_twice_the_rate_then_refuses() {
-        let limiter = RateLimiter::new(5);
-        let now = Instant::now();
+        let clock = FakeRelativeClock::default();
+        let limiter = RateLimiter::with_clock(5, clock.clone());
         for i in 0..10 {
-            assert!(limiter.check_at("k", now).is_ok(), "request {i}");
+            assert!(limiter.check("k").is_ok(), "request {i}");
         }
-        let wait = limiter.check_at("k", now).unwrap_err();
+        let wait = limiter.check("k").unwrap_err();
         assert!(
             wait > Duration::ZERO && wait <= Duration::from_millis(200),
             "{wait:?}"
@@ -81,35 +170,89 @@ mod tests {
 
     #[test]
     fn refills_over_time() {
-        let limiter = RateLimiter::new(5);
-        let now = Instant::now();
+        let clock = FakeRelativeClock::default();
+        let limiter = RateLimiter::with_clock(5, clock.clone());
         for _ in 0..10 {
-            limiter.check_at("k", now).unwrap();
+            limiter.check("k").unwrap();
         }
-        assert!(limiter.check_at("k", now).is_err());
-        assert!(
-            limiter
-                .check_at("k", now + Duration::from_millis(250))
-                .is_ok()
-        );
+        assert!(limiter.check("k").is_err());
+        clock.advance(Duration::from_millis(250));
+        assert!(limiter.check("k").is_ok());
+        assert!(limiter.check("k").is_err());
     }
 
     #[test]
     fn keys_have_their_own_buckets() {
-        let limiter = RateLimiter::new(1);
-        let now = Instant::now();
-        limiter.check_at("a", now).unwrap();
-        limiter.check_at("a", now).unwrap();
-        assert!(limiter.check_at("a", now).is_err());
-        assert!(limiter.check_at("b", now).is_ok());
+        let limiter = RateLimiter::with_clock(1, FakeRelativeClock::default());
+        limiter.check("a").unwrap();
+        limiter.check("a").unwrap();
+        assert!(limiter.check("a").is_err());
+        assert!(limiter.check("b").is_ok());
     }
 
     #[test]
     fn zero_turns_limiting_off() {
-        let limiter = RateLimiter::new(0);
-        let now = Instant::now();
+        let limiter = RateLimiter::with_clock(0, FakeRelativeClock::default());
         for _ in 0..1000 {
-            assert!(limiter.check_at("k", now).is_ok());
+            assert!(limiter.check("k").is_ok());
         }
+    }
+
+    #[test]
+    fn idle_keys_are_forgotten() {
+        let clock = FakeRelativeClock::default();
+        let limiter = RateLimiter::with_clock(5, clock.clone());
+        limiter.check("k").unwrap();
+        clock.advance(Duration::from_secs(10));
+        limiter.forget_idle();
+        assert_eq!(limiter.gcra.as_ref().map(|g| g.len()), Some(0));
+    }
+
+    #[test]
+    fn an_address_is_blocked_once_its_failures_are_used_up() {
+        let clock = FakeRelativeClock::default();
+        let limiter = FailedAuthLimiter::with_clock(3, clock.clone());
+        for _ in 0..3 {
+            assert_eq!(limiter.wait(ip("10.0.0.1")), None);
+            limiter.failed(ip("10.0.0.1"));
+        }
+        assert_eq!(
+            limiter.wait(ip("10.0.0.1")),
+            None,
+            "three failures are allowed"
+        );
+        limiter.failed(ip("10.0.0.1"));
+
+        let wait = limiter.wait(ip("10.0.0.1")).expect("blocked");
+        assert!(
+            wait > Duration::ZERO && wait <= Duration::from_secs(20),
+            "{wait:?}"
+        );
+        assert_eq!(limiter.wait(ip("10.0.0.2")), None, "another address");
+    }
+
+    #[test]
+    fn a_blocked_address_may_try_again_after_the_wait() {
+        let clock = FakeRelativeClock::default();
+        let limiter = FailedAuthLimiter::with_clock(3, clock.clone());
+        for _ in 0..4 {
+            limiter.failed(ip("10.0.0.1"));
+        }
+        let wait = limiter.wait(ip("10.0.0.1")).expect("blocked");
+
+        clock.advance(wait);
+
+        assert_eq!(limiter.wait(ip("10.0.0.1")), None);
+        limiter.forget_idle();
+        assert!(limiter.blocked().is_empty());
+    }
+
+    #[test]
+    fn zero_turns_the_failure_limit_off() {
+        let limiter = FailedAuthLimiter::with_clock(0, FakeRelativeClock::default());
+        for _ in 0..1000 {
+            limiter.failed(ip("10.0.0.1"));
+        }
+        assert_eq!(limiter.wait(ip("10.0.0.1")), None);
     }
 }

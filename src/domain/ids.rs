@@ -142,6 +142,18 @@ impl IdentificationId {
     }
 }
 
+/// A URL path with every segment that is an identification id shortened as
+/// `for_log` does, for request logs.
+pub fn redact_ids(path: &str) -> String {
+    path.split('/')
+        .map(|segment| match IdentificationId::parse(segment) {
+            Ok(id) => id.for_log().to_string(),
+            Err(_) => segment.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,6 +221,27 @@ mod tests {
         assert!(ProofmeId::parse("pr_12-45").is_err());
         assert!(ProofmeId::parse("pr_ü").is_err());
         assert!(ProofmeId::parse(&format!("pr_{}", "a".repeat(65))).is_err());
+    }
+
+    #[test]
+    fn logged_ids_keep_the_time_and_four_random_characters() {
+        let id = IdentificationId::generate();
+        let logged = id.for_log().to_string();
+        assert_eq!(logged, format!("{}…", &id.as_str()[..15]));
+        assert!(!logged.contains(id.as_str()));
+    }
+
+    #[test]
+    fn paths_lose_their_identification_ids() {
+        let id = IdentificationId::generate();
+        let path = format!("/v1/identification/{id}/history");
+        let redacted = redact_ids(&path);
+        assert_eq!(
+            redacted,
+            format!("/v1/identification/{}/history", id.for_log())
+        );
+        assert!(!redacted.contains(id.as_str()));
+        assert_eq!(redact_ids("/v1/identification"), "/v1/identification");
     }
 
     #[test]

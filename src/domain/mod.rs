@@ -3,6 +3,7 @@
 
 pub mod identification;
 pub mod ids;
+pub mod json;
 pub mod locale;
 pub mod metadata;
 pub mod proofme;

@@ -109,6 +109,8 @@ pub struct Strings {
     pub error_text: &'static str,
     pub live_outcome_title: &'static str,
     pub live_outcome_text: &'static str,
+    pub too_large_title: &'static str,
+    pub too_large_text: &'static str,
     pub footer: &'static str,
     pub redirecting: &'static str,
     status_text: [&'static str; 7],
@@ -188,6 +190,8 @@ static EN: Strings = Strings {
     error_text: "Please try again in a moment.",
     live_outcome_title: "Not available",
     live_outcome_text: "Test outcomes can only be chosen for test identifications.",
+    too_large_title: "Request too large",
+    too_large_text: "The form sent more data than this page accepts. Nothing was changed. Go back and try again.",
     footer: "Your data is shared only with your consent.",
     redirecting: "Done. Taking you back…",
     status_text: [
@@ -260,6 +264,8 @@ static NL: Strings = Strings {
     error_text: "Probeer het over een moment opnieuw.",
     live_outcome_title: "Niet beschikbaar",
     live_outcome_text: "Een testuitkomst kan alleen voor testidentificaties worden gekozen.",
+    too_large_title: "Verzoek te groot",
+    too_large_text: "Het formulier stuurde meer gegevens dan deze pagina aanneemt. Er is niets gewijzigd. Ga terug en probeer het opnieuw.",
     footer: "Je gegevens worden alleen met jouw toestemming gedeeld.",
     redirecting: "Klaar. Je gaat terug…",
     status_text: [

@@ -18,6 +18,7 @@ use axum::routing::{get, post};
 
 use crate::AppState;
 use crate::api::input::Fields;
+use crate::connections::ClientAddr;
 use crate::domain::{ChangeCause, Identification, IdentificationId, Mode, Status};
 use crate::lifecycle;
 use crate::store::Refusal;
@@ -190,8 +191,14 @@ async fn render_page(
     } else {
         format!("/{}", ident.id)
     };
-    let origin = ident.redirect_url.url().origin().ascii_serialization();
-    let csp = HeaderValue::from_str(&content_security_policy(Some(&origin)))
+    // Only a plain host goes into the header (rows stored before hosts were
+    // checked may hold others); without it the redirect after a form post is
+    // left to the browser's own policy.
+    let origin = ident
+        .redirect_url
+        .has_plain_host()
+        .then(|| ident.redirect_url.url().origin().ascii_serialization());
+    let csp = HeaderValue::from_str(&content_security_policy(origin.as_deref()))
         .map_err(|e| e.to_string())?;
     let body = view::identification_page(
         view::PageData {
@@ -322,18 +329,79 @@ async fn done(
     }
 }
 
-async fn status_events(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+/// How long a client refused a status stream is asked to wait.
+const STREAM_RETRY_AFTER_SECS: u64 = 10;
+
+async fn status_events(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ClientAddr(client): ClientAddr,
+) -> Response {
     let Ok(id) = IdentificationId::parse(&id) else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    // Taken before the lookup, so a flood of streams costs no database work.
+    let Some(slot) = state.streams.take(&id, client) else {
+        let mut res = (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many open status streams. Reload the page to check the status.",
+        )
+            .into_response();
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(STREAM_RETRY_AFTER_SECS),
+        );
+        return res;
+    };
     match state.store.find_identification(&id).await {
-        Ok(Some(ident)) => events::stream(state, ident).into_response(),
+        Ok(Some(ident)) => events::stream(state, ident, slot).into_response(),
         Ok(None) => StatusCode::NOT_FOUND.into_response(),
         Err(e) => {
             tracing::error!(error = %e, "status stream failed to start");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
+}
+
+/// The largest MyPage form post: an outcome, or nothing at all.
+pub const FORM_LIMIT: usize = 16 * 1024;
+
+/// Reads a MyPage form post whole, refusing more than `FORM_LIMIT` bytes
+/// with a localized 413 page before anything is changed.
+async fn limit_form_body(req: Request, next: Next) -> Response {
+    let too_large = |parts: &axum::http::request::Parts| {
+        let lang = LangHints::read(parts.uri.query(), &parts.headers).choose(None);
+        let t = lang.strings();
+        html(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            view::message_page(lang, t.too_large_title, t.too_large_text),
+        )
+    };
+    let (parts, body) = req.into_parts();
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > FORM_LIMIT as u64) {
+        return too_large(&parts);
+    }
+    match axum::body::to_bytes(body, FORM_LIMIT).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, bytes.into())).await,
+        Err(e) if is_length_limit(&e) => too_large(&parts),
+        Err(_) => StatusCode::BAD_REQUEST.into_response(),
+    }
+}
+
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 /// Headers for every MyPage response: the URL is the secret, so it must not
@@ -363,9 +431,15 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/{id}", get(page))
         .route("/{id}/events", get(status_events))
-        .route("/{id}/test-outcome", post(test_outcome))
-        .route("/{id}/cancel", post(cancel))
         .route("/{id}/done", get(done))
+        .route(
+            "/{id}/test-outcome",
+            post(test_outcome).layer(middleware::from_fn(limit_form_body)),
+        )
+        .route(
+            "/{id}/cancel",
+            post(cancel).layer(middleware::from_fn(limit_form_body)),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn(page_headers))
         .merge(assets::router())

@@ -11,6 +11,15 @@ pub struct ApiKey {
     pub mode: Mode,
 }
 
+impl ApiKey {
+    /// Whether this key may see and change identifications of `mode`: a test
+    /// key only test ones (a leaked CI key exposes no customer), a live key
+    /// both (it creates test ones with `testmode=true`).
+    pub fn sees(&self, mode: Mode) -> bool {
+        self.mode == Mode::Live || mode == Mode::Test
+    }
+}
+
 /// A freshly made key: the only moment its secret exists in the clear.
 #[derive(Debug, Clone)]
 pub struct NewApiKey {

@@ -176,14 +176,12 @@ impl TryFrom<IdentificationRow> for Identification {
     type Error = StoreError;
 
     fn try_from(r: IdentificationRow) -> Result<Self, StoreError> {
-        let metadata = match r.metadata {
-            None => None,
-            Some(text) => {
-                let value = serde_json::from_str(&text).map_err(|e| corrupt("metadata", e))?;
-                Metadata::from_json(value).map_err(|e| corrupt("metadata", e))?
-            }
-        };
-        let url = |s: &str| HttpUrl::parse(s).map_err(|e| corrupt("url", e));
+        let metadata = r
+            .metadata
+            .map(Metadata::from_stored)
+            .transpose()
+            .map_err(|e| corrupt("metadata", e))?;
+        let url = |s: &str| HttpUrl::from_stored(s).map_err(|e| corrupt("url", e));
         Ok(Identification {
             id: IdentificationId::from_trusted(r.id),
             organisation_id: OrganisationId::from_trusted(r.organisation_id),
@@ -206,20 +204,6 @@ impl TryFrom<IdentificationRow> for Identification {
             updated_at: Timestamp::from_millis(r.updated_at),
         })
     }
-}
-
-/// `%` and `_` are wildcards in LIKE; a search for them must find them literally.
-fn like_pattern(search: &str) -> String {
-    let mut p = String::with_capacity(search.len() + 2);
-    p.push('%');
-    for c in search.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
 }
 
 /// What an idempotency key already holds, read inside the write transaction.
@@ -497,13 +481,16 @@ impl Store {
                     b.push(" AND status = ").push_bind(status.as_i64());
                 }
             }
+            // instr, not LIKE: LIKE reads its pattern only up to a NUL (so a
+            // NUL matched every row) and refuses patterns over 50,000 bytes.
+            // instr compares whole strings byte by byte, without wildcards;
+            // lower() keeps LIKE's ASCII case-insensitivity.
             if let Some(search) = &q.search {
-                let pattern = like_pattern(search);
-                b.push(" AND (id LIKE ")
-                    .push_bind(pattern.clone())
-                    .push(" ESCAPE '\\' OR description LIKE ")
-                    .push_bind(pattern)
-                    .push(" ESCAPE '\\')");
+                b.push(" AND (instr(lower(id), lower(")
+                    .push_bind(search.as_str())
+                    .push(")) > 0 OR instr(lower(description), lower(")
+                    .push_bind(search.as_str())
+                    .push(")) > 0)");
             }
         }
 
@@ -547,16 +534,5 @@ impl Store {
             .map(|r| Identification::try_from(IdentificationRow::from(r)).map(|i| i.as_of(now)))
             .collect::<Result<Vec<_>, _>>()?;
         Ok((total, rows))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
-        assert_eq!(like_pattern("abc"), "%abc%");
     }
 }

@@ -90,7 +90,7 @@ impl Store {
                     id: r.get("id"),
                     identification_id: IdentificationId::from_trusted(r.get("identification_id")),
                     organisation_id: OrganisationId::from_trusted(r.get("organisation_id")),
-                    url: HttpUrl::parse(&url).map_err(|e| corrupt("webhook url", e))?,
+                    url: HttpUrl::from_stored(&url).map_err(|e| corrupt("webhook url", e))?,
                     payload: r.get("payload"),
                     attempts: r.get("attempts"),
                 })

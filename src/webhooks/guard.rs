@@ -8,10 +8,16 @@ use url::Host;
 
 use crate::domain::HttpUrl;
 
+/// Why a URL is refused. The messages reach the integrator, so a name's
+/// addresses are never in them: they would map our internal DNS.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refused {
+    /// An address written in the URL itself.
     #[error("{0} is not a public address")]
     Address(IpAddr),
+    /// A name with an address that is not public.
+    #[error("{0} resolves to an address that is not public")]
+    ResolvesToNonPublic(String),
     #[error("{0} names this machine")]
     LocalName(String),
 }
@@ -97,7 +103,13 @@ pub async fn check_url(url: &HttpUrl) -> Result<(), Refused> {
             }
             let lookup = tokio::net::lookup_host((lower.as_str(), port));
             match tokio::time::timeout(RESOLVE_TIMEOUT, lookup).await {
-                Ok(Ok(addrs)) => addrs.map(|a| a.ip()).try_for_each(check_ip),
+                Ok(Ok(mut addrs)) => {
+                    if addrs.all(|a| is_public(a.ip())) {
+                        Ok(())
+                    } else {
+                        Err(Refused::ResolvesToNonPublic(name.to_owned()))
+                    }
+                }
                 Ok(Err(_)) | Err(_) => Ok(()),
             }
         }

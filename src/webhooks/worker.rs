@@ -168,7 +168,7 @@ async fn deliver_one(state: &AppState, deliverer: &Deliverer, row: DueWebhook) {
     );
     tracing::info!(
         message = %row.id,
-        identification = %row.identification_id,
+        identification = %row.identification_id.for_log(),
         attempt = attempt_no,
         status = ?result.status,
         error = ?result.error,

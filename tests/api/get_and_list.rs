@@ -396,10 +396,21 @@ async fn list_filters_by_mode() {
     let test_id = app.create_with_description("test one").await;
     let live_row = created(app.post_form_with_key(&live, &app.valid_form_body()).await).await;
     assert_eq!(live_row["mode"], "live");
+    // A live key sees both modes (a test key sees test ones only).
+    let list = |query: &'static str| {
+        let (app, live) = (&app, &live);
+        async move {
+            let resp = app
+                .get_with_key(live, &format!("/v1/identification?{query}"))
+                .await;
+            assert_eq!(resp.status().as_u16(), 200);
+            resp.json::<Value>().await.expect("json")
+        }
+    };
 
-    let tests = app.list("mode=test").await;
-    let lives = app.list("mode=live").await;
-    let both = app.list("").await;
+    let tests = list("mode=test").await;
+    let lives = list("mode=live").await;
+    let both = list("").await;
 
     assert_eq!(ids(&tests), vec![test_id]);
     assert_eq!(

@@ -127,6 +127,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     config.addr = addr;
     config.public_url = format!("http://{addr}");
     config.rate_limit = 0;
+    config.auth_failure_limit = 0;
     configure(&mut config);
 
     let state = proofme::AppState::load(config.clone(), store.clone())
@@ -163,6 +164,7 @@ pub async fn serve_database(database_url: &str) -> String {
     let store = Store::connect(database_url).await.expect("connect store");
     let mut config = Config::with_database(database_url.to_owned());
     config.rate_limit = 0;
+    config.auth_failure_limit = 0;
     let (address, _config, server) = start_server(config, store).await;
     // Keep it running: dropping the sender would end the shutdown future.
     std::mem::forget(server.shutdown);
@@ -1184,6 +1186,199 @@ impl Receiver {
                 seen.len()
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+// --- raw connections -------------------------------------------------------
+
+/// A TCP connection to `address` (`http://127.0.0.1:port`) from `source`
+/// (any address in 127.0.0.0/8 on Linux), to model another client address.
+pub async fn connect_from(source: &str, address: &str) -> tokio::net::TcpStream {
+    let target: std::net::SocketAddr = address
+        .trim_start_matches("http://")
+        .parse()
+        .expect("socket address");
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(format!("{source}:0").parse().expect("source"))
+        .expect("bind source address");
+    socket.connect(target).await.expect("connect")
+}
+
+/// Waits (up to `within`) for the server to close `stream`: end of file or a
+/// reset. Whatever the server sent before is returned. Panics if the
+/// connection is still open after `within`.
+pub async fn wait_for_close(stream: &mut tokio::net::TcpStream, within: Duration) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut received = Vec::new();
+    let read_all = async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => received.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(within, read_all)
+        .await
+        .unwrap_or_else(|_| panic!("the server kept the connection open for {within:?}"));
+    received
+}
+
+/// Sends one raw request on a new connection and reads the answer until the
+/// server closes it (send `Connection: close`).
+pub async fn raw_exchange(address: &str, request: &[u8]) -> String {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = connect_from("127.0.0.1", address).await;
+    stream.write_all(request).await.expect("write request");
+    let received = wait_for_close(&mut stream, Duration::from_secs(30)).await;
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+/// The status code of a raw HTTP/1.1 answer.
+pub fn raw_status(answer: &str) -> u16 {
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"))
+}
+
+// --- the real binary -------------------------------------------------------
+
+/// `proofme serve` as a child process over a fresh database holding one
+/// organisation, test key and proofme. Its stderr (the log) is collected.
+pub struct ServedBinary {
+    pub child: tokio::process::Child,
+    pub address: String,
+    pub api_key: String,
+    pub org_id: String,
+    pub proofme_id: String,
+    pub log: std::sync::Arc<std::sync::Mutex<String>>,
+    _dir: TempDir,
+}
+
+/// Starts the binary with extra environment and, if given, an open-files
+/// limit (soft and hard) set in the child before it runs.
+pub async fn serve_binary(env: &[(&str, &str)], open_files: Option<u64>) -> ServedBinary {
+    use tokio::io::AsyncReadExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = format!("sqlite://{}/proofme.db", dir.path().display());
+    let (org_id, api_key, proofme_id) = {
+        let store = Store::connect(&database_url).await.expect("connect store");
+        let org = store.create_organisation("Bin Shop").await.expect("org");
+        let key = store
+            .create_api_key(&org.id, Mode::Test)
+            .await
+            .expect("key");
+        let proofme = store
+            .create_proofme(
+                &org.id,
+                "Age check",
+                Purpose::AgeVerification,
+                &["EPASS:OLDER_THAN_18"
+                    .parse::<Credential>()
+                    .expect("credential")],
+            )
+            .await
+            .expect("proofme");
+        store.close().await;
+        (org.id.to_string(), key.secret, proofme.id.to_string())
+    };
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_proofme"));
+    cmd.args(["serve", "--no-demo"])
+        .env("DATABASE_URL", &database_url)
+        .env("PROOFME_ADDR", format!("127.0.0.1:{port}"))
+        .env("PROOFME_RATE_LIMIT", "0")
+        .env_remove("PROOFME_PUBLIC_URL")
+        .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(limit) = open_files {
+        // SAFETY: between fork and exec only the setrlimit system call runs;
+        // it allocates nothing and takes no lock.
+        unsafe {
+            cmd.pre_exec(move || {
+                let lim = rustix::process::Rlimit {
+                    current: Some(limit),
+                    maximum: Some(limit),
+                };
+                rustix::process::setrlimit(rustix::process::Resource::Nofile, lim)
+                    .map_err(std::io::Error::from)
+            });
+        }
+    }
+    let mut child = cmd.spawn().expect("start proofme serve");
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut stderr = child.stderr.take().expect("stderr");
+    let sink = log.clone();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = stderr.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .expect("log")
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let address = format!("http://127.0.0.1:{port}");
+    let probe = client();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(resp) = probe.get(format!("{address}/healthz")).send().await {
+            if resp.status() == StatusCode::OK {
+                break;
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "proofme serve did not answer /healthz; log:\n{}",
+            log.lock().expect("log")
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    ServedBinary {
+        child,
+        address,
+        api_key,
+        org_id,
+        proofme_id,
+        log,
+        _dir: dir,
+    }
+}
+
+impl ServedBinary {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().expect("log").clone()
+    }
+
+    /// Waits until the log holds `needle`.
+    pub async fn wait_for_log(&self, needle: &str, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        while !self.log().contains(needle) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no {needle:?} in the log:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 }

@@ -5,13 +5,17 @@ mod helpers;
 
 mod admin_cli;
 mod auth;
+mod connections;
 mod crash;
 mod create;
 mod errors;
 mod get_and_list;
 mod hostile;
 mod idempotency;
+mod input_rules;
+mod leaks;
 mod lifecycle;
+mod mode_isolation;
 mod mypage;
 mod rate_limit;
 mod reliability;

@@ -14,15 +14,15 @@ async fn create(app: &TestApp, changes: Value) -> String {
     created["id"].as_str().expect("id").to_owned()
 }
 
-/// Creates a live identification through a live key of the app's organisation.
-async fn create_live(app: &TestApp) -> String {
+/// A live identification and the live key that sees it (the test key does not).
+async fn create_live(app: &TestApp) -> (String, String) {
     let live_key = app.create_api_key(Mode::Live).await;
     let resp = app
         .post_json_with_key(&live_key, &app.valid_json_body())
         .await;
     let created = created(resp).await;
     assert_eq!(created["mode"], "live");
-    created["id"].as_str().expect("id").to_owned()
+    (created["id"].as_str().expect("id").to_owned(), live_key)
 }
 
 async fn page(app: &TestApp, id: &str) -> (HeaderMap, Html) {
@@ -198,7 +198,7 @@ async fn a_test_identification_shows_the_test_panel_with_four_outcomes() {
 #[tokio::test]
 async fn a_live_identification_shows_no_test_panel() {
     let app = spawn_app().await;
-    let id = create_live(&app).await;
+    let (id, _) = create_live(&app).await;
 
     let (_, html) = page(&app, &id).await;
 
@@ -410,13 +410,16 @@ async fn cancel_redirects_back_with_the_status_canceled() {
 #[tokio::test]
 async fn a_test_outcome_for_a_live_identification_is_403_and_changes_nothing() {
     let app = spawn_app().await;
-    let id = create_live(&app).await;
+    let (id, live_key) = create_live(&app).await;
 
     let resp = post_form_to(&app, &format!("/{id}/test-outcome"), "outcome=verified").await;
 
     let (_, html) = read_page(resp, 403).await;
     assert!(html.text().contains("Not available"), "{}", html.text());
-    assert_eq!(app.identification(&id).await["status"], "0");
+    let now = app
+        .get_with_key(&live_key, &format!("/v1/identification/{id}"))
+        .await;
+    assert_eq!(now.json::<Value>().await.expect("json")["status"], "0");
 }
 
 #[tokio::test]
@@ -780,4 +783,73 @@ async fn an_overdue_identification_reads_expired_on_mypage_before_the_sweep_reco
         "test panel on an expired page"
     );
     assert_eq!(status_data(&first)["statusName"], "expired");
+}
+
+// --- form size -------------------------------------------------------------
+
+/// A form body of `size` bytes that would be a valid outcome if it were small.
+fn padded_outcome(size: usize) -> String {
+    let head = "outcome=verified&pad=";
+    format!("{head}{}", "x".repeat(size - head.len()))
+}
+
+#[tokio::test]
+async fn a_form_post_over_16_kib_is_a_localized_413_page_and_changes_nothing() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({})).await;
+    let mut answers = Vec::new();
+    for path in [format!("/{id}/test-outcome"), format!("/{id}/cancel")] {
+        let resp = app
+            .client
+            .post(app.url(&path))
+            .header(CONTENT_TYPE, FORM)
+            .header(ACCEPT_LANGUAGE, "nl-NL")
+            .body(padded_outcome(16 * 1024 + 1))
+            .send()
+            .await
+            .expect("POST");
+        answers.push(resp);
+    }
+
+    for resp in answers {
+        assert!(content_type(&resp).starts_with("text/html"), "{resp:?}");
+        let (_, html) = read_page(resp, 413).await;
+        assert!(html.text().contains("Verzoek te groot"), "{}", html.text());
+        assert_eq!(html.lang().as_deref(), Some("nl-NL"));
+    }
+    assert_eq!(app.identification(&id).await["status"], "0");
+    assert_eq!(app.history(&id).await.len(), 1, "nothing changed");
+}
+
+#[tokio::test]
+async fn a_chunked_form_post_over_16_kib_is_413_and_changes_nothing() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({})).await;
+    let body = padded_outcome(20_000);
+    let request = format!(
+        "POST /{id}/cancel HTTP/1.1\r\nHost: proofme\r\nContent-Type: {FORM}\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n",
+        body.len()
+    );
+
+    let answer = raw_exchange(&app.address, request.as_bytes()).await;
+
+    assert_eq!(raw_status(&answer), 413, "{answer}");
+    assert_eq!(app.identification(&id).await["status"], "0");
+}
+
+#[tokio::test]
+async fn a_form_post_of_16_kib_is_still_read() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({})).await;
+
+    let resp = post_form_to(
+        &app,
+        &format!("/{id}/test-outcome"),
+        &padded_outcome(16 * 1024),
+    )
+    .await;
+
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.identification(&id).await["status"], "2");
 }
