@@ -5,7 +5,6 @@
 //!
 //! Run it with `bench/run` (see bench/README.md).
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,6 +15,10 @@ use proofme::domain::{
 use proofme::store::Store;
 use serde_json::{Value, json};
 use sqlx::sqlite::SqlitePoolOptions;
+
+#[path = "common.rs"]
+mod common;
+use common::{Server, admin};
 
 struct Options {
     connections: usize,
@@ -227,78 +230,6 @@ async fn storage_limit(dir: &std::path::Path, opts: &Options) -> Stats {
     s
 }
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(bin: &str, db_url: &str) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let base = format!("http://127.0.0.1:{port}");
-        let child = Command::new(bin)
-            .args(["serve", "--no-demo"])
-            .env("DATABASE_URL", db_url)
-            .env("PROOFME_ADDR", format!("127.0.0.1:{port}"))
-            .env("PROOFME_PUBLIC_URL", &base)
-            .env("PROOFME_RATE_LIMIT", "0")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the server");
-        Server { child, base }
-    }
-
-    async fn wait_ready(&self) {
-        let c = client();
-        for _ in 0..200 {
-            if c.get(format!("{}/healthz", self.base)).send().await.is_ok() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("server did not start");
-    }
-
-    /// Peak resident memory (VmHWM) in MiB.
-    fn peak_rss_mib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            .map_or(f64::NAN, |kb| kb / 1024.0)
-    }
-
-    fn stop(mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-fn admin(bin: &str, db_url: &str, args: &[&str]) -> Value {
-    let out = Command::new(bin)
-        .arg("admin")
-        .args(args)
-        .env("DATABASE_URL", db_url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("admin command");
-    assert!(
-        out.status.success(),
-        "admin {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("admin JSON")
-}
-
 struct Row {
     name: &'static str,
     stats: Stats,
@@ -395,9 +326,7 @@ async fn main() {
         return;
     }
     let opts = Options::from_args();
-    let bin = std::env::var("PROOFME_BIN").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/proofme").to_owned()
-    });
+    let bin = common::binary();
     let dir = tempfile::tempdir().expect("temp dir");
     let db_url = format!("sqlite://{}", dir.path().join("bench.db").display());
 

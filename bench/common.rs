@@ -1,0 +1,89 @@
+//! What the benchmarks share: the release binary started on loopback with a
+//! fresh database, and the admin commands that set it up.
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// The release binary: `PROOFME_BIN`, else this checkout's `target/release`.
+pub fn binary() -> String {
+    std::env::var("PROOFME_BIN").unwrap_or_else(|_| {
+        let target = std::env::var("CARGO_TARGET_DIR")
+            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target").to_owned());
+        format!("{target}/release/proofme")
+    })
+}
+
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Server {
+    pub fn start(bin: &str, db_url: &str) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let base = format!("http://127.0.0.1:{port}");
+        let child = Command::new(bin)
+            .args(["serve", "--no-demo"])
+            .env("DATABASE_URL", db_url)
+            .env("PROOFME_ADDR", format!("127.0.0.1:{port}"))
+            .env("PROOFME_PUBLIC_URL", &base)
+            .env("PROOFME_RATE_LIMIT", "0")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the server");
+        Server { child, base }
+    }
+
+    pub async fn wait_ready(&self) {
+        let c = reqwest::Client::new();
+        for _ in 0..200 {
+            if c.get(format!("{}/healthz", self.base)).send().await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("server did not start");
+    }
+
+    /// Peak resident memory (VmHWM) in MiB.
+    pub fn peak_rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    }
+
+    pub fn stop(mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn admin(bin: &str, db_url: &str, args: &[&str]) -> Value {
+    let out = Command::new(bin)
+        .arg("admin")
+        .args(args)
+        .env("DATABASE_URL", db_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("admin command");
+    assert!(
+        out.status.success(),
+        "admin {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("admin JSON")
+}

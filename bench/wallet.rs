@@ -1,0 +1,282 @@
+//! The wallet flow end to end, against the release binary on loopback:
+//!
+//! - latency: from the moment a wallet posts its answer to the moment a
+//!   desktop MyPage's status stream announces the final status (what makes
+//!   the tab move on), over many identifications one after another;
+//! - throughput: identifications taken from create to verified through the
+//!   real protocol (fetch the signed request, get a PID from the test issuer,
+//!   present, encrypt, post) by several concurrent wallets.
+//!
+//! Run it with `bench/run-wallet` (see bench/README.md).
+
+#[path = "common.rs"]
+mod common;
+
+use common::{Server, admin};
+use p256::ecdsa::SigningKey;
+use proofme::domain::Timestamp;
+use proofme::oid4vp::holder;
+use proofme::oid4vp::jose::{self, ContentEncryption, Jwk};
+use proofme::wallet;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+fn value(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+struct Tenant {
+    base: String,
+    key: String,
+    body: String,
+    http: reqwest::Client,
+}
+
+impl Tenant {
+    async fn create(&self) -> Value {
+        let resp = self
+            .http
+            .post(format!("{}/v1/identification", self.base))
+            .bearer_auth(&self.key)
+            .header("content-type", "application/json")
+            .body(self.body.clone())
+            .send()
+            .await
+            .expect("create");
+        assert_eq!(resp.status().as_u16(), 201, "create");
+        resp.json().await.expect("JSON")
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// One identification: open its status stream as a desktop would, then act as
+/// the wallet, timing from the POST of the answer to the final event.
+async fn one_latency(t: &Tenant) -> f64 {
+    let created = t.create().await;
+    let id = created["id"].as_str().expect("id");
+    let stream = t
+        .http
+        .get(format!("{}/{id}/events", t.base))
+        .send()
+        .await
+        .expect("events");
+    let mut events = eventsource(stream);
+    events.next().await.expect("first event");
+
+    let jwt = t
+        .http
+        .get(format!("{}/oid4vp/request/{id}", t.base))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("body");
+    let request = wallet::verify_request(&jwt, None, None, Timestamp::now()).expect("request");
+    let pending = events.next().await.expect("pending event");
+    assert!(pending.contains("pending"), "{pending}");
+    let holder_key = SigningKey::random(&mut rand::rngs::OsRng);
+    let holder_jwk = Jwk::from_verifying_key(holder_key.verifying_key());
+    let credential: Value = t
+        .http
+        .post(format!("{}/oid4vp/test-issuer/credential", t.base))
+        .json(&json!({"holderJwk": holder_jwk.to_value(), "claims": holder::pid_claims::<&str>(&[]).expect("claims")}))
+        .send()
+        .await
+        .expect("test issuer")
+        .json()
+        .await
+        .expect("JSON");
+    let paths = request.claim_paths.clone();
+    let presentation = holder::present(
+        credential["credential"].as_str().expect("credential"),
+        |p: &[String]| paths.iter().any(|w| w.as_slice() == p),
+        &holder_key,
+        &request.nonce,
+        &request.client_id,
+        Timestamp::now().unix_seconds(),
+    )
+    .expect("presentation");
+    let payload = json!({"vp_token": {"pid": [presentation]}, "state": request.state});
+    let jwe = jose::encrypt(
+        payload.to_string().as_bytes(),
+        &request.response_key,
+        ContentEncryption::A128Gcm,
+        request.response_key.kid.as_deref(),
+    )
+    .expect("JWE");
+
+    let started = Instant::now();
+    let answer = t
+        .http
+        .post(&request.response_uri)
+        .form(&[("response", jwe.as_str())])
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(answer.status().as_u16(), 200, "wallet answer");
+    let last = events.next().await.expect("final event");
+    let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+    assert!(last.contains("\"verified\""), "{last}");
+    elapsed
+}
+
+/// The `data:` lines of a status stream, event by event.
+struct Events {
+    resp: reqwest::Response,
+    buf: String,
+}
+
+fn eventsource(resp: reqwest::Response) -> Events {
+    Events {
+        resp,
+        buf: String::new(),
+    }
+}
+
+impl Events {
+    async fn next(&mut self) -> Option<String> {
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let event: String = self.buf.drain(..end + 2).collect();
+                if let Some(data) = event.lines().find_map(|l| l.strip_prefix("data:")) {
+                    return Some(data.trim().to_owned());
+                }
+                continue;
+            }
+            let chunk = self.resp.chunk().await.ok()??;
+            self.buf.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("wallet benchmark: run it with bench/run-wallet (cargo bench --bench wallet)");
+        return;
+    }
+    let samples = value("--samples", 300) as usize;
+    let wallets = value("--wallets", 8) as usize;
+    let seconds = value("--seconds", 10);
+    let bin = common::binary();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db_url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let org = admin(
+        &bin,
+        &db_url,
+        &["create-organisation", "--name", "Bench Shop"],
+    );
+    let org_id = org["id"].as_str().expect("org").to_owned();
+    let key = admin(
+        &bin,
+        &db_url,
+        &[
+            "create-api-key",
+            "--organisation",
+            &org_id,
+            "--mode",
+            "test",
+        ],
+    );
+    let pr = admin(
+        &bin,
+        &db_url,
+        &[
+            "create-proofme",
+            "--organisation",
+            &org_id,
+            "--name",
+            "Age check",
+            "--credential",
+            "EPASS:OLDER_THAN_18",
+        ],
+    );
+    let server = Server::start(&bin, &db_url);
+    server.wait_ready().await;
+    let tenant = Arc::new(Tenant {
+        base: server.base.clone(),
+        key: key["key"].as_str().expect("key").to_owned(),
+        body: json!({"proofmeId": pr["id"], "organisationId": org_id,
+                     "redirectUrl": "https://shop.example.com/return"})
+        .to_string(),
+        http: reqwest::Client::builder()
+            .tcp_nodelay(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+    });
+
+    // Warm up, then the latency of one flow at a time.
+    for _ in 0..20 {
+        one_latency(&tenant).await;
+    }
+    let mut latencies = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        latencies.push(one_latency(&tenant).await);
+    }
+    latencies.sort_by(f64::total_cmp);
+
+    // Throughput: wallets in parallel, each taking identifications from
+    // create to verified with the wallet command's own code.
+    let done = Arc::new(AtomicUsize::new(0));
+    let failed = Arc::new(AtomicUsize::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..wallets)
+        .map(|_| {
+            let (t, done, failed) = (tenant.clone(), done.clone(), failed.clone());
+            tokio::spawn(async move {
+                while Instant::now() < deadline {
+                    let created = t.create().await;
+                    let outcome = wallet::present(&wallet::PresentOptions {
+                        link: created["myPageUrl"].as_str().unwrap_or_default().to_owned(),
+                        ..Default::default()
+                    })
+                    .await;
+                    match outcome {
+                        Ok(o) if o.status == 200 => done.fetch_add(1, Ordering::Relaxed),
+                        _ => failed.fetch_add(1, Ordering::Relaxed),
+                    };
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        let _ = t.await;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let peak = server.peak_rss_mib();
+    server.stop();
+
+    println!("\n| measure | value |");
+    println!("|---|---:|");
+    println!(
+        "| wallet POST → final status event, p50 | {:.2} ms |",
+        percentile(&latencies, 0.5)
+    );
+    println!(
+        "| wallet POST → final status event, p99 | {:.2} ms |",
+        percentile(&latencies, 0.99)
+    );
+    println!(
+        "| create → verified through the protocol, {wallets} wallets | {:.0} /s |",
+        done.load(Ordering::Relaxed) as f64 / elapsed
+    );
+    println!("| failed flows | {} |", failed.load(Ordering::Relaxed));
+    println!("| server peak RSS | {peak:.0} MiB |");
+    println!("\n{samples} latency samples; throughput over {seconds} s.");
+}
