@@ -2,9 +2,10 @@
 //! answers (never panics), and what it accepts keeps its invariants.
 
 use proofme::api::input::{BodyFormat, Fields, parse_idempotency_key};
+use proofme::domain::WebhookSecret;
 use proofme::domain::{Description, HttpUrl, IdentificationId, Locale, Metadata, ProofmeId};
 use proofme::mypage::i18n::Lang;
-use proofme::webhooks::signing::{WebhookSecret, sign, verify};
+use proofme::webhooks::signing::{sign, verify};
 use proptest::prelude::*;
 
 proptest! {

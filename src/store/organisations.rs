@@ -1,6 +1,5 @@
 use super::{Store, StoreError};
-use crate::domain::{OrganisationId, Timestamp};
-use crate::webhooks::signing::WebhookSecret;
+use crate::domain::{OrganisationId, Timestamp, WebhookSecret};
 use sqlx::Row;
 
 /// An integrator.

@@ -4,10 +4,10 @@
 use super::identifications::{COLUMNS, IdentificationRow};
 use super::{Store, StoreError, corrupt};
 use crate::domain::{
-    ChangeCause, FailureReason, Identification, IdentificationId, OrganisationId, Status, Timestamp,
+    ChangeCause, FailureReason, Identification, IdentificationId, OrganisationId, Status,
+    Timestamp, WebhookMessage,
 };
 use crate::vault::Sealed;
-use crate::webhooks::signing::new_message_id;
 use sqlx::{Sqlite, Transaction};
 
 /// One entry of an identification's status history.
@@ -87,8 +87,9 @@ pub enum SealedData {
 }
 
 /// Applies the change to the identification read in this transaction: updates
-/// the row, appends the history entry, and with a webhook URL the outbox row,
-/// and stores shared data that comes with it.
+/// the row, appends the history entry, the webhook message the domain makes
+/// of the change (if any) to the outbox, and stores shared data that comes
+/// with it.
 pub(super) async fn apply(
     tx: &mut Transaction<'static, Sqlite>,
     current: &Identification,
@@ -127,19 +128,24 @@ pub(super) async fn apply(
         now,
     )
     .await?;
-    if let Some(url) = &current.webhook_url {
-        let payload = serde_json::json!({ "id": current.id }).to_string();
+    let mut updated = current.clone();
+    updated.status = next;
+    updated.scanned_at = scanned_at;
+    updated.failure_reason = change.failure_reason;
+    updated.updated_at = now;
+    // What the webhook says is the domain's to decide; the outbox keeps it.
+    if let Some(message) = WebhookMessage::for_status_change(&updated) {
         sqlx::query(
             "INSERT INTO webhook_outbox (id, identification_id, organisation_id, seq, url, payload, \
              state, attempts, next_attempt_at, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
         )
-        .bind(new_message_id())
+        .bind(message.id)
         .bind(current.id.as_str())
         .bind(current.organisation_id.as_str())
         .bind(seq)
-        .bind(url.as_str())
-        .bind(payload)
+        .bind(message.url.as_str())
+        .bind(message.payload)
         .bind(now.millis())
         .bind(now.millis())
         .bind(now.millis())
@@ -163,11 +169,6 @@ pub(super) async fn apply(
         .execute(&mut **tx)
         .await?;
     }
-    let mut updated = current.clone();
-    updated.status = next;
-    updated.scanned_at = scanned_at;
-    updated.failure_reason = change.failure_reason;
-    updated.updated_at = now;
     Ok(updated)
 }
 

@@ -9,9 +9,9 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use super::deliver::{Deliverer, Outcome, WebhookHeaders};
-use super::signing::{WebhookSecret, sign};
+use super::signing::sign;
 use crate::AppState;
-use crate::domain::{OrganisationId, Timestamp};
+use crate::domain::{OrganisationId, Timestamp, WebhookSecret};
 use crate::store::{Attempt, DeliveryState, DueWebhook};
 
 /// Deliveries under way at once, in all.
