@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod connections;
 pub mod domain;
+pub mod edge;
 pub mod lifecycle;
 pub mod mypage;
 pub mod oid4vp;

@@ -12,12 +12,13 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
 use super::error::{ApiError, Problem};
-use super::input::{BODY_LIMIT, BodyFormat, FieldValue, Fields, IdPath};
+use super::input::{BODY_LIMIT, IdPath};
 use crate::AppState;
 use crate::domain::{
     Description, HttpUrl, Identification, IdentificationId, Locale, Metadata, Mode, OrganisationId,
     ProofmeId, Status, Timestamp,
 };
+use crate::edge::{BodyFormat, FieldValue, Fields};
 use crate::store::{CreateOutcome, IdempotencyRecord, ListQuery, SortColumn, SortDirection};
 use crate::webhooks::guard;
 

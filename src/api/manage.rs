@@ -5,14 +5,14 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::auth::Caller;
 use super::error::{ApiError, Problem};
 use super::identifications::IdentificationResponse;
-use super::input::{BODY_LIMIT, BodyFormat, Fields, IdPath};
+use super::input::{IdPath, read_body};
 use crate::AppState;
 use crate::domain::{ChangeCause, Identification, IdentificationId, Mode, Status, Timestamp};
 use crate::lifecycle;
@@ -31,19 +31,6 @@ fn already_final(i: &Identification) -> ApiError {
         "The identification is already {} and can no longer change.",
         i.status.name()
     ))
-}
-
-fn read_body(
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-    known: &[&'static str],
-) -> Result<Fields, ApiError> {
-    let format = BodyFormat::from_headers(headers)?;
-    let body = body.map_err(|rej| match rej.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(BODY_LIMIT),
-        _ => ApiError::BadRequest("The request body could not be read.".into()),
-    })?;
-    Fields::from_body(format, &body, known)
 }
 
 /// The caller's identification with this id: 404 for a malformed id, an

@@ -17,9 +17,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 use crate::AppState;
-use crate::api::input::Fields;
 use crate::connections::ClientAddr;
 use crate::domain::{ChangeCause, Identification, IdentificationId, Mode, Status};
+use crate::edge::Fields;
 use crate::lifecycle;
 use crate::store::Refusal;
 use i18n::Lang;
@@ -33,7 +33,7 @@ struct LangHints {
 impl LangHints {
     fn read(query: Option<&str>, headers: &HeaderMap) -> LangHints {
         let query = query
-            .and_then(|q| Fields::from_form(q.as_bytes(), &["lang"]).ok())
+            .and_then(|q| Fields::from_query(Some(q), &["lang"]).ok())
             .and_then(|f| f.text("lang").ok().flatten().map(str::to_owned));
         let accept = headers
             .get(header::ACCEPT_LANGUAGE)
@@ -308,8 +308,8 @@ async fn done(
         Ok(i) => i,
         Err(page) => return page,
     };
-    let given = query
-        .and_then(|q| Fields::from_form(q.as_bytes(), &["response_code"]).ok())
+    let given = Fields::from_query(query.as_deref(), &["response_code"])
+        .ok()
         .and_then(|f| f.text("response_code").ok().flatten().map(str::to_owned));
     let expected = match state.store.wallet_transaction(&ident.id).await {
         Ok(t) => t.and_then(|t| t.response_code),

@@ -14,10 +14,10 @@ use std::time::Duration;
 
 use super::{OAuthError, Verifier};
 use crate::AppState;
-use crate::api::input::Fields;
 use crate::domain::ids::random_base62;
 use crate::domain::proofme::Proofme;
 use crate::domain::{ChangeCause, IdentificationId, Status, Timestamp};
+use crate::edge::Fields;
 use crate::lifecycle;
 use crate::oid4vp::{dcql, jose};
 use crate::store::{Change, Refusal, WalletTransaction};
