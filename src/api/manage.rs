@@ -15,7 +15,6 @@ use super::identifications::IdentificationResponse;
 use super::input::{IdPath, read_body};
 use crate::AppState;
 use crate::domain::{ChangeCause, Identification, IdentificationId, Mode, Status, Timestamp};
-use crate::lifecycle;
 use crate::store::{Change, Refusal, SealedData};
 
 fn not_found() -> ApiError {
@@ -58,7 +57,11 @@ async fn change(
     let next = change.next;
     // Organisation and mode never change, so checking them first is enough.
     own_identification(state, &caller.0, id.as_str()).await?;
-    match lifecycle::change_status(state, id, Some(&caller.0.organisation_id), change).await? {
+    match state
+        .lifecycle
+        .change_status(id, Some(&caller.0.organisation_id), change)
+        .await?
+    {
         Ok(i) => Ok(i),
         Err(Refusal::NotFound) => Err(not_found()),
         Err(Refusal::AlreadyFinal(i)) => Err(already_final(&i)),
@@ -128,8 +131,10 @@ pub async fn test_outcome(
             "Test outcomes are only for test identifications; a live one is completed by the customer's wallet.".into(),
         ));
     }
-    let outcome =
-        lifecycle::test_outcome_change(&state, &current, next, ChangeCause::ApiTestOutcome).await?;
+    let outcome = state
+        .lifecycle
+        .test_outcome_change(&current, next, ChangeCause::ApiTestOutcome)
+        .await?;
     let updated = change(&state, &caller, &id, outcome).await?;
     Ok(Json(IdentificationResponse::new(
         &updated,

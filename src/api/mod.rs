@@ -116,15 +116,15 @@ pub async fn v1_responses(req: Request, next: Next) -> Response {
 fn authenticated(endpoint: MethodRouter<AppState>, state: &AppState) -> MethodRouter<AppState> {
     endpoint
         .route_layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.limits.clone(),
             auth::limit_per_key,
         ))
         .route_layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.store.clone(),
             auth::authenticate,
         ))
         .route_layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.limits.clone(),
             auth::limit_failed_authentications,
         ))
 }

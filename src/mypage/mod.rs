@@ -15,14 +15,36 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use std::sync::Arc;
 
 use crate::AppState;
 use crate::connections::ClientAddr;
 use crate::domain::{ChangeCause, Identification, IdentificationId, Mode, Status};
 use crate::edge::Fields;
-use crate::lifecycle;
 use crate::store::Refusal;
 use i18n::Lang;
+
+/// MyPage's own state: rendered pages and QR codes, and the open status
+/// streams.
+#[derive(Clone)]
+pub struct MyPageState {
+    pub pages: Arc<crate::cache::Cache<PageKey, RenderedPage>>,
+    pub qr: Arc<qr::QrCache>,
+    pub streams: Arc<events::StreamSlots>,
+}
+
+impl MyPageState {
+    pub fn new(config: &crate::config::Config) -> MyPageState {
+        MyPageState {
+            pages: Arc::new(crate::cache::Cache::new(10_000, None)),
+            qr: Arc::new(qr::QrCache::new(10_000)),
+            streams: Arc::new(events::StreamSlots::new(
+                config.max_streams_per_identification,
+                config.max_streams_per_address,
+            )),
+        }
+    }
+}
 
 /// What the request says about language, before we know the identification.
 struct LangHints {
@@ -148,12 +170,12 @@ async fn page(
         lang,
         lang_in_query: hints.query.is_some(),
     };
-    if let Some(page) = state.pages.get(&key) {
+    if let Some(page) = state.mypage.pages.get(&key) {
         return page.response();
     }
     match render_page(&state, ident, lang, key.lang_in_query).await {
         Ok(page) => {
-            state.pages.insert(key, page.clone());
+            state.mypage.pages.insert(key, page.clone());
             page.response()
         }
         Err(e) => error_page(lang, e),
@@ -184,7 +206,7 @@ async fn render_page(
         &ident.id,
     );
     let qr_svg = (!ident.status.is_final())
-        .then(|| state.qr.get_or_render(&ident.id, &wallet_link))
+        .then(|| state.mypage.qr.get_or_render(&ident.id, &wallet_link))
         .flatten();
     let check_href = if lang_in_query {
         format!("/{}?lang={}", ident.id, lang.html_lang())
@@ -240,11 +262,15 @@ async fn finish(
             view::message_page(lang, t.live_outcome_title, t.live_outcome_text),
         );
     }
-    let change = match lifecycle::test_outcome_change(state, &ident, next, cause).await {
+    let change = match state
+        .lifecycle
+        .test_outcome_change(&ident, next, cause)
+        .await
+    {
         Ok(c) => c,
         Err(e) => return error_page(lang, e),
     };
-    match lifecycle::change_status(state, &id, None, change).await {
+    match state.lifecycle.change_status(&id, None, change).await {
         Ok(Ok(done)) => Redirect::to(done.redirect_url.as_str()).into_response(),
         // Already over (a second click, or it expired): the customer is done too.
         Ok(Err(Refusal::AlreadyFinal(done))) => {
@@ -341,7 +367,7 @@ async fn status_events(
         return StatusCode::NOT_FOUND.into_response();
     };
     // Taken before the lookup, so a flood of streams costs no database work.
-    let Some(slot) = state.streams.take(&id, client) else {
+    let Some(slot) = state.mypage.streams.take(&id, client) else {
         let mut res = (
             StatusCode::TOO_MANY_REQUESTS,
             "Too many open status streams. Reload the page to check the status.",
@@ -354,7 +380,13 @@ async fn status_events(
         return res;
     };
     match state.store.find_identification(&id).await {
-        Ok(Some(ident)) => events::stream(state, ident, slot).into_response(),
+        Ok(Some(ident)) => events::stream(
+            state.store.clone(),
+            state.lifecycle.events().clone(),
+            ident,
+            slot,
+        )
+        .into_response(),
         Ok(None) => StatusCode::NOT_FOUND.into_response(),
         Err(e) => {
             tracing::error!(error = %e, "status stream failed to start");
