@@ -5,7 +5,6 @@ pub mod error;
 pub mod identifications;
 pub mod in_flight;
 pub mod input;
-pub mod manage;
 pub mod rate_limit;
 
 use axum::extract::{DefaultBodyLimit, Request};
@@ -27,15 +26,15 @@ use error::{ApiError, PROBLEM_JSON, Problem, generic_detail};
         description = "Create identification intents, send customers to MyPage, read the outcome."
     ),
     paths(
-        identifications::create,
-        identifications::get,
-        identifications::list,
-        manage::revoke,
-        manage::test_outcome,
-        manage::history,
-        manage::webhooks,
-        manage::get_data,
-        manage::delete_data,
+        identifications::create::create,
+        identifications::get::get,
+        identifications::list::list,
+        identifications::revoke::revoke,
+        identifications::test_outcome::test_outcome,
+        identifications::history::history,
+        identifications::webhooks::webhooks,
+        identifications::data::get_data,
+        identifications::data::delete_data,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -113,7 +112,10 @@ pub async fn v1_responses(req: Request, next: Next) -> Response {
 
 /// An endpoint that needs an API key, with the rate limits around it (see
 /// `auth`). Per method router, so a wrong method is a 405 without a key.
-fn authenticated(endpoint: MethodRouter<AppState>, state: &AppState) -> MethodRouter<AppState> {
+pub(crate) fn authenticated(
+    endpoint: MethodRouter<AppState>,
+    state: &AppState,
+) -> MethodRouter<AppState> {
     endpoint
         .route_layer(middleware::from_fn_with_state(
             state.limits.clone(),
@@ -130,32 +132,8 @@ fn authenticated(endpoint: MethodRouter<AppState>, state: &AppState) -> MethodRo
 }
 
 pub fn router(state: &AppState) -> Router<AppState> {
-    let authed = |endpoint| authenticated(endpoint, state);
     Router::new()
-        .route(
-            "/v1/identification",
-            authed(get(identifications::list).post(identifications::create)),
-        )
-        .route(
-            "/v1/identification/{id}",
-            authed(get(identifications::get).delete(manage::revoke)),
-        )
-        .route(
-            "/v1/identification/{id}/test-outcome",
-            authed(axum::routing::post(manage::test_outcome)),
-        )
-        .route(
-            "/v1/identification/{id}/history",
-            authed(get(manage::history)),
-        )
-        .route(
-            "/v1/identification/{id}/webhooks",
-            authed(get(manage::webhooks)),
-        )
-        .route(
-            "/v1/identification/data/{id}",
-            authed(get(manage::get_data).delete(manage::delete_data)),
-        )
+        .merge(identifications::router(state))
         .route("/v1/openapi.json", get(openapi))
         .route("/v1", axum::routing::any(unknown_route))
         .route("/v1/{*rest}", axum::routing::any(unknown_route))
