@@ -2,7 +2,6 @@
 //! service; `main.rs` and the tests both drive it.
 
 pub mod api;
-pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod connections;

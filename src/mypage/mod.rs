@@ -28,15 +28,31 @@ use i18n::Lang;
 /// streams.
 #[derive(Clone)]
 pub struct MyPageState {
-    pub pages: Arc<crate::cache::Cache<PageKey, RenderedPage>>,
+    pub pages: PageCache,
     pub qr: Arc<qr::QrCache>,
     pub streams: Arc<events::StreamSlots>,
+}
+
+/// How many bytes of rendered pages are kept. A page with its QR code is
+/// some 10 to 20 KB, so this holds thousands of open identifications.
+pub const PAGE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Rendered MyPages by what they depend on, bounded by their size: when it
+/// is full, the least useful pages go, one by one (moka's TinyLFU).
+pub type PageCache = moka::sync::Cache<PageKey, RenderedPage>;
+
+/// A page cache holding at most `max_bytes` of pages.
+pub fn page_cache(max_bytes: u64) -> PageCache {
+    moka::sync::Cache::builder()
+        .max_capacity(max_bytes)
+        .weigher(|_, page: &RenderedPage| page.weight())
+        .build()
 }
 
 impl MyPageState {
     pub fn new(config: &crate::config::Config) -> MyPageState {
         MyPageState {
-            pages: Arc::new(crate::cache::Cache::new(10_000, None)),
+            pages: page_cache(PAGE_CACHE_BYTES),
             qr: Arc::new(qr::QrCache::new(10_000)),
             streams: Arc::new(events::StreamSlots::new(
                 config.max_streams_per_identification,
@@ -144,6 +160,11 @@ pub struct RenderedPage {
 }
 
 impl RenderedPage {
+    /// What the page costs the cache: its bytes, and a little for the entry.
+    fn weight(&self) -> u32 {
+        u32::try_from(self.body.len() + self.csp.len() + 64).unwrap_or(u32::MAX)
+    }
+
     fn response(self) -> Response {
         let mut res = (StatusCode::OK, Html(self.body)).into_response();
         res.headers_mut()
@@ -475,4 +496,48 @@ pub fn router() -> Router<AppState> {
         .fallback(not_found)
         .layer(middleware::from_fn(page_headers))
         .merge(assets::router())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(bytes: usize) -> RenderedPage {
+        RenderedPage {
+            body: Bytes::from(vec![b'x'; bytes]),
+            csp: HeaderValue::from_static("default-src 'none'"),
+        }
+    }
+
+    fn key() -> PageKey {
+        PageKey {
+            id: IdentificationId::generate(),
+            status: Status::Open,
+            lang: Lang::choose(None, None, None),
+            lang_in_query: false,
+        }
+    }
+
+    #[test]
+    fn the_page_cache_is_bounded_by_bytes_not_pages() {
+        let cache = page_cache(100_000);
+        let first = key();
+        cache.insert(first.clone(), page(10_000));
+        for _ in 0..100 {
+            cache.insert(key(), page(10_000));
+        }
+        cache.run_pending_tasks();
+
+        let held: u64 = cache.iter().map(|(_, p)| u64::from(p.weight())).sum();
+        assert!(held <= 100_000, "{held} bytes held");
+        assert!(cache.entry_count() > 0, "a full cache does not start over");
+    }
+
+    #[test]
+    fn a_cached_page_is_served_again() {
+        let cache = page_cache(100_000);
+        let k = key();
+        cache.insert(k.clone(), page(1_000));
+        assert!(cache.get(&k).is_some());
+    }
 }

@@ -97,7 +97,7 @@ impl Store {
                 .execute(&self.writer)
                 .await?;
         // This process forgets every cached key at once; others within the TTL.
-        self.caches.api_keys.clear();
+        self.caches.api_keys.invalidate_all();
         Ok(done.rows_affected() == 1)
     }
 }

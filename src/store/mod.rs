@@ -3,6 +3,7 @@
 //! 960 ms with eight) and a few readers, which WAL lets run beside the writer.
 
 mod api_keys;
+mod cache;
 mod group_commit;
 mod identifications;
 mod organisations;
@@ -12,6 +13,7 @@ mod wallet;
 mod webhooks;
 
 pub use api_keys::{ApiKey, NewApiKey};
+pub use cache::API_KEY_CACHE_TTL;
 pub use identifications::{CreateOutcome, IdempotencyRecord, ListQuery, SortColumn, SortDirection};
 pub use organisations::Organisation;
 pub use status::{Change, Refusal, SealedData, StatusChange};
@@ -25,9 +27,7 @@ use sqlx::{Sqlite, Transaction};
 use std::str::FromStr;
 use std::sync::Arc;
 
-use crate::cache::{Cache, WriteThrough};
-use crate::domain::proofme::Proofme;
-use crate::domain::{Identification, IdentificationId, OrganisationId, ProofmeId};
+use cache::Caches;
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -76,30 +76,6 @@ pub struct Store {
     caches: Arc<Caches>,
     group_commit: group_commit::GroupCommit,
     checkpointer: Option<SqlitePool>,
-}
-
-/// How long a looked-up API key is trusted without asking the database again:
-/// a key revoked by another process stops working within this time.
-pub const API_KEY_CACHE_TTL: Duration = Duration::from_secs(1);
-
-struct Caches {
-    api_keys: Cache<String, ApiKey>,
-    organisations: Cache<OrganisationId, Organisation>,
-    proofmes: Cache<(OrganisationId, ProofmeId), Proofme>,
-    identifications: WriteThrough<IdentificationId, Identification>,
-}
-
-impl Default for Caches {
-    fn default() -> Self {
-        Caches {
-            api_keys: Cache::new(10_000, Some(API_KEY_CACHE_TTL)),
-            // Organisations change rarely (the end-to-end recipient), but another
-            // process (the admin command) may change them: trust for a second.
-            organisations: Cache::new(10_000, Some(API_KEY_CACHE_TTL)),
-            proofmes: Cache::new(10_000, None),
-            identifications: WriteThrough::new(50_000),
-        }
-    }
 }
 
 impl Store {

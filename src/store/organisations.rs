@@ -74,7 +74,7 @@ impl Store {
             .bind(id.as_str())
             .execute(&self.writer)
             .await?;
-        self.caches.organisations.clear();
+        self.caches.organisations.invalidate_all();
         Ok(done.rows_affected() == 1)
     }
 
