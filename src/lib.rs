@@ -181,7 +181,10 @@ pub fn app(state: AppState) -> Router {
             request_timeout,
         ))
         .layer(axum::middleware::from_fn(limit_header_size))
-        .layer(axum::middleware::from_fn(api::v1_responses))
+        .layer(axum::middleware::from_fn(api::v1_problems))
+        // Outside every layer that answers by itself (limits, timeouts, panics).
+        .layer(edge::headers::nosniff())
+        .layer(edge::headers::no_store_by_default())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

@@ -8,7 +8,7 @@ pub mod input;
 pub mod rate_limit;
 
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{HeaderValue, header};
+use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
@@ -93,21 +93,14 @@ fn is_api_path(path: &str) -> bool {
     path == "/v1" || path.starts_with("/v1/")
 }
 
-/// Every answer under `/v1`, from whichever layer: errors as problem+json,
-/// never cached (they hold customer data and the MyPage secret), never
-/// sniffed. It wraps the whole app, so timeouts and panics are covered too.
-pub async fn v1_responses(req: Request, next: Next) -> Response {
+/// Every error under `/v1`, from whichever layer, as problem+json. It wraps
+/// the whole app, so timeouts and panics are covered too. (That `/v1`
+/// answers are never cached nor sniffed, `edge::headers` sees to.)
+pub async fn v1_problems(req: Request, next: Next) -> Response {
     if !is_api_path(req.uri().path()) {
         return next.run(req).await;
     }
-    let mut res = problem_for_every_error(next.run(req).await);
-    let h = res.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    res
+    problem_for_every_error(next.run(req).await)
 }
 
 /// An endpoint that needs an API key, with the rate limits around it (see

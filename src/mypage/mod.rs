@@ -16,6 +16,7 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use std::sync::Arc;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::AppState;
 use crate::connections::ClientAddr;
@@ -457,28 +458,10 @@ fn is_length_limit(e: &axum::Error) -> bool {
     false
 }
 
-/// Headers for every MyPage response: the URL is the secret, so it must not
-/// leak by referrer, cache or frame.
-async fn page_headers(req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
-    let h = res.headers_mut();
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        if let Ok(csp) = HeaderValue::from_str(&content_security_policy(None)) {
-            h.insert(header::CONTENT_SECURITY_POLICY, csp);
-        }
-    }
-    res
-}
+/// The policy of a page that names no return address (error pages, 404s).
+const DEFAULT_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+    base-uri 'none'";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -494,7 +477,21 @@ pub fn router() -> Router<AppState> {
             post(cancel).layer(middleware::from_fn(limit_form_body)),
         )
         .fallback(not_found)
-        .layer(middleware::from_fn(page_headers))
+        // Every MyPage answer: the URL is the secret, so it must not leak by
+        // referrer or frame (nor cache: `edge::headers` keeps all answers
+        // out of caches).
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DEFAULT_CSP),
+        ))
         .merge(assets::router())
 }
 
@@ -531,6 +528,11 @@ mod tests {
         let held: u64 = cache.iter().map(|(_, p)| u64::from(p.weight())).sum();
         assert!(held <= 100_000, "{held} bytes held");
         assert!(cache.entry_count() > 0, "a full cache does not start over");
+    }
+
+    #[test]
+    fn the_default_policy_is_the_policy_without_a_return_address() {
+        assert_eq!(DEFAULT_CSP, content_security_policy(None));
     }
 
     #[test]
