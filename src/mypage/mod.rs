@@ -478,8 +478,12 @@ pub fn router() -> Router<AppState> {
         )
         .fallback(not_found)
         // Every MyPage answer: the URL is the secret, so it must not leak by
-        // referrer or frame (nor cache: `edge::headers` keeps all answers
-        // out of caches).
+        // referrer, frame or cache (also not the status stream, which axum
+        // marks `no-cache` only).
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
