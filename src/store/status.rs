@@ -226,7 +226,7 @@ impl Store {
         organisation_id: Option<&OrganisationId>,
         change: Change,
     ) -> Result<Result<Identification, Refusal>, StoreError> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.db.begin_write().await?;
         let Some(current) = identification_in(&mut tx, id).await? else {
             return Ok(Err(Refusal::NotFound));
         };
@@ -253,7 +253,7 @@ impl Store {
     /// at most `limit` at a time. Returns the ones it changed.
     pub async fn expire_due(&self, limit: i64) -> Result<Vec<Identification>, StoreError> {
         let now = Timestamp::now();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.db.begin_write().await?;
         let rows: Vec<IdentificationRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM identifications WHERE status IN (0, 1) AND expires_at <= ? \
              ORDER BY expires_at LIMIT ?"
@@ -285,7 +285,7 @@ impl Store {
              WHERE identification_id = ? ORDER BY seq",
         )
         .bind(id.as_str())
-        .fetch_all(&self.reader)
+        .fetch_all(&self.db.reader)
         .await?;
         rows.into_iter()
             .map(|(seq, from, to, cause, at)| {
@@ -318,7 +318,7 @@ impl Store {
             "SELECT encryption, wrapped_key, ciphertext FROM shared_data WHERE identification_id = ?",
         )
         .bind(id.as_str())
-        .fetch_optional(&self.reader)
+        .fetch_optional(&self.db.reader)
         .await?;
         let data = row
             .map(
@@ -342,7 +342,7 @@ impl Store {
     pub async fn erase_shared_data(&self, id: &IdentificationId) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM shared_data WHERE identification_id = ?")
             .bind(id.as_str())
-            .execute(&self.writer)
+            .execute(&self.db.writer)
             .await?;
         Ok(done.rows_affected())
     }
@@ -352,7 +352,7 @@ impl Store {
     pub async fn erase_shared_data_before(&self, cutoff: Timestamp) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM shared_data WHERE created_at < ?")
             .bind(cutoff.millis())
-            .execute(&self.writer)
+            .execute(&self.db.writer)
             .await?;
         Ok(done.rows_affected())
     }
