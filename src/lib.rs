@@ -2,12 +2,13 @@
 //! service; `main.rs` and the tests both drive it.
 
 pub mod api;
-pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod connections;
 pub mod domain;
+pub mod edge;
 pub mod lifecycle;
+pub mod maintenance;
 pub mod mypage;
 pub mod oid4vp;
 pub mod store;
@@ -17,7 +18,7 @@ pub mod wallet;
 pub mod webhooks;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -30,28 +31,31 @@ use tower_http::trace::TraceLayer;
 
 use api::error::Problem;
 use api::in_flight::InFlight;
+use api::rate_limit::Limits;
 use config::Config;
+use lifecycle::Lifecycle;
 use store::Store;
 
-/// What every handler can reach.
-#[derive(Clone)]
+/// What every handler can reach. Each part takes only its own piece (axum's
+/// `FromRef`): the status-change service holds the store, the fan-out of
+/// changes and the data key; the API's limits and MyPage's caches are their
+/// own parts, which background jobs never see.
+#[derive(Clone, FromRef)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
-    pub in_flight: InFlight,
-    pub events: lifecycle::Events,
-    pub qr: Arc<mypage::qr::QrCache>,
-    /// Rendered MyPages by what they depend on.
-    pub pages: Arc<cache::Cache<mypage::PageKey, mypage::RenderedPage>>,
-    pub rate_limiter: Arc<api::rate_limit::RateLimiter>,
+    /// Every status change goes through here: store, then announce.
+    pub lifecycle: Lifecycle,
     /// Encrypts what customers share (see `vault`).
     pub data_key: vault::DataKey,
     /// The OpenID4VP verifier: its identity, trust anchors, test issuer.
     pub verifier: Arc<verifier::Verifier>,
-    /// Failed authentications per client address.
-    pub auth_failures: Arc<api::rate_limit::FailedAuthLimiter>,
-    /// Open status streams per identification and per client address.
-    pub streams: Arc<mypage::events::StreamSlots>,
+    /// The API's rate limits: per key, and failed authentications per address.
+    pub limits: Limits,
+    /// Idempotency keys whose first request is still running.
+    pub in_flight: InFlight,
+    /// MyPage's page and QR caches and its status stream slots.
+    pub mypage: mypage::MyPageState,
 }
 
 impl AppState {
@@ -62,22 +66,18 @@ impl AppState {
         verifier: verifier::Verifier,
     ) -> AppState {
         AppState {
+            lifecycle: Lifecycle::new(
+                store.clone(),
+                lifecycle::Events::default(),
+                data_key.clone(),
+            ),
             data_key,
             verifier: Arc::new(verifier),
-            rate_limiter: Arc::new(api::rate_limit::RateLimiter::new(config.rate_limit)),
-            auth_failures: Arc::new(api::rate_limit::FailedAuthLimiter::new(
-                config.auth_failure_limit,
-            )),
-            streams: Arc::new(mypage::events::StreamSlots::new(
-                config.max_streams_per_identification,
-                config.max_streams_per_address,
-            )),
+            limits: Limits::new(config.rate_limit, config.auth_failure_limit),
+            mypage: mypage::MyPageState::new(&config),
+            in_flight: InFlight::default(),
             config: Arc::new(config),
             store,
-            in_flight: InFlight::default(),
-            events: lifecycle::Events::default(),
-            qr: Arc::new(mypage::qr::QrCache::new(10_000)),
-            pages: Arc::new(cache::Cache::new(10_000, None)),
         }
     }
 }
@@ -181,7 +181,10 @@ pub fn app(state: AppState) -> Router {
             request_timeout,
         ))
         .layer(axum::middleware::from_fn(limit_header_size))
-        .layer(axum::middleware::from_fn(api::v1_responses))
+        .layer(axum::middleware::from_fn(api::v1_problems))
+        // Outside every layer that answers by itself (limits, timeouts, panics).
+        .layer(edge::headers::nosniff())
+        .layer(edge::headers::no_store_by_default())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }
@@ -197,14 +200,19 @@ pub async fn serve(
     log_limits(&state.config, &limits, open_files);
     let deliverer = webhooks::deliver::Deliverer::new(state.config.allow_private_webhooks)
         .map_err(std::io::Error::other)?;
-    let sweep = tokio::spawn(lifecycle::run_expiry_sweep(
-        state.clone(),
-        std::time::Duration::from_secs(1),
-    ));
-    let worker = tokio::spawn(webhooks::worker::run(state.clone(), deliverer));
-    let retention = tokio::spawn(lifecycle::run_data_retention(state.clone()));
-    let housekeeping = tokio::spawn(forget_idle_limits(state.clone()));
-    let events = state.events.clone();
+    let worker = tokio::spawn(webhooks::worker::run(webhooks::worker::Worker::new(
+        state.store.clone(),
+        deliverer,
+        state.config.webhook_retry_schedule.clone(),
+        state.lifecycle.events().webhooks_due.clone(),
+    )));
+    let jobs = maintenance::Jobs::start(
+        &state.lifecycle,
+        &state.store,
+        &state.limits,
+        state.config.data_retention,
+    );
+    let events = state.lifecycle.events().clone();
     let begun = Arc::new(tokio::sync::Notify::new());
     let signal = {
         let begun = begun.clone();
@@ -226,10 +234,8 @@ pub async fn serve(
             tracing::warn!("requests still running after {DRAIN_LIMIT:?}; stopping anyway");
         }
     }
-    sweep.abort();
     worker.abort();
-    retention.abort();
-    housekeeping.abort();
+    drop(jobs);
     Ok(())
 }
 
@@ -251,17 +257,6 @@ fn log_limits(config: &Config, limits: &connections::ConnectionLimits, open_file
         max_header_bytes = MAX_HEADER_BYTES,
         "limits in force"
     );
-}
-
-/// Rate limiter entries for keys and addresses that went quiet carry no
-/// information; dropping them now and then keeps memory flat.
-async fn forget_idle_limits(state: AppState) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-    loop {
-        tick.tick().await;
-        state.rate_limiter.forget_idle();
-        state.auth_failures.forget_idle();
-    }
 }
 
 /// How long a shutdown waits for requests in flight.

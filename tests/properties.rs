@@ -1,10 +1,12 @@
 //! Property tests for every parser at the edge: whatever bytes arrive, parsing
 //! answers (never panics), and what it accepts keeps its invariants.
 
-use proofme::api::input::{BodyFormat, Fields, parse_idempotency_key};
+use proofme::api::input::parse_idempotency_key;
+use proofme::domain::WebhookSecret;
 use proofme::domain::{Description, HttpUrl, IdentificationId, Locale, Metadata, ProofmeId};
+use proofme::edge::{BodyFormat, Fields};
 use proofme::mypage::i18n::Lang;
-use proofme::webhooks::signing::{WebhookSecret, sign, verify};
+use proofme::webhooks::signing::{sign, verify};
 use proptest::prelude::*;
 
 proptest! {

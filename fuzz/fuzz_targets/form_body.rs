@@ -1,6 +1,6 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use proofme::api::input::{BodyFormat, Fields};
+use proofme::edge::{BodyFormat, Fields};
 
 const KNOWN: &[&str] = &["proofmeId", "organisationId", "description", "redirectUrl", "metadata", "testmode"];
 

@@ -1,6 +1,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use proofme::webhooks::signing::{WebhookSecret, verify};
+use proofme::domain::WebhookSecret;
+use proofme::webhooks::signing::verify;
 
 fuzz_target!(|data: &str| {
     let _ = WebhookSecret::parse(data);

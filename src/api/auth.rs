@@ -13,10 +13,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
+use super::rate_limit::Limits;
 use super::rate_limit::retry_after_secs;
-use crate::AppState;
 use crate::connections::ClientAddr;
-use crate::store::ApiKey;
+use crate::store::{ApiKey, Store};
 
 /// The authenticated caller, as `authenticate` found it.
 pub struct Caller(pub ApiKey);
@@ -60,9 +60,9 @@ fn bearer_secret(parts: &axum::http::HeaderMap) -> Result<&str, ApiError> {
 }
 
 /// Looks the key up and puts it in the request for `Caller`.
-pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn authenticate(State(store): State<Store>, mut req: Request, next: Next) -> Response {
     let found = match bearer_secret(req.headers()) {
-        Ok(secret) => state.store.find_api_key(secret).await,
+        Ok(secret) => store.find_api_key(secret).await,
         Err(e) => return e.into_response(),
     };
     match found {
@@ -80,7 +80,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
 /// Refuses a client address that has failed authentication too often, before
 /// any key lookup, and counts every 401 against its address.
 pub async fn limit_failed_authentications(
-    State(state): State<AppState>,
+    State(limits): State<Limits>,
     ClientAddr(client): ClientAddr,
     req: Request,
     next: Next,
@@ -88,20 +88,20 @@ pub async fn limit_failed_authentications(
     let Some(client) = client else {
         return next.run(req).await;
     };
-    if let Some(wait) = state.auth_failures.wait(client) {
+    if let Some(wait) = limits.auth_failures.wait(client) {
         return ApiError::TooManyFailedAuthentications(retry_after_secs(wait)).into_response();
     }
     let res = next.run(req).await;
     if res.status() == StatusCode::UNAUTHORIZED {
-        state.auth_failures.failed(client);
+        limits.auth_failures.failed(client);
     }
     res
 }
 
 /// Each API key's own rate.
-pub async fn limit_per_key(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn limit_per_key(State(limits): State<Limits>, req: Request, next: Next) -> Response {
     if let Some(key) = req.extensions().get::<ApiKey>() {
-        if let Err(wait) = state.rate_limiter.check(key.id.as_str()) {
+        if let Err(wait) = limits.per_key.check(key.id.as_str()) {
             return ApiError::TooManyRequests(retry_after_secs(wait)).into_response();
         }
     }

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::edge::InputError;
 use crate::store::StoreError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -93,6 +94,23 @@ pub enum ApiError {
     Internal(String),
 }
 
+impl From<InputError> for ApiError {
+    fn from(e: InputError) -> Self {
+        let detail = e.to_string();
+        match e {
+            InputError::UnsupportedMediaType => ApiError::UnsupportedMediaType(detail),
+            InputError::NotUtf8 | InputError::NotJson(_) | InputError::NotAnObject => {
+                ApiError::BadRequest(detail)
+            }
+            InputError::Repeated {
+                field: Some(field), ..
+            }
+            | InputError::WrongType { field, .. } => ApiError::Invalid { field, detail },
+            InputError::Repeated { field: None, .. } => ApiError::Unprocessable(detail),
+        }
+    }
+}
+
 impl From<crate::lifecycle::SealError> for ApiError {
     fn from(e: crate::lifecycle::SealError) -> Self {
         match e {
@@ -162,5 +180,42 @@ pub fn generic_detail(status: StatusCode) -> &'static str {
         StatusCode::REQUEST_TIMEOUT => "The request took too long to arrive.",
         s if s.is_server_error() => "Something went wrong on our side. Please try again.",
         _ => "The request could not be processed.",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::edge::{BodyFormat, Fields};
+
+    #[test]
+    fn input_errors_become_the_api_errors_they_always_were() {
+        let known = &["a"];
+        let utf8 = ApiError::from(Fields::from_form(b"a=%FF", known).unwrap_err());
+        assert!(matches!(utf8, ApiError::BadRequest(_)), "{utf8:?}");
+        let repeated = ApiError::from(Fields::from_form(b"a=1&a=2", known).unwrap_err());
+        assert!(
+            matches!(repeated, ApiError::Invalid { field: "a", .. }),
+            "{repeated:?}"
+        );
+        let unknown_repeated = ApiError::from(
+            Fields::from_body(BodyFormat::Json, br#"{"z": 1, "z": 2}"#, known).unwrap_err(),
+        );
+        assert!(
+            matches!(unknown_repeated, ApiError::Unprocessable(_)),
+            "{unknown_repeated:?}"
+        );
+        let not_object =
+            ApiError::from(Fields::from_body(BodyFormat::Json, b"[1]", known).unwrap_err());
+        assert!(
+            matches!(not_object, ApiError::BadRequest(_)),
+            "{not_object:?}"
+        );
+        let media = ApiError::from(InputError::UnsupportedMediaType);
+        assert_eq!(
+            media.to_string(),
+            "Send application/json or application/x-www-form-urlencoded."
+        );
+        assert!(matches!(media, ApiError::UnsupportedMediaType(_)));
     }
 }

@@ -1,204 +1,30 @@
-//! Reading request bodies and query strings into named fields, with our errors.
-//!
-//! Form bodies are parsed here rather than with serde: the contract needs to know
-//! when a field is given twice, to read raw `curl -d` bodies, and to refuse
-//! percent-encoded bytes that are not UTF-8 instead of silently replacing them.
+//! The API's side of reading requests: its body limit, reading a body into
+//! fields (see `crate::edge`) with the API's errors, the `Idempotency-Key`
+//! header, and the `{id}` of a path.
 
-use axum::http::{HeaderMap, header};
-use percent_encoding::percent_decode;
-use serde_json::Value;
-use serde_json::value::RawValue;
-use std::collections::HashMap;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode};
 
 use super::error::ApiError;
-use crate::domain::json::{self, StrictJsonError};
+use crate::edge::{BodyFormat, Fields};
 
 /// The largest request body we read.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// The media types a write endpoint accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyFormat {
-    Form,
-    Json,
-}
-
-impl BodyFormat {
-    pub fn from_headers(headers: &HeaderMap) -> Result<BodyFormat, ApiError> {
-        let unsupported = || {
-            ApiError::UnsupportedMediaType(
-                "Send application/json or application/x-www-form-urlencoded.".into(),
-            )
-        };
-        let ct = headers
-            .get(header::CONTENT_TYPE)
-            .ok_or_else(unsupported)?
-            .to_str()
-            .map_err(|_| unsupported())?;
-        let essence = ct
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        match essence.as_str() {
-            "application/x-www-form-urlencoded" => Ok(BodyFormat::Form),
-            "application/json" => Ok(BodyFormat::Json),
-            _ => Err(unsupported()),
-        }
-    }
-}
-
-/// One value of a field as sent: a form gives text, JSON any value.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FieldValue {
-    Text(String),
-    Json(Value),
-    /// JSON holding a number beyond what `Value` represents (such as `1e400`);
-    /// its text is in `Fields::json_text`.
-    JsonBeyondValue,
-}
-
-/// The fields of a body or query string, by name. Absent (and JSON `null`)
-/// fields are simply missing.
-#[derive(Debug, Default)]
-pub struct Fields {
-    values: HashMap<String, FieldValue>,
-    /// For a JSON body: each member's JSON text, as sent.
-    json_texts: HashMap<String, Box<RawValue>>,
-}
-
-impl Fields {
-    pub fn get(&self, name: &str) -> Option<&FieldValue> {
-        self.values.get(name)
-    }
-
-    /// A JSON body member's value exactly as sent (JSON `null` included), for
-    /// fields kept as the integrator wrote them.
-    pub fn json_text(&self, name: &str) -> Option<&str> {
-        self.json_texts.get(name).map(|raw| raw.get())
-    }
-
-    /// A text field. JSON must give a string for it.
-    pub fn text(&self, name: &'static str) -> Result<Option<&str>, ApiError> {
-        match self.values.get(name) {
-            None => Ok(None),
-            Some(FieldValue::Text(s)) => Ok(Some(s)),
-            Some(FieldValue::Json(Value::String(s))) => Ok(Some(s)),
-            Some(FieldValue::Json(_) | FieldValue::JsonBeyondValue) => {
-                Err(ApiError::invalid(name, format!("{name} must be a string")))
-            }
-        }
-    }
-
-    /// A boolean field: JSON `true`/`false`, or the words in a form.
-    pub fn boolean(&self, name: &'static str) -> Result<Option<bool>, ApiError> {
-        let bad = || ApiError::invalid(name, format!("{name} must be true or false"));
-        match self.values.get(name) {
-            None => Ok(None),
-            Some(FieldValue::Json(Value::Bool(b))) => Ok(Some(*b)),
-            Some(FieldValue::Text(s)) => match s.as_str() {
-                "true" => Ok(Some(true)),
-                "false" => Ok(Some(false)),
-                _ => Err(bad()),
-            },
-            Some(FieldValue::Json(_) | FieldValue::JsonBeyondValue) => Err(bad()),
-        }
-    }
-
-    /// Reads a body of the given format. `known` are the field names the endpoint
-    /// reads: only those are checked for repeats; others are ignored.
-    pub fn from_body(
-        format: BodyFormat,
-        body: &[u8],
-        known: &[&'static str],
-    ) -> Result<Fields, ApiError> {
-        match format {
-            BodyFormat::Json => Self::from_json(body, known),
-            BodyFormat::Form => Self::from_form(body, known),
-        }
-    }
-
-    /// A JSON object. A member given twice, at any depth, is refused as a
-    /// field given twice in a form is (naming the field when it is a known
-    /// one); numbers are not rounded on the way (see `json_text`).
-    fn from_json(body: &[u8], known: &[&'static str]) -> Result<Fields, ApiError> {
-        let not_json = |e: &dyn std::fmt::Display| {
-            ApiError::BadRequest(format!("The body is not valid JSON: {e}."))
-        };
-        let text = std::str::from_utf8(body).map_err(|e| not_json(&e))?;
-        let repeated = |member: &str, detail: String| match known.iter().find(|k| **k == member) {
-            Some(field) => ApiError::invalid(field, detail),
-            None => ApiError::Unprocessable(detail),
-        };
-        let members = match json::object_members(text) {
-            Ok(Some(members)) => members,
-            Ok(None) => {
-                return Err(ApiError::BadRequest(
-                    "The body must be a JSON object.".into(),
-                ));
-            }
-            Err(StrictJsonError::DuplicateMember(name)) => {
-                return Err(repeated(&name, format!("{name} is given more than once")));
-            }
-            Err(e) => return Err(not_json(&e)),
-        };
-        let mut fields = Fields::default();
-        for (name, raw) in members {
-            match json::check_strict(raw.get()) {
-                Ok(()) => {}
-                Err(StrictJsonError::DuplicateMember(inner)) => {
-                    return Err(repeated(
-                        &name,
-                        format!("{name} has the member `{inner}` more than once"),
-                    ));
-                }
-                Err(e) => return Err(not_json(&e)),
-            }
-            let value = match serde_json::from_str::<Value>(raw.get()) {
-                Ok(Value::Null) => None,
-                Ok(v) => Some(FieldValue::Json(v)),
-                Err(_) => Some(FieldValue::JsonBeyondValue),
-            };
-            if let Some(value) = value {
-                fields.values.insert(name.clone(), value);
-            }
-            fields.json_texts.insert(name, raw.to_owned());
-        }
-        Ok(fields)
-    }
-
-    /// `a=1&b=2`, percent-decoded with `+` as space. Empty values mean absent, as
-    /// a form has no other way to say so; a known field given twice is refused.
-    pub fn from_form(body: &[u8], known: &[&'static str]) -> Result<Fields, ApiError> {
-        let mut values = HashMap::new();
-        let mut seen = std::collections::HashSet::new();
-        for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
-            let (raw_name, raw_value) = match pair.iter().position(|b| *b == b'=') {
-                Some(i) => (&pair[..i], &pair[i + 1..]),
-                None => (pair, &pair[..0]),
-            };
-            let name = decode_component(raw_name)?;
-            let Some(known_name) = known.iter().find(|k| **k == name) else {
-                continue;
-            };
-            let value = decode_component(raw_value)?;
-            if !seen.insert(name.clone()) {
-                return Err(ApiError::invalid(
-                    known_name,
-                    format!("{name} is given more than once"),
-                ));
-            }
-            if value.is_empty() {
-                continue;
-            }
-            values.insert(name, FieldValue::Text(value));
-        }
-        Ok(Fields {
-            values,
-            json_texts: HashMap::new(),
-        })
-    }
+/// A form or JSON body (by its content type) as fields; `known` are the
+/// fields the endpoint reads.
+pub fn read_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    known: &[&'static str],
+) -> Result<Fields, ApiError> {
+    let format = BodyFormat::from_headers(headers)?;
+    let body = body.map_err(|rej| match rej.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(BODY_LIMIT),
+        _ => ApiError::BadRequest("The request body could not be read.".into()),
+    })?;
+    Ok(Fields::from_body(format, &body, known)?)
 }
 
 /// An `Idempotency-Key` header value: 1 to 255 printable ASCII characters.
@@ -217,17 +43,6 @@ pub fn parse_idempotency_key(value: &[u8]) -> Result<String, ApiError> {
     Ok(value.iter().map(|b| char::from(*b)).collect())
 }
 
-fn decode_component(raw: &[u8]) -> Result<String, ApiError> {
-    let spaced: Vec<u8> = raw
-        .iter()
-        .map(|b| if *b == b'+' { b' ' } else { *b })
-        .collect();
-    percent_decode(&spaced)
-        .decode_utf8()
-        .map(|s| s.into_owned())
-        .map_err(|_| ApiError::BadRequest("The form body is not valid UTF-8.".into()))
-}
-
 /// The `{id}` of a path. A segment that cannot even be decoded names nothing
 /// we have, so it is a 404 like any other unknown id, not a 400.
 pub struct IdPath(pub String);
@@ -243,138 +58,5 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdPath {
             .await
             .map(|p| IdPath(p.0))
             .map_err(|_| ApiError::NotFound("There is no identification with this id.".into()))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const KNOWN: &[&str] = &["a", "metadata", "flag"];
-
-    #[test]
-    fn reads_raw_curl_style_forms() {
-        let f = Fields::from_form(
-            br#"a=Identification #12345&metadata={"my-data": 12345}"#,
-            KNOWN,
-        )
-        .unwrap();
-        assert_eq!(f.text("a").unwrap(), Some("Identification #12345"));
-        assert_eq!(f.text("metadata").unwrap(), Some(r#"{"my-data": 12345}"#));
-    }
-
-    #[test]
-    fn decodes_percent_and_plus() {
-        let f = Fields::from_form(b"a=caf%C3%A9+au+lait%2B", KNOWN).unwrap();
-        assert_eq!(f.text("a").unwrap(), Some("café au lait+"));
-    }
-
-    #[test]
-    fn refuses_invalid_utf8() {
-        assert!(matches!(
-            Fields::from_form(b"a=%FF", KNOWN),
-            Err(ApiError::BadRequest(_))
-        ));
-    }
-
-    #[test]
-    fn refuses_repeated_known_fields_and_ignores_unknown_ones() {
-        let e = Fields::from_form(b"a=1&a=2", KNOWN).unwrap_err();
-        assert!(matches!(e, ApiError::Invalid { field: "a", .. }));
-        let f = Fields::from_form(b"zzz=1&zzz=2&a=1", KNOWN).unwrap();
-        assert_eq!(f.text("a").unwrap(), Some("1"));
-        assert!(f.get("zzz").is_none());
-    }
-
-    #[test]
-    fn empty_form_values_are_absent() {
-        let f = Fields::from_form(b"a=&flag", KNOWN).unwrap();
-        assert_eq!(f.text("a").unwrap(), None);
-        assert_eq!(f.boolean("flag").unwrap(), None);
-    }
-
-    #[test]
-    fn json_null_is_absent_and_types_are_checked() {
-        let f = Fields::from_body(
-            BodyFormat::Json,
-            br#"{"a": null, "flag": "yes", "metadata": 5}"#,
-            KNOWN,
-        )
-        .unwrap();
-        assert_eq!(f.text("a").unwrap(), None);
-        assert!(f.boolean("flag").is_err());
-        assert!(f.text("metadata").is_err());
-        assert_eq!(f.get("metadata"), Some(&FieldValue::Json(Value::from(5))));
-    }
-
-    #[test]
-    fn repeated_json_members_are_refused_at_any_depth() {
-        let e = Fields::from_body(BodyFormat::Json, br#"{"a": "1", "a": "2"}"#, KNOWN).unwrap_err();
-        assert!(matches!(e, ApiError::Invalid { field: "a", .. }), "{e:?}");
-        let e = Fields::from_body(
-            BodyFormat::Json,
-            br#"{"a": "1", "metadata": {"x": [{"y": 1, "y": 2}]}}"#,
-            KNOWN,
-        )
-        .unwrap_err();
-        assert!(
-            matches!(
-                e,
-                ApiError::Invalid {
-                    field: "metadata",
-                    ..
-                }
-            ),
-            "{e:?}"
-        );
-        let e = Fields::from_body(BodyFormat::Json, br#"{"zzz": 1, "zzz": 2}"#, KNOWN).unwrap_err();
-        assert!(matches!(e, ApiError::Unprocessable(_)), "{e:?}");
-    }
-
-    #[test]
-    fn json_members_keep_their_text() {
-        let f = Fields::from_body(
-            BodyFormat::Json,
-            br#"{"metadata": {"n": 18446744073709551617, "big": 1e400}, "a": null}"#,
-            KNOWN,
-        )
-        .unwrap();
-        assert_eq!(
-            f.json_text("metadata"),
-            Some(r#"{"n": 18446744073709551617, "big": 1e400}"#)
-        );
-        assert_eq!(f.get("metadata"), Some(&FieldValue::JsonBeyondValue));
-        assert_eq!(f.json_text("a"), Some("null"));
-        assert_eq!(f.get("a"), None);
-    }
-
-    #[test]
-    fn json_must_be_an_object() {
-        assert!(matches!(
-            Fields::from_body(BodyFormat::Json, b"[1]", KNOWN),
-            Err(ApiError::BadRequest(_))
-        ));
-        assert!(matches!(
-            Fields::from_body(BodyFormat::Json, b"{", KNOWN),
-            Err(ApiError::BadRequest(_))
-        ));
-    }
-
-    #[test]
-    fn content_types_are_matched_on_their_essence() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::CONTENT_TYPE,
-            "application/json; charset=utf-8".parse().unwrap(),
-        );
-        assert_eq!(BodyFormat::from_headers(&h).unwrap(), BodyFormat::Json);
-        h.insert(
-            header::CONTENT_TYPE,
-            "Application/X-WWW-Form-Urlencoded".parse().unwrap(),
-        );
-        assert_eq!(BodyFormat::from_headers(&h).unwrap(), BodyFormat::Form);
-        h.insert(header::CONTENT_TYPE, "text/plain".parse().unwrap());
-        assert!(BodyFormat::from_headers(&h).is_err());
-        assert!(BodyFormat::from_headers(&HeaderMap::new()).is_err());
     }
 }

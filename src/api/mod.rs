@@ -5,11 +5,10 @@ pub mod error;
 pub mod identifications;
 pub mod in_flight;
 pub mod input;
-pub mod manage;
 pub mod rate_limit;
 
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{HeaderValue, header};
+use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
@@ -27,15 +26,15 @@ use error::{ApiError, PROBLEM_JSON, Problem, generic_detail};
         description = "Create identification intents, send customers to MyPage, read the outcome."
     ),
     paths(
-        identifications::create,
-        identifications::get,
-        identifications::list,
-        manage::revoke,
-        manage::test_outcome,
-        manage::history,
-        manage::webhooks,
-        manage::get_data,
-        manage::delete_data,
+        identifications::create::create,
+        identifications::get::get,
+        identifications::list::list,
+        identifications::revoke::revoke,
+        identifications::test_outcome::test_outcome,
+        identifications::history::history,
+        identifications::webhooks::webhooks,
+        identifications::data::get_data,
+        identifications::data::delete_data,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -94,68 +93,40 @@ fn is_api_path(path: &str) -> bool {
     path == "/v1" || path.starts_with("/v1/")
 }
 
-/// Every answer under `/v1`, from whichever layer: errors as problem+json,
-/// never cached (they hold customer data and the MyPage secret), never
-/// sniffed. It wraps the whole app, so timeouts and panics are covered too.
-pub async fn v1_responses(req: Request, next: Next) -> Response {
+/// Every error under `/v1`, from whichever layer, as problem+json. It wraps
+/// the whole app, so timeouts and panics are covered too. (That `/v1`
+/// answers are never cached nor sniffed, `edge::headers` sees to.)
+pub async fn v1_problems(req: Request, next: Next) -> Response {
     if !is_api_path(req.uri().path()) {
         return next.run(req).await;
     }
-    let mut res = problem_for_every_error(next.run(req).await);
-    let h = res.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    res
+    problem_for_every_error(next.run(req).await)
 }
 
 /// An endpoint that needs an API key, with the rate limits around it (see
 /// `auth`). Per method router, so a wrong method is a 405 without a key.
-fn authenticated(endpoint: MethodRouter<AppState>, state: &AppState) -> MethodRouter<AppState> {
+pub(crate) fn authenticated(
+    endpoint: MethodRouter<AppState>,
+    state: &AppState,
+) -> MethodRouter<AppState> {
     endpoint
         .route_layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.limits.clone(),
             auth::limit_per_key,
         ))
         .route_layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.store.clone(),
             auth::authenticate,
         ))
         .route_layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.limits.clone(),
             auth::limit_failed_authentications,
         ))
 }
 
 pub fn router(state: &AppState) -> Router<AppState> {
-    let authed = |endpoint| authenticated(endpoint, state);
     Router::new()
-        .route(
-            "/v1/identification",
-            authed(get(identifications::list).post(identifications::create)),
-        )
-        .route(
-            "/v1/identification/{id}",
-            authed(get(identifications::get).delete(manage::revoke)),
-        )
-        .route(
-            "/v1/identification/{id}/test-outcome",
-            authed(axum::routing::post(manage::test_outcome)),
-        )
-        .route(
-            "/v1/identification/{id}/history",
-            authed(get(manage::history)),
-        )
-        .route(
-            "/v1/identification/{id}/webhooks",
-            authed(get(manage::webhooks)),
-        )
-        .route(
-            "/v1/identification/data/{id}",
-            authed(get(manage::get_data).delete(manage::delete_data)),
-        )
+        .merge(identifications::router(state))
         .route("/v1/openapi.json", get(openapi))
         .route("/v1", axum::routing::any(unknown_route))
         .route("/v1/{*rest}", axum::routing::any(unknown_route))

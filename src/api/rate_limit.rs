@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 type Keyed<K, C> = Gcra<K, DashMapStateStore<K>, C, NoOpMiddleware<<C as Clock>::Instant>>;
@@ -20,6 +20,29 @@ type Keyed<K, C> = Gcra<K, DashMapStateStore<K>, C, NoOpMiddleware<<C as Clock>:
 /// Whole seconds to put in `Retry-After`: at least 1, rounded up.
 pub fn retry_after_secs(wait: Duration) -> u64 {
     wait.as_secs_f64().ceil().max(1.0) as u64
+}
+
+/// The API's limits, shared by its middleware and the housekeeping job.
+#[derive(Clone)]
+pub struct Limits {
+    pub per_key: Arc<RateLimiter>,
+    pub auth_failures: Arc<FailedAuthLimiter>,
+}
+
+impl Limits {
+    /// `rate` requests per second per key and `auth_failure_limit` failed
+    /// authentications per minute per address; 0 turns either off.
+    pub fn new(rate: u32, auth_failure_limit: u32) -> Limits {
+        Limits {
+            per_key: Arc::new(RateLimiter::new(rate)),
+            auth_failures: Arc::new(FailedAuthLimiter::new(auth_failure_limit)),
+        }
+    }
+
+    /// Forgets idle entries; returns how many keys and addresses went.
+    pub fn forget_idle(&self) -> (usize, usize) {
+        (self.per_key.forget_idle(), self.auth_failures.forget_idle())
+    }
 }
 
 /// Requests per API key.
@@ -58,11 +81,9 @@ impl<C: Clock + Clone> RateLimiter<C> {
     }
 
     /// Forgets keys whose bucket is full again (they carry no information).
-    pub fn forget_idle(&self) {
-        if let Some(gcra) = &self.gcra {
-            gcra.retain_recent();
-            gcra.shrink_to_fit();
-        }
+    /// Returns how many went.
+    pub fn forget_idle(&self) -> usize {
+        self.gcra.as_ref().map_or(0, forget_recent)
     }
 }
 
@@ -130,15 +151,21 @@ impl<C: Clock + Clone> FailedAuthLimiter<C> {
         }
     }
 
-    /// Forgets addresses whose allowance is whole again.
-    pub fn forget_idle(&self) {
-        if let Some(gcra) = &self.gcra {
-            gcra.retain_recent();
-            gcra.shrink_to_fit();
-        }
+    /// Forgets addresses whose allowance is whole again. Returns how many went.
+    pub fn forget_idle(&self) -> usize {
+        let forgotten = self.gcra.as_ref().map_or(0, forget_recent);
         let now = self.clock.now();
         forget_before(&mut self.blocked(), now);
+        forgotten
     }
+}
+
+/// Drops the entries whose bucket is full again; returns how many.
+fn forget_recent<K: Eq + Hash + Clone, C: Clock>(gcra: &Keyed<K, C>) -> usize {
+    let before = gcra.len();
+    gcra.retain_recent();
+    gcra.shrink_to_fit();
+    before.saturating_sub(gcra.len())
 }
 
 fn forget_before<K: Eq + Hash, I: Ord + Copy>(map: &mut HashMap<K, I>, now: I) {
@@ -204,7 +231,7 @@ mod tests {
         let limiter = RateLimiter::with_clock(5, clock.clone());
         limiter.check("k").unwrap();
         clock.advance(Duration::from_secs(10));
-        limiter.forget_idle();
+        assert_eq!(limiter.forget_idle(), 1);
         assert_eq!(limiter.gcra.as_ref().map(|g| g.len()), Some(0));
     }
 

@@ -9,6 +9,7 @@ pub mod metadata;
 pub mod proofme;
 pub mod time;
 pub mod urls;
+pub mod webhook;
 
 pub use identification::{ChangeCause, Description, FailureReason, Identification, Mode, Status};
 pub use ids::{ApiKeyId, IdentificationId, OrganisationId, ProofmeId};
@@ -17,3 +18,4 @@ pub use metadata::Metadata;
 pub use proofme::{Credential, CredentialKey, Provider, Purpose};
 pub use time::Timestamp;
 pub use urls::HttpUrl;
+pub use webhook::{WebhookMessage, WebhookSecret};

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::AppState;
 
@@ -28,18 +29,9 @@ impl Asset {
 
     fn response(&self) -> Response {
         let mut res = self.body.into_response();
-        let h = res.headers_mut();
-        h.insert(
+        res.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static(self.content_type),
-        );
-        h.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("public, max-age=31536000, immutable"),
-        );
-        h.insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
         );
         res
     }
@@ -76,4 +68,9 @@ pub fn router() -> Router<AppState> {
         .route(SCRIPT.path, get(|| async { SCRIPT.response() }))
         .route(FAVICON.path, get(|| async { FAVICON.response() }))
         .route("/favicon.ico", get(|| async { FAVICON.response() }))
+        // The URL carries the content's hash, so browsers may keep it a year.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        ))
 }

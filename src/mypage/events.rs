@@ -14,9 +14,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast::{self, error::RecvError};
 
-use crate::AppState;
 use crate::domain::{Identification, IdentificationId};
-use crate::lifecycle::StatusEvent;
+use crate::lifecycle::{Events, StatusEvent};
+use crate::store::Store;
 
 /// How often an open stream re-reads the status. Changes made in this process
 /// (including expiry) arrive at once by broadcast; this only catches changes
@@ -124,7 +124,7 @@ impl Drop for StreamSlot {
 }
 
 struct Watch {
-    state: AppState,
+    store: Store,
     _slot: StreamSlot,
     closing: tokio::sync::watch::Receiver<bool>,
     changes: broadcast::Receiver<StatusEvent>,
@@ -150,15 +150,16 @@ async fn announced(changes: &mut broadcast::Receiver<StatusEvent>, id: &Identifi
 /// each change, until a final one. It subscribes before the first status is
 /// sent, so no change can fall between the two.
 pub fn stream(
-    state: AppState,
+    store: Store,
+    events: Events,
     first: Identification,
     slot: StreamSlot,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let watch = Watch {
         _slot: slot,
-        changes: state.events.subscribe(),
-        closing: state.events.closing(),
-        state,
+        changes: events.subscribe(),
+        closing: events.closing(),
+        store,
         last: first,
         started: false,
         done: false,
@@ -183,7 +184,7 @@ pub fn stream(
                 _ = tokio::time::timeout(RECHECK_EVERY, announced(&mut w.changes, &id)) => {}
                 _ = w.closing.changed() => return None,
             }
-            let current = match w.state.store.find_identification(&id).await {
+            let current = match w.store.find_identification(&id).await {
                 Ok(Some(i)) => i,
                 Ok(None) => return None,
                 Err(e) => {

@@ -15,14 +15,53 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use std::sync::Arc;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::AppState;
-use crate::api::input::Fields;
 use crate::connections::ClientAddr;
 use crate::domain::{ChangeCause, Identification, IdentificationId, Mode, Status};
-use crate::lifecycle;
+use crate::edge::Fields;
 use crate::store::Refusal;
 use i18n::Lang;
+
+/// MyPage's own state: rendered pages and QR codes, and the open status
+/// streams.
+#[derive(Clone)]
+pub struct MyPageState {
+    pub pages: PageCache,
+    pub qr: Arc<qr::QrCache>,
+    pub streams: Arc<events::StreamSlots>,
+}
+
+/// How many bytes of rendered pages are kept. A page with its QR code is
+/// some 10 to 20 KB, so this holds thousands of open identifications.
+pub const PAGE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Rendered MyPages by what they depend on, bounded by their size: when it
+/// is full, the least useful pages go, one by one (moka's TinyLFU).
+pub type PageCache = moka::sync::Cache<PageKey, RenderedPage>;
+
+/// A page cache holding at most `max_bytes` of pages.
+pub fn page_cache(max_bytes: u64) -> PageCache {
+    moka::sync::Cache::builder()
+        .max_capacity(max_bytes)
+        .weigher(|_, page: &RenderedPage| page.weight())
+        .build()
+}
+
+impl MyPageState {
+    pub fn new(config: &crate::config::Config) -> MyPageState {
+        MyPageState {
+            pages: page_cache(PAGE_CACHE_BYTES),
+            qr: Arc::new(qr::QrCache::new(10_000)),
+            streams: Arc::new(events::StreamSlots::new(
+                config.max_streams_per_identification,
+                config.max_streams_per_address,
+            )),
+        }
+    }
+}
 
 /// What the request says about language, before we know the identification.
 struct LangHints {
@@ -33,7 +72,7 @@ struct LangHints {
 impl LangHints {
     fn read(query: Option<&str>, headers: &HeaderMap) -> LangHints {
         let query = query
-            .and_then(|q| Fields::from_form(q.as_bytes(), &["lang"]).ok())
+            .and_then(|q| Fields::from_query(Some(q), &["lang"]).ok())
             .and_then(|f| f.text("lang").ok().flatten().map(str::to_owned));
         let accept = headers
             .get(header::ACCEPT_LANGUAGE)
@@ -122,6 +161,11 @@ pub struct RenderedPage {
 }
 
 impl RenderedPage {
+    /// What the page costs the cache: its bytes, and a little for the entry.
+    fn weight(&self) -> u32 {
+        u32::try_from(self.body.len() + self.csp.len() + 64).unwrap_or(u32::MAX)
+    }
+
     fn response(self) -> Response {
         let mut res = (StatusCode::OK, Html(self.body)).into_response();
         res.headers_mut()
@@ -148,12 +192,12 @@ async fn page(
         lang,
         lang_in_query: hints.query.is_some(),
     };
-    if let Some(page) = state.pages.get(&key) {
+    if let Some(page) = state.mypage.pages.get(&key) {
         return page.response();
     }
     match render_page(&state, ident, lang, key.lang_in_query).await {
         Ok(page) => {
-            state.pages.insert(key, page.clone());
+            state.mypage.pages.insert(key, page.clone());
             page.response()
         }
         Err(e) => error_page(lang, e),
@@ -184,7 +228,7 @@ async fn render_page(
         &ident.id,
     );
     let qr_svg = (!ident.status.is_final())
-        .then(|| state.qr.get_or_render(&ident.id, &wallet_link))
+        .then(|| state.mypage.qr.get_or_render(&ident.id, &wallet_link))
         .flatten();
     let check_href = if lang_in_query {
         format!("/{}?lang={}", ident.id, lang.html_lang())
@@ -240,11 +284,15 @@ async fn finish(
             view::message_page(lang, t.live_outcome_title, t.live_outcome_text),
         );
     }
-    let change = match lifecycle::test_outcome_change(state, &ident, next, cause).await {
+    let change = match state
+        .lifecycle
+        .test_outcome_change(&ident, next, cause)
+        .await
+    {
         Ok(c) => c,
         Err(e) => return error_page(lang, e),
     };
-    match lifecycle::change_status(state, &id, None, change).await {
+    match state.lifecycle.change_status(&id, None, change).await {
         Ok(Ok(done)) => Redirect::to(done.redirect_url.as_str()).into_response(),
         // Already over (a second click, or it expired): the customer is done too.
         Ok(Err(Refusal::AlreadyFinal(done))) => {
@@ -308,8 +356,8 @@ async fn done(
         Ok(i) => i,
         Err(page) => return page,
     };
-    let given = query
-        .and_then(|q| Fields::from_form(q.as_bytes(), &["response_code"]).ok())
+    let given = Fields::from_query(query.as_deref(), &["response_code"])
+        .ok()
         .and_then(|f| f.text("response_code").ok().flatten().map(str::to_owned));
     let expected = match state.store.wallet_transaction(&ident.id).await {
         Ok(t) => t.and_then(|t| t.response_code),
@@ -341,7 +389,7 @@ async fn status_events(
         return StatusCode::NOT_FOUND.into_response();
     };
     // Taken before the lookup, so a flood of streams costs no database work.
-    let Some(slot) = state.streams.take(&id, client) else {
+    let Some(slot) = state.mypage.streams.take(&id, client) else {
         let mut res = (
             StatusCode::TOO_MANY_REQUESTS,
             "Too many open status streams. Reload the page to check the status.",
@@ -354,7 +402,13 @@ async fn status_events(
         return res;
     };
     match state.store.find_identification(&id).await {
-        Ok(Some(ident)) => events::stream(state, ident, slot).into_response(),
+        Ok(Some(ident)) => events::stream(
+            state.store.clone(),
+            state.lifecycle.events().clone(),
+            ident,
+            slot,
+        )
+        .into_response(),
         Ok(None) => StatusCode::NOT_FOUND.into_response(),
         Err(e) => {
             tracing::error!(error = %e, "status stream failed to start");
@@ -404,28 +458,10 @@ fn is_length_limit(e: &axum::Error) -> bool {
     false
 }
 
-/// Headers for every MyPage response: the URL is the secret, so it must not
-/// leak by referrer, cache or frame.
-async fn page_headers(req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
-    let h = res.headers_mut();
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        if let Ok(csp) = HeaderValue::from_str(&content_security_policy(None)) {
-            h.insert(header::CONTENT_SECURITY_POLICY, csp);
-        }
-    }
-    res
-}
+/// The policy of a page that names no return address (error pages, 404s).
+const DEFAULT_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+    base-uri 'none'";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -441,6 +477,73 @@ pub fn router() -> Router<AppState> {
             post(cancel).layer(middleware::from_fn(limit_form_body)),
         )
         .fallback(not_found)
-        .layer(middleware::from_fn(page_headers))
+        // Every MyPage answer: the URL is the secret, so it must not leak by
+        // referrer, frame or cache (also not the status stream, which axum
+        // marks `no-cache` only).
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DEFAULT_CSP),
+        ))
         .merge(assets::router())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(bytes: usize) -> RenderedPage {
+        RenderedPage {
+            body: Bytes::from(vec![b'x'; bytes]),
+            csp: HeaderValue::from_static("default-src 'none'"),
+        }
+    }
+
+    fn key() -> PageKey {
+        PageKey {
+            id: IdentificationId::generate(),
+            status: Status::Open,
+            lang: Lang::choose(None, None, None),
+            lang_in_query: false,
+        }
+    }
+
+    #[test]
+    fn the_page_cache_is_bounded_by_bytes_not_pages() {
+        let cache = page_cache(100_000);
+        let first = key();
+        cache.insert(first.clone(), page(10_000));
+        for _ in 0..100 {
+            cache.insert(key(), page(10_000));
+        }
+        cache.run_pending_tasks();
+
+        let held: u64 = cache.iter().map(|(_, p)| u64::from(p.weight())).sum();
+        assert!(held <= 100_000, "{held} bytes held");
+        assert!(cache.entry_count() > 0, "a full cache does not start over");
+    }
+
+    #[test]
+    fn the_default_policy_is_the_policy_without_a_return_address() {
+        assert_eq!(DEFAULT_CSP, content_security_policy(None));
+    }
+
+    #[test]
+    fn a_cached_page_is_served_again() {
+        let cache = page_cache(100_000);
+        let k = key();
+        cache.insert(k.clone(), page(1_000));
+        assert!(cache.get(&k).is_some());
+    }
 }

@@ -9,8 +9,6 @@ use qrcode::{Color, QrCode};
 use std::fmt::Write;
 use std::sync::Arc;
 
-use crate::cache::Cache;
-
 use crate::domain::IdentificationId;
 
 /// What must be escaped in a query value. `:` and `/` may stay, which keeps the
@@ -80,12 +78,12 @@ pub fn render_svg(data: &str) -> Option<String> {
     ))
 }
 
-/// Drawn QR codes by identification, bounded.
-pub struct QrCache(Cache<IdentificationId, Arc<str>>);
+/// Drawn QR codes by identification, at most `capacity` of them.
+pub struct QrCache(moka::sync::Cache<IdentificationId, Arc<str>>);
 
 impl QrCache {
-    pub fn new(capacity: usize) -> QrCache {
-        QrCache(Cache::new(capacity, None))
+    pub fn new(capacity: u64) -> QrCache {
+        QrCache(moka::sync::Cache::new(capacity))
     }
 
     /// The cached SVG, or a fresh one.
@@ -98,12 +96,14 @@ impl QrCache {
         Some(svg)
     }
 
+    /// How many codes are held, once pending evictions have run.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.0.run_pending_tasks();
+        usize::try_from(self.0.entry_count()).unwrap_or(usize::MAX)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len() == 0
     }
 }
 

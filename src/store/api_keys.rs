@@ -54,7 +54,7 @@ impl Store {
         .bind(mode.as_str())
         .bind(secret_sha256(&secret))
         .bind(Timestamp::now().millis())
-        .execute(&self.writer)
+        .execute(&self.db.writer)
         .await?;
         Ok(NewApiKey { key, secret })
     }
@@ -70,7 +70,7 @@ impl Store {
              WHERE secret_sha256 = ? AND revoked_at IS NULL",
         )
         .bind(&hash)
-        .fetch_optional(&self.reader)
+        .fetch_optional(&self.db.reader)
         .await?;
         let key = row
             .map(|r| {
@@ -94,10 +94,10 @@ impl Store {
             sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
                 .bind(Timestamp::now().millis())
                 .bind(id.as_str())
-                .execute(&self.writer)
+                .execute(&self.db.writer)
                 .await?;
         // This process forgets every cached key at once; others within the TTL.
-        self.caches.api_keys.clear();
+        self.caches.api_keys.invalidate_all();
         Ok(done.rows_affected() == 1)
     }
 }

@@ -347,6 +347,7 @@ impl Store {
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<CreateOutcome, StoreError> {
         let outcome = self
+            .db
             .group_commit
             .submit(ident.clone(), idempotency.cloned())
             .await?;
@@ -374,7 +375,7 @@ impl Store {
         .bind(api_key_id.as_str())
         .bind(key)
         .bind(window_start)
-        .fetch_optional(&self.reader)
+        .fetch_optional(&self.db.reader)
         .await?;
         row.map(|(hash, status, body)| {
             if hash != request_sha256 {
@@ -392,7 +393,7 @@ impl Store {
         &self,
         idents: &[Identification],
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.db.begin_write().await?;
         insert_new(&mut tx, &idents.iter().collect::<Vec<_>>()).await?;
         tx.commit().await?;
         Ok(())
@@ -403,7 +404,7 @@ impl Store {
         let cutoff = Timestamp::now().millis() - IDEMPOTENCY_WINDOW.as_millis() as i64;
         let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
             .bind(cutoff)
-            .execute(&self.writer)
+            .execute(&self.db.writer)
             .await?;
         Ok(done.rows_affected())
     }
@@ -434,7 +435,7 @@ impl Store {
             "SELECT {COLUMNS} FROM identifications WHERE id = ?"
         ))
         .bind(id.as_str())
-        .fetch_optional(&self.reader)
+        .fetch_optional(&self.db.reader)
         .await?;
         let Some(ident) = row.map(Identification::try_from).transpose()? else {
             return Ok(None);
@@ -504,11 +505,17 @@ impl Store {
             if let Some(mode) = q.mode {
                 count.push(" AND mode = ").push_bind(mode.as_str());
             }
-            count.build_query_scalar().fetch_one(&self.reader).await?
+            count
+                .build_query_scalar()
+                .fetch_one(&self.db.reader)
+                .await?
         } else {
             let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM identifications");
             filters(&mut count, organisation_id, q, now);
-            count.build_query_scalar().fetch_one(&self.reader).await?
+            count
+                .build_query_scalar()
+                .fetch_one(&self.db.reader)
+                .await?
         };
 
         // The page comes back as one row holding a JSON array of rows: the
@@ -526,7 +533,7 @@ impl Store {
         page.push(" LIMIT ").push_bind(q.limit);
         page.push(" OFFSET ").push_bind(q.offset);
         page.push(")");
-        let json: String = page.build_query_scalar().fetch_one(&self.reader).await?;
+        let json: String = page.build_query_scalar().fetch_one(&self.db.reader).await?;
         let rows: Vec<JsonRow> = serde_json::from_str(&json).map_err(|e| corrupt("page", e))?;
         let now = Timestamp::from_millis(now);
         let rows = rows

@@ -1,6 +1,5 @@
 use super::{Store, StoreError};
-use crate::domain::{OrganisationId, Timestamp};
-use crate::webhooks::signing::WebhookSecret;
+use crate::domain::{OrganisationId, Timestamp, WebhookSecret};
 use sqlx::Row;
 
 /// An integrator.
@@ -32,7 +31,7 @@ impl Store {
         .bind(&org.name)
         .bind(&org.webhook_secret)
         .bind(org.created_at.millis())
-        .execute(&self.writer)
+        .execute(&self.db.writer)
         .await?;
         Ok(org)
     }
@@ -48,7 +47,7 @@ impl Store {
             "SELECT id, name, webhook_secret, data_recipient, created_at FROM organisations WHERE id = ?",
         )
         .bind(id.as_str())
-        .fetch_optional(&self.reader)
+        .fetch_optional(&self.db.reader)
         .await?;
         let org = row.map(|r| Organisation {
             id: OrganisationId::from_trusted(r.get("id")),
@@ -73,15 +72,15 @@ impl Store {
         let done = sqlx::query("UPDATE organisations SET data_recipient = ? WHERE id = ?")
             .bind(recipient)
             .bind(id.as_str())
-            .execute(&self.writer)
+            .execute(&self.db.writer)
             .await?;
-        self.caches.organisations.clear();
+        self.caches.organisations.invalidate_all();
         Ok(done.rows_affected() == 1)
     }
 
     pub async fn count_organisations(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM organisations")
-            .fetch_one(&self.writer)
+            .fetch_one(&self.db.writer)
             .await?)
     }
 }

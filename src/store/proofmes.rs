@@ -20,7 +20,7 @@ impl Store {
             revision: 1,
             created_at: Timestamp::now(),
         };
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.db.begin_write().await?;
         sqlx::query(
             "INSERT INTO proofmes (id, organisation_id, name, purpose, revision, created_at) \
              VALUES (?, ?, ?, ?, ?, ?)",
@@ -66,7 +66,7 @@ impl Store {
         )
         .bind(id.as_str())
         .bind(organisation_id.as_str())
-        .fetch_optional(&self.reader)
+        .fetch_optional(&self.db.reader)
         .await?
         else {
             return Ok(None);
@@ -76,7 +76,7 @@ impl Store {
              WHERE proofme_id = ? ORDER BY position",
         )
         .bind(id.as_str())
-        .fetch_all(&self.reader)
+        .fetch_all(&self.db.reader)
         .await?;
         let credentials = creds
             .into_iter()

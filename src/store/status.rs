@@ -4,10 +4,10 @@
 use super::identifications::{COLUMNS, IdentificationRow};
 use super::{Store, StoreError, corrupt};
 use crate::domain::{
-    ChangeCause, FailureReason, Identification, IdentificationId, OrganisationId, Status, Timestamp,
+    ChangeCause, FailureReason, Identification, IdentificationId, OrganisationId, Status,
+    Timestamp, WebhookMessage,
 };
 use crate::vault::Sealed;
-use crate::webhooks::signing::new_message_id;
 use sqlx::{Sqlite, Transaction};
 
 /// One entry of an identification's status history.
@@ -87,8 +87,9 @@ pub enum SealedData {
 }
 
 /// Applies the change to the identification read in this transaction: updates
-/// the row, appends the history entry, and with a webhook URL the outbox row,
-/// and stores shared data that comes with it.
+/// the row, appends the history entry, the webhook message the domain makes
+/// of the change (if any) to the outbox, and stores shared data that comes
+/// with it.
 pub(super) async fn apply(
     tx: &mut Transaction<'static, Sqlite>,
     current: &Identification,
@@ -127,19 +128,24 @@ pub(super) async fn apply(
         now,
     )
     .await?;
-    if let Some(url) = &current.webhook_url {
-        let payload = serde_json::json!({ "id": current.id }).to_string();
+    let mut updated = current.clone();
+    updated.status = next;
+    updated.scanned_at = scanned_at;
+    updated.failure_reason = change.failure_reason;
+    updated.updated_at = now;
+    // What the webhook says is the domain's to decide; the outbox keeps it.
+    if let Some(message) = WebhookMessage::for_status_change(&updated) {
         sqlx::query(
             "INSERT INTO webhook_outbox (id, identification_id, organisation_id, seq, url, payload, \
              state, attempts, next_attempt_at, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
         )
-        .bind(new_message_id())
+        .bind(message.id)
         .bind(current.id.as_str())
         .bind(current.organisation_id.as_str())
         .bind(seq)
-        .bind(url.as_str())
-        .bind(payload)
+        .bind(message.url.as_str())
+        .bind(message.payload)
         .bind(now.millis())
         .bind(now.millis())
         .bind(now.millis())
@@ -163,11 +169,6 @@ pub(super) async fn apply(
         .execute(&mut **tx)
         .await?;
     }
-    let mut updated = current.clone();
-    updated.status = next;
-    updated.scanned_at = scanned_at;
-    updated.failure_reason = change.failure_reason;
-    updated.updated_at = now;
     Ok(updated)
 }
 
@@ -225,7 +226,7 @@ impl Store {
         organisation_id: Option<&OrganisationId>,
         change: Change,
     ) -> Result<Result<Identification, Refusal>, StoreError> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.db.begin_write().await?;
         let Some(current) = identification_in(&mut tx, id).await? else {
             return Ok(Err(Refusal::NotFound));
         };
@@ -252,7 +253,7 @@ impl Store {
     /// at most `limit` at a time. Returns the ones it changed.
     pub async fn expire_due(&self, limit: i64) -> Result<Vec<Identification>, StoreError> {
         let now = Timestamp::now();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.db.begin_write().await?;
         let rows: Vec<IdentificationRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM identifications WHERE status IN (0, 1) AND expires_at <= ? \
              ORDER BY expires_at LIMIT ?"
@@ -284,7 +285,7 @@ impl Store {
              WHERE identification_id = ? ORDER BY seq",
         )
         .bind(id.as_str())
-        .fetch_all(&self.reader)
+        .fetch_all(&self.db.reader)
         .await?;
         rows.into_iter()
             .map(|(seq, from, to, cause, at)| {
@@ -317,7 +318,7 @@ impl Store {
             "SELECT encryption, wrapped_key, ciphertext FROM shared_data WHERE identification_id = ?",
         )
         .bind(id.as_str())
-        .fetch_optional(&self.reader)
+        .fetch_optional(&self.db.reader)
         .await?;
         let data = row
             .map(
@@ -341,7 +342,7 @@ impl Store {
     pub async fn erase_shared_data(&self, id: &IdentificationId) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM shared_data WHERE identification_id = ?")
             .bind(id.as_str())
-            .execute(&self.writer)
+            .execute(&self.db.writer)
             .await?;
         Ok(done.rows_affected())
     }
@@ -351,7 +352,7 @@ impl Store {
     pub async fn erase_shared_data_before(&self, cutoff: Timestamp) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM shared_data WHERE created_at < ?")
             .bind(cutoff.millis())
-            .execute(&self.writer)
+            .execute(&self.db.writer)
             .await?;
         Ok(done.rows_affected())
     }

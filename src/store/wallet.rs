@@ -68,7 +68,7 @@ impl Store {
         let row: Option<(Vec<u8>, Vec<u8>)> =
             sqlx::query_as("SELECT private_key, certificate FROM signing_keys WHERE name = ?")
                 .bind(name)
-                .fetch_optional(&self.reader)
+                .fetch_optional(&self.db.reader)
                 .await?;
         Ok(
             row.map(|(wrapped_private_key, certificate)| StoredSigningKey {
@@ -93,11 +93,11 @@ impl Store {
         .bind(&key.wrapped_private_key)
         .bind(&key.certificate)
         .bind(Timestamp::now().millis())
-        .execute(&self.writer)
+        .execute(&self.db.writer)
         .await?;
         let row = sqlx::query("SELECT private_key, certificate FROM signing_keys WHERE name = ?")
             .bind(name)
-            .fetch_one(&self.writer)
+            .fetch_one(&self.db.writer)
             .await?;
         Ok(StoredSigningKey {
             wrapped_private_key: row.get("private_key"),
@@ -123,7 +123,7 @@ impl Store {
         .bind(&t.wrapped_response_key)
         .bind(t.created_at.millis())
         .bind(t.expires_at.millis())
-        .execute(&self.writer)
+        .execute(&self.db.writer)
         .await?;
         Ok(())
     }
@@ -137,7 +137,7 @@ impl Store {
             "SELECT {TRANSACTION_COLUMNS} FROM wallet_transactions WHERE kid = ?"
         ))
         .bind(kid)
-        .fetch_optional(&self.reader)
+        .fetch_optional(&self.db.reader)
         .await?;
         Ok(row.as_ref().map(transaction))
     }
@@ -151,7 +151,7 @@ impl Store {
             "SELECT {TRANSACTION_COLUMNS} FROM wallet_transactions WHERE identification_id = ?"
         ))
         .bind(id.as_str())
-        .fetch_optional(&self.reader)
+        .fetch_optional(&self.db.reader)
         .await?;
         Ok(row.as_ref().map(transaction))
     }
@@ -168,7 +168,7 @@ impl Store {
         response_code: &str,
         change: Change,
     ) -> Result<Result<Identification, TransactionRefusal>, StoreError> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.db.begin_write().await?;
         let row = sqlx::query(&format!(
             "SELECT {TRANSACTION_COLUMNS} FROM wallet_transactions WHERE kid = ?"
         ))

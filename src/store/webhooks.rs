@@ -81,7 +81,7 @@ impl Store {
         )
         .bind(now.millis())
         .bind(limit)
-        .fetch_all(&self.reader)
+        .fetch_all(&self.db.reader)
         .await?;
         rows.into_iter()
             .map(|r| {
@@ -116,7 +116,7 @@ impl Store {
         .bind(now.millis())
         .bind(id)
         .bind(now.millis())
-        .execute(&self.writer)
+        .execute(&self.db.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -129,7 +129,7 @@ impl Store {
             "UPDATE webhook_outbox SET next_attempt_at = claimed_at, claimed_at = NULL \
              WHERE claimed_at IS NOT NULL AND state = 'pending'",
         )
-        .execute(&self.writer)
+        .execute(&self.db.writer)
         .await?;
         Ok(done.rows_affected())
     }
@@ -143,7 +143,7 @@ impl Store {
         state: DeliveryState,
         next_attempt_at: Timestamp,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.db.begin_write().await?;
         sqlx::query(
             "INSERT INTO webhook_attempts (outbox_id, attempt, attempted_at, status_code, error, duration_ms) \
              VALUES (?, ?, ?, ?, ?, ?)",
@@ -181,7 +181,7 @@ impl Store {
              WHERE identification_id = ? ORDER BY seq",
         )
         .bind(id.as_str())
-        .fetch_all(&self.reader)
+        .fetch_all(&self.db.reader)
         .await?;
         let attempts = sqlx::query(
             "SELECT a.outbox_id, a.attempt, a.attempted_at, a.status_code, a.error, a.duration_ms \
@@ -189,7 +189,7 @@ impl Store {
              WHERE o.identification_id = ? ORDER BY a.outbox_id, a.attempt",
         )
         .bind(id.as_str())
-        .fetch_all(&self.reader)
+        .fetch_all(&self.db.reader)
         .await?;
         let mut deliveries = rows
             .into_iter()
@@ -229,7 +229,7 @@ impl Store {
     pub async fn pending_webhook_count(&self) -> Result<i64, StoreError> {
         Ok(
             sqlx::query_scalar("SELECT COUNT(*) FROM webhook_outbox WHERE state = 'pending'")
-                .fetch_one(&self.reader)
+                .fetch_one(&self.db.reader)
                 .await?,
         )
     }

@@ -11,7 +11,7 @@ pub mod test_issuer;
 pub use identity::{IdentityError, Verifier, VerifierIdentity};
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -55,18 +55,6 @@ impl IntoResponse for OAuthError {
     }
 }
 
-/// Protocol answers are for one wallet, once: never cached.
-async fn no_store(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let mut res = next.run(req).await;
-    let h = res.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    res
-}
-
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(
@@ -83,5 +71,6 @@ pub fn router() -> Router<AppState> {
             "/oid4vp/test-issuer/credential",
             post(test_issuer::issue).layer(DefaultBodyLimit::max(test_issuer::BODY_LIMIT)),
         )
-        .layer(axum::middleware::from_fn(no_store))
+    // Protocol answers are for one wallet, once: like every answer they are
+    // never cached nor sniffed (`edge::headers`).
 }

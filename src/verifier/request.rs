@@ -14,11 +14,10 @@ use std::time::Duration;
 
 use super::{OAuthError, Verifier};
 use crate::AppState;
-use crate::api::input::Fields;
 use crate::domain::ids::random_base62;
 use crate::domain::proofme::Proofme;
 use crate::domain::{ChangeCause, IdentificationId, Status, Timestamp};
-use crate::lifecycle;
+use crate::edge::Fields;
 use crate::oid4vp::{dcql, jose};
 use crate::store::{Change, Refusal, WalletTransaction};
 
@@ -214,7 +213,9 @@ async fn fetch(
     // The wallet has the request: the customer is under way.
     if ident.status == Status::Open {
         let change = Change::to(Status::Pending, ChangeCause::Wallet);
-        match lifecycle::change_status(state, &ident.id, None, change)
+        match state
+            .lifecycle
+            .change_status(&ident.id, None, change)
             .await
             .map_err(|e| e.to_string())?
         {

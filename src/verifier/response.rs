@@ -18,12 +18,11 @@ use serde_json::{Value, json};
 use super::OAuthError;
 use super::request::response_key_context;
 use crate::AppState;
-use crate::api::input::Fields;
 use crate::domain::ids::random_base62;
 use crate::domain::{ChangeCause, FailureReason, Identification, Mode, Status, Timestamp};
-use crate::lifecycle;
+use crate::edge::Fields;
 use crate::oid4vp::{dcql, jose, sdjwt};
-use crate::store::{Change, TransactionRefusal, WalletTransaction};
+use crate::store::{Change, WalletTransaction};
 
 /// The largest response we read: a PID with a portrait is tens of kilobytes.
 pub const RESPONSE_LIMIT: usize = 512 * 1024;
@@ -165,7 +164,9 @@ async fn judge(
             let data = Value::Object(data);
             let mut change = Change::to(Status::Verified, ChangeCause::Wallet);
             change.data = Some(
-                lifecycle::seal_shared_data(state, ident, &data)
+                state
+                    .lifecycle
+                    .seal_shared_data(ident, &data)
                     .await
                     .map_err(|e| e.to_string())?,
             );
@@ -212,20 +213,13 @@ async fn finish(
         change.next == Status::Failed && change.failure_reason != Some(FailureReason::WalletError);
     let response_code = random_base62(22);
     let result = state
-        .store
+        .lifecycle
         .finish_wallet_transaction(&transaction.kid, &transaction.state, &response_code, change)
         .await
         .map_err(|e| e.to_string())?;
-    let done = match result {
-        Ok(done) => done,
-        Err(refusal) => {
-            if let TransactionRefusal::Status(r) = &refusal {
-                lifecycle::announce(state, &Err((**r).clone()), ChangeCause::Wallet);
-            }
-            return Ok(OAuthError::invalid_request("the response cannot be used").into_response());
-        }
+    let Ok(done) = result else {
+        return Ok(OAuthError::invalid_request("the response cannot be used").into_response());
     };
-    lifecycle::announce(state, &Ok(done.clone()), ChangeCause::Wallet);
     if refused_presentation {
         return Ok(
             OAuthError::invalid_request("the presentation was not accepted").into_response(),

@@ -14,9 +14,9 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use url::{Host, Url};
+use url::Url;
 
-use super::guard::is_public;
+use super::guard::{self, Refused, is_public};
 use crate::domain::HttpUrl;
 
 /// The whole attempt, from connecting to the response headers (DESIGN §5).
@@ -293,32 +293,28 @@ fn redirect_policy(attempt: Attempt<'_>, allow_private: bool) -> reqwest::redire
     }
 }
 
-/// The checks the resolver cannot make: the scheme, literal addresses (never
-/// resolved) and names that mean this machine.
+impl From<Refused> for Blocked {
+    fn from(refused: Refused) -> Blocked {
+        match refused {
+            Refused::Address(ip) => Blocked::Address(ip),
+            Refused::LocalName(name) => Blocked::LocalName(name),
+            Refused::ResolvesToNonPublic(name) => Blocked::NoPublicAddress(name),
+        }
+    }
+}
+
+/// The checks the resolver cannot make: the scheme, and the guard's host
+/// check (literal addresses are never resolved; names that mean this machine).
 fn check_target(url: &Url, allow_private: bool) -> Result<(), Blocked> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(Blocked::Scheme);
     }
-    let host = url.host().ok_or(Blocked::NoHost)?;
+    url.host().ok_or(Blocked::NoHost)?;
     if allow_private {
         return Ok(());
     }
-    let ip = match host {
-        Host::Ipv4(v4) => IpAddr::V4(v4),
-        Host::Ipv6(v6) => IpAddr::V6(v6),
-        Host::Domain(name) => {
-            let lower = name.trim_end_matches('.').to_ascii_lowercase();
-            if lower == "localhost" || lower.ends_with(".localhost") {
-                return Err(Blocked::LocalName(name.to_owned()));
-            }
-            return Ok(());
-        }
-    };
-    if is_public(ip) {
-        Ok(())
-    } else {
-        Err(Blocked::Address(ip))
-    }
+    guard::check_host(url)?;
+    Ok(())
 }
 
 /// `err` and its sources, outermost first.

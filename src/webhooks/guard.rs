@@ -1,10 +1,14 @@
 //! The address guard: webhooks go only to public addresses, so an integrator
 //! cannot make us call into our own network (SSRF). A URL is checked when it is
 //! given, and the addresses actually connected to are checked again at delivery.
+//!
+//! One function decides whether an address is public (`is_public`), and one
+//! checks a URL's host before any name is resolved (`check_host`); creation
+//! and delivery (every redirect hop, every resolved address) both use them.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
-use url::Host;
+use url::{Host, Url};
 
 use crate::domain::HttpUrl;
 
@@ -88,32 +92,43 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
 /// How long a create request waits for a webhook host's name to resolve.
 const RESOLVE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// The create-time check. A literal address must be public; a name must not be
-/// `localhost`, and every address it resolves to must be public. A name that
-/// does not resolve now is accepted: delivery resolves and checks again.
-pub async fn check_url(url: &HttpUrl) -> Result<(), Refused> {
-    let port = url.url().port_or_known_default().unwrap_or(443);
-    match url.url().host() {
-        Some(Host::Ipv4(v4)) => check_ip(IpAddr::V4(v4)),
-        Some(Host::Ipv6(v6)) => check_ip(IpAddr::V6(v6)),
+/// The checks a URL's host allows before any resolving: a literal address
+/// must be public, and a name must not mean this machine (`localhost` and
+/// names under it). Returns the name still to be resolved, if the host is one.
+pub fn check_host(url: &Url) -> Result<Option<&str>, Refused> {
+    match url.host() {
+        Some(Host::Ipv4(v4)) => check_ip(IpAddr::V4(v4)).map(|()| None),
+        Some(Host::Ipv6(v6)) => check_ip(IpAddr::V6(v6)).map(|()| None),
         Some(Host::Domain(name)) => {
             let lower = name.trim_end_matches('.').to_ascii_lowercase();
             if lower == "localhost" || lower.ends_with(".localhost") {
                 return Err(Refused::LocalName(name.to_owned()));
             }
-            let lookup = tokio::net::lookup_host((lower.as_str(), port));
-            match tokio::time::timeout(RESOLVE_TIMEOUT, lookup).await {
-                Ok(Ok(mut addrs)) => {
-                    if addrs.all(|a| is_public(a.ip())) {
-                        Ok(())
-                    } else {
-                        Err(Refused::ResolvesToNonPublic(name.to_owned()))
-                    }
-                }
-                Ok(Err(_)) | Err(_) => Ok(()),
+            Ok(Some(name))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The create-time check: `check_host`, then every address a name resolves
+/// to must be public. A name that does not resolve now is accepted: delivery
+/// resolves and checks again.
+pub async fn check_url(url: &HttpUrl) -> Result<(), Refused> {
+    let Some(name) = check_host(url.url())? else {
+        return Ok(());
+    };
+    let port = url.url().port_or_known_default().unwrap_or(443);
+    let lower = name.trim_end_matches('.').to_ascii_lowercase();
+    let lookup = tokio::net::lookup_host((lower.as_str(), port));
+    match tokio::time::timeout(RESOLVE_TIMEOUT, lookup).await {
+        Ok(Ok(mut addrs)) => {
+            if addrs.all(|a| is_public(a.ip())) {
+                Ok(())
+            } else {
+                Err(Refused::ResolvesToNonPublic(name.to_owned()))
             }
         }
-        None => Ok(()),
+        Ok(Err(_)) | Err(_) => Ok(()),
     }
 }
 

@@ -6,13 +6,12 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 
 use super::deliver::{Deliverer, Outcome, WebhookHeaders};
-use super::signing::{WebhookSecret, sign};
-use crate::AppState;
-use crate::domain::{OrganisationId, Timestamp};
-use crate::store::{Attempt, DeliveryState, DueWebhook};
+use super::signing::sign;
+use crate::domain::{OrganisationId, Timestamp, WebhookSecret};
+use crate::store::{Attempt, DeliveryState, DueWebhook, Store};
 
 /// Deliveries under way at once, in all.
 const MAX_IN_FLIGHT: usize = 32;
@@ -30,12 +29,37 @@ struct Busy {
     per_org: HashMap<OrganisationId, usize>,
 }
 
+/// What the worker needs, and nothing more: the outbox, the HTTP client, the
+/// retry schedule, and the signal that a change wrote an outbox row.
+#[derive(Clone)]
+pub struct Worker {
+    store: Store,
+    deliverer: Deliverer,
+    retry_schedule: Arc<[Duration]>,
+    due: Arc<Notify>,
+}
+
+impl Worker {
+    pub fn new(
+        store: Store,
+        deliverer: Deliverer,
+        retry_schedule: Vec<Duration>,
+        due: Arc<Notify>,
+    ) -> Worker {
+        Worker {
+            store,
+            deliverer,
+            retry_schedule: retry_schedule.into(),
+            due,
+        }
+    }
+}
+
 /// Runs until the task is dropped.
-pub async fn run(state: AppState, deliverer: Deliverer) {
+pub async fn run(worker: Worker) {
     let busy = Arc::new(Mutex::new(Busy::default()));
     let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
-    let wake = state.events.webhooks_due.clone();
-    match state.store.release_webhook_claims().await {
+    match worker.store.release_webhook_claims().await {
         Ok(0) => {}
         Ok(n) => tracing::info!(
             deliveries = n,
@@ -44,11 +68,11 @@ pub async fn run(state: AppState, deliverer: Deliverer) {
         Err(e) => tracing::warn!(error = %e, "could not release earlier webhook claims"),
     }
     loop {
-        if let Err(e) = dispatch_due(&state, &deliverer, &busy, &slots).await {
+        if let Err(e) = dispatch_due(&worker, &busy, &slots).await {
             tracing::warn!(error = %e, "webhook worker could not read the outbox");
         }
         tokio::select! {
-            () = wake.notified() => {}
+            () = worker.due.notified() => {}
             () = tokio::time::sleep(POLL_EVERY) => {}
         }
     }
@@ -59,13 +83,12 @@ fn lock(busy: &Mutex<Busy>) -> std::sync::MutexGuard<'_, Busy> {
 }
 
 async fn dispatch_due(
-    state: &AppState,
-    deliverer: &Deliverer,
+    worker: &Worker,
     busy: &Arc<Mutex<Busy>>,
     slots: &Arc<Semaphore>,
 ) -> Result<(), crate::store::StoreError> {
     let now = Timestamp::now();
-    for row in state.store.due_webhooks(now, 200).await? {
+    for row in worker.store.due_webhooks(now, 200).await? {
         {
             let b = lock(busy);
             let org_load = b.per_org.get(&row.organisation_id).copied().unwrap_or(0);
@@ -76,7 +99,7 @@ async fn dispatch_due(
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             break;
         };
-        if !state
+        if !worker
             .store
             .claim_webhook(&row.id, now, now.plus(LEASE))
             .await?
@@ -88,10 +111,10 @@ async fn dispatch_due(
             b.messages.insert(row.id.clone());
             *b.per_org.entry(row.organisation_id.clone()).or_default() += 1;
         }
-        let (state, deliverer, busy) = (state.clone(), deliverer.clone(), busy.clone());
+        let (worker, busy) = (worker.clone(), busy.clone());
         tokio::spawn(async move {
             let (id, org) = (row.id.clone(), row.organisation_id.clone());
-            deliver_one(&state, &deliverer, row).await;
+            deliver_one(&worker, row).await;
             {
                 let mut b = lock(&busy);
                 b.messages.remove(&id);
@@ -104,7 +127,7 @@ async fn dispatch_due(
             }
             drop(slot);
             // Rows of this organisation may have waited for the slot.
-            state.events.webhooks_due.notify_one();
+            worker.due.notify_one();
         });
     }
     Ok(())
@@ -133,8 +156,8 @@ pub fn next_state(
     }
 }
 
-async fn deliver_one(state: &AppState, deliverer: &Deliverer, row: DueWebhook) {
-    let secret = match state.store.get_organisation(&row.organisation_id).await {
+async fn deliver_one(worker: &Worker, row: DueWebhook) {
+    let secret = match worker.store.get_organisation(&row.organisation_id).await {
         Ok(Some(org)) => WebhookSecret::parse(&org.webhook_secret),
         Ok(None) => {
             tracing::error!(message = %row.id, "webhook for a missing organisation");
@@ -158,12 +181,12 @@ async fn deliver_one(state: &AppState, deliverer: &Deliverer, row: DueWebhook) {
         timestamp,
         signature: sign(&secret, &row.id, timestamp, &body),
     };
-    let result = deliverer.send(&row.url, headers, body).await;
+    let result = worker.deliverer.send(&row.url, headers, body).await;
     let attempt_no = row.attempts + 1;
     let (next, next_at) = next_state(
         result.outcome(),
         attempt_no,
-        &state.config.webhook_retry_schedule,
+        &worker.retry_schedule,
         Timestamp::now(),
     );
     tracing::info!(
@@ -182,7 +205,7 @@ async fn deliver_one(state: &AppState, deliverer: &Deliverer, row: DueWebhook) {
         error: result.error,
         duration_ms: result.duration_ms,
     };
-    if let Err(e) = state
+    if let Err(e) = worker
         .store
         .record_webhook_attempt(&row.id, &attempt, next, next_at)
         .await

@@ -6,11 +6,11 @@
 use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::StoreError;
-use super::identifications::{
+use crate::domain::Identification;
+use crate::store::StoreError;
+use crate::store::identifications::{
     CreateOutcome, IdempotencyRecord, idempotent_outcome, insert_idempotency, insert_new,
 };
-use crate::domain::Identification;
 use std::collections::HashMap;
 
 /// The most creates one transaction takes.

@@ -1,99 +1,25 @@
-//! `/v1/identification`: create, get and list.
+//! `POST /v1/identification`: create an identification.
 
-use axum::Json;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
-use super::auth::Caller;
-use super::error::{ApiError, Problem};
-use super::input::{BODY_LIMIT, BodyFormat, FieldValue, Fields, IdPath};
+use super::IdentificationResponse;
 use crate::AppState;
+use crate::api::auth::Caller;
+use crate::api::error::{ApiError, Problem};
+use crate::api::input::{BODY_LIMIT, parse_idempotency_key};
 use crate::domain::{
     Description, HttpUrl, Identification, IdentificationId, Locale, Metadata, Mode, OrganisationId,
     ProofmeId, Status, Timestamp,
 };
-use crate::store::{CreateOutcome, IdempotencyRecord, ListQuery, SortColumn, SortDirection};
+use crate::edge::{BodyFormat, FieldValue, Fields};
+use crate::store::{CreateOutcome, IdempotencyRecord};
 use crate::webhooks::guard;
-
-/// An identification, as every endpoint returns it.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct IdentificationResponse {
-    /// Always `identification`.
-    #[schema(example = "identification")]
-    pub resource: &'static str,
-    #[schema(example = "id_4Fq9ZtK2mB7xL0pR8sV3wY")]
-    pub id: String,
-    /// `test` or `live`.
-    #[schema(example = "test")]
-    pub mode: &'static str,
-    pub proofme_id: String,
-    pub organisation_id: String,
-    /// The status code: `"0"` open, `"1"` pending, `"2"` verified, `"3"` failed,
-    /// `"4"` canceled, `"5"` expired, `"6"` revoked.
-    #[schema(example = "0")]
-    pub status: &'static str,
-    /// The status as a word.
-    #[schema(example = "open")]
-    pub status_name: &'static str,
-    /// Why the customer's wallet presentation failed the identification:
-    /// `untrusted_issuer`, `invalid_signature`, `expired_credential`,
-    /// `invalid_key_binding`, `invalid_presentation`, `missing_credential`,
-    /// `age_requirement_not_met` or `wallet_error`. Null unless it failed that way.
-    #[schema(example = json!(null))]
-    pub failure_reason: Option<&'static str>,
-    pub description: Option<String>,
-    /// True for identifications created through the API.
-    pub is_request: bool,
-    /// Whatever the integrator stored, as the JSON it sent (compact).
-    #[schema(value_type = Option<Object>)]
-    pub metadata: Option<Box<serde_json::value::RawValue>>,
-    pub redirect_url: String,
-    pub webhook_url: Option<String>,
-    /// Where to send the customer.
-    pub my_page_url: String,
-    pub locale: Option<String>,
-    /// When the customer's wallet connected.
-    pub scanned_at: Option<String>,
-    #[schema(example = "2022-01-02T12:00:00+00:00")]
-    pub expires_at: String,
-    #[schema(example = "2022-01-01T12:00:00+00:00")]
-    pub created_at: String,
-    #[schema(example = "2022-01-01T12:00:00+00:00")]
-    pub updated_at: String,
-}
-
-impl IdentificationResponse {
-    pub fn new(i: &Identification, public_url: &str) -> Self {
-        IdentificationResponse {
-            resource: "identification",
-            id: i.id.to_string(),
-            mode: i.mode.as_str(),
-            proofme_id: i.proofme_id.to_string(),
-            organisation_id: i.organisation_id.to_string(),
-            status: i.status.code(),
-            status_name: i.status.name(),
-            failure_reason: i.failure_reason.map(|r| r.as_str()),
-            description: i.description.as_ref().map(|d| d.as_str().to_owned()),
-            is_request: i.is_request,
-            metadata: i.metadata.as_ref().map(|m| m.raw().to_owned()),
-            redirect_url: i.redirect_url.to_string(),
-            webhook_url: i.webhook_url.as_ref().map(ToString::to_string),
-            my_page_url: format!("{public_url}/{}", i.id),
-            locale: i.locale.as_ref().map(ToString::to_string),
-            scanned_at: i.scanned_at.map(Timestamp::to_rfc3339),
-            expires_at: i.expires_at.to_rfc3339(),
-            created_at: i.created_at.to_rfc3339(),
-            updated_at: i.updated_at.to_rfc3339(),
-        }
-    }
-}
 
 /// The body of `POST /v1/identification`, as JSON or as a form.
 #[allow(dead_code)] // documents the body; the fields are read by `Fields`
@@ -201,7 +127,7 @@ const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-repl
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     headers
         .get(IDEMPOTENCY_KEY)
-        .map(|v| super::input::parse_idempotency_key(v.as_bytes()))
+        .map(|v| parse_idempotency_key(v.as_bytes()))
         .transpose()
 }
 
@@ -375,184 +301,4 @@ pub async fn create(
         CreateOutcome::Replay { status, body } => Ok(replay(status, body)),
         CreateOutcome::KeyReused => Err(key_reused()),
     }
-}
-
-/// Get an identification.
-#[utoipa::path(
-    get,
-    path = "/v1/identification/{id}",
-    tag = "identifications",
-    params(("id" = String, Path, description = "The identification id (`id_…`)")),
-    responses(
-        (status = 200, description = "The identification", body = IdentificationResponse),
-        (status = 401, description = "Missing or wrong API key", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such identification in your organisation", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])),
-)]
-pub async fn get(
-    State(state): State<AppState>,
-    Caller(key): Caller,
-    IdPath(id): IdPath,
-) -> Result<Json<IdentificationResponse>, ApiError> {
-    let ident = super::manage::own_identification(&state, &key, &id).await?;
-    Ok(Json(IdentificationResponse::new(
-        &ident,
-        &state.config.public_url,
-    )))
-}
-
-/// Query parameters of the list endpoint.
-#[allow(dead_code)] // documents the query; it is read by `Fields`
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query, rename_all = "camelCase")]
-pub struct ListParams {
-    /// 1 to 250; default 50.
-    limit: Option<i64>,
-    /// Rows to skip; default 0.
-    offset: Option<i64>,
-    /// `id`, `description`, `status`, `isRequest`, `createdAt` (default) or `updatedAt`.
-    sort_column: Option<String>,
-    /// `ASC` or `DESC` (default).
-    sort_direction: Option<String>,
-    /// Matches part of the id or the description, literally (no wildcards),
-    /// ignoring ASCII case; at most 255 characters.
-    search: Option<String>,
-    /// A status code (`"2"`) or name (`verified`).
-    status: Option<String>,
-    /// `test` or `live`.
-    mode: Option<String>,
-}
-
-/// A page of identifications.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ListResponse {
-    /// All identifications that match, across pages.
-    pub count: i64,
-    pub rows: Vec<IdentificationResponse>,
-}
-
-const LIST_FIELDS: &[&str] = &[
-    "limit",
-    "offset",
-    "sortColumn",
-    "sortDirection",
-    "search",
-    "status",
-    "mode",
-];
-
-/// The longest `search`: as long as a description can be.
-const MAX_SEARCH_CHARS: usize = 255;
-
-fn parse_list_query(fields: &Fields) -> Result<ListQuery, ApiError> {
-    let number = |name: &'static str, default: i64, min: i64, max: i64| -> Result<i64, ApiError> {
-        match fields.text(name)? {
-            None => Ok(default),
-            Some(s) => s
-                .parse::<i64>()
-                .ok()
-                .filter(|n| (min..=max).contains(n))
-                .ok_or_else(|| {
-                    ApiError::invalid(
-                        name,
-                        format!("{name} must be a whole number from {min} to {max}"),
-                    )
-                }),
-        }
-    };
-    let choice = |name: &'static str,
-                  expected: &str,
-                  parse: &dyn Fn(&str) -> bool|
-     -> Result<(), ApiError> {
-        match fields.text(name)? {
-            Some(s) if !parse(s) => Err(ApiError::invalid(
-                name,
-                format!("{name} must be {expected}"),
-            )),
-            _ => Ok(()),
-        }
-    };
-    choice(
-        "sortColumn",
-        "one of id, description, status, isRequest, createdAt, updatedAt",
-        &|s| SortColumn::parse(s).is_some(),
-    )?;
-    choice("sortDirection", "ASC or DESC", &|s| {
-        SortDirection::parse(s).is_some()
-    })?;
-    choice("status", "a status code (0 to 6) or name", &|s| {
-        Status::parse(s).is_some()
-    })?;
-    choice("mode", "test or live", &|s| Mode::parse(s).is_some())?;
-    Ok(ListQuery {
-        limit: number("limit", 50, 1, 250)?,
-        offset: number("offset", 0, 0, i64::MAX)?,
-        sort_column: fields
-            .text("sortColumn")?
-            .and_then(SortColumn::parse)
-            .unwrap_or(SortColumn::CreatedAt),
-        sort_direction: fields
-            .text("sortDirection")?
-            .and_then(SortDirection::parse)
-            .unwrap_or(SortDirection::Desc),
-        search: fields
-            .text("search")?
-            .map(|s| {
-                if s.chars().count() > MAX_SEARCH_CHARS {
-                    return Err(ApiError::invalid(
-                        "search",
-                        format!("search must be at most {MAX_SEARCH_CHARS} characters"),
-                    ));
-                }
-                Ok(s.to_owned())
-            })
-            .transpose()?,
-        status: fields.text("status")?.and_then(Status::parse),
-        mode: fields.text("mode")?.and_then(Mode::parse),
-    })
-}
-
-/// List your organisation's identifications.
-#[utoipa::path(
-    get,
-    path = "/v1/identification",
-    tag = "identifications",
-    params(ListParams),
-    responses(
-        (status = 200, description = "A page of identifications", body = ListResponse),
-        (status = 401, description = "Missing or wrong API key", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A parameter breaks its rule", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])),
-)]
-pub async fn list(
-    State(state): State<AppState>,
-    Caller(key): Caller,
-    RawQuery(query): RawQuery,
-) -> Result<Json<ListResponse>, ApiError> {
-    let fields = Fields::from_form(query.unwrap_or_default().as_bytes(), LIST_FIELDS)?;
-    let mut q = parse_list_query(&fields)?;
-    // A test key lists test identifications only, counts included.
-    if key.mode == Mode::Test {
-        if q.mode == Some(Mode::Live) {
-            return Ok(Json(ListResponse {
-                count: 0,
-                rows: Vec::new(),
-            }));
-        }
-        q.mode = Some(Mode::Test);
-    }
-    let (count, rows) = state
-        .store
-        .list_identifications(&key.organisation_id, &q)
-        .await?;
-    let public_url = &state.config.public_url;
-    Ok(Json(ListResponse {
-        count,
-        rows: rows
-            .iter()
-            .map(|i| IdentificationResponse::new(i, public_url))
-            .collect(),
-    }))
 }

@@ -1,0 +1,35 @@
+//! `GET /v1/identification/{id}`: one identification.
+
+use axum::Json;
+use axum::extract::State;
+
+use super::{IdentificationResponse, own_identification};
+use crate::AppState;
+use crate::api::auth::Caller;
+use crate::api::error::{ApiError, Problem};
+use crate::api::input::IdPath;
+
+/// Get an identification.
+#[utoipa::path(
+    get,
+    path = "/v1/identification/{id}",
+    tag = "identifications",
+    params(("id" = String, Path, description = "The identification id (`id_…`)")),
+    responses(
+        (status = 200, description = "The identification", body = IdentificationResponse),
+        (status = 401, description = "Missing or wrong API key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such identification in your organisation", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    Caller(key): Caller,
+    IdPath(id): IdPath,
+) -> Result<Json<IdentificationResponse>, ApiError> {
+    let ident = own_identification(&state, &key, &id).await?;
+    Ok(Json(IdentificationResponse::new(
+        &ident,
+        &state.config.public_url,
+    )))
+}
