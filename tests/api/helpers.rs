@@ -696,18 +696,8 @@ impl OtherOrganisation {
 }
 
 // ---------------------------------------------------------------------------
-// HTML: a small tokenizer, enough to read server-rendered pages by element and
-// text without depending on how Leptos separates text nodes (`<!>`).
-
-#[derive(Debug, Clone)]
-enum Token {
-    Start {
-        name: String,
-        attrs: Vec<(String, String)>,
-    },
-    End(String),
-    Text(String),
-}
+// HTML, parsed by scraper (html5ever, the HTML standard's parser): elements
+// and their visible text, however Leptos separates text nodes (`<!>`).
 
 /// One element: its attributes and its visible text.
 #[derive(Debug, Clone)]
@@ -729,195 +719,65 @@ impl Element {
 /// A parsed HTML document.
 pub struct Html {
     pub raw: String,
-    tokens: Vec<Token>,
+    doc: scraper::Html,
 }
 
-const VOID: [&str; 8] = ["meta", "link", "br", "img", "input", "hr", "path", "source"];
-
-/// Decodes the character references Leptos and axum write.
-pub fn decode_entities(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        rest = &rest[i..];
-        let Some(end) = rest[..rest.len().min(12)].find(';') else {
-            out.push('&');
-            rest = &rest[1..];
-            continue;
-        };
-        let name = &rest[1..end];
-        let decoded = match name {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            "nbsp" => Some('\u{a0}'),
-            _ => name
-                .strip_prefix("#x")
-                .or_else(|| name.strip_prefix("#X"))
-                .and_then(|h| u32::from_str_radix(h, 16).ok())
-                .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
-                .and_then(char::from_u32),
-        };
-        match decoded {
-            Some(c) => {
-                out.push(c);
-                rest = &rest[end + 1..];
+/// The text under `el`, with a space at every element boundary (as a browser
+/// separates blocks) and without script or style content.
+fn push_text(el: scraper::ElementRef, out: &mut String) {
+    for child in el.children() {
+        if let Some(child) = scraper::ElementRef::wrap(child) {
+            out.push(' ');
+            if !matches!(child.value().name(), "script" | "style") {
+                push_text(child, out);
             }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
+            out.push(' ');
+        } else if let scraper::Node::Text(text) = child.value() {
+            out.push_str(text);
         }
     }
-    out.push_str(rest);
-    out
 }
 
-fn parse_attrs(mut s: &str) -> Vec<(String, String)> {
-    let mut attrs = Vec::new();
-    loop {
-        s = s.trim_start_matches(|c: char| c.is_whitespace() || c == '/');
-        if s.is_empty() {
-            return attrs;
-        }
-        let name_end = s
-            .find(|c: char| c.is_whitespace() || c == '=' || c == '/')
-            .unwrap_or(s.len());
-        let name = s[..name_end].to_ascii_lowercase();
-        s = s[name_end..].trim_start();
-        if let Some(after) = s.strip_prefix('=') {
-            let after = after.trim_start();
-            let (value, rest) = match after.chars().next() {
-                Some(q @ ('"' | '\'')) => {
-                    let body = &after[1..];
-                    let end = body.find(q).unwrap_or(body.len());
-                    (&body[..end], body.get(end + 1..).unwrap_or(""))
-                }
-                _ => {
-                    let end = after.find(char::is_whitespace).unwrap_or(after.len());
-                    (&after[..end], &after[end..])
-                }
-            };
-            attrs.push((name, decode_entities(value)));
-            s = rest;
-        } else {
-            attrs.push((name, String::new()));
-        }
-    }
+fn visible_text(el: scraper::ElementRef) -> String {
+    let mut text = String::new();
+    push_text(el, &mut text);
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl Html {
     pub fn parse(raw: &str) -> Html {
-        let mut tokens = Vec::new();
-        let mut rest = raw;
-        while !rest.is_empty() {
-            let Some(lt) = rest.find('<') else {
-                tokens.push(Token::Text(decode_entities(rest)));
-                break;
-            };
-            if lt > 0 {
-                tokens.push(Token::Text(decode_entities(&rest[..lt])));
-            }
-            rest = &rest[lt..];
-            if let Some(comment) = rest.strip_prefix("<!--") {
-                let end = comment.find("-->").map_or(comment.len(), |e| e + 3);
-                rest = &comment[end..];
-                continue;
-            }
-            if rest.starts_with("<!") {
-                // Leptos's `<!>` markers and the doctype: not content.
-                let end = rest.find('>').map_or(rest.len(), |e| e + 1);
-                rest = &rest[end..];
-                continue;
-            }
-            let end = rest.find('>').unwrap_or(rest.len());
-            let inner = &rest[1..end];
-            rest = rest.get(end + 1..).unwrap_or("");
-            if let Some(name) = inner.strip_prefix('/') {
-                tokens.push(Token::End(name.trim().to_ascii_lowercase()));
-                continue;
-            }
-            let name_end = inner
-                .find(|c: char| c.is_whitespace() || c == '/')
-                .unwrap_or(inner.len());
-            let name = inner[..name_end].to_ascii_lowercase();
-            let attrs = parse_attrs(&inner[name_end..]);
-            let self_closing = inner.ends_with('/') || VOID.contains(&name.as_str());
-            let raw_text = name == "script" || name == "style";
-            tokens.push(Token::Start {
-                name: name.clone(),
-                attrs,
-            });
-            if self_closing {
-                tokens.push(Token::End(name));
-            } else if raw_text {
-                let close = format!("</{name}");
-                let end = rest.find(&close).unwrap_or(rest.len());
-                rest = &rest[end..];
-            }
-        }
         Html {
             raw: raw.to_owned(),
-            tokens,
+            doc: scraper::Html::parse_document(raw),
         }
-    }
-
-    fn text_of(tokens: &[Token]) -> String {
-        let mut s = String::new();
-        for t in tokens {
-            match t {
-                Token::Text(x) => s.push_str(x),
-                _ => s.push(' '),
-            }
-        }
-        s.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
     /// The visible text of the body, whitespace collapsed.
     pub fn text(&self) -> String {
-        let start = self
-            .tokens
-            .iter()
-            .position(|t| matches!(t, Token::Start { name, .. } if name == "body"))
-            .unwrap_or(0);
-        Self::text_of(&self.tokens[start..])
+        self.elements_of("body")
+            .next()
+            .map(visible_text)
+            .unwrap_or_default()
+    }
+
+    fn elements_of(&self, name: &str) -> impl Iterator<Item = scraper::ElementRef<'_>> {
+        let selector = scraper::Selector::parse(name).expect("an element name");
+        self.doc.select(&selector).collect::<Vec<_>>().into_iter()
     }
 
     /// Every element named `name`, in document order.
     pub fn elements(&self, name: &str) -> Vec<Element> {
-        let mut found = Vec::new();
-        for (i, t) in self.tokens.iter().enumerate() {
-            let Token::Start { name: n, attrs } = t else {
-                continue;
-            };
-            if n != name {
-                continue;
-            }
-            let mut depth = 0usize;
-            let mut end = self.tokens.len();
-            for (j, u) in self.tokens.iter().enumerate().skip(i + 1) {
-                match u {
-                    Token::Start { name: m, .. } if m == name => depth += 1,
-                    Token::End(m) if m == name => {
-                        if depth == 0 {
-                            end = j;
-                            break;
-                        }
-                        depth -= 1;
-                    }
-                    _ => {}
-                }
-            }
-            found.push(Element {
-                name: n.clone(),
-                attrs: attrs.clone(),
-                text: Self::text_of(&self.tokens[i + 1..end]),
-            });
-        }
-        found
+        self.elements_of(name)
+            .map(|el| Element {
+                name: el.value().name().to_owned(),
+                attrs: el
+                    .value()
+                    .attrs()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect(),
+                text: visible_text(el),
+            })
+            .collect()
     }
 
     /// The first element named `name` whose attribute `attr` is `value`.
@@ -929,9 +789,9 @@ impl Html {
 
     /// `<html lang>`.
     pub fn lang(&self) -> Option<String> {
-        self.elements("html")
-            .first()
-            .and_then(|e| e.attr("lang").map(str::to_owned))
+        self.elements_of("html")
+            .next()
+            .and_then(|e| e.value().attr("lang").map(str::to_owned))
     }
 }
 
