@@ -815,7 +815,7 @@ pub async fn read_page(resp: Response, status: u16) -> (HeaderMap, Html) {
 }
 
 // ---------------------------------------------------------------------------
-// Server-Sent Events, read from a streaming response chunk by chunk.
+// Server-Sent Events, parsed by eventsource-stream from the response's bytes.
 
 /// One event: its `event:` name and its `data:` lines joined.
 #[derive(Debug, Clone, PartialEq)]
@@ -824,69 +824,63 @@ pub struct SseEvent {
     pub data: String,
 }
 
+type Events = std::pin::Pin<
+    Box<
+        dyn futures::Stream<
+                Item = Result<
+                    eventsource_stream::Event,
+                    eventsource_stream::EventStreamError<reqwest::Error>,
+                >,
+            > + Send,
+    >,
+>;
+
 pub struct EventStream {
-    resp: Response,
-    buf: String,
+    events: Events,
+    /// Whether the bytes so far end with a blank line, so that the stream
+    /// cannot have ended inside an event (the server writes `\n` line ends).
+    at_boundary: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl EventStream {
     pub fn new(resp: Response) -> EventStream {
-        EventStream {
-            resp,
-            buf: String::new(),
-        }
-    }
-
-    fn take_event(&mut self) -> Option<Option<SseEvent>> {
-        let normalized = self.buf.replace("\r\n", "\n");
-        let end = normalized.find("\n\n")?;
-        let block = normalized[..end].to_owned();
-        self.buf = normalized[end + 2..].to_owned();
-        let mut event = None;
-        let mut data: Vec<&str> = Vec::new();
-        for line in block.lines() {
-            if let Some(v) = line.strip_prefix("event:") {
-                event = Some(v.trim_start().to_owned());
-            } else if let Some(v) = line.strip_prefix("data:") {
-                data.push(v.strip_prefix(' ').unwrap_or(v));
+        use eventsource_stream::Eventsource;
+        use futures::StreamExt;
+        let at_boundary = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let boundary = at_boundary.clone();
+        let mut tail = Vec::new();
+        let bytes = resp.bytes_stream().inspect(move |chunk| {
+            if let Ok(chunk) = chunk {
+                tail.extend_from_slice(chunk);
+                tail.drain(..tail.len().saturating_sub(2));
+                boundary.store(tail == b"\n\n", std::sync::atomic::Ordering::Relaxed);
             }
+        });
+        EventStream {
+            events: Box::pin(bytes.eventsource()),
+            at_boundary,
         }
-        if event.is_none() && data.is_empty() {
-            // A comment (keep-alive): not an event.
-            return Some(None);
-        }
-        Some(Some(SseEvent {
-            event,
-            data: data.join("\n"),
-        }))
     }
 
     /// The next event; `None` once the server ended the stream. Panics if
     /// nothing arrives within `timeout`.
     pub async fn next(&mut self, timeout: Duration) -> Option<SseEvent> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            match self.take_event() {
-                Some(Some(ev)) => return Some(ev),
-                Some(None) => continue,
-                None => {}
-            }
-            let chunk = tokio::time::timeout_at(deadline, self.resp.chunk())
-                .await
-                .unwrap_or_else(|_| panic!("no event within {timeout:?}; buffered {:?}", self.buf))
-                .expect("read the event stream");
-            match chunk {
-                Some(bytes) => self.buf.push_str(&String::from_utf8_lossy(&bytes)),
-                None => {
-                    assert!(
-                        self.buf.trim().is_empty(),
-                        "stream ended inside an event: {:?}",
-                        self.buf
-                    );
-                    return None;
-                }
-            }
-        }
+        use futures::StreamExt;
+        let next = tokio::time::timeout(timeout, self.events.next())
+            .await
+            .unwrap_or_else(|_| panic!("no event within {timeout:?}"));
+        let Some(event) = next else {
+            assert!(
+                self.at_boundary.load(std::sync::atomic::Ordering::Relaxed),
+                "the stream ended inside an event"
+            );
+            return None;
+        };
+        let event = event.expect("read the event stream");
+        Some(SseEvent {
+            event: Some(event.event),
+            data: event.data,
+        })
     }
 }
 
