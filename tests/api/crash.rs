@@ -284,18 +284,20 @@ async fn after_kill_9_nothing_acknowledged_is_lost_and_the_webhook_still_arrives
 
     assert_eq!(integrity_check(&bin.database_url).await, "ok");
 
-    let receiver_listener = tokio::net::TcpListener::bind(("127.0.0.1", receiver_port))
-        .await
+    let receiver_listener = std::net::TcpListener::bind(("127.0.0.1", receiver_port))
         .expect("bind the receiver's port");
-    let receiver = Receiver::start_on(receiver_listener, &[]);
+    let receiver = receiver_on(receiver_listener).await;
     let (_second, base) = bin.serve(&client).await;
     let api = Api {
         base,
         ..Arc::try_unwrap(api).unwrap_or_else(|_| panic!("api still shared"))
     };
 
-    let requests = receiver.wait_for(1, Duration::from_secs(10)).await;
-    assert_eq!(requests[0].json(), json!({ "id": hooked_id }));
+    let requests = wait_for_requests(&receiver, 1).await;
+    assert_eq!(
+        requests[0].body_json::<Value>().unwrap(),
+        json!({ "id": hooked_id })
+    );
     for id in &acknowledged {
         let resp = api.get(&format!("/v1/identification/{id}")).await;
         assert_eq!(resp.status(), StatusCode::OK, "{id} was lost in the crash");
@@ -334,12 +336,12 @@ async fn twenty_random_kills_lose_nothing_acknowledged_and_every_webhook_arrives
     let client = http_client();
     let tenant = bin.tenant().await;
     let org_id = tenant.org_id.clone();
-    let receiver = Receiver::start(&[]).await;
+    let receiver = receiver().await;
     let body = json!({
         "proofmeId": tenant.proofme_id,
         "organisationId": org_id,
         "redirectUrl": REDIRECT_URL,
-        "webhookUrl": receiver.url("/hook"),
+        "webhookUrl": format!("{}/hook", receiver.uri()),
     });
     let acknowledged = Arc::new(Mutex::new(Acknowledged::default()));
 
@@ -484,10 +486,10 @@ async fn twenty_random_kills_lose_nothing_acknowledged_and_every_webhook_arrives
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-    let received: std::collections::HashSet<String> = receiver
-        .requests()
+    let received: std::collections::HashSet<String> = received_by(&receiver)
+        .await
         .iter()
-        .map(|r| r.header("webhook-id").to_owned())
+        .map(|r| header(r, "webhook-id").to_owned())
         .collect();
     for message in &expected {
         assert!(

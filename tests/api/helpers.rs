@@ -16,10 +16,14 @@ use tempfile::TempDir;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+pub use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 pub const FORM: &str = "application/x-www-form-urlencoded";
 pub const REDIRECT_URL: &str = "https://your-application.example.org/identification/12345/";
 pub const WEBHOOK_URL: &str = "https://your-application.example.org/webhook/";
+/// How long a test waits for a state that should come about: generous, as the
+/// machine may be busy with other work. Only a failing test waits this long.
+pub const DEADLINE: Duration = Duration::from_secs(60);
 
 /// A running server and what a test needs to talk to it.
 pub struct TestApp {
@@ -885,162 +889,76 @@ impl EventStream {
 }
 
 // ---------------------------------------------------------------------------
-// A webhook receiver: a real HTTP server on loopback that records every request
-// and answers from a per-path script.
+// Webhook receivers: wiremock servers on 127.0.0.1 that record every request.
+// A test mounts the replies it needs (500 then 200, 410, redirects, delays)
+// with wiremock's `Mock`; anything else is answered 200.
 
-/// How the receiver answers one request.
-#[derive(Debug, Clone)]
-pub enum Reply {
-    Status(u16),
-    /// A redirect with this status to this `Location`.
-    Redirect(u16, String),
-    /// Waits this long, then answers 200.
-    Hang(Duration),
+/// A receiver on a fresh loopback port.
+pub async fn receiver() -> MockServer {
+    answer_200_by_default(MockServer::builder().start().await).await
 }
 
-/// One request as the receiver saw it.
-#[derive(Debug, Clone)]
-pub struct Received {
-    pub method: String,
-    pub path: String,
-    pub headers: HeaderMap,
-    pub body: Vec<u8>,
-    pub at: std::time::Instant,
+/// A receiver on a loopback port the test bound itself.
+pub async fn receiver_on(listener: std::net::TcpListener) -> MockServer {
+    let addr = listener.local_addr().expect("receiver address");
+    assert!(addr.ip().is_loopback(), "receivers listen on loopback only");
+    answer_200_by_default(MockServer::builder().listener(listener).start().await).await
 }
 
-impl Received {
-    pub fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_else(|| panic!("no {name} header: {:?}", self.headers))
-    }
-
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).expect("JSON body")
-    }
+async fn answer_200_by_default(server: MockServer) -> MockServer {
+    // The lowest priority: every mock a test mounts comes first.
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200))
+        .with_priority(u8::MAX)
+        .mount(&server)
+        .await;
+    server
 }
 
-type Script = std::collections::HashMap<String, Vec<Reply>>;
-
-struct ReceiverState {
-    script: Script,
-    seen: std::sync::Mutex<Vec<Received>>,
-}
-
-pub struct Receiver {
-    /// `http://127.0.0.1:<port>`.
-    pub base: String,
-    state: std::sync::Arc<ReceiverState>,
-    task: JoinHandle<()>,
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn receive(
-    axum::extract::State(state): axum::extract::State<std::sync::Arc<ReceiverState>>,
-    method: axum::http::Method,
-    uri: axum::http::Uri,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let path = uri.path().to_owned();
-    let n = {
-        let mut seen = state.seen.lock().unwrap_or_else(|p| p.into_inner());
-        let n = seen.iter().filter(|r| r.path == path).count();
-        seen.push(Received {
-            method: method.to_string(),
-            path: path.clone(),
-            headers,
-            body: body.to_vec(),
-            at: std::time::Instant::now(),
-        });
-        n
-    };
-    let reply = state
-        .script
-        .get(&path)
-        .and_then(|replies| replies.get(n).or(replies.last()))
-        .cloned()
-        .unwrap_or(Reply::Status(200));
-    let status = |s: u16| axum::http::StatusCode::from_u16(s).expect("status");
-    match reply {
-        Reply::Status(s) => status(s).into_response(),
-        Reply::Redirect(s, location) => {
-            (status(s), [(axum::http::header::LOCATION, location)]).into_response()
+/// Every request so far, once there are at least `n`; panics after `DEADLINE`.
+pub async fn wait_for_requests(server: &MockServer, n: usize) -> Vec<Request> {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let seen = server.received_requests().await.expect("recording is on");
+        if seen.len() >= n {
+            return seen;
         }
-        Reply::Hang(d) => {
-            tokio::time::sleep(d).await;
-            axum::http::StatusCode::OK.into_response()
-        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} of {n} requests within {DEADLINE:?}: {seen:#?}",
+            seen.len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
-impl Receiver {
-    /// A receiver on a fresh loopback port. `script` gives the replies per
-    /// path, in order (the last one repeats); other paths answer 200.
-    pub async fn start(script: &[(&str, Vec<Reply>)]) -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind receiver");
-        Self::start_on(listener, script)
-    }
+/// Every request so far.
+pub async fn received_by(server: &MockServer) -> Vec<Request> {
+    server.received_requests().await.expect("recording is on")
+}
 
-    pub fn start_on(listener: TcpListener, script: &[(&str, Vec<Reply>)]) -> Receiver {
-        let addr = listener.local_addr().expect("receiver address");
-        let state = std::sync::Arc::new(ReceiverState {
-            script: script
-                .iter()
-                .map(|(p, r)| ((*p).to_owned(), r.clone()))
-                .collect(),
-            seen: std::sync::Mutex::new(Vec::new()),
-        });
-        let router = axum::Router::new()
-            .fallback(receive)
-            .with_state(state.clone());
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
-        Receiver {
-            base: format!("http://{addr}"),
-            state,
-            task,
-        }
-    }
+/// A header of a received request, which must be there.
+pub fn header<'a>(req: &'a Request, name: &str) -> &'a str {
+    req.headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| panic!("no {name} header: {:?}", req.headers))
+}
 
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
+/// Checks a received webhook's signature with the Standard Webhooks
+/// reference library, independent of Proofme's signing code.
+pub fn verify_webhook(
+    secret: &str,
+    body: &[u8],
+    headers: &HeaderMap,
+) -> Result<(), standardwebhooks::WebhookError> {
+    standardwebhooks::Webhook::new(secret)?.verify(body, headers)
+}
 
-    /// Every request so far, in arrival order.
-    pub fn requests(&self) -> Vec<Received> {
-        self.state
-            .seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// Waits until at least `n` requests arrived; panics after `timeout`.
-    pub async fn wait_for(&self, n: usize, timeout: Duration) -> Vec<Received> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let seen = self.requests();
-            if seen.len() >= n {
-                return seen;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{} of {n} requests within {timeout:?}: {seen:#?}",
-                seen.len()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+/// Asserts that a received webhook is signed with `secret` (`whsec_…`).
+pub fn assert_signed(req: &Request, secret: &str) {
+    if let Err(e) = verify_webhook(secret, &req.body, &req.headers) {
+        panic!("{e}: {:?} does not verify", req.headers);
     }
 }
 

@@ -302,10 +302,10 @@ async fn every_fetch_gets_a_fresh_nonce_state_and_response_key() {
 
 #[tokio::test]
 async fn fetching_the_request_makes_the_identification_pending_with_its_webhook_and_event() {
-    let receiver = Receiver::start(&[]).await;
+    let receiver = receiver().await;
     let app = spawn_app_with(|c| c.allow_private_webhooks = true).await;
     let id = app
-        .create_identification(json!({"webhookUrl": receiver.url("/hook")}))
+        .create_identification(json!({"webhookUrl": format!("{}/hook", receiver.uri())}))
         .await["id"]
         .as_str()
         .unwrap()
