@@ -4,8 +4,74 @@
 use proofme::api::input::{BodyFormat, Fields, parse_idempotency_key};
 use proofme::domain::{Description, HttpUrl, IdentificationId, Locale, Metadata, ProofmeId};
 use proofme::mypage::i18n::Lang;
-use proofme::webhooks::signing::{WebhookSecret, sign, verify};
+use proofme::webhooks::signing::{WebhookSecret, sign};
 use proptest::prelude::*;
+use proptest::sample::Index;
+use reqwest::header::HeaderMap;
+use std::sync::LazyLock;
+
+/// `s` with the character at `at` replaced by `bad`.
+fn with_char_replaced(s: &str, at: Index, bad: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.is_empty() {
+        return s.to_owned();
+    }
+    let i = at.index(chars.len());
+    let before: String = chars[..i].iter().collect();
+    let after: String = chars[i + 1..].iter().collect();
+    format!("{before}{bad}{after}")
+}
+
+// Webhook signatures, checked with the Standard Webhooks reference library
+// (independent of Proofme's signing code).
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const MSG_ID: &str = "msg_1";
+const BODY: &str = r#"{"id":"id_4Fq9ZtK2mB7xL0pR8sV3wY0000000"}"#;
+/// One timestamp for the run, near enough to now for the library's check.
+static NOW: LazyLock<i64> = LazyLock::new(|| chrono::Utc::now().timestamp());
+
+fn signature_of(secret: &str, msg_id: &str, timestamp: i64, body: &str) -> String {
+    let secret = WebhookSecret::parse(secret).expect("secret");
+    sign(&secret, msg_id, timestamp, body.as_bytes())
+}
+
+fn verify(
+    secret: &str,
+    msg_id: &str,
+    timestamp: i64,
+    body: &str,
+    signature: &str,
+) -> Result<(), standardwebhooks::WebhookError> {
+    let mut headers = HeaderMap::new();
+    headers.insert("webhook-id", msg_id.parse().expect("id header"));
+    headers.insert("webhook-timestamp", timestamp.into());
+    let value = signature
+        .parse()
+        .map_err(|_| standardwebhooks::WebhookError::InvalidHeader("signature"))?;
+    headers.insert("webhook-signature", value);
+    standardwebhooks::Webhook::new(secret)?.verify(body.as_bytes(), &headers)
+}
+
+fn real_signature() -> String {
+    signature_of(SECRET, MSG_ID, *NOW, BODY)
+}
+
+fn signature_header_like() -> impl Strategy<Value = String> {
+    let real = real_signature();
+    let tag = real.strip_prefix("v1,").expect("v1").to_owned();
+    let (tag_a, tag_b) = (tag.clone(), tag.clone());
+    prop_oneof![
+        Just(real.clone()),
+        "[ -~]{0,100}".prop_map(move |others| format!("{others} {real}")),
+        (any::<Index>(), "[A-Za-z0-9+/=]")
+            .prop_map(move |(at, c)| format!("v1,{}", with_char_replaced(&tag_a, at, &c))),
+        any::<Index>().prop_map(move |at| format!("v1,{}", &tag_b[..at.index(tag_b.len())])),
+        "(v2|v1a|V1|v0|)".prop_map(move |version| format!("{version},{tag}")),
+        "v1,[A-Za-z0-9+/]{43}=",
+        "\\PC{0,200}",
+    ]
+}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
@@ -94,20 +160,40 @@ proptest! {
         let _ = Lang::from_tag(&s);
     }
 
+    /// Only a header holding our exact signature as one of its entries
+    /// verifies: near misses (one character off, cut short, another
+    /// version) and anything else do not.
     #[test]
-    fn signature_headers_of_any_text_never_verify_by_accident(header in "\\PC{0,200}", body in proptest::collection::vec(any::<u8>(), 0..64)) {
-        let secret = WebhookSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").expect("secret");
-        prop_assert!(verify(&secret, "msg_1", 1_700_000_000, &body, &header, 1_700_000_000, 300).is_err());
+    fn signature_headers_of_any_text_never_verify_by_accident(header in signature_header_like()) {
+        let real = real_signature();
+        // A header value is read as visible ASCII only.
+        let holds_it = header.is_ascii() && header.split(' ').any(|entry| entry == real);
+        let result = verify(SECRET, MSG_ID, *NOW, BODY, &header);
+        prop_assert_eq!(result.is_ok(), holds_it, "{:?}: {:?}", header, result);
     }
 
+    /// What we sign verifies with the reference library, for any key, id and
+    /// body; another body, id, timestamp or key does not.
     #[test]
-    fn a_signature_verifies_only_its_own_message(body in proptest::collection::vec(any::<u8>(), 0..64), other in proptest::collection::vec(any::<u8>(), 0..64)) {
-        let secret = WebhookSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").expect("secret");
-        let sig = sign(&secret, "msg_1", 1_700_000_000, &body);
-        prop_assert!(verify(&secret, "msg_1", 1_700_000_000, &body, &sig, 1_700_000_000, 300).is_ok());
+    fn a_signature_verifies_only_its_own_message(
+        key in proptest::collection::vec(any::<u8>(), 24..=64),
+        msg_id in "msg_[0-9A-Za-z]{1,30}",
+        body in "\\PC{0,64}",
+        other in "\\PC{0,64}",
+    ) {
+        use base64::Engine;
+        let secret = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(&key));
+        let other_secret = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode([&key[..], b"x"].concat()));
+        let now = chrono::Utc::now().timestamp();
+        let sig = signature_of(&secret, &msg_id, now, &body);
+        prop_assert!(verify(&secret, &msg_id, now, &body, &sig).is_ok());
         if other != body {
-            prop_assert!(verify(&secret, "msg_1", 1_700_000_000, &other, &sig, 1_700_000_000, 300).is_err());
+            prop_assert!(verify(&secret, &msg_id, now, &other, &sig).is_err());
         }
+        let other_id = format!("{msg_id}0");
+        prop_assert!(verify(&secret, &other_id, now, &body, &sig).is_err());
+        prop_assert!(verify(&secret, &msg_id, now + 1, &body, &sig).is_err());
+        prop_assert!(verify(&other_secret, &msg_id, now, &body, &sig).is_err());
     }
 }
 
