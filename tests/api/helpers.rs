@@ -1107,7 +1107,7 @@ pub async fn serve_binary(env: &[(&str, &str)], open_files: Option<u64>) -> Serv
     });
     let address = format!("http://127.0.0.1:{port}");
     let probe = client();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let deadline = tokio::time::Instant::now() + DEADLINE;
     loop {
         if let Ok(resp) = probe.get(format!("{address}/healthz")).send().await {
             if resp.status() == StatusCode::OK {
