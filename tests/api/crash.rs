@@ -344,6 +344,7 @@ async fn post_outcome(api: &Api, id: &str, status: &str) -> bool {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "long: run by scripts/test's long step"]
 async fn twenty_random_kills_lose_nothing_acknowledged_and_every_webhook_arrives() {
     const ROUNDS: u64 = 20;
     let bin = Binary::new();

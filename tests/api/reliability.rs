@@ -33,6 +33,7 @@ impl Tally {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "long: run by scripts/test's long step"]
 async fn sixty_four_clients_of_mixed_work_for_thirty_seconds_get_no_server_error() {
     let app = Arc::new(spawn_app().await);
     let tally = Arc::new(Tally::default());
