@@ -192,11 +192,7 @@ async fn raw_http(address: &str, request: &[u8]) -> String {
     // The server may answer (and close) before it has read everything.
     let _ = stream.write_all(request).await;
     let mut out = Vec::new();
-    let _ = tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        stream.read_to_end(&mut out),
-    )
-    .await;
+    let _ = tokio::time::timeout(DEADLINE, stream.read_to_end(&mut out)).await;
     String::from_utf8_lossy(&out).into_owned()
 }
 

@@ -16,10 +16,14 @@ use tempfile::TempDir;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+pub use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 pub const FORM: &str = "application/x-www-form-urlencoded";
 pub const REDIRECT_URL: &str = "https://your-application.example.org/identification/12345/";
 pub const WEBHOOK_URL: &str = "https://your-application.example.org/webhook/";
+/// How long a test waits for a state that should come about: generous, as the
+/// machine may be busy with other work. Only a failing test waits this long.
+pub const DEADLINE: Duration = Duration::from_secs(60);
 
 /// A running server and what a test needs to talk to it.
 pub struct TestApp {
@@ -696,18 +700,8 @@ impl OtherOrganisation {
 }
 
 // ---------------------------------------------------------------------------
-// HTML: a small tokenizer, enough to read server-rendered pages by element and
-// text without depending on how Leptos separates text nodes (`<!>`).
-
-#[derive(Debug, Clone)]
-enum Token {
-    Start {
-        name: String,
-        attrs: Vec<(String, String)>,
-    },
-    End(String),
-    Text(String),
-}
+// HTML, parsed by scraper (html5ever, the HTML standard's parser): elements
+// and their visible text, however Leptos separates text nodes (`<!>`).
 
 /// One element: its attributes and its visible text.
 #[derive(Debug, Clone)]
@@ -729,195 +723,65 @@ impl Element {
 /// A parsed HTML document.
 pub struct Html {
     pub raw: String,
-    tokens: Vec<Token>,
+    doc: scraper::Html,
 }
 
-const VOID: [&str; 8] = ["meta", "link", "br", "img", "input", "hr", "path", "source"];
-
-/// Decodes the character references Leptos and axum write.
-pub fn decode_entities(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        rest = &rest[i..];
-        let Some(end) = rest[..rest.len().min(12)].find(';') else {
-            out.push('&');
-            rest = &rest[1..];
-            continue;
-        };
-        let name = &rest[1..end];
-        let decoded = match name {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            "nbsp" => Some('\u{a0}'),
-            _ => name
-                .strip_prefix("#x")
-                .or_else(|| name.strip_prefix("#X"))
-                .and_then(|h| u32::from_str_radix(h, 16).ok())
-                .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
-                .and_then(char::from_u32),
-        };
-        match decoded {
-            Some(c) => {
-                out.push(c);
-                rest = &rest[end + 1..];
+/// The text under `el`, with a space at every element boundary (as a browser
+/// separates blocks) and without script or style content.
+fn push_text(el: scraper::ElementRef, out: &mut String) {
+    for child in el.children() {
+        if let Some(child) = scraper::ElementRef::wrap(child) {
+            out.push(' ');
+            if !matches!(child.value().name(), "script" | "style") {
+                push_text(child, out);
             }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
+            out.push(' ');
+        } else if let scraper::Node::Text(text) = child.value() {
+            out.push_str(text);
         }
     }
-    out.push_str(rest);
-    out
 }
 
-fn parse_attrs(mut s: &str) -> Vec<(String, String)> {
-    let mut attrs = Vec::new();
-    loop {
-        s = s.trim_start_matches(|c: char| c.is_whitespace() || c == '/');
-        if s.is_empty() {
-            return attrs;
-        }
-        let name_end = s
-            .find(|c: char| c.is_whitespace() || c == '=' || c == '/')
-            .unwrap_or(s.len());
-        let name = s[..name_end].to_ascii_lowercase();
-        s = s[name_end..].trim_start();
-        if let Some(after) = s.strip_prefix('=') {
-            let after = after.trim_start();
-            let (value, rest) = match after.chars().next() {
-                Some(q @ ('"' | '\'')) => {
-                    let body = &after[1..];
-                    let end = body.find(q).unwrap_or(body.len());
-                    (&body[..end], body.get(end + 1..).unwrap_or(""))
-                }
-                _ => {
-                    let end = after.find(char::is_whitespace).unwrap_or(after.len());
-                    (&after[..end], &after[end..])
-                }
-            };
-            attrs.push((name, decode_entities(value)));
-            s = rest;
-        } else {
-            attrs.push((name, String::new()));
-        }
-    }
+fn visible_text(el: scraper::ElementRef) -> String {
+    let mut text = String::new();
+    push_text(el, &mut text);
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl Html {
     pub fn parse(raw: &str) -> Html {
-        let mut tokens = Vec::new();
-        let mut rest = raw;
-        while !rest.is_empty() {
-            let Some(lt) = rest.find('<') else {
-                tokens.push(Token::Text(decode_entities(rest)));
-                break;
-            };
-            if lt > 0 {
-                tokens.push(Token::Text(decode_entities(&rest[..lt])));
-            }
-            rest = &rest[lt..];
-            if let Some(comment) = rest.strip_prefix("<!--") {
-                let end = comment.find("-->").map_or(comment.len(), |e| e + 3);
-                rest = &comment[end..];
-                continue;
-            }
-            if rest.starts_with("<!") {
-                // Leptos's `<!>` markers and the doctype: not content.
-                let end = rest.find('>').map_or(rest.len(), |e| e + 1);
-                rest = &rest[end..];
-                continue;
-            }
-            let end = rest.find('>').unwrap_or(rest.len());
-            let inner = &rest[1..end];
-            rest = rest.get(end + 1..).unwrap_or("");
-            if let Some(name) = inner.strip_prefix('/') {
-                tokens.push(Token::End(name.trim().to_ascii_lowercase()));
-                continue;
-            }
-            let name_end = inner
-                .find(|c: char| c.is_whitespace() || c == '/')
-                .unwrap_or(inner.len());
-            let name = inner[..name_end].to_ascii_lowercase();
-            let attrs = parse_attrs(&inner[name_end..]);
-            let self_closing = inner.ends_with('/') || VOID.contains(&name.as_str());
-            let raw_text = name == "script" || name == "style";
-            tokens.push(Token::Start {
-                name: name.clone(),
-                attrs,
-            });
-            if self_closing {
-                tokens.push(Token::End(name));
-            } else if raw_text {
-                let close = format!("</{name}");
-                let end = rest.find(&close).unwrap_or(rest.len());
-                rest = &rest[end..];
-            }
-        }
         Html {
             raw: raw.to_owned(),
-            tokens,
+            doc: scraper::Html::parse_document(raw),
         }
-    }
-
-    fn text_of(tokens: &[Token]) -> String {
-        let mut s = String::new();
-        for t in tokens {
-            match t {
-                Token::Text(x) => s.push_str(x),
-                _ => s.push(' '),
-            }
-        }
-        s.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
     /// The visible text of the body, whitespace collapsed.
     pub fn text(&self) -> String {
-        let start = self
-            .tokens
-            .iter()
-            .position(|t| matches!(t, Token::Start { name, .. } if name == "body"))
-            .unwrap_or(0);
-        Self::text_of(&self.tokens[start..])
+        self.elements_of("body")
+            .next()
+            .map(visible_text)
+            .unwrap_or_default()
+    }
+
+    fn elements_of(&self, name: &str) -> impl Iterator<Item = scraper::ElementRef<'_>> {
+        let selector = scraper::Selector::parse(name).expect("an element name");
+        self.doc.select(&selector).collect::<Vec<_>>().into_iter()
     }
 
     /// Every element named `name`, in document order.
     pub fn elements(&self, name: &str) -> Vec<Element> {
-        let mut found = Vec::new();
-        for (i, t) in self.tokens.iter().enumerate() {
-            let Token::Start { name: n, attrs } = t else {
-                continue;
-            };
-            if n != name {
-                continue;
-            }
-            let mut depth = 0usize;
-            let mut end = self.tokens.len();
-            for (j, u) in self.tokens.iter().enumerate().skip(i + 1) {
-                match u {
-                    Token::Start { name: m, .. } if m == name => depth += 1,
-                    Token::End(m) if m == name => {
-                        if depth == 0 {
-                            end = j;
-                            break;
-                        }
-                        depth -= 1;
-                    }
-                    _ => {}
-                }
-            }
-            found.push(Element {
-                name: n.clone(),
-                attrs: attrs.clone(),
-                text: Self::text_of(&self.tokens[i + 1..end]),
-            });
-        }
-        found
+        self.elements_of(name)
+            .map(|el| Element {
+                name: el.value().name().to_owned(),
+                attrs: el
+                    .value()
+                    .attrs()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect(),
+                text: visible_text(el),
+            })
+            .collect()
     }
 
     /// The first element named `name` whose attribute `attr` is `value`.
@@ -929,9 +793,9 @@ impl Html {
 
     /// `<html lang>`.
     pub fn lang(&self) -> Option<String> {
-        self.elements("html")
-            .first()
-            .and_then(|e| e.attr("lang").map(str::to_owned))
+        self.elements_of("html")
+            .next()
+            .and_then(|e| e.value().attr("lang").map(str::to_owned))
     }
 }
 
@@ -955,7 +819,7 @@ pub async fn read_page(resp: Response, status: u16) -> (HeaderMap, Html) {
 }
 
 // ---------------------------------------------------------------------------
-// Server-Sent Events, read from a streaming response chunk by chunk.
+// Server-Sent Events, parsed by eventsource-stream from the response's bytes.
 
 /// One event: its `event:` name and its `data:` lines joined.
 #[derive(Debug, Clone, PartialEq)]
@@ -964,229 +828,137 @@ pub struct SseEvent {
     pub data: String,
 }
 
+type Events = std::pin::Pin<
+    Box<
+        dyn futures::Stream<
+                Item = Result<
+                    eventsource_stream::Event,
+                    eventsource_stream::EventStreamError<reqwest::Error>,
+                >,
+            > + Send,
+    >,
+>;
+
 pub struct EventStream {
-    resp: Response,
-    buf: String,
+    events: Events,
+    /// Whether the bytes so far end with a blank line, so that the stream
+    /// cannot have ended inside an event (the server writes `\n` line ends).
+    at_boundary: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl EventStream {
     pub fn new(resp: Response) -> EventStream {
-        EventStream {
-            resp,
-            buf: String::new(),
-        }
-    }
-
-    fn take_event(&mut self) -> Option<Option<SseEvent>> {
-        let normalized = self.buf.replace("\r\n", "\n");
-        let end = normalized.find("\n\n")?;
-        let block = normalized[..end].to_owned();
-        self.buf = normalized[end + 2..].to_owned();
-        let mut event = None;
-        let mut data: Vec<&str> = Vec::new();
-        for line in block.lines() {
-            if let Some(v) = line.strip_prefix("event:") {
-                event = Some(v.trim_start().to_owned());
-            } else if let Some(v) = line.strip_prefix("data:") {
-                data.push(v.strip_prefix(' ').unwrap_or(v));
+        use eventsource_stream::Eventsource;
+        use futures::StreamExt;
+        let at_boundary = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let boundary = at_boundary.clone();
+        let mut tail = Vec::new();
+        let bytes = resp.bytes_stream().inspect(move |chunk| {
+            if let Ok(chunk) = chunk {
+                tail.extend_from_slice(chunk);
+                tail.drain(..tail.len().saturating_sub(2));
+                boundary.store(tail == b"\n\n", std::sync::atomic::Ordering::Relaxed);
             }
+        });
+        EventStream {
+            events: Box::pin(bytes.eventsource()),
+            at_boundary,
         }
-        if event.is_none() && data.is_empty() {
-            // A comment (keep-alive): not an event.
-            return Some(None);
-        }
-        Some(Some(SseEvent {
-            event,
-            data: data.join("\n"),
-        }))
     }
 
     /// The next event; `None` once the server ended the stream. Panics if
     /// nothing arrives within `timeout`.
     pub async fn next(&mut self, timeout: Duration) -> Option<SseEvent> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            match self.take_event() {
-                Some(Some(ev)) => return Some(ev),
-                Some(None) => continue,
-                None => {}
-            }
-            let chunk = tokio::time::timeout_at(deadline, self.resp.chunk())
-                .await
-                .unwrap_or_else(|_| panic!("no event within {timeout:?}; buffered {:?}", self.buf))
-                .expect("read the event stream");
-            match chunk {
-                Some(bytes) => self.buf.push_str(&String::from_utf8_lossy(&bytes)),
-                None => {
-                    assert!(
-                        self.buf.trim().is_empty(),
-                        "stream ended inside an event: {:?}",
-                        self.buf
-                    );
-                    return None;
-                }
-            }
-        }
+        use futures::StreamExt;
+        let next = tokio::time::timeout(timeout, self.events.next())
+            .await
+            .unwrap_or_else(|_| panic!("no event within {timeout:?}"));
+        let Some(event) = next else {
+            assert!(
+                self.at_boundary.load(std::sync::atomic::Ordering::Relaxed),
+                "the stream ended inside an event"
+            );
+            return None;
+        };
+        let event = event.expect("read the event stream");
+        Some(SseEvent {
+            event: Some(event.event),
+            data: event.data,
+        })
     }
 }
 
 // ---------------------------------------------------------------------------
-// A webhook receiver: a real HTTP server on loopback that records every request
-// and answers from a per-path script.
+// Webhook receivers: wiremock servers on 127.0.0.1 that record every request.
+// A test mounts the replies it needs (500 then 200, 410, redirects, delays)
+// with wiremock's `Mock`; anything else is answered 200.
 
-/// How the receiver answers one request.
-#[derive(Debug, Clone)]
-pub enum Reply {
-    Status(u16),
-    /// A redirect with this status to this `Location`.
-    Redirect(u16, String),
-    /// Waits this long, then answers 200.
-    Hang(Duration),
+/// A receiver on a fresh loopback port.
+pub async fn receiver() -> MockServer {
+    answer_200_by_default(MockServer::builder().start().await).await
 }
 
-/// One request as the receiver saw it.
-#[derive(Debug, Clone)]
-pub struct Received {
-    pub method: String,
-    pub path: String,
-    pub headers: HeaderMap,
-    pub body: Vec<u8>,
-    pub at: std::time::Instant,
+/// A receiver on a loopback port the test bound itself.
+pub async fn receiver_on(listener: std::net::TcpListener) -> MockServer {
+    let addr = listener.local_addr().expect("receiver address");
+    assert!(addr.ip().is_loopback(), "receivers listen on loopback only");
+    answer_200_by_default(MockServer::builder().listener(listener).start().await).await
 }
 
-impl Received {
-    pub fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_else(|| panic!("no {name} header: {:?}", self.headers))
-    }
-
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).expect("JSON body")
-    }
+async fn answer_200_by_default(server: MockServer) -> MockServer {
+    // The lowest priority: every mock a test mounts comes first.
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200))
+        .with_priority(u8::MAX)
+        .mount(&server)
+        .await;
+    server
 }
 
-type Script = std::collections::HashMap<String, Vec<Reply>>;
-
-struct ReceiverState {
-    script: Script,
-    seen: std::sync::Mutex<Vec<Received>>,
-}
-
-pub struct Receiver {
-    /// `http://127.0.0.1:<port>`.
-    pub base: String,
-    state: std::sync::Arc<ReceiverState>,
-    task: JoinHandle<()>,
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn receive(
-    axum::extract::State(state): axum::extract::State<std::sync::Arc<ReceiverState>>,
-    method: axum::http::Method,
-    uri: axum::http::Uri,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let path = uri.path().to_owned();
-    let n = {
-        let mut seen = state.seen.lock().unwrap_or_else(|p| p.into_inner());
-        let n = seen.iter().filter(|r| r.path == path).count();
-        seen.push(Received {
-            method: method.to_string(),
-            path: path.clone(),
-            headers,
-            body: body.to_vec(),
-            at: std::time::Instant::now(),
-        });
-        n
-    };
-    let reply = state
-        .script
-        .get(&path)
-        .and_then(|replies| replies.get(n).or(replies.last()))
-        .cloned()
-        .unwrap_or(Reply::Status(200));
-    let status = |s: u16| axum::http::StatusCode::from_u16(s).expect("status");
-    match reply {
-        Reply::Status(s) => status(s).into_response(),
-        Reply::Redirect(s, location) => {
-            (status(s), [(axum::http::header::LOCATION, location)]).into_response()
+/// Every request so far, once there are at least `n`; panics after `DEADLINE`.
+pub async fn wait_for_requests(server: &MockServer, n: usize) -> Vec<Request> {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let seen = server.received_requests().await.expect("recording is on");
+        if seen.len() >= n {
+            return seen;
         }
-        Reply::Hang(d) => {
-            tokio::time::sleep(d).await;
-            axum::http::StatusCode::OK.into_response()
-        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} of {n} requests within {DEADLINE:?}: {seen:#?}",
+            seen.len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
-impl Receiver {
-    /// A receiver on a fresh loopback port. `script` gives the replies per
-    /// path, in order (the last one repeats); other paths answer 200.
-    pub async fn start(script: &[(&str, Vec<Reply>)]) -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind receiver");
-        Self::start_on(listener, script)
-    }
+/// Every request so far.
+pub async fn received_by(server: &MockServer) -> Vec<Request> {
+    server.received_requests().await.expect("recording is on")
+}
 
-    pub fn start_on(listener: TcpListener, script: &[(&str, Vec<Reply>)]) -> Receiver {
-        let addr = listener.local_addr().expect("receiver address");
-        let state = std::sync::Arc::new(ReceiverState {
-            script: script
-                .iter()
-                .map(|(p, r)| ((*p).to_owned(), r.clone()))
-                .collect(),
-            seen: std::sync::Mutex::new(Vec::new()),
-        });
-        let router = axum::Router::new()
-            .fallback(receive)
-            .with_state(state.clone());
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
-        Receiver {
-            base: format!("http://{addr}"),
-            state,
-            task,
-        }
-    }
+/// A header of a received request, which must be there.
+pub fn header<'a>(req: &'a Request, name: &str) -> &'a str {
+    req.headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| panic!("no {name} header: {:?}", req.headers))
+}
 
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
+/// Checks a received webhook's signature with the Standard Webhooks
+/// reference library, independent of Proofme's signing code.
+pub fn verify_webhook(
+    secret: &str,
+    body: &[u8],
+    headers: &HeaderMap,
+) -> Result<(), standardwebhooks::WebhookError> {
+    standardwebhooks::Webhook::new(secret)?.verify(body, headers)
+}
 
-    /// Every request so far, in arrival order.
-    pub fn requests(&self) -> Vec<Received> {
-        self.state
-            .seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// Waits until at least `n` requests arrived; panics after `timeout`.
-    pub async fn wait_for(&self, n: usize, timeout: Duration) -> Vec<Received> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let seen = self.requests();
-            if seen.len() >= n {
-                return seen;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{} of {n} requests within {timeout:?}: {seen:#?}",
-                seen.len()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+/// Asserts that a received webhook is signed with `secret` (`whsec_…`).
+pub fn assert_signed(req: &Request, secret: &str) {
+    if let Err(e) = verify_webhook(secret, &req.body, &req.headers) {
+        panic!("{e}: {:?} does not verify", req.headers);
     }
 }
 
@@ -1335,7 +1107,7 @@ pub async fn serve_binary(env: &[(&str, &str)], open_files: Option<u64>) -> Serv
     });
     let address = format!("http://127.0.0.1:{port}");
     let probe = client();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let deadline = tokio::time::Instant::now() + DEADLINE;
     loop {
         if let Ok(resp) = probe.get(format!("{address}/healthz")).send().await {
             if resp.status() == StatusCode::OK {

@@ -3,7 +3,6 @@
 
 use crate::helpers::*;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use std::time::Duration;
 
 async fn still_alive(app: &TestApp) {
     let res = app.get_anonymous("/healthz").await;
@@ -109,7 +108,7 @@ async fn a_header_flood_is_refused_with_a_4xx_and_the_server_keeps_going() {
     }
 
     let res = tokio::time::timeout(
-        Duration::from_secs(10),
+        DEADLINE,
         app.get_with_headers("/v1/identification", headers),
     )
     .await

@@ -320,7 +320,7 @@ async fn the_expiry_sweep_records_the_expiry_within_seconds() {
     let app = spawn_app_with_one_second_ttl().await;
     let id = create(&app).await;
 
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(4);
+    let deadline = tokio::time::Instant::now() + DEADLINE;
     let rows = loop {
         let rows = app.history(&id).await;
         if rows.len() > 1 || tokio::time::Instant::now() > deadline {
@@ -523,7 +523,7 @@ async fn data_is_erased_by_itself_after_the_retention_period() {
     );
 
     // The sweep runs by itself; wait for its effect (bounded).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let deadline = std::time::Instant::now() + DEADLINE;
     while !app.get_json(&data_path(&id)).await["data"].is_null() {
         assert!(
             std::time::Instant::now() < deadline,

@@ -594,7 +594,7 @@ async fn the_event_stream_starts_with_the_current_status() {
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(content_type(&resp).starts_with("text/event-stream"));
     let mut events = EventStream::new(resp);
-    let first = events.next(Duration::from_secs(5)).await.expect("an event");
+    let first = events.next(DEADLINE).await.expect("an event");
     let data = status_data(&first);
     assert_eq!(data["statusName"], "open");
     assert_eq!(data["status"], "0");
@@ -612,14 +612,14 @@ async fn the_event_stream_delivers_changes_then_the_final_status_and_ends() {
         .await
         .unwrap();
     let mut events = EventStream::new(resp);
-    let first = events.next(Duration::from_secs(5)).await.expect("first");
+    let first = events.next(DEADLINE).await.expect("first");
     assert_eq!(status_data(&first)["statusName"], "open");
 
     app.set_outcome(&id, "pending").await;
-    let pending = events.next(Duration::from_secs(5)).await.expect("pending");
+    let pending = events.next(DEADLINE).await.expect("pending");
     app.set_outcome(&id, "verified").await;
-    let last = events.next(Duration::from_secs(5)).await.expect("final");
-    let end = events.next(Duration::from_secs(5)).await;
+    let last = events.next(DEADLINE).await.expect("final");
+    let end = events.next(DEADLINE).await;
 
     let pending = status_data(&pending);
     assert_eq!(pending["statusName"], "pending");
@@ -767,7 +767,7 @@ async fn an_overdue_identification_reads_expired_on_mypage_before_the_sweep_reco
         .await
         .unwrap();
     let first = EventStream::new(resp)
-        .next(Duration::from_secs(5))
+        .next(DEADLINE)
         .await
         .expect("an event");
     lock.release().await;

@@ -302,10 +302,10 @@ async fn every_fetch_gets_a_fresh_nonce_state_and_response_key() {
 
 #[tokio::test]
 async fn fetching_the_request_makes_the_identification_pending_with_its_webhook_and_event() {
-    let receiver = Receiver::start(&[]).await;
+    let receiver = receiver().await;
     let app = spawn_app_with(|c| c.allow_private_webhooks = true).await;
     let id = app
-        .create_identification(json!({"webhookUrl": receiver.url("/hook")}))
+        .create_identification(json!({"webhookUrl": format!("{}/hook", receiver.uri())}))
         .await["id"]
         .as_str()
         .unwrap()
@@ -317,10 +317,7 @@ async fn fetching_the_request_makes_the_identification_pending_with_its_webhook_
         .await
         .unwrap();
     let mut events = EventStream::new(stream);
-    let first = events
-        .next(Duration::from_secs(5))
-        .await
-        .expect("first event");
+    let first = events.next(DEADLINE).await.expect("first event");
     assert!(first.data.contains("\"open\""), "{first:?}");
 
     fetch(&app, &id).await;
@@ -330,13 +327,10 @@ async fn fetching_the_request_makes_the_identification_pending_with_its_webhook_
     assert!(ident["scannedAt"].is_string());
     let history = app.history(&id).await;
     assert_eq!(history.last().unwrap()["cause"], "wallet");
-    let pending = events
-        .next(Duration::from_secs(5))
-        .await
-        .expect("pending event");
+    let pending = events.next(DEADLINE).await.expect("pending event");
     assert!(pending.data.contains("\"pending\""), "{pending:?}");
     let deliveries = app
-        .wait_for_deliveries(&id, Duration::from_secs(30), |rows| {
+        .wait_for_deliveries(&id, DEADLINE, |rows| {
             rows.iter()
                 .any(|r| r["status"] == "1" && r["state"] == "delivered")
         })
@@ -494,7 +488,7 @@ async fn a_desktop_page_follows_a_wallet_on_another_device_by_events() {
         .await
         .unwrap();
     let mut events = EventStream::new(stream);
-    events.next(Duration::from_secs(5)).await.expect("open");
+    events.next(DEADLINE).await.expect("open");
 
     let request = fetch(&app, &id).await;
     let holder = SigningKey::random(&mut OsRng);
@@ -506,8 +500,8 @@ async fn a_desktop_page_follows_a_wallet_on_another_device_by_events() {
     )
     .await;
 
-    let pending = events.next(Duration::from_secs(5)).await.expect("pending");
-    let last = events.next(Duration::from_secs(5)).await.expect("verified");
+    let pending = events.next(DEADLINE).await.expect("pending");
+    let last = events.next(DEADLINE).await.expect("verified");
     assert!(pending.data.contains("\"pending\""));
     let last: Value = serde_json::from_str(&last.data).unwrap();
     assert_eq!(last["statusName"], "verified");
@@ -1259,7 +1253,7 @@ async fn a_canary_shared_through_the_protocol_is_nowhere_in_the_database_its_wal
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let http = client();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let deadline = std::time::Instant::now() + DEADLINE;
     while http.get(format!("{base}/healthz")).send().await.is_err() {
         assert!(std::time::Instant::now() < deadline, "server did not start");
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -3,12 +3,10 @@
 //! address guard at create and at delivery time.
 
 use crate::helpers::*;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
-use sha2::Sha256;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use wiremock::matchers::path;
 
 /// An app that may call loopback receivers, retrying after 1 s and 1 s.
 async fn spawn_webhook_app() -> TestApp {
@@ -28,42 +26,16 @@ async fn create_with_webhook(app: &TestApp, url: &str) -> String {
     created["id"].as_str().expect("id").to_owned()
 }
 
-/// Standard Webhooks verification, written here from the specification and
-/// independent of Proofme's own signing code: the key is the base64 after
-/// `whsec_`; the signed content is `{id}.{timestamp}.{body}`; the header holds
-/// space-separated `v1,<base64 HMAC-SHA256>` signatures.
-fn signature_is_valid(
-    secret: &str,
-    msg_id: &str,
-    timestamp: &str,
-    body: &[u8],
-    header: &str,
-) -> bool {
-    let encoded = secret
-        .strip_prefix("whsec_")
-        .unwrap_or_else(|| panic!("not a whsec_ secret: {secret}"));
-    let key = STANDARD.decode(encoded).expect("secret is base64");
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("any key length");
-    mac.update(msg_id.as_bytes());
-    mac.update(b".");
-    mac.update(timestamp.as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    let expected = STANDARD.encode(mac.finalize().into_bytes());
-    header
-        .split(' ')
-        .filter_map(|s| s.strip_prefix("v1,"))
-        .any(|sig| sig == expected)
+fn hook(receiver: &MockServer) -> String {
+    format!("{}/hook", receiver.uri())
 }
 
-fn assert_signed(req: &Received, secret: &str) {
-    let id = req.header("webhook-id");
-    let ts = req.header("webhook-timestamp");
-    let sig = req.header("webhook-signature");
-    assert!(
-        signature_is_valid(secret, id, ts, &req.body, sig),
-        "signature {sig:?} does not verify for {id} at {ts}"
-    );
+/// Answers `status` to every request to `path` (before the default 200).
+async fn reply(receiver: &MockServer, to: &str, status: u16) {
+    Mock::given(path(to))
+        .respond_with(ResponseTemplate::new(status))
+        .mount(receiver)
+        .await;
 }
 
 fn status_codes(delivery: &Value) -> Vec<Value> {
@@ -79,50 +51,57 @@ fn state_is(state: &'static str) -> impl Fn(&[Value]) -> bool {
     move |rows: &[Value]| rows.len() == 1 && rows[0]["state"] == state
 }
 
+fn has_an_attempt(rows: &[Value]) -> bool {
+    rows.len() == 1 && !rows[0]["attempts"].as_array().expect("attempts").is_empty()
+}
+
 // --- what is sent ----------------------------------------------------------
 
 #[tokio::test]
 async fn each_status_change_sends_exactly_one_signed_post() {
     let app = spawn_webhook_app().await;
-    let receiver = Receiver::start(&[]).await;
-    let id = create_with_webhook(&app, &receiver.url("/hook")).await;
+    let receiver = receiver().await;
+    let id = create_with_webhook(&app, &hook(&receiver)).await;
 
     app.set_outcome(&id, "pending").await;
     app.set_outcome(&id, "verified").await;
-    receiver.wait_for(2, Duration::from_secs(5)).await;
-    // Time for a duplicate to show up, if there were one.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-
-    let requests = receiver.requests();
-    assert_eq!(requests.len(), 2, "{requests:#?}");
-    let now = chrono::Utc::now().timestamp();
-    for req in &requests {
-        assert_eq!(req.method, "POST");
-        assert_eq!(req.path, "/hook");
-        assert_eq!(req.body, format!("{{\"id\":\"{id}\"}}").into_bytes());
-        assert_eq!(req.json(), json!({ "id": id }));
-        assert!(req.header("content-type").starts_with("application/json"));
-        assert_id(&json!(req.header("webhook-id")), "msg_", 1);
-        let ts: i64 = req.header("webhook-timestamp").parse().expect("seconds");
-        assert!((now - ts).abs() < 60, "timestamp {ts} is far from {now}");
-        assert!(req.header("webhook-signature").starts_with("v1,"));
-        assert_signed(req, &app.webhook_secret);
-    }
-    assert_ne!(
-        requests[0].header("webhook-id"),
-        requests[1].header("webhook-id"),
-        "two changes, two messages"
-    );
-    // The deliveries are listed per change, with the ids the receiver saw.
+    // Both delivered, one attempt each and nothing scheduled: what the
+    // receiver has now is all it will get.
     let rows = app
-        .wait_for_deliveries(&id, Duration::from_secs(3), |rows| {
+        .wait_for_deliveries(&id, DEADLINE, |rows| {
             rows.len() == 2 && rows.iter().all(|r| r["state"] == "delivered")
         })
         .await;
+    for row in &rows {
+        assert_eq!(status_codes(row), [json!(200)], "{row}");
+        assert_eq!(row["nextAttemptAt"], Value::Null, "{row}");
+    }
+
+    let requests = received_by(&receiver).await;
+    assert_eq!(requests.len(), 2, "{requests:#?}");
+    let now = chrono::Utc::now().timestamp();
+    for req in &requests {
+        assert_eq!(req.method, wiremock::http::Method::POST);
+        assert_eq!(req.url.path(), "/hook");
+        assert_eq!(req.body, format!("{{\"id\":\"{id}\"}}").into_bytes());
+        assert_eq!(req.body_json::<Value>().unwrap(), json!({ "id": id }));
+        assert!(header(req, "content-type").starts_with("application/json"));
+        assert_id(&json!(header(req, "webhook-id")), "msg_", 1);
+        let ts: i64 = header(req, "webhook-timestamp").parse().expect("seconds");
+        assert!((now - ts).abs() < 60, "timestamp {ts} is far from {now}");
+        assert!(header(req, "webhook-signature").starts_with("v1,"));
+        assert_signed(req, &app.webhook_secret);
+    }
+    assert_ne!(
+        header(&requests[0], "webhook-id"),
+        header(&requests[1], "webhook-id"),
+        "two changes, two messages"
+    );
+    // The deliveries are listed per change, with the ids the receiver saw.
     let statuses: Vec<&Value> = rows.iter().map(|r| &r["status"]).collect();
     assert_eq!(statuses, [&json!("1"), &json!("2")]);
     let mut listed: Vec<&str> = rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
-    let mut seen: Vec<&str> = requests.iter().map(|r| r.header("webhook-id")).collect();
+    let mut seen: Vec<&str> = requests.iter().map(|r| header(r, "webhook-id")).collect();
     listed.sort_unstable();
     seen.sort_unstable();
     assert_eq!(listed, seen);
@@ -131,9 +110,9 @@ async fn each_status_change_sends_exactly_one_signed_post() {
 #[tokio::test]
 async fn revocation_and_mypage_outcomes_send_webhooks_too() {
     let app = spawn_webhook_app().await;
-    let receiver = Receiver::start(&[]).await;
-    let revoked = create_with_webhook(&app, &receiver.url("/hook")).await;
-    let canceled = create_with_webhook(&app, &receiver.url("/hook")).await;
+    let receiver = receiver().await;
+    let revoked = create_with_webhook(&app, &hook(&receiver)).await;
+    let canceled = create_with_webhook(&app, &hook(&receiver)).await;
 
     let resp = app.delete(&format!("/v1/identification/{revoked}")).await;
     assert_eq!(resp.status(), reqwest::StatusCode::OK);
@@ -145,10 +124,15 @@ async fn revocation_and_mypage_outcomes_send_webhooks_too() {
         .unwrap();
     assert_eq!(resp.status(), reqwest::StatusCode::SEE_OTHER);
 
-    let requests = receiver.wait_for(2, Duration::from_secs(5)).await;
+    let requests = wait_for_requests(&receiver, 2).await;
     let mut ids: Vec<String> = requests
         .iter()
-        .map(|r| r.json()["id"].as_str().unwrap().to_owned())
+        .map(|r| {
+            r.body_json::<Value>().unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
     ids.sort_unstable();
     let mut expected = vec![revoked, canceled];
@@ -159,67 +143,68 @@ async fn revocation_and_mypage_outcomes_send_webhooks_too() {
 #[tokio::test]
 async fn creating_an_identification_sends_no_webhook() {
     let app = spawn_webhook_app().await;
-    let receiver = Receiver::start(&[]).await;
-    let id = create_with_webhook(&app, &receiver.url("/hook")).await;
+    let receiver = receiver().await;
+    let id = create_with_webhook(&app, &hook(&receiver)).await;
 
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-
-    assert!(receiver.requests().is_empty(), "{:#?}", receiver.requests());
+    // A webhook is written to the outbox with the change it announces, in
+    // the same transaction: a create wrote none.
     assert!(app.deliveries(&id).await.is_empty());
+    // The next change is the first message the receiver ever gets.
+    app.set_outcome(&id, "pending").await;
+    let rows = app
+        .wait_for_deliveries(&id, DEADLINE, state_is("delivered"))
+        .await;
+
+    assert_eq!(rows[0]["status"], "1");
+    let requests = received_by(&receiver).await;
+    assert_eq!(requests.len(), 1, "{requests:#?}");
+    assert_eq!(header(&requests[0], "webhook-id"), rows[0]["id"]);
 }
 
 #[tokio::test]
 async fn a_tampered_body_or_timestamp_fails_verification() {
+    use standardwebhooks::WebhookError::InvalidSignature;
     let app = spawn_webhook_app().await;
-    let receiver = Receiver::start(&[]).await;
-    let id = create_with_webhook(&app, &receiver.url("/hook")).await;
+    let receiver = receiver().await;
+    let id = create_with_webhook(&app, &hook(&receiver)).await;
     app.set_outcome(&id, "verified").await;
-    let req = receiver.wait_for(1, Duration::from_secs(5)).await.remove(0);
-    let (msg, ts, sig) = (
-        req.header("webhook-id"),
-        req.header("webhook-timestamp"),
-        req.header("webhook-signature"),
-    );
-    assert!(signature_is_valid(
-        &app.webhook_secret,
-        msg,
-        ts,
-        &req.body,
-        sig
-    ));
+    let req = wait_for_requests(&receiver, 1).await.remove(0);
+    let secret = &app.webhook_secret;
+    assert!(verify_webhook(secret, &req.body, &req.headers).is_ok());
 
+    let with = |name: &'static str, value: String| {
+        let mut headers = req.headers.clone();
+        headers.insert(name, value.parse().expect("header value"));
+        headers
+    };
     let tampered_body = br#"{"id":"id_someoneElsesIdentification0"}"#;
-    let later: i64 = ts.parse::<i64>().unwrap() + 1;
+    let later: i64 = header(&req, "webhook-timestamp").parse::<i64>().unwrap() + 1;
     let other_org = app.create_other_organisation().await;
 
-    assert!(!signature_is_valid(
-        &app.webhook_secret,
-        msg,
-        ts,
-        tampered_body,
-        sig
-    ));
-    assert!(!signature_is_valid(
-        &app.webhook_secret,
-        msg,
-        &later.to_string(),
-        &req.body,
-        sig
-    ));
-    assert!(!signature_is_valid(
-        &app.webhook_secret,
-        "msg_other",
-        ts,
-        &req.body,
-        sig
-    ));
-    assert!(!signature_is_valid(
-        &other_org.webhook_secret,
-        msg,
-        ts,
-        &req.body,
-        sig
-    ));
+    for (what, result) in [
+        ("body", verify_webhook(secret, tampered_body, &req.headers)),
+        (
+            "timestamp",
+            verify_webhook(
+                secret,
+                &req.body,
+                &with("webhook-timestamp", later.to_string()),
+            ),
+        ),
+        (
+            "message id",
+            verify_webhook(secret, &req.body, &with("webhook-id", "msg_other".into())),
+        ),
+        (
+            "secret",
+            verify_webhook(&other_org.webhook_secret, &req.body, &req.headers),
+        ),
+    ] {
+        assert!(
+            matches!(result, Err(InvalidSignature)),
+            "another {what}: {result:?}"
+        );
+    }
 }
 
 // --- retries and outcomes --------------------------------------------------
@@ -227,29 +212,38 @@ async fn a_tampered_body_or_timestamp_fails_verification() {
 #[tokio::test]
 async fn a_failing_receiver_is_retried_on_the_schedule_until_it_answers_2xx() {
     let app = spawn_webhook_app().await;
-    let receiver = Receiver::start(&[(
-        "/hook",
-        vec![Reply::Status(500), Reply::Status(500), Reply::Status(200)],
-    )])
-    .await;
-    let id = create_with_webhook(&app, &receiver.url("/hook")).await;
+    let receiver = receiver().await;
+    // 500, 500, then 200; the arrival times show the spacing of the retries.
+    let arrivals = Arc::new(Mutex::new(Vec::new()));
+    let log = arrivals.clone();
+    Mock::given(path("/hook"))
+        .respond_with(move |_: &Request| {
+            let mut arrivals = log.lock().unwrap();
+            arrivals.push(Instant::now());
+            ResponseTemplate::new(if arrivals.len() <= 2 { 500 } else { 200 })
+        })
+        .mount(&receiver)
+        .await;
+    let id = create_with_webhook(&app, &hook(&receiver)).await;
 
     app.set_outcome(&id, "verified").await;
-    let requests = receiver.wait_for(3, Duration::from_secs(10)).await;
+    let rows = app
+        .wait_for_deliveries(&id, DEADLINE, state_is("delivered"))
+        .await;
 
-    let msg = requests[0].header("webhook-id");
+    let requests = received_by(&receiver).await;
+    assert_eq!(requests.len(), 3, "{requests:#?}");
+    let msg = header(&requests[0], "webhook-id");
     for req in &requests {
-        assert_eq!(req.header("webhook-id"), msg, "the id changed on a retry");
-        assert_eq!(req.json(), json!({ "id": id }));
+        assert_eq!(header(req, "webhook-id"), msg, "the id changed on a retry");
+        assert_eq!(req.body_json::<Value>().unwrap(), json!({ "id": id }));
         assert_signed(req, &app.webhook_secret);
     }
-    for pair in requests.windows(2) {
-        let gap = pair[1].at - pair[0].at;
+    // Never before the schedule says (a busy machine only makes gaps longer).
+    for pair in arrivals.lock().unwrap().windows(2) {
+        let gap = pair[1] - pair[0];
         assert!(gap >= Duration::from_millis(900), "retried after {gap:?}");
     }
-    let rows = app
-        .wait_for_deliveries(&id, Duration::from_secs(3), state_is("delivered"))
-        .await;
     assert_eq!(rows[0]["id"], msg);
     assert_eq!(status_codes(&rows[0]), [json!(500), json!(500), json!(200)]);
     let numbers: Vec<&Value> = rows[0]["attempts"]
@@ -260,42 +254,53 @@ async fn a_failing_receiver_is_retried_on_the_schedule_until_it_answers_2xx() {
         .collect();
     assert_eq!(numbers, [&json!(1), &json!(2), &json!(3)]);
     assert_eq!(rows[0]["nextAttemptAt"], Value::Null);
+    // That a delivered message is never sent again can only be seen by
+    // waiting: longer than a retry interval and the worker's poll.
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert_eq!(receiver.requests().len(), 3, "sent again after a 2xx");
+    assert_eq!(
+        received_by(&receiver).await.len(),
+        3,
+        "sent again after a 2xx"
+    );
 }
 
 #[tokio::test]
 async fn a_410_stops_the_retries_after_one_attempt() {
     let app = spawn_webhook_app().await;
-    let receiver = Receiver::start(&[("/hook", vec![Reply::Status(410)])]).await;
-    let id = create_with_webhook(&app, &receiver.url("/hook")).await;
+    let receiver = receiver().await;
+    reply(&receiver, "/hook", 410).await;
+    let id = create_with_webhook(&app, &hook(&receiver)).await;
 
     app.set_outcome(&id, "verified").await;
     let rows = app
-        .wait_for_deliveries(&id, Duration::from_secs(5), state_is("gone"))
+        .wait_for_deliveries(&id, DEADLINE, state_is("gone"))
         .await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
 
     assert_eq!(status_codes(&rows[0]), [json!(410)]);
-    assert_eq!(receiver.requests().len(), 1);
+    assert_eq!(
+        rows[0]["nextAttemptAt"],
+        Value::Null,
+        "a retry is scheduled"
+    );
+    assert_eq!(received_by(&receiver).await.len(), 1);
 }
 
 #[tokio::test]
 async fn a_delivery_fails_for_good_once_the_schedule_is_exhausted() {
     let app = spawn_webhook_app().await;
-    let receiver = Receiver::start(&[("/hook", vec![Reply::Status(503)])]).await;
-    let id = create_with_webhook(&app, &receiver.url("/hook")).await;
+    let receiver = receiver().await;
+    reply(&receiver, "/hook", 503).await;
+    let id = create_with_webhook(&app, &hook(&receiver)).await;
 
     app.set_outcome(&id, "failed").await;
     let rows = app
-        .wait_for_deliveries(&id, Duration::from_secs(10), state_is("failed"))
+        .wait_for_deliveries(&id, DEADLINE, state_is("failed"))
         .await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
 
     // The first call and one per entry of the schedule.
     assert_eq!(status_codes(&rows[0]), [json!(503), json!(503), json!(503)]);
     assert_eq!(rows[0]["nextAttemptAt"], Value::Null);
-    assert_eq!(receiver.requests().len(), 3);
+    assert_eq!(received_by(&receiver).await.len(), 3);
 }
 
 #[tokio::test]
@@ -308,11 +313,7 @@ async fn an_unreachable_receiver_is_recorded_with_an_error_and_retried() {
     let id = create_with_webhook(&app, &format!("http://127.0.0.1:{port}/hook")).await;
 
     app.set_outcome(&id, "verified").await;
-    let rows = app
-        .wait_for_deliveries(&id, Duration::from_secs(5), |rows| {
-            rows.len() == 1 && !rows[0]["attempts"].as_array().unwrap().is_empty()
-        })
-        .await;
+    let rows = app.wait_for_deliveries(&id, DEADLINE, has_an_attempt).await;
 
     let attempt = &rows[0]["attempts"][0];
     assert_eq!(attempt["statusCode"], Value::Null);
@@ -331,44 +332,41 @@ async fn an_unreachable_receiver_is_recorded_with_an_error_and_retried() {
 #[tokio::test]
 async fn a_307_is_followed_to_the_new_location() {
     let app = spawn_webhook_app().await;
-    let receiver = Receiver::start(&[
-        ("/hook", vec![Reply::Redirect(307, "/moved".into())]),
-        ("/moved", vec![Reply::Status(204)]),
-    ])
-    .await;
-    let id = create_with_webhook(&app, &receiver.url("/hook")).await;
+    let receiver = receiver().await;
+    Mock::given(path("/hook"))
+        .respond_with(ResponseTemplate::new(307).insert_header("location", "/moved"))
+        .mount(&receiver)
+        .await;
+    reply(&receiver, "/moved", 204).await;
+    let id = create_with_webhook(&app, &hook(&receiver)).await;
 
     app.set_outcome(&id, "verified").await;
     let rows = app
-        .wait_for_deliveries(&id, Duration::from_secs(5), state_is("delivered"))
+        .wait_for_deliveries(&id, DEADLINE, state_is("delivered"))
         .await;
 
     assert_eq!(status_codes(&rows[0]), [json!(204)]);
-    let requests = receiver.requests();
-    let paths: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
+    let requests = received_by(&receiver).await;
+    let paths: Vec<&str> = requests.iter().map(|r| r.url.path()).collect();
     assert_eq!(paths, ["/hook", "/moved"]);
     let moved = &requests[1];
-    assert_eq!(moved.method, "POST");
-    assert_eq!(moved.json(), json!({ "id": id }));
+    assert_eq!(moved.method, wiremock::http::Method::POST);
+    assert_eq!(moved.body_json::<Value>().unwrap(), json!({ "id": id }));
     assert_signed(moved, &app.webhook_secret);
 }
 
 #[tokio::test]
 async fn a_302_is_not_followed_and_counts_as_a_failure() {
     let app = spawn_webhook_app().await;
-    let receiver = Receiver::start(&[
-        ("/hook", vec![Reply::Redirect(302, "/moved".into())]),
-        ("/moved", vec![Reply::Status(200)]),
-    ])
-    .await;
-    let id = create_with_webhook(&app, &receiver.url("/hook")).await;
+    let receiver = receiver().await;
+    Mock::given(path("/hook"))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", "/moved"))
+        .mount(&receiver)
+        .await;
+    let id = create_with_webhook(&app, &hook(&receiver)).await;
 
     app.set_outcome(&id, "verified").await;
-    let rows = app
-        .wait_for_deliveries(&id, Duration::from_secs(5), |rows| {
-            rows.len() == 1 && !rows[0]["attempts"].as_array().unwrap().is_empty()
-        })
-        .await;
+    let rows = app.wait_for_deliveries(&id, DEADLINE, has_an_attempt).await;
 
     let attempt = &rows[0]["attempts"][0];
     assert_eq!(attempt["statusCode"], 302);
@@ -376,7 +374,10 @@ async fn a_302_is_not_followed_and_counts_as_a_failure() {
     assert!(error.contains("not followed"), "{attempt}");
     assert_ne!(rows[0]["state"], "delivered");
     assert!(
-        receiver.requests().iter().all(|r| r.path == "/hook"),
+        received_by(&receiver)
+            .await
+            .iter()
+            .all(|r| r.url.path() == "/hook"),
         "the redirect was followed"
     );
 }
@@ -386,34 +387,48 @@ async fn a_302_is_not_followed_and_counts_as_a_failure() {
 #[tokio::test]
 async fn a_slow_receiver_does_not_delay_another_organisations_webhook() {
     let app = spawn_webhook_app().await;
-    let slow = Receiver::start(&[("/hook", vec![Reply::Hang(Duration::from_secs(30))])]).await;
-    let fast = Receiver::start(&[]).await;
+    let slow = receiver().await;
+    // Slower than the 15 s delivery timeout: these attempts end, and are
+    // recorded, only when they time out.
+    Mock::given(path("/hook"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(120)))
+        .mount(&slow)
+        .await;
+    let fast = receiver().await;
     // More hanging deliveries than one organisation may have under way.
+    let mut hanging = Vec::new();
     for _ in 0..6 {
-        let id = create_with_webhook(&app, &slow.url("/hook")).await;
+        let id = create_with_webhook(&app, &hook(&slow)).await;
         app.set_outcome(&id, "verified").await;
+        hanging.push(id);
     }
-    slow.wait_for(4, Duration::from_secs(5)).await;
+    wait_for_requests(&slow, 4).await;
     let other = app.create_other_organisation().await;
     let created = created(
         app.post_json_with_key(
             &other.api_key,
-            &other.json_body_with(json!({ "webhookUrl": fast.url("/hook") })),
+            &other.json_body_with(json!({ "webhookUrl": hook(&fast) })),
         )
         .await,
     )
     .await;
     let other_id = created["id"].as_str().unwrap();
 
-    let changed = std::time::Instant::now();
     let resp = app
         .api_test_outcome_with_key(&other.api_key, other_id, "verified")
         .await;
     assert_eq!(resp.status(), reqwest::StatusCode::OK);
-    let requests = fast.wait_for(1, Duration::from_secs(3)).await;
+    let requests = wait_for_requests(&fast, 1).await;
 
-    assert!(changed.elapsed() < Duration::from_secs(3));
-    assert_eq!(requests[0].json(), json!({ "id": other_id }));
+    // It arrived while the slow deliveries were still waiting for an answer.
+    for id in &hanging {
+        let rows = app.deliveries(id).await;
+        assert!(!has_an_attempt(&rows), "{rows:#?}");
+    }
+    assert_eq!(
+        requests[0].body_json::<Value>().unwrap(),
+        json!({ "id": other_id })
+    );
     assert_signed(&requests[0], &other.webhook_secret);
 }
 
@@ -537,25 +552,23 @@ async fn a_name_that_resolves_to_loopback_is_rejected_at_create_time() {
 #[tokio::test]
 async fn a_stored_private_webhook_is_never_delivered_once_the_guard_is_on() {
     let mut app = spawn_webhook_app().await;
-    let receiver = Receiver::start(&[]).await;
-    let id = create_with_webhook(&app, &receiver.url("/hook")).await;
+    let receiver = receiver().await;
+    let id = create_with_webhook(&app, &hook(&receiver)).await;
     app.config.allow_private_webhooks = false;
     app.restart().await;
 
     app.set_outcome(&id, "verified").await;
-    let rows = app
-        .wait_for_deliveries(&id, Duration::from_secs(5), |rows| {
-            rows.len() == 1 && !rows[0]["attempts"].as_array().unwrap().is_empty()
-        })
-        .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // An attempt is recorded once it is over: had it connected, the receiver
+    // would have the request by now.
+    let rows = app.wait_for_deliveries(&id, DEADLINE, has_an_attempt).await;
 
     let attempt = &rows[0]["attempts"][0];
     assert_eq!(attempt["statusCode"], Value::Null);
     let error = attempt["error"].as_str().unwrap_or("");
     assert!(error.contains("not public"), "{attempt}");
     assert_ne!(rows[0]["state"], "delivered");
-    assert!(receiver.requests().is_empty(), "{:#?}", receiver.requests());
+    let requests = received_by(&receiver).await;
+    assert!(requests.is_empty(), "{requests:#?}");
 }
 
 #[tokio::test]
@@ -565,16 +578,19 @@ async fn an_expiry_sends_its_webhook_within_seconds() {
         c.identification_ttl = Duration::from_secs(1);
     })
     .await;
-    let receiver = Receiver::start(&[]).await;
-    let id = create_with_webhook(&app, &receiver.url("/hook")).await;
+    let receiver = receiver().await;
+    let id = create_with_webhook(&app, &hook(&receiver)).await;
 
     // Nobody touches it: the sweep records the expiry and enqueues the webhook.
-    let requests = receiver.wait_for(1, Duration::from_secs(5)).await;
+    let requests = wait_for_requests(&receiver, 1).await;
 
-    assert_eq!(requests[0].json(), json!({ "id": id }));
+    assert_eq!(
+        requests[0].body_json::<Value>().unwrap(),
+        json!({ "id": id })
+    );
     assert_signed(&requests[0], &app.webhook_secret);
     let rows = app
-        .wait_for_deliveries(&id, Duration::from_secs(3), state_is("delivered"))
+        .wait_for_deliveries(&id, DEADLINE, state_is("delivered"))
         .await;
     assert_eq!(rows[0]["status"], "5");
 }
