@@ -27,11 +27,28 @@ export default async function globalSetup() {
     '--credential', 'EPASS:OLDER_THAN_18',
     '--credential', 'EMAIL:EMAIL:optional',
   ]);
+  // The longest request a customer meets: nine credentials, two of them optional.
+  const nine = admin([
+    'create-proofme',
+    '--organisation', org.id,
+    '--name', 'Full KYC',
+    '--purpose', 'KYC_VERIFICATION',
+    '--credential', 'EPASS:OLDER_THAN_18',
+    '--credential', 'EPASS:FIRST_NAME',
+    '--credential', 'EPASS:LAST_NAME',
+    '--credential', 'EPASS:DATE_OF_BIRTH',
+    '--credential', 'EPASS:NATIONALITY',
+    '--credential', 'EPASS:DOCUMENT_NUMBER',
+    '--credential', 'EPASS:PHOTO',
+    '--credential', 'EMAIL:EMAIL:optional',
+    '--credential', 'PHONE:PHONE_NUMBER:optional',
+  ]);
   const fixtures: Fixtures = {
     organisation: { id: org.id, name: org.name, webhookSecret: org.webhookSecret },
     testKey: testKey.key,
     liveKey: liveKey.key,
     proofmeId: proofme.id,
+    nineCredentialProofmeId: nine.id,
   };
   fs.writeFileSync(fixturesFile, JSON.stringify(fixtures, null, 2));
 

@@ -16,8 +16,10 @@ const launchOptions = {
   ],
 };
 
+// A common laptop screen: what fits in 1280×900 is "the first screen".
 const desktop = {
   ...devices['Desktop Chrome'],
+  viewport: { width: 1280, height: 900 },
   channel: undefined,
   launchOptions,
 };

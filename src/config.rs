@@ -161,6 +161,15 @@ pub struct ConfigArgs {
         global = true
     )]
     pub max_streams_per_address: usize,
+
+    /// MyPage's answer to "Don't have a wallet app?" on English pages (which
+    /// wallets work, where to get one). Default: a sentence of our own.
+    #[arg(long, env = "PROOFME_WALLET_HELP", global = true)]
+    pub wallet_help: Option<String>,
+
+    /// The same for Dutch pages.
+    #[arg(long, env = "PROOFME_WALLET_HELP_NL", global = true)]
+    pub wallet_help_nl: Option<String>,
 }
 
 /// Long enough for a customer to find and unlock their wallet, short enough
@@ -199,6 +208,15 @@ pub struct Config {
     pub max_connections_per_address: usize,
     pub max_streams_per_identification: usize,
     pub max_streams_per_address: usize,
+    /// MyPage's wallet help for English and Dutch pages; `None`: the default.
+    pub wallet_help: WalletHelp,
+}
+
+/// Configured texts for MyPage's "Don't have a wallet app?".
+#[derive(Debug, Clone, Default)]
+pub struct WalletHelp {
+    pub en: Option<String>,
+    pub nl: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -302,6 +320,10 @@ impl ConfigArgs {
             data_retention: Duration::from_secs(u64::from(self.data_retention_days) * 86_400),
             pid_vct_values,
             wallet_response_window: WALLET_RESPONSE_WINDOW,
+            wallet_help: WalletHelp {
+                en: non_blank(self.wallet_help),
+                nl: non_blank(self.wallet_help_nl),
+            },
             database_url: self.database_url,
             addr: self.addr,
             public_url,
@@ -331,6 +353,11 @@ fn parse_public_url(s: &str) -> Result<String, ConfigError> {
         return Err(ConfigError::PublicUrl(s.to_owned()));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// A blank setting means "the default", as if it were not set.
+fn non_blank(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
 fn parse_schedule(s: &str) -> Result<Vec<Duration>, ConfigError> {
@@ -371,6 +398,7 @@ impl Config {
             max_connections_per_address: 256,
             max_streams_per_identification: 8,
             max_streams_per_address: 64,
+            wallet_help: WalletHelp::default(),
         }
     }
 }

@@ -22,7 +22,14 @@ export const shopURL = `http://127.0.0.1:${shopPort}`;
 export const runDir = process.env.E2E_RUN_DIR;
 /** What the global setup created, for the tests to read. */
 export const fixturesFile = path.join(runDir, 'fixtures.json');
-export const binary = path.resolve(__dirname, '..', '..', 'target', 'release', 'proofme');
+/** The release binary: under CARGO_TARGET_DIR when set, as cargo builds it there. */
+export const binary = path.join(
+  process.env.CARGO_TARGET_DIR
+    ? path.resolve(__dirname, '..', '..', process.env.CARGO_TARGET_DIR)
+    : path.resolve(__dirname, '..', '..', 'target'),
+  'release',
+  'proofme',
+);
 
 /** The environment of the server and of the admin commands: one database. */
 export const serverEnv: Record<string, string> = {
@@ -40,7 +47,10 @@ export interface Fixtures {
   organisation: { id: string; name: string; webhookSecret: string };
   testKey: string;
   liveKey: string;
+  /** Over-18 and an optional email. */
   proofmeId: string;
+  /** Nine credentials (two optional): the longest request. */
+  nineCredentialProofmeId: string;
 }
 
 export function readFixtures(): Fixtures {

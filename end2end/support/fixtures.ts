@@ -23,6 +23,8 @@ export interface CreateOptions {
   locale?: string;
   description?: string;
   webhook?: boolean;
+  /** Which proofme: over-18 and an optional email (default), or nine credentials. */
+  credentials?: 'two' | 'nine';
 }
 
 /** A created identification, with the reference the shop knows it by. */
@@ -75,7 +77,7 @@ export class Integrator {
     const ref = options.description ?? `e2e-${crypto.randomBytes(9).toString('hex')}`;
     const returnUrl = `${shopURL}/return?ref=${encodeURIComponent(ref)}`;
     const body: Record<string, unknown> = {
-      proofmeId: this.fx.proofmeId,
+      proofmeId: options.credentials === 'nine' ? this.fx.nineCredentialProofmeId : this.fx.proofmeId,
       organisationId: this.fx.organisation.id,
       redirectUrl: returnUrl,
       description: ref,

@@ -14,18 +14,36 @@ export interface Text {
   email: string;
   optional: string;
   purpose: string;
-  scanHeading: string;
+  walletHeading: string;
   qrLabel: string;
+  /** The phone's wallet button. */
   openWallet: string;
+  /** The desktop's quieter wallet link. */
+  openWalletHere: string;
+  showQr: string;
+  noWallet: string;
+  walletHelp: RegExp;
   waiting: string;
   pending: RegExp;
+  pendingHeading: string;
+  /** The name of the list of steps. */
+  progress: string;
+  reopenWallet: string;
   checkStatus: string;
   testPanel: string;
   outcomes: Record<Outcome, string>;
   cancel: string;
+  cancelTitle: string;
+  cancelYes: string;
+  cancelKeep: string;
   finalHeading: Record<FinalStatus, string>;
+  /** What to do next, after every ending but success. */
+  nextStep: (org: string) => RegExp;
   returnTo: (org: string) => string;
   notFound: string;
+  notFoundText: string;
+  /** The other language's name, as the switch shows it. */
+  languageName: string;
 }
 
 export const TEXT: Record<Language, Text> = {
@@ -35,28 +53,42 @@ export const TEXT: Record<Language, Text> = {
     reference: 'Reference',
     whatShared: 'What you will share',
     why: 'Why',
-    olderThan18: 'That you are older than 18',
-    email: 'Your email address',
+    olderThan18: '18 or older',
+    email: 'Email address',
     optional: 'optional',
     purpose: 'To check your age.',
-    scanHeading: 'Scan with your wallet app',
+    walletHeading: 'Share with your wallet app',
     qrLabel: 'QR code to scan with your wallet app',
     openWallet: 'Open wallet app',
+    openWalletHere: 'Wallet on this computer? Open it',
+    showQr: 'Use another device? Show QR code',
+    noWallet: "Don't have a wallet app?",
+    walletHelp: /wallet app with your digital ID/,
     waiting: 'Waiting for you to share with your wallet app.',
     pending: /wallet is connected/i,
+    pendingHeading: 'Continue in your wallet app',
+    progress: 'Progress',
+    reopenWallet: 'Wallet app closed? Open it again',
     checkStatus: 'Check status',
     testPanel: 'Test mode: choose an outcome',
-    outcomes: { verified: 'Verified', failed: 'Failed', canceled: 'Canceled', expired: 'Expired' },
+    // British English (the locale en_GB): "Cancelled".
+    outcomes: { verified: 'Verified', failed: 'Failed', canceled: 'Cancelled', expired: 'Expired' },
     cancel: 'Cancel',
+    cancelTitle: 'Cancel this identification?',
+    cancelYes: 'Yes, cancel',
+    cancelKeep: 'Keep going',
     finalHeading: {
       verified: 'Verification complete',
       failed: 'Verification failed',
-      canceled: 'Identification canceled',
+      canceled: 'Identification cancelled',
       expired: 'Identification expired',
       revoked: 'Identification withdrawn',
     },
+    nextStep: (org) => new RegExp(`ask ${org} for a new link`, 'i'),
     returnTo: (org) => `Return to ${org}`,
     notFound: 'Page not found',
+    notFoundText: 'This identification link is not valid. Check the link, or ask the organisation that sent you for a new one.',
+    languageName: 'English',
   },
   nl: {
     heading: (org) => `${org} wil je graag verifiëren`,
@@ -64,19 +96,29 @@ export const TEXT: Record<Language, Text> = {
     reference: 'Kenmerk',
     whatShared: 'Wat je deelt',
     why: 'Waarom',
-    olderThan18: 'Dat je ouder bent dan 18',
-    email: 'Je e-mailadres',
+    olderThan18: '18 jaar of ouder',
+    email: 'E-mailadres',
     optional: 'optioneel',
     purpose: 'Om je leeftijd te controleren.',
-    scanHeading: 'Scan met je wallet-app',
+    walletHeading: 'Deel met je wallet-app',
     qrLabel: 'QR-code om te scannen met je wallet-app',
     openWallet: 'Open wallet-app',
+    openWalletHere: 'Wallet op deze computer? Open hem',
+    showQr: 'Ander apparaat? Toon QR-code',
+    noWallet: 'Geen wallet-app?',
+    walletHelp: /wallet-app met je digitale identiteit/,
     waiting: 'We wachten tot je deelt met je wallet-app.',
     pending: /wallet is verbonden/i,
+    pendingHeading: 'Ga verder in je wallet-app',
+    progress: 'Voortgang',
+    reopenWallet: 'Wallet-app gesloten? Open hem opnieuw',
     checkStatus: 'Status controleren',
     testPanel: 'Testmodus: kies een uitkomst',
     outcomes: { verified: 'Geverifieerd', failed: 'Mislukt', canceled: 'Geannuleerd', expired: 'Verlopen' },
     cancel: 'Annuleren',
+    cancelTitle: 'Deze identificatie annuleren?',
+    cancelYes: 'Ja, annuleren',
+    cancelKeep: 'Doorgaan',
     finalHeading: {
       verified: 'Verificatie voltooid',
       failed: 'Verificatie mislukt',
@@ -84,8 +126,11 @@ export const TEXT: Record<Language, Text> = {
       expired: 'Identificatie verlopen',
       revoked: 'Identificatie ingetrokken',
     },
+    nextStep: (org) => new RegExp(`vraag ${org} om een nieuwe link`, 'i'),
     returnTo: (org) => `Terug naar ${org}`,
     notFound: 'Pagina niet gevonden',
+    notFoundText: 'Deze identificatielink werkt niet. Controleer de link, of vraag de organisatie die je hierheen stuurde om een nieuwe link.',
+    languageName: 'Nederlands',
   },
 };
 

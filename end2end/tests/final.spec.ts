@@ -19,6 +19,13 @@ for (const language of LANGUAGES) {
       await expect(result).toBeVisible();
       await expect(result).not.toBeEmpty();
       if (status === 'revoked') await expect(result).toContainText(integrator.orgName);
+      // Which order it was, and what to do now.
+      const main = page.getByRole('main');
+      await expect(main.getByText(t.reference, { exact: true })).toBeVisible();
+      await expect(main.getByText(ident.ref, { exact: true })).toBeVisible();
+      const next = main.getByText(t.nextStep(integrator.orgName));
+      if (status === 'verified') await expect(next).toHaveCount(0);
+      else await expect(next).toBeVisible();
       // Nothing left to do on the page but go back.
       await expect(page.getByRole('img', { name: t.qrLabel })).toHaveCount(0);
       await expect(page.getByRole('link', { name: t.openWallet })).toHaveCount(0);

@@ -31,6 +31,7 @@ function expectSecurityHeaders(response: Response | null) {
 const pages: { name: string; open: (i: Integrator) => Promise<string>; status: number }[] = [
   { name: 'an open test identification', open: async (i) => (await i.create()).path, status: 200 },
   { name: 'an open live identification', open: async (i) => (await i.create({ mode: 'live' })).path, status: 200 },
+  { name: 'the cancel confirmation', open: async (i) => `${(await i.create()).path}/cancel`, status: 200 },
   {
     name: 'a canceled identification',
     open: async (i) => {

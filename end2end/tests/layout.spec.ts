@@ -14,6 +14,27 @@ const states: { name: string; open: (integrator: Integrator) => Promise<string> 
       return c.path;
     },
   },
+  {
+    name: 'nine credentials (nl)',
+    open: async (i) => (await i.create({ locale: 'nl_NL', credentials: 'nine' })).path,
+  },
+  {
+    name: 'a pending identification (nl)',
+    open: async (i) => {
+      const c = await i.create({ locale: 'nl_NL' });
+      await i.testOutcome(c.id, 'pending');
+      return c.path;
+    },
+  },
+  { name: 'the cancel confirmation (nl)', open: async (i) => `${(await i.create({ locale: 'nl_NL' })).path}/cancel` },
+  {
+    name: 'a failed identification (nl)',
+    open: async (i) => {
+      const c = await i.create({ locale: 'nl_NL' });
+      await i.testOutcome(c.id, 'failed');
+      return c.path;
+    },
+  },
   { name: 'the not-found page (nl)', open: async () => '/id_0000000000000000000000unknown?lang=nl' },
   {
     // An order number or URL as the reference: 255 characters, no spaces.

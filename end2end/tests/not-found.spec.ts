@@ -28,3 +28,30 @@ for (const c of cases) {
   });
   });
 }
+
+test('the not-found page says who we are and offers the language switch', async ({ page }) => {
+  await page.goto(`/${unknownId}`);
+
+  await expect(page.getByRole('main')).toContainText(TEXT.en.notFoundText);
+  await expect(page.getByRole('contentinfo')).toContainText('Proofme');
+  await expect(page.getByRole('navigation', { name: 'Language' }).getByRole('link')).toHaveText(['English', 'Nederlands']);
+});
+
+test('the not-found page offers a way back where there is one @needs-js', async ({ page, integrator }) => {
+  const ident = await integrator.create();
+  await page.goto(ident.path);
+  // A mistyped link, followed from the page the customer was on.
+  await page.goto(`/${unknownId}`);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(TEXT.en.notFound);
+
+  await page.getByRole('button', { name: 'Go back' }).click();
+
+  await expect(page).toHaveURL(ident.myPageUrl);
+});
+
+test('a not-found page opened on its own shows no Go back that leads nowhere', async ({ page }) => {
+  await page.goto(`/${unknownId}`);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(TEXT.en.notFound);
+
+  await expect(page.getByRole('button', { name: 'Go back' })).toHaveCount(0);
+});

@@ -35,13 +35,34 @@ for (const language of LANGUAGES) {
     });
   }
 
-  test(`"${t.cancel}" ends at the shop as canceled (${language})`, async ({ page, integrator }) => {
+  test(`"${t.cancel}" asks first and changes nothing until "${t.cancelYes}" (${language})`, async ({ page, integrator }) => {
     const ident = await integrator.create({ locale: LOCALE[language] });
     await page.goto(ident.path);
 
-    await page.getByRole('button', { name: t.cancel, exact: true }).click();
+    await page.getByRole('link', { name: t.cancel, exact: true }).click();
+
+    await expect(page).toHaveURL(`${ident.myPageUrl}/cancel`);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(t.cancelTitle);
+    await expect(page.getByRole('main')).toContainText(ident.ref);
+    expect((await integrator.get(ident.id)).statusName).toBe('open');
+
+    await page.getByRole('button', { name: t.cancelYes, exact: true }).click();
 
     await expectAtShop(page, ident, 'canceled');
+  });
+
+  test(`"${t.cancelKeep}" goes back to the page with nothing changed (${language})`, async ({ page, integrator }) => {
+    const ident = await integrator.create({ locale: LOCALE[language] });
+    await page.goto(ident.path);
+    await page.getByRole('link', { name: t.cancel, exact: true }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(t.cancelTitle);
+
+    await page.getByRole('link', { name: t.cancelKeep, exact: true }).click();
+
+    await expect(page).toHaveURL(ident.myPageUrl);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(t.heading(integrator.orgName));
+    await expect(page.getByRole('status')).toHaveText(t.waiting);
+    expect((await integrator.get(ident.id)).statusName).toBe('open');
   });
 }
 
@@ -49,9 +70,32 @@ test('a live identification can be canceled too', async ({ page, integrator }) =
   const ident = await integrator.create({ mode: 'live' });
   await page.goto(ident.path);
 
-  await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+  await page.getByRole('link', { name: 'Cancel', exact: true }).click();
+  await page.getByRole('button', { name: 'Yes, cancel', exact: true }).click();
 
   await expectAtShop(page, ident, 'canceled');
+});
+
+test('a confirmation left open follows the identification to the shop when it ends elsewhere @needs-js', async ({ page, integrator }) => {
+  const ident = await integrator.create();
+  const events = page.waitForResponse((r) => r.url().endsWith(`/${ident.id}/events`));
+  await page.goto(`${ident.path}/cancel`);
+  expect((await events).status()).toBe(200);
+
+  await integrator.testOutcome(ident.id, 'verified');
+
+  await expectAtShop(page, ident, 'verified');
+});
+
+test('confirming a cancel after the identification ended elsewhere changes nothing @no-js', async ({ page, integrator }) => {
+  const ident = await integrator.create();
+  await page.goto(`${ident.path}/cancel`);
+  await integrator.testOutcome(ident.id, 'verified');
+
+  await page.getByRole('button', { name: 'Yes, cancel', exact: true }).click();
+
+  // A final status never changes; the customer is simply sent back.
+  await expectAtShop(page, ident, 'verified');
 });
 
 test('a keyboard user can reach and press an outcome', async ({ page, integrator }) => {

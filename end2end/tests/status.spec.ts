@@ -18,8 +18,11 @@ test('"Check status" shows a change made through the API', async ({ page, integr
 
   await expect(page).toHaveURL(ident.myPageUrl);
   await expect(page.getByRole('status')).toHaveText(t.pending);
+  // The wallet has the request: continue there; no second scan.
+  await expect(page.getByRole('heading', { name: t.pendingHeading })).toBeVisible();
+  await expect(page.getByRole('region', { name: t.walletHeading })).toHaveCount(0);
+  await expect(page.locator('.qr')).toHaveCount(0);
   // Still open: the customer can go on.
-  await expect(page.getByRole('region', { name: t.scanHeading })).toBeVisible();
   await expect(page.getByRole('button', { name: 'Verified', exact: true })).toBeVisible();
 });
 
@@ -41,10 +44,15 @@ test('a page left open shows the wallet connecting without a reload @needs-js', 
   await page.goto(ident.path);
   expect((await events).status()).toBe(200);
 
+  await page.evaluate(() => ((window as any).notReloaded = true));
+
   await integrator.testOutcome(ident.id, 'pending');
 
   await expect(page.getByRole('status')).toHaveText(t.pending, { timeout: 5_000 });
+  await expect(page.getByRole('heading', { name: t.pendingHeading })).toBeVisible();
+  await expect(page.getByRole('img', { name: t.qrLabel })).toHaveCount(0);
   await expect(page).toHaveURL(ident.myPageUrl);
+  expect(await page.evaluate(() => (window as any).notReloaded)).toBe(true);
 });
 
 for (const status of ['verified', 'failed', 'revoked'] as const) {

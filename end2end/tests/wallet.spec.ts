@@ -2,11 +2,21 @@
 import { test, expect, expectAtShop, baseURL } from '../support/fixtures';
 import { TEXT } from '../support/text';
 import { execFileSync } from 'node:child_process';
+import type { Page } from '@playwright/test';
 import { binary } from '../support/env';
 
-test('the QR code is an inline SVG and the wallet link is an OpenID4VP request by reference', async ({ page, integrator }) => {
+/** The wallet link as this screen shows it: the phone's button, the desktop's quiet link. */
+function walletLink(page: Page, isMobile: boolean) {
+  return isMobile
+    ? page.getByRole('link', { name: TEXT.en.openWallet, exact: true })
+    : page.getByRole('link', { name: TEXT.en.openWalletHere });
+}
+
+test('the QR code is an inline SVG and the wallet link is an OpenID4VP request by reference', async ({ page, integrator, isMobile }) => {
   const ident = await integrator.create();
   await page.goto(ident.path);
+  // On a phone the QR code is one tap away.
+  if (isMobile) await page.getByText(TEXT.en.showQr).click();
 
   const qr = page.getByRole('img', { name: TEXT.en.qrLabel });
   await expect(qr).toBeVisible();
@@ -19,7 +29,8 @@ test('the QR code is an inline SVG and the wallet link is an OpenID4VP request b
   expect(box!.width).toBeGreaterThanOrEqual(150);
   expect(Math.abs(box!.width - box!.height)).toBeLessThan(2);
 
-  const link = page.getByRole('link', { name: TEXT.en.openWallet });
+  const link = walletLink(page, isMobile);
+  await expect(link).toBeVisible();
   const href = (await link.getAttribute('href')) ?? '';
   expect(href).toMatch(/^openid4vp:\/\/\?client_id=[^&]+&/);
   const params = new URL(href).searchParams;
@@ -27,11 +38,12 @@ test('the QR code is an inline SVG and the wallet link is an OpenID4VP request b
   expect(params.get('request_uri')).toBe(`${baseURL}/oid4vp/request/${ident.id}`);
 });
 
-test('each identification gets its own QR code', async ({ page, integrator }) => {
+test('each identification gets its own QR code', async ({ page, integrator, isMobile }) => {
   const a = await integrator.create();
   const b = await integrator.create();
   const qrOf = async (path: string) => {
     await page.goto(path);
+    if (isMobile) await page.getByText(TEXT.en.showQr).click();
     return page.getByRole('img', { name: TEXT.en.qrLabel }).innerHTML();
   };
 
@@ -53,12 +65,12 @@ function presentWithWallet(link: string, ...args: string[]): { status: number; r
   return JSON.parse(out.trim());
 }
 
-test('a wallet on another device completes the identification and the desktop page follows @needs-js', async ({ page, integrator }) => {
+test('a wallet on another device completes the identification and the desktop page follows @needs-js', async ({ page, integrator, isMobile }) => {
   const ident = await integrator.create();
   const events = page.waitForResponse((r) => r.url().endsWith(`/${ident.id}/events`));
   await page.goto(ident.path);
   expect((await events).status()).toBe(200);
-  const link = (await page.getByRole('link', { name: TEXT.en.openWallet }).getAttribute('href')) ?? '';
+  const link = (await walletLink(page, isMobile).getAttribute('href')) ?? '';
 
   const answer = presentWithWallet(link);
 

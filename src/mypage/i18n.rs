@@ -1,6 +1,6 @@
 //! Every string MyPage shows, in one table, and how the language is chosen.
 
-use crate::domain::{CredentialKey, Locale, Purpose, Status};
+use crate::domain::{CredentialKey, FailureReason, Locale, Purpose, Status};
 
 /// The languages MyPage speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -11,6 +11,34 @@ pub enum Lang {
     NlBe,
 }
 
+/// A language without its region: what the language switch offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Language {
+    English,
+    Dutch,
+}
+
+impl Language {
+    /// Every language the switch offers, in its order.
+    pub const ALL: [Language; 2] = [Language::English, Language::Dutch];
+
+    /// The tag the switch links carry (`?setlang=en`).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Language::English => "en",
+            Language::Dutch => "nl",
+        }
+    }
+
+    /// The language's name in itself, as the switch shows it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::English => "English",
+            Language::Dutch => "Nederlands",
+        }
+    }
+}
+
 impl Lang {
     /// For `<html lang>`.
     pub fn html_lang(self) -> &'static str {
@@ -19,6 +47,13 @@ impl Lang {
             Lang::EnGb => "en-GB",
             Lang::NlNl => "nl-NL",
             Lang::NlBe => "nl-BE",
+        }
+    }
+
+    pub fn language(self) -> Language {
+        match self {
+            Lang::EnUs | Lang::EnGb => Language::English,
+            Lang::NlNl | Lang::NlBe => Language::Dutch,
         }
     }
 
@@ -36,23 +71,53 @@ impl Lang {
         }
     }
 
-    /// The identification's locale, else `?lang=`, else `Accept-Language`,
-    /// else English. A locale MyPage does not speak (say `de_DE`) falls back by
-    /// language, then to the customer's own preferences before English.
+    /// The language for a page. What the customer picked with the language
+    /// switch (`chosen`) wins; else the identification's locale, else
+    /// `?lang=`, else `Accept-Language`, else English. A locale MyPage does
+    /// not speak (say `de_DE`) falls back by language, then to the customer's
+    /// own preferences before English. A pick without a region (`en`) takes
+    /// the region from the other hints where they name one (`en-GB`).
     pub fn choose(
+        chosen: Option<&str>,
         locale: Option<&Locale>,
         query_lang: Option<&str>,
         accept_language: Option<&str>,
     ) -> Lang {
-        locale
+        let usual = locale
             .and_then(|l| Lang::from_tag(l.as_str()))
             .or_else(|| query_lang.and_then(Lang::from_tag))
             .or_else(|| accept_language.and_then(Lang::from_accept_language))
-            .unwrap_or(Lang::EnUs)
+            .unwrap_or(Lang::EnUs);
+        let Some((tag, picked)) = chosen.and_then(|c| Some((c, Lang::from_tag(c)?))) else {
+            return usual;
+        };
+        let has_region = tag
+            .split(['-', '_'])
+            .nth(1)
+            .is_some_and(|r| !r.trim().is_empty());
+        if has_region {
+            return picked;
+        }
+        if usual.language() == picked.language() {
+            return usual;
+        }
+        locale
+            .and_then(|l| Lang::from_tag(l.as_str()))
+            .into_iter()
+            .chain(query_lang.and_then(Lang::from_tag))
+            .chain(accept_language.map(Lang::ranked).unwrap_or_default())
+            .find(|l| l.language() == picked.language())
+            .unwrap_or(picked)
     }
 
     /// The supported language the browser prefers most (by `q`, then order).
     pub fn from_accept_language(header: &str) -> Option<Lang> {
+        Lang::ranked(header).first().copied()
+    }
+
+    /// The supported languages of an `Accept-Language` header, most wanted
+    /// first; those with `q=0` are left out.
+    fn ranked(header: &str) -> Vec<Lang> {
         let mut ranked: Vec<(f32, usize, Lang)> = header
             .split(',')
             .enumerate()
@@ -66,12 +131,13 @@ impl Lang {
             })
             .collect();
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        ranked.first().map(|r| r.2)
+        ranked.into_iter().map(|r| r.2).collect()
     }
 
     pub fn strings(self) -> &'static Strings {
         match self {
-            Lang::EnUs | Lang::EnGb => &EN,
+            Lang::EnUs => &EN,
+            Lang::EnGb => &EN_GB,
             Lang::NlNl | Lang::NlBe => &NL,
         }
     }
@@ -86,17 +152,37 @@ pub struct Strings {
     pub what_shared: &'static str,
     pub why: &'static str,
     pub optional: &'static str,
+    pub language_label: &'static str,
+    /// The pill in the page header of a test identification.
     pub test_badge: &'static str,
     pub test_note: &'static str,
-    pub scan_heading: &'static str,
+    pub wallet_heading: &'static str,
+    /// The phone's first action: the same-device wallet link.
+    pub open_wallet: &'static str,
+    /// What opens the QR code on a phone.
+    pub show_qr: &'static str,
     pub scan_help: &'static str,
     pub qr_label: &'static str,
-    pub on_phone: &'static str,
-    pub open_wallet: &'static str,
+    /// The desktop's quieter same-device wallet link.
+    pub open_wallet_here: &'static str,
+    pub no_wallet: &'static str,
+    /// Under "no wallet", unless the deployment configures its own text.
+    pub wallet_help: &'static str,
     pub check_status: &'static str,
+    pub pending_heading: &'static str,
+    pub progress_label: &'static str,
+    pub step_connected: &'static str,
+    pub step_confirm: &'static str,
+    pub step_back: &'static str,
+    pub reopen_wallet: &'static str,
+    pub cancel_question: &'static str,
     pub cancel: &'static str,
-    pub cancel_help: &'static str,
+    pub cancel_title: &'static str,
+    pub cancel_text: &'static str,
+    pub cancel_yes: &'static str,
+    pub cancel_keep: &'static str,
     pub return_to: &'static str,
+    pub test_panel_tag: &'static str,
     pub test_panel_heading: &'static str,
     pub test_panel_help: &'static str,
     pub outcome_verified: &'static str,
@@ -105,6 +191,7 @@ pub struct Strings {
     pub outcome_expired: &'static str,
     pub not_found_title: &'static str,
     pub not_found_text: &'static str,
+    pub go_back: &'static str,
     pub error_title: &'static str,
     pub error_text: &'static str,
     pub live_outcome_title: &'static str,
@@ -112,9 +199,16 @@ pub struct Strings {
     pub too_large_title: &'static str,
     pub too_large_text: &'static str,
     pub footer: &'static str,
+    /// The footer of pages that belong to no identification.
+    pub footer_plain: &'static str,
     pub redirecting: &'static str,
     status_text: [&'static str; 7],
     final_heading: [&'static str; 7],
+    /// What the customer can do next, per status; empty where nothing is left.
+    next_step: [&'static str; 7],
+    /// Why a wallet's answer failed: issuer not trusted, credential expired,
+    /// something asked for not shared, the answer could not be checked.
+    failure: [&'static str; 4],
     purposes: [&'static str; 5],
     credentials: [&'static str; 10],
 }
@@ -128,6 +222,25 @@ impl Strings {
     /// The heading of the page shown once the identification is final.
     pub fn final_heading(&self, status: Status) -> &'static str {
         self.final_heading[status.as_i64() as usize]
+    }
+
+    /// What to do after this status, if anything.
+    pub fn next_step(&self, status: Status) -> Option<&'static str> {
+        Some(self.next_step[status.as_i64() as usize]).filter(|s| !s.is_empty())
+    }
+
+    /// Why a wallet's answer failed, in the customer's words.
+    pub fn failure(&self, reason: FailureReason) -> &'static str {
+        let i = match reason {
+            FailureReason::UntrustedIssuer => 0,
+            FailureReason::ExpiredCredential => 1,
+            FailureReason::MissingCredential | FailureReason::AgeRequirementNotMet => 2,
+            FailureReason::InvalidSignature
+            | FailureReason::InvalidKeyBinding
+            | FailureReason::InvalidPresentation
+            | FailureReason::WalletError => 3,
+        };
+        self.failure[i]
     }
 
     pub fn purpose(&self, purpose: Purpose) -> &'static str {
@@ -159,7 +272,7 @@ pub fn with_org(text: &str, org: &str) -> String {
     text.replace("{org}", org)
 }
 
-static EN: Strings = Strings {
+const EN: Strings = Strings {
     title: "Verify your identity",
     tagline: "Secure identification by Proofme",
     heading: "{org} would like to verify you",
@@ -167,17 +280,32 @@ static EN: Strings = Strings {
     what_shared: "What you will share",
     why: "Why",
     optional: "optional",
+    language_label: "Language",
     test_badge: "Test mode",
     test_note: "This is a test identification. Nothing is checked and no real data is shared.",
-    scan_heading: "Scan with your wallet app",
-    scan_help: "Open the wallet app on your phone and scan this code.",
-    qr_label: "QR code to scan with your wallet app",
-    on_phone: "Already on your phone?",
+    wallet_heading: "Share with your wallet app",
     open_wallet: "Open wallet app",
+    show_qr: "Use another device? Show QR code",
+    scan_help: "Scan this code with the wallet app on your phone.",
+    qr_label: "QR code to scan with your wallet app",
+    open_wallet_here: "Wallet on this computer? Open it",
+    no_wallet: "Don't have a wallet app?",
+    wallet_help: "You need a wallet app with your digital ID, such as the EU Digital Identity Wallet of your country. Install it from your phone's app store, add your ID, then come back to this page.",
     check_status: "Check status",
+    pending_heading: "Continue in your wallet app",
+    progress_label: "Progress",
+    step_connected: "Wallet connected",
+    step_confirm: "Confirm in your wallet",
+    step_back: "Back to {org}",
+    reopen_wallet: "Wallet app closed? Open it again",
+    cancel_question: "Changed your mind?",
     cancel: "Cancel",
-    cancel_help: "Changed your mind? You can stop here and go back.",
+    cancel_title: "Cancel this identification?",
+    cancel_text: "{org} will not receive anything from you, and you go back to {org}. To verify later, you will need a new link from {org}.",
+    cancel_yes: "Yes, cancel",
+    cancel_keep: "Keep going",
     return_to: "Return to {org}",
+    test_panel_tag: "For testing only",
     test_panel_heading: "Test mode: choose an outcome",
     test_panel_help: "Pick the result this test identification gets. You then go back to {org}.",
     outcome_verified: "Verified",
@@ -186,6 +314,7 @@ static EN: Strings = Strings {
     outcome_expired: "Expired",
     not_found_title: "Page not found",
     not_found_text: "This identification link is not valid. Check the link, or ask the organisation that sent you for a new one.",
+    go_back: "Go back",
     error_title: "Something went wrong",
     error_text: "Please try again in a moment.",
     live_outcome_title: "Not available",
@@ -193,10 +322,11 @@ static EN: Strings = Strings {
     too_large_title: "Request too large",
     too_large_text: "The form sent more data than this page accepts. Nothing was changed. Go back and try again.",
     footer: "Your data is shared only with your consent.",
+    footer_plain: "Proofme: secure identification for organisations and their customers.",
     redirecting: "Done. Taking you back…",
     status_text: [
         "Waiting for you to share with your wallet app.",
-        "Your wallet is connected. Confirm the sharing in your wallet app.",
+        "Your wallet is connected. Check your phone and confirm the sharing in your wallet app.",
         "You have been verified.",
         "The verification failed.",
         "You canceled this identification.",
@@ -212,6 +342,21 @@ static EN: Strings = Strings {
         "Identification expired",
         "Identification withdrawn",
     ],
+    next_step: [
+        "",
+        "",
+        "",
+        "To try again, ask {org} for a new link.",
+        "Changed your mind again? Ask {org} for a new link.",
+        "To verify now, ask {org} for a new link.",
+        "If you still need to verify, ask {org} for a new link.",
+    ],
+    failure: [
+        "Your wallet's ID comes from an issuer that is not accepted.",
+        "The ID in your wallet has expired.",
+        "Your wallet did not share everything {org} asked for.",
+        "Your wallet's answer could not be checked.",
+    ],
     purposes: [
         "To check your age.",
         "To confirm who you are, as the law requires.",
@@ -220,20 +365,44 @@ static EN: Strings = Strings {
         "To identify you.",
     ],
     credentials: [
-        "That you are older than 18",
-        "That you are older than 21",
-        "Your first name",
-        "Your last name",
-        "Your date of birth",
-        "Your nationality",
-        "Your ID document number",
-        "Your passport photo",
-        "Your email address",
-        "Your phone number",
+        "18 or older",
+        "21 or older",
+        "First name",
+        "Last name",
+        "Date of birth",
+        "Nationality",
+        "ID document number",
+        "Passport photo",
+        "Email address",
+        "Phone number",
     ],
 };
 
-static NL: Strings = Strings {
+/// British English: the same words, British spelling where it differs.
+const EN_GB: Strings = Strings {
+    outcome_canceled: "Cancelled",
+    status_text: [
+        EN.status_text[0],
+        EN.status_text[1],
+        EN.status_text[2],
+        EN.status_text[3],
+        "You cancelled this identification.",
+        EN.status_text[5],
+        EN.status_text[6],
+    ],
+    final_heading: [
+        EN.final_heading[0],
+        EN.final_heading[1],
+        EN.final_heading[2],
+        EN.final_heading[3],
+        "Identification cancelled",
+        EN.final_heading[5],
+        EN.final_heading[6],
+    ],
+    ..EN
+};
+
+const NL: Strings = Strings {
     title: "Verifieer je identiteit",
     tagline: "Veilige identificatie via Proofme",
     heading: "{org} wil je graag verifiëren",
@@ -241,17 +410,32 @@ static NL: Strings = Strings {
     what_shared: "Wat je deelt",
     why: "Waarom",
     optional: "optioneel",
+    language_label: "Taal",
     test_badge: "Testmodus",
     test_note: "Dit is een testidentificatie. Er wordt niets gecontroleerd en er worden geen echte gegevens gedeeld.",
-    scan_heading: "Scan met je wallet-app",
-    scan_help: "Open de wallet-app op je telefoon en scan deze code.",
-    qr_label: "QR-code om te scannen met je wallet-app",
-    on_phone: "Al op je telefoon?",
+    wallet_heading: "Deel met je wallet-app",
     open_wallet: "Open wallet-app",
+    show_qr: "Ander apparaat? Toon QR-code",
+    scan_help: "Scan deze code met de wallet-app op je telefoon.",
+    qr_label: "QR-code om te scannen met je wallet-app",
+    open_wallet_here: "Wallet op deze computer? Open hem",
+    no_wallet: "Geen wallet-app?",
+    wallet_help: "Je hebt een wallet-app met je digitale identiteit nodig, zoals de EU Digital Identity Wallet van jouw land. Installeer hem via de app store van je telefoon, voeg je identiteitsbewijs toe en kom dan terug naar deze pagina.",
     check_status: "Status controleren",
+    pending_heading: "Ga verder in je wallet-app",
+    progress_label: "Voortgang",
+    step_connected: "Wallet verbonden",
+    step_confirm: "Bevestig in je wallet",
+    step_back: "Terug naar {org}",
+    reopen_wallet: "Wallet-app gesloten? Open hem opnieuw",
+    cancel_question: "Toch niet?",
     cancel: "Annuleren",
-    cancel_help: "Bedacht? Je kunt hier stoppen en teruggaan.",
+    cancel_title: "Deze identificatie annuleren?",
+    cancel_text: "{org} ontvangt niets van je en je gaat terug naar {org}. Wil je later toch verifiëren, dan heb je een nieuwe link van {org} nodig.",
+    cancel_yes: "Ja, annuleren",
+    cancel_keep: "Doorgaan",
     return_to: "Terug naar {org}",
+    test_panel_tag: "Alleen om te testen",
     test_panel_heading: "Testmodus: kies een uitkomst",
     test_panel_help: "Kies het resultaat van deze testidentificatie. Daarna ga je terug naar {org}.",
     outcome_verified: "Geverifieerd",
@@ -259,7 +443,8 @@ static NL: Strings = Strings {
     outcome_canceled: "Geannuleerd",
     outcome_expired: "Verlopen",
     not_found_title: "Pagina niet gevonden",
-    not_found_text: "Deze identificatielink is niet geldig. Controleer de link of vraag de organisatie die je stuurde om een nieuwe.",
+    not_found_text: "Deze identificatielink werkt niet. Controleer de link, of vraag de organisatie die je hierheen stuurde om een nieuwe link.",
+    go_back: "Ga terug",
     error_title: "Er ging iets mis",
     error_text: "Probeer het over een moment opnieuw.",
     live_outcome_title: "Niet beschikbaar",
@@ -267,10 +452,11 @@ static NL: Strings = Strings {
     too_large_title: "Verzoek te groot",
     too_large_text: "Het formulier stuurde meer gegevens dan deze pagina aanneemt. Er is niets gewijzigd. Ga terug en probeer het opnieuw.",
     footer: "Je gegevens worden alleen met jouw toestemming gedeeld.",
+    footer_plain: "Proofme: veilige identificatie voor organisaties en hun klanten.",
     redirecting: "Klaar. Je gaat terug…",
     status_text: [
         "We wachten tot je deelt met je wallet-app.",
-        "Je wallet is verbonden. Bevestig het delen in je wallet-app.",
+        "Je wallet is verbonden. Kijk op je telefoon en bevestig het delen in je wallet-app.",
         "Je bent geverifieerd.",
         "De verificatie is mislukt.",
         "Je hebt deze identificatie geannuleerd.",
@@ -286,6 +472,21 @@ static NL: Strings = Strings {
         "Identificatie verlopen",
         "Identificatie ingetrokken",
     ],
+    next_step: [
+        "",
+        "",
+        "",
+        "Wil je het opnieuw proberen? Vraag {org} om een nieuwe link.",
+        "Toch verifiëren? Vraag {org} om een nieuwe link.",
+        "Wil je nu verifiëren? Vraag {org} om een nieuwe link.",
+        "Moet je nog verifiëren? Vraag {org} om een nieuwe link.",
+    ],
+    failure: [
+        "Je wallet heeft een identiteitsbewijs van een uitgever die niet wordt geaccepteerd.",
+        "Het identiteitsbewijs in je wallet is verlopen.",
+        "Je wallet heeft niet alles gedeeld waar {org} om vroeg.",
+        "Het antwoord van je wallet kon niet worden gecontroleerd.",
+    ],
     purposes: [
         "Om je leeftijd te controleren.",
         "Om vast te stellen wie je bent, zoals de wet vereist.",
@@ -294,16 +495,16 @@ static NL: Strings = Strings {
         "Om je te identificeren.",
     ],
     credentials: [
-        "Dat je ouder bent dan 18",
-        "Dat je ouder bent dan 21",
-        "Je voornaam",
-        "Je achternaam",
-        "Je geboortedatum",
-        "Je nationaliteit",
-        "Het nummer van je identiteitsbewijs",
-        "Je pasfoto",
-        "Je e-mailadres",
-        "Je telefoonnummer",
+        "18 jaar of ouder",
+        "21 jaar of ouder",
+        "Voornaam",
+        "Achternaam",
+        "Geboortedatum",
+        "Nationaliteit",
+        "Nummer van je identiteitsbewijs",
+        "Pasfoto",
+        "E-mailadres",
+        "Telefoonnummer",
     ],
 };
 
@@ -328,17 +529,71 @@ mod tests {
     #[test]
     fn locale_wins_then_query_then_accept_language_then_english() {
         assert_eq!(
-            Lang::choose(Some(&locale("nl_BE")), Some("en"), Some("en")),
+            Lang::choose(None, Some(&locale("nl_BE")), Some("en"), Some("en")),
             Lang::NlBe
         );
-        assert_eq!(Lang::choose(None, Some("nl"), Some("en")), Lang::NlNl);
-        assert_eq!(Lang::choose(None, None, Some("nl-NL,nl;q=0.9")), Lang::NlNl);
-        assert_eq!(Lang::choose(None, None, None), Lang::EnUs);
+        assert_eq!(Lang::choose(None, None, Some("nl"), Some("en")), Lang::NlNl);
         assert_eq!(
-            Lang::choose(Some(&locale("de_DE")), None, Some("nl")),
+            Lang::choose(None, None, None, Some("nl-NL,nl;q=0.9")),
             Lang::NlNl
         );
-        assert_eq!(Lang::choose(Some(&locale("de_DE")), None, None), Lang::EnUs);
+        assert_eq!(Lang::choose(None, None, None, None), Lang::EnUs);
+        assert_eq!(
+            Lang::choose(None, Some(&locale("de_DE")), None, Some("nl")),
+            Lang::NlNl
+        );
+        assert_eq!(
+            Lang::choose(None, Some(&locale("de_DE")), None, None),
+            Lang::EnUs
+        );
+    }
+
+    #[test]
+    fn the_customers_pick_wins_over_the_locale() {
+        assert_eq!(
+            Lang::choose(Some("nl"), Some(&locale("en_GB")), None, None),
+            Lang::NlNl
+        );
+        assert_eq!(
+            Lang::choose(Some("en"), Some(&locale("nl_NL")), Some("nl"), Some("nl")),
+            Lang::EnUs
+        );
+        // A language the switch does not know changes nothing.
+        assert_eq!(
+            Lang::choose(Some("fr"), Some(&locale("nl_BE")), None, None),
+            Lang::NlBe
+        );
+    }
+
+    #[test]
+    fn a_pick_without_a_region_keeps_the_region_the_other_hints_name() {
+        // Switching back to English keeps British English for a British customer.
+        assert_eq!(
+            Lang::choose(Some("en"), Some(&locale("en_GB")), None, None),
+            Lang::EnGb
+        );
+        assert_eq!(
+            Lang::choose(
+                Some("en"),
+                Some(&locale("nl_NL")),
+                None,
+                Some("nl, en-GB;q=0.5")
+            ),
+            Lang::EnGb
+        );
+        assert_eq!(
+            Lang::choose(Some("nl"), None, None, Some("en-US, nl-BE;q=0.3")),
+            Lang::NlBe
+        );
+        // A pick with a region is taken as it is.
+        assert_eq!(
+            Lang::choose(Some("en-US"), Some(&locale("en_GB")), None, None),
+            Lang::EnUs
+        );
+        assert_eq!(
+            Lang::choose(Some("nl_NL"), None, None, Some("nl-BE")),
+            Lang::NlNl
+        );
     }
 
     #[test]
@@ -375,5 +630,63 @@ mod tests {
         }
         assert_eq!(NL.outcome(Status::Verified), "Geverifieerd");
         assert_eq!(EN.outcome(Status::Canceled), "Canceled");
+    }
+
+    #[test]
+    fn british_english_spells_cancelled_with_two_ls() {
+        let gb = Lang::EnGb.strings();
+        assert_eq!(gb.outcome(Status::Canceled), "Cancelled");
+        assert_eq!(
+            gb.final_heading(Status::Canceled),
+            "Identification cancelled"
+        );
+        assert_eq!(
+            gb.status_text(Status::Canceled),
+            "You cancelled this identification."
+        );
+        let us = Lang::EnUs.strings();
+        assert_eq!(
+            us.final_heading(Status::Canceled),
+            "Identification canceled"
+        );
+        // Everything else is the same.
+        assert_eq!(gb.heading, us.heading);
+        assert_eq!(
+            gb.final_heading(Status::Verified),
+            us.final_heading(Status::Verified)
+        );
+    }
+
+    #[test]
+    fn ages_read_as_or_older() {
+        assert_eq!(EN.credential(CredentialKey::OlderThan18), "18 or older");
+        assert_eq!(EN.credential(CredentialKey::OlderThan21), "21 or older");
+        assert_eq!(
+            NL.credential(CredentialKey::OlderThan18),
+            "18 jaar of ouder"
+        );
+        assert_eq!(
+            NL.credential(CredentialKey::OlderThan21),
+            "21 jaar of ouder"
+        );
+    }
+
+    #[test]
+    fn every_ending_but_success_offers_a_next_step() {
+        for s in [&EN, &EN_GB, &NL] {
+            assert_eq!(s.next_step(Status::Verified), None);
+            for st in [
+                Status::Failed,
+                Status::Canceled,
+                Status::Expired,
+                Status::Revoked,
+            ] {
+                let step = s.next_step(st).expect("a next step");
+                assert!(step.contains("{org}"), "{step}");
+            }
+            for r in FailureReason::ALL {
+                assert!(!s.failure(r).is_empty());
+            }
+        }
     }
 }

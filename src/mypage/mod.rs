@@ -23,7 +23,7 @@ use crate::connections::ClientAddr;
 use crate::domain::{ChangeCause, Identification, IdentificationId, Mode, Status};
 use crate::edge::Fields;
 use crate::store::Refusal;
-use i18n::Lang;
+use i18n::{Lang, Language};
 
 /// MyPage's own state: rendered pages and QR codes, and the open status
 /// streams.
@@ -65,28 +65,71 @@ impl MyPageState {
 
 /// What the request says about language, before we know the identification.
 struct LangHints {
+    /// `?setlang=`: what the customer picked with the language switch.
+    chosen: Option<String>,
+    /// `?lang=`: a hint in the link the customer followed.
     query: Option<String>,
     accept: Option<String>,
 }
 
 impl LangHints {
     fn read(query: Option<&str>, headers: &HeaderMap) -> LangHints {
-        let query = query
-            .and_then(|q| Fields::from_query(Some(q), &["lang"]).ok())
-            .and_then(|f| f.text("lang").ok().flatten().map(str::to_owned));
+        let fields = query.and_then(|q| Fields::from_form(q.as_bytes(), &["lang", "setlang"]).ok());
+        let field = |name| {
+            fields
+                .as_ref()
+                .and_then(|f| f.text(name).ok().flatten().map(str::to_owned))
+        };
         let accept = headers
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        LangHints { query, accept }
+        LangHints {
+            chosen: field("setlang"),
+            query: field("lang"),
+            accept,
+        }
     }
 
     fn choose(&self, ident: Option<&Identification>) -> Lang {
         Lang::choose(
+            self.chosen.as_deref(),
             ident.and_then(|i| i.locale.as_ref()),
             self.query.as_deref(),
             self.accept.as_deref(),
         )
+    }
+
+    /// How links back into MyPage keep the language this request asked for.
+    fn carry(&self) -> LangCarry {
+        if self.chosen.as_deref().and_then(Lang::from_tag).is_some() {
+            LangCarry::Chosen
+        } else if self.query.is_some() {
+            LangCarry::Hint
+        } else {
+            LangCarry::None
+        }
+    }
+}
+
+/// Whether links back into MyPage carry the language, and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LangCarry {
+    /// The identification or the browser decides again.
+    None,
+    /// `?lang=`, as the customer's link had it.
+    Hint,
+    /// `?setlang=`, as the customer picked it.
+    Chosen,
+}
+
+impl LangCarry {
+    fn suffix(self, lang: Lang) -> String {
+        match self {
+            LangCarry::None => String::new(),
+            LangCarry::Hint => format!("?lang={}", lang.html_lang()),
+            LangCarry::Chosen => format!("?setlang={}", lang.html_lang()),
+        }
     }
 }
 
@@ -143,14 +186,25 @@ async fn load(state: &AppState, hints: &LangHints, id: &str) -> Result<Identific
     }
 }
 
+/// Which page of an identification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum View {
+    /// `GET /{id}`.
+    Main,
+    /// `GET /{id}/cancel`: "Cancel this identification?".
+    ConfirmCancel,
+}
+
 /// What a rendered identification page depends on, beyond the identification's
-/// fixed fields, its organisation and its proofme (none of which change).
+/// fixed fields, its organisation and its proofme (none of which change), and
+/// the configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PageKey {
     id: IdentificationId,
     status: Status,
     lang: Lang,
-    lang_in_query: bool,
+    carry: LangCarry,
+    view: View,
 }
 
 /// A rendered page and its Content-Security-Policy.
@@ -185,17 +239,49 @@ async fn page(
         Ok(i) => i,
         Err(page) => return page,
     };
+    cached(&state, ident, &hints, View::Main).await
+}
+
+/// `GET /{id}/cancel`: asks before anything changes. A final identification
+/// has nothing left to cancel: its page shows how it ended.
+async fn confirm_cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let hints = LangHints::read(query.as_deref(), &headers);
+    let ident = match load(&state, &hints, &id).await {
+        Ok(i) => i,
+        Err(page) => return page,
+    };
+    if ident.status.is_final() {
+        let lang = hints.choose(Some(&ident));
+        let suffix = hints.carry().suffix(lang);
+        return Redirect::to(&format!("/{}{suffix}", ident.id)).into_response();
+    }
+    cached(&state, ident, &hints, View::ConfirmCancel).await
+}
+
+/// A page from the cache, or rendered and kept.
+async fn cached(
+    state: &AppState,
+    ident: Identification,
+    hints: &LangHints,
+    view: View,
+) -> Response {
     let lang = hints.choose(Some(&ident));
     let key = PageKey {
         id: ident.id.clone(),
         status: ident.status,
         lang,
-        lang_in_query: hints.query.is_some(),
+        carry: hints.carry(),
+        view,
     };
     if let Some(page) = state.mypage.pages.get(&key) {
         return page.response();
     }
-    match render_page(&state, ident, lang, key.lang_in_query).await {
+    match render_page(state, ident, &key).await {
         Ok(page) => {
             state.mypage.pages.insert(key, page.clone());
             page.response()
@@ -207,15 +293,37 @@ async fn page(
 async fn render_page(
     state: &AppState,
     ident: Identification,
-    lang: Lang,
-    lang_in_query: bool,
+    key: &PageKey,
 ) -> Result<RenderedPage, String> {
+    let lang = key.lang;
+    let lang_suffix = key.carry.suffix(lang);
     let org = state
         .store
         .get_organisation(&ident.organisation_id)
         .await
         .map_err(|e| e.to_string())?
         .ok_or("identification without organisation")?;
+    // Only a plain host goes into the header (rows stored before hosts were
+    // checked may hold others); without it the redirect after a form post is
+    // left to the browser's own policy.
+    let origin = ident
+        .redirect_url
+        .has_plain_host()
+        .then(|| ident.redirect_url.url().origin().ascii_serialization());
+    let csp = HeaderValue::from_str(&content_security_policy(origin.as_deref()))
+        .map_err(|e| e.to_string())?;
+    if key.view == View::ConfirmCancel {
+        let body = view::cancel_confirmation_page(view::ConfirmData {
+            ident,
+            org_name: org.name,
+            lang,
+            lang_suffix,
+        });
+        return Ok(RenderedPage {
+            body: Bytes::from(body),
+            csp,
+        });
+    }
     let proofme = state
         .store
         .get_proofme(&ident.organisation_id, &ident.proofme_id)
@@ -227,34 +335,26 @@ async fn render_page(
         &state.verifier.identity.client_id,
         &ident.id,
     );
-    let qr_svg = (!ident.status.is_final())
+    // Only an open page shows the QR code: once a wallet has the request a
+    // second scan would replace it, and a final page has nothing to scan.
+    let qr_svg = (ident.status == Status::Open)
         .then(|| state.mypage.qr.get_or_render(&ident.id, &wallet_link))
         .flatten();
-    let check_href = if lang_in_query {
-        format!("/{}?lang={}", ident.id, lang.html_lang())
-    } else {
-        format!("/{}", ident.id)
+    let configured = match lang.language() {
+        Language::English => state.config.wallet_help.en.as_deref(),
+        Language::Dutch => state.config.wallet_help.nl.as_deref(),
     };
-    // Only a plain host goes into the header (rows stored before hosts were
-    // checked may hold others); without it the redirect after a form post is
-    // left to the browser's own policy.
-    let origin = ident
-        .redirect_url
-        .has_plain_host()
-        .then(|| ident.redirect_url.url().origin().ascii_serialization());
-    let csp = HeaderValue::from_str(&content_security_policy(origin.as_deref()))
-        .map_err(|e| e.to_string())?;
-    let body = view::identification_page(
-        view::PageData {
-            ident,
-            org_name: org.name,
-            proofme,
-            wallet_link,
-            qr_svg,
-            lang,
-        },
-        check_href,
-    );
+    let wallet_help = configured.unwrap_or(lang.strings().wallet_help).to_owned();
+    let body = view::identification_page(view::PageData {
+        ident,
+        org_name: org.name,
+        proofme,
+        wallet_link,
+        qr_svg,
+        lang,
+        wallet_help,
+        lang_suffix,
+    });
     Ok(RenderedPage {
         body: Bytes::from(body),
         csp,
@@ -307,10 +407,11 @@ async fn finish(
 async fn test_outcome(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let hints = LangHints::read(None, &headers);
+    let hints = LangHints::read(query.as_deref(), &headers);
     let outcome = Fields::from_form(&body, &["outcome"])
         .ok()
         .and_then(|f| f.text("outcome").ok().flatten().and_then(Status::parse))
@@ -326,12 +427,15 @@ async fn test_outcome(
     finish(&state, &hints, &id, next, ChangeCause::MyPageTestOutcome).await
 }
 
+/// `POST /{id}/cancel`: the confirmation itself (only the confirmation page
+/// has this form).
 async fn cancel(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let hints = LangHints::read(None, &headers);
+    let hints = LangHints::read(query.as_deref(), &headers);
     finish(
         &state,
         &hints,
@@ -474,7 +578,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/{id}/cancel",
-            post(cancel).layer(middleware::from_fn(limit_form_body)),
+            get(confirm_cancel).merge(post(cancel).layer(middleware::from_fn(limit_form_body))),
         )
         .fallback(not_found)
         // Every MyPage answer: the URL is the secret, so it must not leak by
@@ -514,8 +618,9 @@ mod tests {
         PageKey {
             id: IdentificationId::generate(),
             status: Status::Open,
-            lang: Lang::choose(None, None, None),
-            lang_in_query: false,
+            lang: Lang::choose(None, None, None, None),
+            carry: LangCarry::None,
+            view: View::Main,
         }
     }
 

@@ -68,6 +68,20 @@ fn outcome_buttons(html: &Html) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The credentials the page lists, in order.
+fn credentials(html: &Html) -> Vec<String> {
+    html.elements("li")
+        .into_iter()
+        .filter(|li| li.attr("class") == Some("credential"))
+        .map(|li| li.text)
+        .collect()
+}
+
+/// The page carries a QR code: its container, or the drawing itself.
+fn has_qr_code(html: &Html) -> bool {
+    html.find("div", "class", "qr").is_some() || html.raw.contains("crispEdges")
+}
+
 // --- the open page ---------------------------------------------------------
 
 #[tokio::test]
@@ -107,8 +121,7 @@ async fn the_page_shows_the_organisation_description_credentials_and_purpose() {
         format!("{} would like to verify you", app.org_name)
     );
     assert!(text.contains("Order 12345"), "{text}");
-    let items: Vec<String> = html.elements("li").into_iter().map(|e| e.text).collect();
-    assert_eq!(items, ["That you are older than 18"]);
+    assert_eq!(credentials(&html), ["18 or older"]);
     assert!(text.contains("To check your age."), "{text}");
 }
 
@@ -291,7 +304,7 @@ async fn the_locale_nl_nl_makes_the_page_dutch() {
     assert_eq!(html.lang().as_deref(), Some("nl-NL"));
     let text = html.text();
     assert!(text.contains("Wat je deelt"), "{text}");
-    assert!(text.contains("Dat je ouder bent dan 18"), "{text}");
+    assert_eq!(credentials(&html), ["18 jaar of ouder"]);
     assert!(text.contains("Om je leeftijd te controleren."), "{text}");
     let labels: Vec<String> = outcome_buttons(&html).into_iter().map(|b| b.1).collect();
     assert_eq!(
@@ -549,7 +562,7 @@ async fn an_expired_identification_says_it_has_expired() {
 
     let text = html.text();
     assert!(text.contains("This identification has expired."), "{text}");
-    assert!(!html.raw.contains("<svg"), "a QR code on an expired page");
+    assert!(!has_qr_code(&html), "a QR code on an expired page");
 }
 
 #[tokio::test]
@@ -569,7 +582,7 @@ async fn a_revoked_identification_says_it_was_withdrawn() {
         )),
         "{text}"
     );
-    assert!(!html.raw.contains("<svg"));
+    assert!(!has_qr_code(&html), "a QR code on a revoked page");
 }
 
 // --- status events ---------------------------------------------------------
@@ -852,4 +865,525 @@ async fn a_form_post_of_16_kib_is_still_read() {
 
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.identification(&id).await["status"], "2");
+}
+
+// --- the way to the wallet, pending, cancel, language, final ---------------
+
+/// The elements of one kind with this class among their classes.
+fn with_class(html: &Html, name: &str, class: &str) -> Vec<Element> {
+    html.elements(name)
+        .into_iter()
+        .filter(|e| {
+            e.attr("class")
+                .is_some_and(|c| c.split_whitespace().any(|c| c == class))
+        })
+        .collect()
+}
+
+/// The text of the first element named `name` with `attr` = `value`.
+fn text_of(html: &Html, name: &str, attr: &str, value: &str) -> String {
+    html.find(name, attr, value)
+        .unwrap_or_else(|| panic!("no <{name} {attr}={value:?}>: {}", html.raw))
+        .text
+}
+
+async fn status_name(app: &TestApp, id: &str) -> String {
+    app.identification(id).await["statusName"]
+        .as_str()
+        .expect("statusName")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_open_page_offers_the_wallet_button_a_qr_code_behind_a_disclosure_and_help() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({})).await;
+
+    let (_, html) = page(&app, &id).await;
+
+    let wallet_links: Vec<String> = html
+        .elements("a")
+        .into_iter()
+        .filter(|a| {
+            a.attr("href")
+                .is_some_and(|h| h.starts_with("openid4vp://"))
+        })
+        .map(|a| a.text)
+        .collect();
+    // The way back into the wallet (hidden until a wallet connects), the
+    // phone's button and the desktop's quiet link.
+    assert_eq!(
+        wallet_links,
+        [
+            "Wallet app closed? Open it again",
+            "Open wallet app",
+            "Wallet on this computer? Open it",
+        ]
+    );
+    let qr_disclosure = with_class(&html, "details", "qr-details");
+    assert_eq!(qr_disclosure.len(), 1);
+    assert!(
+        qr_disclosure[0]
+            .text
+            .starts_with("Use another device? Show QR code"),
+        "{}",
+        qr_disclosure[0].text
+    );
+    assert!(
+        qr_disclosure[0].attr("open").is_none(),
+        "a phone sees the button first: the QR code starts closed"
+    );
+    assert!(html.raw.contains("class=\"qr\""));
+    let help = with_class(&html, "details", "help");
+    assert_eq!(help.len(), 1);
+    assert!(
+        help[0].text.starts_with("Don't have a wallet app?"),
+        "{}",
+        help[0].text
+    );
+    assert!(help[0].text.contains("EU Digital Identity Wallet"));
+}
+
+#[tokio::test]
+async fn the_wallet_help_is_configurable_per_language() {
+    let app = spawn_app_with(|c| {
+        c.wallet_help = proofme::config::WalletHelp {
+            en: Some("Use the Demo Wallet from demo.example.".into()),
+            nl: Some("Gebruik de Demo Wallet.".into()),
+        }
+    })
+    .await;
+    let en = create(&app, json!({ "locale": "en_US" })).await;
+    let nl = create(&app, json!({ "locale": "nl_NL" })).await;
+
+    let (_, en) = page(&app, &en).await;
+    let (_, nl) = page(&app, &nl).await;
+
+    assert_eq!(
+        with_class(&en, "details", "help")[0].text,
+        "Don't have a wallet app? Use the Demo Wallet from demo.example."
+    );
+    assert_eq!(
+        with_class(&nl, "details", "help")[0].text,
+        "Geen wallet-app? Gebruik de Demo Wallet."
+    );
+}
+
+#[tokio::test]
+async fn the_default_wallet_help_speaks_dutch_on_a_dutch_page() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({ "locale": "nl_BE" })).await;
+
+    let (_, html) = page(&app, &id).await;
+
+    let help = &with_class(&html, "details", "help")[0].text;
+    assert!(help.starts_with("Geen wallet-app?"), "{help}");
+    assert!(
+        help.contains("wallet-app met je digitale identiteit"),
+        "{help}"
+    );
+}
+
+#[tokio::test]
+async fn a_test_identification_is_marked_in_the_page_header() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({})).await;
+
+    let (_, html) = page(&app, &id).await;
+
+    let header = &html.elements("header")[0];
+    assert!(header.text.contains("Test mode"), "{}", header.text);
+    assert_eq!(text_of(&html, "p", "role", "note"), "Test mode");
+}
+
+#[tokio::test]
+async fn the_open_page_carries_the_pending_view_hidden_for_the_script() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({})).await;
+
+    let (_, html) = page(&app, &id).await;
+
+    let heading = html
+        .find("h2", "id", "pending-heading")
+        .expect("the pending heading");
+    assert_eq!(heading.text, "Continue in your wallet app");
+    assert!(heading.attr("hidden").is_some(), "shown while open");
+    let main = &html.elements("main")[0];
+    assert_eq!(main.attr("data-status"), Some("open"));
+    assert_eq!(
+        text_of(&html, "p", "id", "status-text"),
+        "Waiting for you to share with your wallet app."
+    );
+}
+
+#[tokio::test]
+async fn once_a_wallet_fetched_the_request_the_page_says_continue_in_the_wallet_without_a_qr_code()
+{
+    let app = spawn_app().await;
+    let id = create(&app, json!({})).await;
+    // What a wallet does after scanning: fetch the request.
+    let request = app
+        .client
+        .get(format!("{}/oid4vp/request/{id}", app.config.public_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(request.status(), StatusCode::OK);
+    assert_eq!(status_name(&app, &id).await, "pending");
+
+    let (_, html) = page(&app, &id).await;
+
+    let heading = html
+        .find("h2", "id", "pending-heading")
+        .expect("the pending heading");
+    assert_eq!(heading.text, "Continue in your wallet app");
+    assert!(heading.attr("hidden").is_none(), "hidden while pending");
+    let steps = with_class(&html, "ol", "steps");
+    assert_eq!(steps.len(), 1);
+    assert!(steps[0].attr("hidden").is_none());
+    let current = html
+        .find("li", "aria-current", "step")
+        .expect("the current step");
+    assert_eq!(current.text, "Confirm in your wallet");
+    assert!(
+        text_of(&html, "p", "id", "status-text").contains("Your wallet is connected."),
+        "{}",
+        html.text()
+    );
+    assert!(
+        !has_qr_code(&html),
+        "a second scan would replace the request"
+    );
+    assert!(html.find("section", "id", "wallet").is_none());
+    // The customer can still finish or stop.
+    assert_eq!(outcome_buttons(&html).len(), 4);
+    assert!(html.find("a", "href", &format!("/{id}/cancel")).is_some());
+}
+
+#[tokio::test]
+async fn the_open_page_offers_cancel_as_a_link_to_a_confirmation_not_a_form() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({})).await;
+
+    let (_, html) = page(&app, &id).await;
+
+    let cancel = html
+        .find("a", "href", &format!("/{id}/cancel"))
+        .expect("a Cancel link");
+    assert_eq!(cancel.text, "Cancel");
+    assert!(
+        html.find("form", "action", &format!("/{id}/cancel"))
+            .is_none(),
+        "one tap on the open page must not end the identification"
+    );
+}
+
+#[tokio::test]
+async fn the_cancel_confirmation_asks_first_and_changes_nothing() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({ "description": "Order 777" })).await;
+
+    let (headers, html) = get_page(&app.client, &app.url(&format!("/{id}/cancel")), 200).await;
+
+    assert_eq!(status_name(&app, &id).await, "open");
+    assert_eq!(app.history(&id).await.len(), 1, "nothing changed");
+    assert_eq!(html.elements("h1")[0].text, "Cancel this identification?");
+    assert!(html.text().contains("Order 777"), "{}", html.text());
+    let form = html
+        .find("form", "action", &format!("/{id}/cancel"))
+        .expect("the confirming form");
+    assert_eq!(form.attr("method"), Some("post"));
+    assert_eq!(form.text, "Yes, cancel");
+    let keep = html
+        .find("a", "href", &format!("/{id}"))
+        .expect("a way back to the page");
+    assert_eq!(keep.text, "Keep going");
+    // The same headers as every page: the URL is the secret.
+    assert_eq!(
+        headers.get("referrer-policy").and_then(|v| v.to_str().ok()),
+        Some("no-referrer")
+    );
+    let csp = headers
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(
+        csp.contains("form-action 'self' https://your-application.example.org"),
+        "{csp}"
+    );
+
+    // Only the confirmation ends it.
+    let resp = post_form_to(&app, &format!("/{id}/cancel"), "").await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&resp), REDIRECT_URL);
+    assert_eq!(status_name(&app, &id).await, "canceled");
+}
+
+#[tokio::test]
+async fn the_cancel_confirmation_of_a_finished_identification_shows_its_page() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({})).await;
+    app.set_outcome(&id, "verified").await;
+
+    let resp = app
+        .client
+        .get(app.url(&format!("/{id}/cancel?setlang=nl")))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&resp), format!("/{id}?setlang=nl-NL"));
+    assert_eq!(status_name(&app, &id).await, "verified");
+}
+
+#[tokio::test]
+async fn the_cancel_confirmation_of_an_unknown_id_is_a_404_page() {
+    let app = spawn_app().await;
+
+    let (_, html) = get_page(
+        &app.client,
+        &app.url("/id_0000000000000000000000/cancel"),
+        404,
+    )
+    .await;
+
+    assert!(html.text().contains("Page not found"));
+}
+
+/// The language switch: (href, text, aria-current) of each link.
+fn language_links(html: &Html) -> Vec<(String, String, Option<String>)> {
+    let nav = html
+        .find("nav", "class", "languages")
+        .unwrap_or_else(|| panic!("no language switch: {}", html.raw));
+    assert!(nav.attr("aria-label").is_some());
+    html.elements("a")
+        .into_iter()
+        .filter(|a| a.attr("hreflang").is_some())
+        .map(|a| {
+            (
+                a.attr("href").unwrap_or("").to_owned(),
+                a.text.clone(),
+                a.attr("aria-current").map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_page_has_a_language_switch() {
+    let app = spawn_app().await;
+    let open = create(&app, json!({})).await;
+    let pending = create(&app, json!({})).await;
+    app.set_outcome(&pending, "pending").await;
+    let failed = create(&app, json!({})).await;
+    app.set_outcome(&failed, "failed").await;
+
+    let mut pages = Vec::new();
+    for (path, status) in [
+        (format!("/{open}"), 200),
+        (format!("/{pending}"), 200),
+        (format!("/{open}/cancel"), 200),
+        (format!("/{failed}"), 200),
+        ("/id_0000000000000000000000".to_owned(), 404),
+        ("/no/such/page".to_owned(), 404),
+    ] {
+        pages.push((
+            path.clone(),
+            get_page(&app.client, &app.url(&path), status).await.1,
+        ));
+    }
+
+    for (path, html) in pages {
+        assert_eq!(
+            language_links(&html),
+            [
+                (
+                    "?setlang=en".to_owned(),
+                    "English".to_owned(),
+                    Some("true".to_owned())
+                ),
+                ("?setlang=nl".to_owned(), "Nederlands".to_owned(), None),
+            ],
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_switch_wins_over_the_locale_and_links_keep_the_choice() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({ "locale": "en_GB" })).await;
+
+    let (_, html) = get_page(&app.client, &app.url(&format!("/{id}?setlang=nl")), 200).await;
+
+    assert_eq!(html.lang().as_deref(), Some("nl-NL"));
+    assert!(html.text().contains("Wat je deelt"));
+    assert_eq!(language_links(&html)[1].2.as_deref(), Some("true"));
+    assert_eq!(
+        text_of(&html, "a", "class", "check-status"),
+        "Status controleren"
+    );
+    assert!(
+        html.find("a", "href", &format!("/{id}?setlang=nl-NL"))
+            .is_some(),
+        "Check status forgets the choice"
+    );
+    assert!(
+        html.find("a", "href", &format!("/{id}/cancel?setlang=nl-NL"))
+            .is_some()
+    );
+    assert!(
+        html.find(
+            "form",
+            "action",
+            &format!("/{id}/test-outcome?setlang=nl-NL")
+        )
+        .is_some()
+    );
+}
+
+#[tokio::test]
+async fn switching_back_to_english_keeps_british_english() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({ "locale": "en_GB" })).await;
+
+    let (_, html) = get_page(&app.client, &app.url(&format!("/{id}?setlang=en")), 200).await;
+
+    assert_eq!(html.lang().as_deref(), Some("en-GB"));
+}
+
+#[tokio::test]
+async fn the_404_page_switches_language_too() {
+    let app = spawn_app().await;
+
+    let (_, html) = get_page(
+        &app.client,
+        &app.url("/id_0000000000000000000000?setlang=nl"),
+        404,
+    )
+    .await;
+
+    assert_eq!(html.lang().as_deref(), Some("nl-NL"));
+    assert!(html.text().contains("Pagina niet gevonden"));
+    assert!(html.text().contains("Deze identificatielink werkt niet."));
+}
+
+#[tokio::test]
+async fn the_404_page_has_a_footer_and_a_way_back() {
+    let app = spawn_app().await;
+
+    let (_, html) = get_page(&app.client, &app.url("/id_0000000000000000000000"), 404).await;
+
+    let footer = &html.elements("footer")[0];
+    assert!(footer.text.contains("Proofme"), "{}", footer.text);
+    assert!(!footer.text.contains("consent"), "{}", footer.text);
+    // Shown by the script where the browser has a page to go back to.
+    let back = html
+        .find("button", "data-back", "")
+        .expect("a Go back button");
+    assert_eq!(back.text, "Go back");
+    assert!(back.attr("hidden").is_some());
+    let scripts: Vec<_> = html
+        .elements("script")
+        .into_iter()
+        .filter_map(|s| s.attr("src").map(str::to_owned))
+        .collect();
+    assert_eq!(scripts.len(), 1, "{scripts:?}");
+}
+
+#[tokio::test]
+async fn british_english_spells_cancelled_and_american_english_canceled() {
+    let app = spawn_app().await;
+    let gb = create(&app, json!({ "locale": "en_GB" })).await;
+    let us = create(&app, json!({ "locale": "en_US" })).await;
+
+    let (_, gb_open) = page(&app, &gb).await;
+    let (_, us_open) = page(&app, &us).await;
+    app.set_outcome(&gb, "canceled").await;
+    let (_, gb_final) = page(&app, &gb).await;
+
+    assert_eq!(outcome_buttons(&gb_open)[2].1, "Cancelled");
+    assert_eq!(outcome_buttons(&us_open)[2].1, "Canceled");
+    assert_eq!(gb_final.elements("h1")[0].text, "Identification cancelled");
+}
+
+#[tokio::test]
+async fn final_pages_show_the_reference_and_what_to_do_next() {
+    let app = spawn_app().await;
+    for (status, next) in [
+        (
+            "failed",
+            Some("To try again, ask Test Shop for a new link."),
+        ),
+        (
+            "canceled",
+            Some("Changed your mind again? Ask Test Shop for a new link."),
+        ),
+        (
+            "expired",
+            Some("To verify now, ask Test Shop for a new link."),
+        ),
+        (
+            "revoked",
+            Some("If you still need to verify, ask Test Shop for a new link."),
+        ),
+        ("verified", None),
+    ] {
+        let id = create(
+            &app,
+            json!({ "description": "Order 4711", "locale": "en_US" }),
+        )
+        .await;
+        if status == "revoked" {
+            let resp = app.delete(&format!("/v1/identification/{id}")).await;
+            assert_eq!(resp.status(), StatusCode::OK);
+        } else {
+            app.set_outcome(&id, status).await;
+        }
+
+        let (_, html) = page(&app, &id).await;
+
+        let reference = with_class(&html, "p", "reference");
+        assert_eq!(reference.len(), 1, "{status}");
+        assert_eq!(reference[0].text, "Reference Order 4711", "{status}");
+        let steps: Vec<String> = with_class(&html, "p", "next-step")
+            .into_iter()
+            .map(|p| p.text)
+            .collect();
+        assert_eq!(steps, next.into_iter().collect::<Vec<_>>(), "{status}");
+        let icon = with_class(&html, "span", "icon");
+        assert_eq!(icon.len(), 1, "{status}");
+        assert_eq!(icon[0].attr("aria-hidden"), Some("true"));
+    }
+}
+
+#[tokio::test]
+async fn a_failed_wallet_answer_says_why() {
+    let app = spawn_app().await;
+    let created = app
+        .create_identification(json!({ "locale": "en_US" }))
+        .await;
+    let id = created["id"].as_str().unwrap();
+
+    let outcome = proofme::wallet::present(&proofme::wallet::PresentOptions {
+        link: created["myPageUrl"].as_str().unwrap().to_owned(),
+        claims: vec!["age_equal_or_over.18=false".into()],
+        ..Default::default()
+    })
+    .await
+    .expect("the wallet answered");
+    // The verifier refuses the answer, and the identification fails.
+    assert_eq!(outcome.status, 400);
+    assert_eq!(
+        app.identification(id).await["failureReason"],
+        "age_requirement_not_met"
+    );
+
+    let (_, html) = page(&app, id).await;
+
+    assert_eq!(
+        with_class(&html, "p", "reason")[0].text,
+        "Your wallet did not share everything Test Shop asked for."
+    );
 }
