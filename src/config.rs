@@ -6,10 +6,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 use url::Url;
 
+use crate::store::{Backend, PoolSettings};
+
 /// Settings shared by `serve` and `admin`.
 #[derive(Debug, Clone, Args)]
 pub struct ConfigArgs {
-    /// Where the data lives. SQLite by default; the file is created if missing.
+    /// Where the data lives. SQLite by default (`sqlite://file.db`; the file is
+    /// created if missing); `postgres://…` for a PostgreSQL server that
+    /// several instances share.
     #[arg(
         long,
         env = "DATABASE_URL",
@@ -72,7 +76,8 @@ pub struct ConfigArgs {
     pub verifier_cert: Option<PathBuf>,
 
     /// The deployment key that wraps every shared-data key (created with mode
-    /// 0600 if missing). Default: beside the SQLite file.
+    /// 0600 if missing). Default: beside the SQLite file; required on
+    /// PostgreSQL (every instance reads the same file).
     #[arg(long, env = "PROOFME_DATA_KEY_FILE", global = true)]
     pub data_key_file: Option<PathBuf>,
 
@@ -162,6 +167,25 @@ pub struct ConfigArgs {
     )]
     pub max_streams_per_address: usize,
 
+    /// PostgreSQL: connections each instance keeps open at most.
+    #[arg(
+        long,
+        env = "PROOFME_DB_MAX_CONNECTIONS",
+        default_value_t = 16,
+        global = true
+    )]
+    pub db_max_connections: u32,
+
+    /// PostgreSQL: seconds any one statement may run before the server
+    /// cancels it.
+    #[arg(
+        long,
+        env = "PROOFME_DB_STATEMENT_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub db_statement_timeout_secs: u64,
+
     /// MyPage's answer to "Don't have a wallet app?" on English pages (which
     /// wallets work, where to get one). Default: a sentence of our own.
     #[arg(long, env = "PROOFME_WALLET_HELP", global = true)]
@@ -210,6 +234,8 @@ pub struct Config {
     pub max_streams_per_address: usize,
     /// MyPage's wallet help for English and Dutch pages; `None`: the default.
     pub wallet_help: WalletHelp,
+    /// The pool to a PostgreSQL server.
+    pub db_pool: PoolSettings,
 }
 
 /// Configured texts for MyPage's "Don't have a wallet app?".
@@ -239,6 +265,10 @@ pub enum ConfigError {
     Vct,
     #[error("{0} must be at least 1")]
     Zero(&'static str),
+    #[error(
+        "PROOFME_DATA_KEY_FILE is required with PostgreSQL: the deployment key never lives in the database"
+    )]
+    DataKeyFileRequired,
 }
 
 fn read_file(what: &'static str, path: &std::path::Path) -> Result<String, ConfigError> {
@@ -285,12 +315,23 @@ impl ConfigArgs {
         let data_key_file = self
             .data_key_file
             .or_else(|| crate::vault::default_key_path(&self.database_url));
+        if data_key_file.is_none() && Backend::of_url(&self.database_url) == Backend::Postgres {
+            return Err(ConfigError::DataKeyFileRequired);
+        }
         for (name, value) in [
             (
                 "PROOFME_HEADER_READ_TIMEOUT_SECS",
                 self.header_read_timeout_secs,
             ),
             ("PROOFME_IDLE_TIMEOUT_SECS", self.idle_timeout_secs),
+            (
+                "PROOFME_DB_MAX_CONNECTIONS",
+                u64::from(self.db_max_connections),
+            ),
+            (
+                "PROOFME_DB_STATEMENT_TIMEOUT_SECS",
+                self.db_statement_timeout_secs,
+            ),
             ("PROOFME_REQUEST_TIMEOUT_SECS", self.request_timeout_secs),
             (
                 "PROOFME_MAX_CONNECTIONS",
@@ -339,6 +380,11 @@ impl ConfigArgs {
             max_connections_per_address: self.max_connections_per_address,
             max_streams_per_identification: self.max_streams_per_identification,
             max_streams_per_address: self.max_streams_per_address,
+            db_pool: PoolSettings {
+                max_connections: self.db_max_connections,
+                statement_timeout: Duration::from_secs(self.db_statement_timeout_secs),
+                ..PoolSettings::default()
+            },
         })
     }
 }
@@ -399,6 +445,7 @@ impl Config {
             max_streams_per_identification: 8,
             max_streams_per_address: 64,
             wallet_help: WalletHelp::default(),
+            db_pool: PoolSettings::default(),
         }
     }
 }

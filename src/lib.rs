@@ -212,6 +212,10 @@ pub async fn serve(
         &state.limits,
         state.config.data_retention,
     );
+    let follower = tokio::spawn(follow_other_instances(
+        state.store.clone(),
+        state.lifecycle.events().clone(),
+    ));
     let events = state.lifecycle.events().clone();
     let begun = Arc::new(tokio::sync::Notify::new());
     let signal = {
@@ -235,8 +239,23 @@ pub async fn serve(
         }
     }
     worker.abort();
+    follower.abort();
     drop(jobs);
     Ok(())
+}
+
+/// Passes status changes committed by other instances on to this one's
+/// listeners (PostgreSQL; on SQLite this process makes every change itself).
+async fn follow_other_instances(store: Store, events: lifecycle::Events) {
+    let mut changes = store.status_notifications();
+    while let Some((id, code)) = changes.recv().await {
+        let Some(status) = domain::Status::from_i64(code) else {
+            continue;
+        };
+        if let Ok(id) = domain::IdentificationId::parse(&id) {
+            events.committed_elsewhere(id, status);
+        }
+    }
 }
 
 /// One line with every limit in force, so an operator sees what was derived.
