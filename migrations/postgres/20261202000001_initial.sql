@@ -48,7 +48,11 @@ CREATE TABLE identifications (
     proofme_id      TEXT NOT NULL REFERENCES proofmes (id),
     mode            TEXT NOT NULL CHECK (mode IN ('test', 'live')),
     status          BIGINT NOT NULL CHECK (status BETWEEN 0 AND 6),
-    description     TEXT COLLATE "C",
+    -- Bytes: a description is kept as sent, and text cannot hold a NUL.
+    -- description_folded is the same with ASCII letters in lower case, what
+    -- a search compares (as SQLite's lower() and instr() do).
+    description     BYTEA,
+    description_folded BYTEA,
     is_request      BOOLEAN NOT NULL,
     metadata        TEXT,
     redirect_url    TEXT NOT NULL,

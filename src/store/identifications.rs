@@ -114,7 +114,7 @@ pub(super) struct IdentificationRow {
     proofme_id: String,
     mode: String,
     status: i64,
-    description: Option<String>,
+    description: Option<StoredText>,
     is_request: bool,
     metadata: Option<String>,
     redirect_url: String,
@@ -156,7 +156,7 @@ impl From<JsonRow> for IdentificationRow {
             proofme_id: r.2,
             mode: r.3,
             status: r.4,
-            description: r.5,
+            description: r.5.map(StoredText),
             is_request: r.6 != 0,
             metadata: r.7,
             redirect_url: r.8,
@@ -169,6 +169,43 @@ impl From<JsonRow> for IdentificationRow {
             updated_at: r.15,
         }
     }
+}
+
+/// A description as stored: TEXT on SQLite; BYTEA on PostgreSQL, whose text
+/// cannot hold the NUL a description may contain (it is kept as sent).
+pub(super) struct StoredText(String);
+
+impl sqlx::Type<sqlx::Sqlite> for StoredText {
+    fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
+        <String as sqlx::Type<sqlx::Sqlite>>::type_info()
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Sqlite> for StoredText {
+    fn decode(value: sqlx::sqlite::SqliteValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        Ok(StoredText(<String as sqlx::Decode<sqlx::Sqlite>>::decode(
+            value,
+        )?))
+    }
+}
+
+impl sqlx::Type<sqlx::Postgres> for StoredText {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        <Vec<u8> as sqlx::Type<sqlx::Postgres>>::type_info()
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Postgres> for StoredText {
+    fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        let bytes = <Vec<u8> as sqlx::Decode<sqlx::Postgres>>::decode(value)?;
+        Ok(StoredText(String::from_utf8(bytes)?))
+    }
+}
+
+/// Text with ASCII letters in lower case, as bytes: what a search compares on
+/// PostgreSQL (SQLite's `lower()` also changes ASCII only).
+pub(super) fn folded(s: &str) -> Vec<u8> {
+    s.as_bytes().to_ascii_lowercase()
 }
 
 pub(super) const COLUMNS: &str = "id, organisation_id, proofme_id, mode, status, description, is_request, \
@@ -191,7 +228,7 @@ impl TryFrom<IdentificationRow> for Identification {
             proofme_id: ProofmeId::from_trusted(r.proofme_id),
             mode: Mode::parse(&r.mode).ok_or_else(|| corrupt("mode", &r.mode))?,
             status: Status::from_i64(r.status).ok_or_else(|| corrupt("status", r.status))?,
-            description: r.description.map(|d| Description::truncating(&d)),
+            description: r.description.map(|d| Description::truncating(&d.0)),
             is_request: r.is_request,
             metadata,
             redirect_url: url(&r.redirect_url)?,
@@ -347,6 +384,7 @@ impl Store {
         ) where
             &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
             Option<i64>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+            Vec<u8>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
             i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
         {
             b.push(" WHERE organisation_id = ")
@@ -376,21 +414,18 @@ impl Store {
             // instr, not LIKE: LIKE reads its pattern only up to a NUL (so a
             // NUL matched every row) and refuses patterns over 50,000 bytes.
             // instr compares whole strings byte by byte, without wildcards;
-            // lower() keeps LIKE's ASCII case-insensitivity. PostgreSQL's
-            // strpos is the same, under the byte-wise "C" collation (lower()
-            // changes ASCII only there); its text holds no NUL, so a search
-            // for one matches nothing.
+            // lower() keeps LIKE's ASCII case-insensitivity. On PostgreSQL
+            // the same is a byte search (position) in the description as
+            // written with its ASCII letters in lower case (`folded`, a column
+            // of its own there, as descriptions are bytes there).
             match &q.search {
                 None => {}
-                Some(search) if postgres && search.contains('\0') => {
-                    b.push(" AND FALSE");
-                }
                 Some(search) if postgres => {
-                    b.push(" AND (strpos(lower(id), lower(")
-                        .push_bind(search.as_str())
-                        .push(" COLLATE \"C\")) > 0 OR strpos(lower(description), lower(")
-                        .push_bind(search.as_str())
-                        .push(" COLLATE \"C\")) > 0)");
+                    b.push(" AND (position(")
+                        .push_bind(folded(search))
+                        .push(" in convert_to(lower(id), 'UTF8')) > 0 OR position(")
+                        .push_bind(folded(search))
+                        .push(" in description_folded) > 0)");
                 }
                 Some(search) => {
                     b.push(" AND (instr(lower(id), lower(")

@@ -35,7 +35,7 @@ macro_rules! per_backend {
     };
 }
 
-use super::identifications::{COLUMNS, IDEMPOTENCY_WINDOW, IdentificationRow};
+use super::identifications::{COLUMNS, IDEMPOTENCY_WINDOW, IdentificationRow, folded};
 use super::status::{Change, Refusal, SealedData};
 use super::wallet::WalletTransaction;
 use super::{CreateOutcome, IdempotencyRecord, StoreError, corrupt};
@@ -134,19 +134,28 @@ per_backend! {
         idents: &[&Identification],
     ) -> Result<(), StoreError> {
         for chunk in idents.chunks(ROWS_PER_INSERT) {
-            let mut rows = QueryBuilder::<Driver>::new(
+            // PostgreSQL keeps descriptions as bytes, with a folded copy to
+            // search (see `identifications::StoredText`).
+            let mut rows = QueryBuilder::<Driver>::new(format!(
                 "INSERT INTO identifications (id, organisation_id, proofme_id, mode, status, \
-                 description, is_request, metadata, redirect_url, webhook_url, locale, scanned_at, \
-                 failure_reason, expires_at, created_at, updated_at) ",
-            );
+                 description, {}is_request, metadata, redirect_url, webhook_url, locale, \
+                 scanned_at, failure_reason, expires_at, created_at, updated_at) ",
+                if POSTGRES { "description_folded, " } else { "" }
+            ));
             rows.push_values(chunk, |mut b, i| {
+                let description = i.description.as_ref().map(Description::as_str);
                 b.push_bind(i.id.as_str())
                     .push_bind(i.organisation_id.as_str())
                     .push_bind(i.proofme_id.as_str())
                     .push_bind(i.mode.as_str())
-                    .push_bind(i.status.as_i64())
-                    .push_bind(i.description.as_ref().map(Description::as_str))
-                    .push_bind(i.is_request)
+                    .push_bind(i.status.as_i64());
+                if POSTGRES {
+                    b.push_bind(description.map(str::as_bytes))
+                        .push_bind(description.map(folded));
+                } else {
+                    b.push_bind(description);
+                }
+                b.push_bind(i.is_request)
                     .push_bind(i.metadata.as_ref().map(Metadata::to_json_string))
                     .push_bind(i.redirect_url.as_str())
                     .push_bind(i.webhook_url.as_ref().map(HttpUrl::as_str))

@@ -263,9 +263,13 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
 
 /// Starts an in-process server over an existing database (for the admin CLI tests).
 /// Returns the address; the server lives until the test's runtime ends.
-pub async fn serve_database(database_url: &str) -> String {
+pub async fn serve_database(
+    database_url: &str,
+    data_key_file: Option<std::path::PathBuf>,
+) -> String {
     let store = Store::connect(database_url).await.expect("connect store");
     let mut config = Config::with_database(database_url.to_owned());
+    config.data_key_file = data_key_file;
     config.rate_limit = 0;
     config.auth_failure_limit = 0;
     let (address, _config, server) = start_server(config, store).await;
