@@ -49,6 +49,17 @@ pub struct ConfigArgs {
     )]
     pub webhook_retry_schedule: String,
 
+    /// Seconds a claimed webhook delivery is kept from other workers; after a
+    /// crash, another instance sends it once this has passed. More than the
+    /// 15-second attempt timeout.
+    #[arg(
+        long,
+        env = "PROOFME_WEBHOOK_LEASE_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub webhook_lease_secs: u64,
+
     /// Seconds an identification stays open before it expires.
     #[arg(
         long,
@@ -186,6 +197,16 @@ pub struct ConfigArgs {
     )]
     pub db_statement_timeout_secs: u64,
 
+    /// Seconds between re-reads of the status by an open status stream, which
+    /// otherwise hears of every change as it is committed.
+    #[arg(
+        long,
+        env = "PROOFME_STATUS_RECHECK_SECS",
+        default_value_t = 5,
+        global = true
+    )]
+    pub status_recheck_secs: u64,
+
     /// MyPage's answer to "Don't have a wallet app?" on English pages (which
     /// wallets work, where to get one). Default: a sentence of our own.
     #[arg(long, env = "PROOFME_WALLET_HELP", global = true)]
@@ -209,6 +230,8 @@ pub struct Config {
     pub public_url: String,
     pub allow_private_webhooks: bool,
     pub webhook_retry_schedule: Vec<Duration>,
+    /// How long a webhook claim keeps a delivery from other workers.
+    pub webhook_lease: Duration,
     pub identification_ttl: Duration,
     pub rate_limit: u32,
     /// PEM text of the issuers' trust anchors (empty: trust none).
@@ -232,6 +255,8 @@ pub struct Config {
     pub max_connections_per_address: usize,
     pub max_streams_per_identification: usize,
     pub max_streams_per_address: usize,
+    /// How often an open status stream re-reads the status.
+    pub status_recheck: Duration,
     /// MyPage's wallet help for English and Dutch pages; `None`: the default.
     pub wallet_help: WalletHelp,
     /// The pool to a PostgreSQL server.
@@ -265,6 +290,8 @@ pub enum ConfigError {
     Vct,
     #[error("{0} must be at least 1")]
     Zero(&'static str),
+    #[error("PROOFME_WEBHOOK_LEASE_SECS must be more than the 15-second attempt timeout")]
+    Lease,
     #[error(
         "PROOFME_DATA_KEY_FILE is required with PostgreSQL: the deployment key never lives in the database"
     )]
@@ -288,6 +315,10 @@ impl ConfigArgs {
         let webhook_retry_schedule = parse_schedule(&self.webhook_retry_schedule)?;
         if self.identification_ttl_secs == 0 {
             return Err(ConfigError::Ttl);
+        }
+        let webhook_lease = Duration::from_secs(self.webhook_lease_secs);
+        if webhook_lease <= crate::webhooks::deliver::DEFAULT_TIMEOUT {
+            return Err(ConfigError::Lease);
         }
         let trusted_issuers_pem = match self.trusted_issuers {
             None => String::new(),
@@ -324,6 +355,7 @@ impl ConfigArgs {
                 self.header_read_timeout_secs,
             ),
             ("PROOFME_IDLE_TIMEOUT_SECS", self.idle_timeout_secs),
+            ("PROOFME_STATUS_RECHECK_SECS", self.status_recheck_secs),
             (
                 "PROOFME_DB_MAX_CONNECTIONS",
                 u64::from(self.db_max_connections),
@@ -370,6 +402,7 @@ impl ConfigArgs {
             public_url,
             allow_private_webhooks: self.allow_private_webhooks,
             webhook_retry_schedule,
+            webhook_lease,
             identification_ttl: Duration::from_secs(self.identification_ttl_secs),
             rate_limit: self.rate_limit,
             auth_failure_limit: self.auth_failure_limit,
@@ -380,6 +413,7 @@ impl ConfigArgs {
             max_connections_per_address: self.max_connections_per_address,
             max_streams_per_identification: self.max_streams_per_identification,
             max_streams_per_address: self.max_streams_per_address,
+            status_recheck: Duration::from_secs(self.status_recheck_secs),
             db_pool: PoolSettings {
                 max_connections: self.db_max_connections,
                 statement_timeout: Duration::from_secs(self.db_statement_timeout_secs),
@@ -429,6 +463,7 @@ impl Config {
             allow_private_webhooks: false,
             webhook_retry_schedule: parse_schedule("60,120,240,480,960,1740,3600,7200,79200")
                 .unwrap_or_default(),
+            webhook_lease: crate::webhooks::worker::DEFAULT_LEASE,
             identification_ttl: Duration::from_secs(86_400),
             rate_limit: 100,
             trusted_issuers_pem: String::new(),
@@ -445,6 +480,7 @@ impl Config {
             max_streams_per_identification: 8,
             max_streams_per_address: 64,
             wallet_help: WalletHelp::default(),
+            status_recheck: crate::mypage::events::RECHECK_EVERY,
             db_pool: PoolSettings::default(),
         }
     }

@@ -200,12 +200,15 @@ pub async fn serve(
     log_limits(&state.config, &limits, open_files);
     let deliverer = webhooks::deliver::Deliverer::new(state.config.allow_private_webhooks)
         .map_err(std::io::Error::other)?;
-    let worker = tokio::spawn(webhooks::worker::run(webhooks::worker::Worker::new(
-        state.store.clone(),
-        deliverer,
-        state.config.webhook_retry_schedule.clone(),
-        state.lifecycle.events().webhooks_due.clone(),
-    )));
+    let worker = tokio::spawn(webhooks::worker::run(
+        webhooks::worker::Worker::new(
+            state.store.clone(),
+            deliverer,
+            state.config.webhook_retry_schedule.clone(),
+            state.lifecycle.events().webhooks_due.clone(),
+        )
+        .with_lease(state.config.webhook_lease),
+    ));
     let jobs = maintenance::Jobs::start(
         &state.lifecycle,
         &state.store,
