@@ -104,6 +104,11 @@ impl Store {
     /// `lease_until`. If the process dies mid-attempt, the row simply becomes
     /// due again then: deliveries are at least once, never lost. False if
     /// another worker took it first.
+    ///
+    /// The update is conditional, so of two workers (two instances on
+    /// PostgreSQL) only one takes the row. On PostgreSQL the row is locked
+    /// with `FOR UPDATE SKIP LOCKED` first: a worker whose rival holds the row
+    /// gives up at once instead of waiting for it.
     pub async fn claim_webhook(
         &self,
         id: &str,
@@ -111,10 +116,15 @@ impl Store {
         lease_until: Timestamp,
     ) -> Result<bool, StoreError> {
         on_db!(&self.db, db, on => {
-            let done = sqlx::query(&on::sql(
+            let target = if on::POSTGRES {
+                "(SELECT id FROM webhook_outbox WHERE id = ? FOR UPDATE SKIP LOCKED)"
+            } else {
+                "?"
+            };
+            let done = sqlx::query(&on::sql(&format!(
                 "UPDATE webhook_outbox SET next_attempt_at = ?, claimed_at = ? \
-                 WHERE id = ? AND state = 'pending' AND next_attempt_at <= ?"),
-            )
+                 WHERE id = {target} AND state = 'pending' AND next_attempt_at <= ?"
+            )))
             .bind(lease_until.millis())
             .bind(now.millis())
             .bind(id)

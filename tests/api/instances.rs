@@ -404,3 +404,57 @@ async fn a_delivery_cut_off_by_kill_9_is_sent_by_the_other_instance() {
         proofme::store::DeliveryState::Delivered
     );
 }
+
+/// Runs `proofme serve` with `env` until it exits; (success, stderr).
+async fn serve_once(env: &[(&str, &str)]) -> (bool, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = Command::new(env!("CARGO_BIN_EXE_proofme"))
+        .args(["serve", "--no-demo"])
+        .env_remove("PROOFME_DATA_KEY_FILE")
+        .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
+        .env("PROOFME_ADDR", "127.0.0.1:0")
+        .current_dir(dir.path())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("run proofme serve");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn an_unreachable_database_server_stops_the_start_with_one_line_and_no_password() {
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let url = format!("postgres://proofme:hunter2@127.0.0.1:{port}/proofme");
+    let key = tempfile::tempdir().expect("temp dir");
+    let key = key.path().join("data-key");
+
+    let (ok, stderr) = serve_once(&[
+        ("DATABASE_URL", &url),
+        ("PROOFME_DATA_KEY_FILE", key.to_str().expect("path")),
+    ])
+    .await;
+
+    assert!(!ok, "started without its database");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("cannot open"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "the password is in: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[tokio::test]
+async fn postgresql_without_a_data_key_file_does_not_start() {
+    let (ok, stderr) =
+        serve_once(&[("DATABASE_URL", "postgres://proofme@127.0.0.1:5432/proofme")]).await;
+
+    assert!(!ok);
+    assert!(stderr.contains("PROOFME_DATA_KEY_FILE"), "{stderr}");
+}
