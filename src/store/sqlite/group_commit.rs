@@ -66,6 +66,18 @@ async fn run(writer: SqlitePool, mut rx: mpsc::Receiver<Job>) {
                     let _ = job.reply.send(Err(e));
                 }
             }
+            // The database cannot write just now (full disk, lock held
+            // elsewhere): one by one would fail the same way, only slower.
+            // Every create of the batch gets that answer at once. Nothing of
+            // the batch was committed; the transaction was rolled back, and
+            // the writer connection replaced if it could not be.
+            Err(e) if e.is_retryable() => {
+                tracing::warn!(error = %e, creates = jobs.len(), "a group commit failed");
+                for job in jobs {
+                    let answer = e.share().unwrap_or(StoreError::Closed);
+                    let _ = job.reply.send(Err(answer));
+                }
+            }
             // One bad create must not fail the others: retry them one by one,
             // so each gets its own answer.
             Err(_) => {

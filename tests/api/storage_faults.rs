@@ -1,0 +1,322 @@
+//! Storage faults cost only the requests made during them, with the real
+//! binary: a full disk, and a write lock held by another process. Those
+//! requests get 503 with `Retry-After`; `/readyz` answers 503 meanwhile;
+//! nothing acknowledged is lost; and the service recovers by itself once the
+//! fault is gone, without a restart. The tests print how long the first 503
+//! took and how long recovery took (as information, not as assertions).
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::Connection;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+
+/// A small filesystem of its own for the database: a tmpfs, mounted by the
+/// test (which needs root, as in CI). Unmounted when dropped.
+struct Tmpfs {
+    dir: TempDir,
+}
+
+impl Tmpfs {
+    /// `None` when this process may not mount.
+    fn mount(size: &str) -> Option<Tmpfs> {
+        if !rustix::process::geteuid().is_root() {
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        mounted.then_some(Tmpfs { dir })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn resize(&self, size: &str) {
+        let status = std::process::Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(self.dir.path())
+            .status()
+            .expect("run mount");
+        assert!(status.success(), "remount to {size} failed");
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        // Lazy: the server may still be letting go of its files.
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// One create's answer, read in full.
+struct Answer {
+    status: StatusCode,
+    retry_after: Option<String>,
+    content_type: String,
+    body: Value,
+}
+
+async fn create(http: &reqwest::Client, server: &ServedBinary, n: usize) -> Answer {
+    let resp = http
+        .post(server.url("/v1/identification"))
+        .bearer_auth(&server.api_key)
+        .json(&json!({
+            "proofmeId": server.proofme_id,
+            "organisationId": server.org_id,
+            "redirectUrl": REDIRECT_URL,
+            "description": format!("Order {n} with a description that takes some room on the disk"),
+            "metadata": {"order": n, "note": "x".repeat(400)},
+        }))
+        .send()
+        .await
+        .expect("POST /v1/identification");
+    let status = resp.status();
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let content_type = content_type(&resp);
+    let body = resp.json().await.unwrap_or(Value::Null);
+    Answer {
+        status,
+        retry_after,
+        content_type,
+        body,
+    }
+}
+
+/// Four creates at once, so that they share group commits.
+async fn create_four(http: &reqwest::Client, server: &ServedBinary, n: usize) -> Vec<Answer> {
+    futures::future::join_all((0..4).map(|i| create(http, server, n + i))).await
+}
+
+/// A 503 as a storage fault must look: problem+json, a positive whole
+/// number of seconds in `Retry-After`.
+fn assert_unavailable(answer: &Answer, server: &ServedBinary) {
+    assert_eq!(
+        answer.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "body {}; log:\n{}",
+        answer.body,
+        server.log()
+    );
+    assert_eq!(answer.content_type, "application/problem+json");
+    assert_eq!(answer.body["status"], 503);
+    let secs: u64 = answer
+        .retry_after
+        .as_deref()
+        .expect("Retry-After on a 503")
+        .parse()
+        .expect("Retry-After in seconds");
+    assert!(secs >= 1, "Retry-After {secs}");
+}
+
+async fn readyz(http: &reqwest::Client, server: &ServedBinary) -> (StatusCode, String) {
+    let resp = http
+        .get(server.url("/readyz"))
+        .send()
+        .await
+        .expect("GET /readyz");
+    let status = resp.status();
+    (status, resp.text().await.unwrap_or_default())
+}
+
+/// Polls `/readyz` until it answers `want`; returns the body.
+async fn wait_for_readyz(
+    http: &reqwest::Client,
+    server: &ServedBinary,
+    want: StatusCode,
+) -> String {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let (status, body) = readyz(http, server).await;
+        if status == want {
+            return body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "/readyz stayed {status} ({body}), not {want}; log:\n{}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Creates until one is acknowledged again (each answer 201 or 503); returns
+/// its id.
+async fn wait_for_a_create(http: &reqwest::Client, server: &ServedBinary, n: usize) -> String {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let answer = create(http, server, n).await;
+        if answer.status == StatusCode::CREATED {
+            return answer.body["id"].as_str().expect("id").to_owned();
+        }
+        assert_unavailable(&answer, server);
+        assert!(
+            Instant::now() < deadline,
+            "creates still fail; log:\n{}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn assert_all_readable(http: &reqwest::Client, server: &ServedBinary, ids: &[String]) {
+    for id in ids {
+        let resp = http
+            .get(server.url(&format!("/v1/identification/{id}")))
+            .bearer_auth(&server.api_key)
+            .send()
+            .await
+            .expect("GET identification");
+        assert_eq!(
+            resp.status(),
+            StatusCode::OK,
+            "an acknowledged create is missing"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_costs_only_the_creates_made_while_it_is_full() {
+    let Some(disk) = Tmpfs::mount("3m") else {
+        eprintln!("not root: the full disk test needs to mount a tmpfs; skipped");
+        return;
+    };
+    let server = serve_binary_in(Some(disk.path()), &[], None).await;
+    let http = client();
+
+    // 3 MB is far below the default minimum of 256 MB free.
+    let (status, body) = readyz(&http, &server).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.starts_with("ready"), "{body}");
+    assert!(body.contains("warning: low disk space"), "{body}");
+    server
+        .wait_for_log("low disk space", Duration::from_secs(60))
+        .await;
+
+    // Fill the disk.
+    let mut acknowledged: Vec<String> = Vec::new();
+    let filling = Instant::now();
+    let mut n = 0;
+    let first_refusal = 'fill: loop {
+        let sent = Instant::now();
+        for answer in create_four(&http, &server, n).await {
+            match answer.status {
+                StatusCode::CREATED => {
+                    acknowledged.push(answer.body["id"].as_str().expect("id").to_owned())
+                }
+                _ => {
+                    assert_unavailable(&answer, &server);
+                    break 'fill sent.elapsed();
+                }
+            }
+        }
+        n += 4;
+        assert!(n < 20_000, "3 MB never filled up; log:\n{}", server.log());
+    };
+    eprintln!(
+        "disk full after {} acknowledged creates ({:?} of filling); \
+         the first refused create was answered 503 in {first_refusal:?}",
+        acknowledged.len(),
+        filling.elapsed()
+    );
+
+    // While the disk is full: only 201 or 503, and readiness says so.
+    for _ in 0..5 {
+        n += 4;
+        for answer in create_four(&http, &server, n).await {
+            if answer.status == StatusCode::CREATED {
+                acknowledged.push(answer.body["id"].as_str().expect("id").to_owned());
+            } else {
+                assert_unavailable(&answer, &server);
+            }
+        }
+    }
+    let body = wait_for_readyz(&http, &server, StatusCode::SERVICE_UNAVAILABLE).await;
+    assert!(body.starts_with("database unavailable"), "{body}");
+    assert!(server.log().contains("disk full"), "{}", server.log());
+
+    // Space comes back: the service follows by itself.
+    disk.resize("50m");
+    let freed = Instant::now();
+    acknowledged.push(wait_for_a_create(&http, &server, n + 1).await);
+    let create_again = freed.elapsed();
+    let body = wait_for_readyz(&http, &server, StatusCode::OK).await;
+    let ready_again = freed.elapsed();
+    assert!(body.starts_with("ready"), "{body}");
+    eprintln!(
+        "after space was freed: first create acknowledged after {create_again:?}, \
+         /readyz 200 after {ready_again:?}"
+    );
+    for answer in create_four(&http, &server, n + 2).await {
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+        acknowledged.push(answer.body["id"].as_str().expect("id").to_owned());
+    }
+
+    assert_all_readable(&http, &server, &acknowledged).await;
+    assert!(
+        !server.log().contains("transaction depth"),
+        "{}",
+        server.log()
+    );
+    drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_lock_held_elsewhere_costs_only_the_creates_made_meanwhile() {
+    let server = serve_binary(&[("PROOFME_BUSY_TIMEOUT_MS", "300")], None).await;
+    let http = client();
+    let mut acknowledged = Vec::new();
+    acknowledged.push(wait_for_a_create(&http, &server, 0).await);
+    wait_for_readyz(&http, &server, StatusCode::OK).await;
+
+    // Another process takes the write lock and keeps it.
+    let options =
+        sqlx::sqlite::SqliteConnectOptions::from_str(&server.database_url).expect("database url");
+    let mut holder = sqlx::SqliteConnection::connect_with(&options)
+        .await
+        .expect("second connection");
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut holder)
+        .await
+        .expect("take the write lock");
+    let locked = Instant::now();
+
+    let answer = create(&http, &server, 1).await;
+    let first_503 = locked.elapsed();
+    assert_unavailable(&answer, &server);
+    let body = wait_for_readyz(&http, &server, StatusCode::SERVICE_UNAVAILABLE).await;
+    assert!(body.starts_with("database unavailable"), "{body}");
+    // Reads do not need the lock.
+    assert_all_readable(&http, &server, &acknowledged).await;
+
+    sqlx::query("ROLLBACK")
+        .execute(&mut holder)
+        .await
+        .expect("release the write lock");
+    let released = Instant::now();
+    acknowledged.push(wait_for_a_create(&http, &server, 2).await);
+    let create_again = released.elapsed();
+    wait_for_readyz(&http, &server, StatusCode::OK).await;
+    let ready_again = released.elapsed();
+    eprintln!(
+        "write lock held elsewhere (busy timeout 300 ms): first 503 after {first_503:?}; \
+         after release, first create acknowledged after {create_again:?}, \
+         /readyz 200 after {ready_again:?}"
+    );
+    assert_all_readable(&http, &server, &acknowledged).await;
+    holder.close().await.expect("close");
+}
