@@ -184,6 +184,11 @@ pub struct ConfigArgs {
     )]
     pub min_free_disk_mb: u64,
 
+    /// The most the SQLite database may grow to (MB); a write beyond it is
+    /// answered 503 as on a full disk. Default: no limit but the disk's.
+    #[arg(long, env = "PROOFME_MAX_DATABASE_MB", global = true)]
+    pub max_database_mb: Option<u64>,
+
     /// MyPage's answer to "Don't have a wallet app?" on English pages (which
     /// wallets work, where to get one). Default: a sentence of our own.
     #[arg(long, env = "PROOFME_WALLET_HELP", global = true)]
@@ -236,6 +241,8 @@ pub struct Config {
     pub busy_timeout: Duration,
     /// Below this many free bytes beside the database: a warning.
     pub min_free_disk_bytes: u64,
+    /// The most the database may hold; `None`: as much as the disk takes.
+    pub max_database_bytes: Option<u64>,
 }
 
 /// Configured texts for MyPage's "Don't have a wallet app?".
@@ -319,6 +326,7 @@ impl ConfigArgs {
             ("PROOFME_IDLE_TIMEOUT_SECS", self.idle_timeout_secs),
             ("PROOFME_REQUEST_TIMEOUT_SECS", self.request_timeout_secs),
             ("PROOFME_BUSY_TIMEOUT_MS", self.busy_timeout_ms),
+            ("PROOFME_MAX_DATABASE_MB", self.max_database_mb.unwrap_or(1)),
             (
                 "PROOFME_MAX_CONNECTIONS",
                 self.max_connections.map_or(1, |n| n as u64),
@@ -368,6 +376,9 @@ impl ConfigArgs {
             max_streams_per_address: self.max_streams_per_address,
             busy_timeout: Duration::from_millis(self.busy_timeout_ms),
             min_free_disk_bytes: self.min_free_disk_mb.saturating_mul(1024 * 1024),
+            max_database_bytes: self
+                .max_database_mb
+                .map(|mb| mb.saturating_mul(1024 * 1024)),
         })
     }
 }
@@ -430,6 +441,7 @@ impl Config {
             wallet_help: WalletHelp::default(),
             busy_timeout: StoreOptions::default().busy_timeout,
             min_free_disk_bytes: 256 * 1024 * 1024,
+            max_database_bytes: None,
         }
     }
 
@@ -437,6 +449,7 @@ impl Config {
     pub fn store_options(&self) -> StoreOptions {
         StoreOptions {
             busy_timeout: self.busy_timeout,
+            max_database_bytes: self.max_database_bytes,
         }
     }
 }

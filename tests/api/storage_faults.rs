@@ -189,25 +189,99 @@ async fn assert_all_readable(http: &reqwest::Client, server: &ServedBinary, ids:
     }
 }
 
+/// Where the database runs out of room, and how room comes back.
+enum Room {
+    /// A 3 MB filesystem of its own, enlarged to 50 MB.
+    Tmpfs(Tmpfs),
+    /// A database size limit (`PROOFME_MAX_DATABASE_MB`, SQLite's
+    /// `max_page_count`) part of which a filler table takes; dropping the
+    /// table frees its pages for the service. Needs no privileges.
+    SizeLimit,
+}
+
+/// The size limit in the `SizeLimit` runs, and the filler's share of it.
+const LIMIT_MB: &str = "3";
+const FILLER_BYTES: usize = 1024 * 1024;
+
+async fn second_connection(server: &ServedBinary) -> sqlx::SqliteConnection {
+    let options =
+        sqlx::sqlite::SqliteConnectOptions::from_str(&server.database_url).expect("database url");
+    sqlx::SqliteConnection::connect_with(&options)
+        .await
+        .expect("second connection")
+}
+
+impl Room {
+    async fn serve(&self) -> ServedBinary {
+        match self {
+            Room::Tmpfs(disk) => serve_binary_in(Some(disk.path()), &[], None).await,
+            Room::SizeLimit => {
+                let server = serve_binary(&[("PROOFME_MAX_DATABASE_MB", LIMIT_MB)], None).await;
+                let mut db = second_connection(&server).await;
+                sqlx::query("CREATE TABLE filler (b BLOB)")
+                    .execute(&mut db)
+                    .await
+                    .expect("create filler");
+                sqlx::query("INSERT INTO filler VALUES (zeroblob(?))")
+                    .bind(FILLER_BYTES as i64)
+                    .execute(&mut db)
+                    .await
+                    .expect("fill");
+                db.close().await.expect("close");
+                server
+            }
+        }
+    }
+
+    async fn free(&self, server: &ServedBinary) {
+        match self {
+            Room::Tmpfs(disk) => disk.resize("50m"),
+            Room::SizeLimit => {
+                let mut db = second_connection(server).await;
+                sqlx::query("DROP TABLE filler")
+                    .execute(&mut db)
+                    .await
+                    .expect("drop filler");
+                db.close().await.expect("close");
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_costs_only_the_creates_made_while_it_is_full() {
-    let Some(disk) = Tmpfs::mount("3m") else {
-        eprintln!("not root: the full disk test needs to mount a tmpfs; skipped");
-        return;
-    };
-    let server = serve_binary_in(Some(disk.path()), &[], None).await;
+    match Tmpfs::mount("3m") {
+        Some(disk) => {
+            let room = Room::Tmpfs(disk);
+            let server = room.serve().await;
+            // 3 MB is far below the default minimum of 256 MB free.
+            let (status, body) = readyz(&client(), &server).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert!(body.starts_with("ready\nwarning: low disk space"), "{body}");
+            server
+                .wait_for_log("low disk space", Duration::from_secs(60))
+                .await;
+            no_create_lost_to_a_full_disk(&room, server, "a full 3 MB tmpfs").await;
+        }
+        None => {
+            eprintln!("not root, so no tmpfs: a database size limit stands in for the disk");
+            let server = Room::SizeLimit.serve().await;
+            no_create_lost_to_a_full_disk(&Room::SizeLimit, server, "a full database").await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_at_its_size_limit_costs_only_the_creates_made_meanwhile() {
+    let server = Room::SizeLimit.serve().await;
+    no_create_lost_to_a_full_disk(&Room::SizeLimit, server, "a database at its size limit").await;
+}
+
+/// Fills the room with creates; then, while it is full, creates get 503
+/// and `/readyz` 503; once room comes back both recover by themselves; and
+/// every acknowledged create is there.
+async fn no_create_lost_to_a_full_disk(room: &Room, server: ServedBinary, what: &str) {
     let http = client();
-
-    // 3 MB is far below the default minimum of 256 MB free.
-    let (status, body) = readyz(&http, &server).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert!(body.starts_with("ready"), "{body}");
-    assert!(body.contains("warning: low disk space"), "{body}");
-    server
-        .wait_for_log("low disk space", Duration::from_secs(60))
-        .await;
-
-    // Fill the disk.
     let mut acknowledged: Vec<String> = Vec::new();
     let filling = Instant::now();
     let mut n = 0;
@@ -225,16 +299,16 @@ async fn a_full_disk_costs_only_the_creates_made_while_it_is_full() {
             }
         }
         n += 4;
-        assert!(n < 20_000, "3 MB never filled up; log:\n{}", server.log());
+        assert!(n < 20_000, "it never filled up; log:\n{}", server.log());
     };
     eprintln!(
-        "disk full after {} acknowledged creates ({:?} of filling); \
+        "{what}: full after {} acknowledged creates ({:?} of filling); \
          the first refused create was answered 503 in {first_refusal:?}",
         acknowledged.len(),
         filling.elapsed()
     );
 
-    // While the disk is full: only 201 or 503, and readiness says so.
+    // While it is full: only 201 or 503, and readiness says so.
     for _ in 0..5 {
         n += 4;
         for answer in create_four(&http, &server, n).await {
@@ -246,11 +320,14 @@ async fn a_full_disk_costs_only_the_creates_made_while_it_is_full() {
         }
     }
     let body = wait_for_readyz(&http, &server, StatusCode::SERVICE_UNAVAILABLE).await;
-    assert!(body.starts_with("database unavailable"), "{body}");
+    assert!(
+        body.starts_with("database unavailable: disk full"),
+        "{body}"
+    );
     assert!(server.log().contains("disk full"), "{}", server.log());
 
-    // Space comes back: the service follows by itself.
-    disk.resize("50m");
+    // Room comes back: the service follows by itself.
+    room.free(&server).await;
     let freed = Instant::now();
     acknowledged.push(wait_for_a_create(&http, &server, n + 1).await);
     let create_again = freed.elapsed();
@@ -258,8 +335,8 @@ async fn a_full_disk_costs_only_the_creates_made_while_it_is_full() {
     let ready_again = freed.elapsed();
     assert!(body.starts_with("ready"), "{body}");
     eprintln!(
-        "after space was freed: first create acknowledged after {create_again:?}, \
-         /readyz 200 after {ready_again:?}"
+        "{what}: after room came back, the first create was acknowledged after \
+         {create_again:?}, /readyz answered 200 after {ready_again:?}"
     );
     for answer in create_four(&http, &server, n + 2).await {
         assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
@@ -272,7 +349,6 @@ async fn a_full_disk_costs_only_the_creates_made_while_it_is_full() {
         "{}",
         server.log()
     );
-    drop(server);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -27,15 +27,25 @@ pub struct StoreOptions {
     /// How long a statement waits for a lock held by another connection
     /// before it gives up (and its request gets a 503).
     pub busy_timeout: Duration,
+    /// The most the database may hold, if limited: a write that would grow
+    /// it further fails as on a full disk (and its request gets a 503).
+    pub max_database_bytes: Option<u64>,
 }
 
 impl Default for StoreOptions {
     fn default() -> StoreOptions {
         StoreOptions {
             busy_timeout: Duration::from_secs(5),
+            max_database_bytes: None,
         }
     }
 }
+
+/// SQLite's page size for new databases, which we keep.
+const PAGE_SIZE: u64 = 4096;
+/// A database with a size limit and fewer pages than this left under it
+/// is full, as far as readiness is concerned (a create takes a few).
+const NEAR_FULL_PAGES: i64 = 16;
 
 /// The SQLite result codes that pass by themselves (the primary code is
 /// the low byte of an extended one): the same request may succeed later.
@@ -62,7 +72,11 @@ fn connect_options_with(
     database_url: &str,
     settings: &StoreOptions,
 ) -> Result<SqliteConnectOptions, StoreError> {
-    Ok(SqliteConnectOptions::from_str(database_url)?
+    let mut options = SqliteConnectOptions::from_str(database_url)?;
+    if let Some(bytes) = settings.max_database_bytes {
+        options = options.pragma("max_page_count", (bytes / PAGE_SIZE).max(1).to_string());
+    }
+    Ok(options
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
@@ -91,6 +105,8 @@ pub(super) struct Engine {
     checkpointer: Option<SqlitePool>,
     /// The database file, for the free space beside it (`None` in memory).
     file: Option<PathBuf>,
+    /// The database has a size limit (`StoreOptions::max_database_bytes`).
+    limited: bool,
     /// The last write probe, shared by readiness checks that come together.
     probe: Arc<tokio::sync::Mutex<Option<Probe>>>,
 }
@@ -150,6 +166,7 @@ impl Engine {
             group_commit: group_commit::GroupCommit::start(writer.clone()),
             checkpointer,
             file,
+            limited: settings.max_database_bytes.is_some(),
             probe: Arc::default(),
             writer,
         })
@@ -168,11 +185,7 @@ impl Engine {
             }
         }
         let result = match tokio::time::timeout(PROBE_TIMEOUT, self.probe_write()).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "the write probe failed");
-                Err(e.outage().unwrap_or(Outage::ConnectionLost))
-            }
+            Ok(result) => result,
             Err(_) => {
                 tracing::warn!(timeout = ?PROBE_TIMEOUT, "the write probe timed out");
                 Err(Outage::Busy)
@@ -182,8 +195,34 @@ impl Engine {
         result
     }
 
-    async fn probe_write(&self) -> Result<(), StoreError> {
+    async fn probe_write(&self) -> Result<(), Outage> {
+        match self.probe_write_once().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Outage::DiskFull),
+            Err(e) => {
+                tracing::warn!(error = %e, "the write probe failed");
+                Err(e.outage().unwrap_or(Outage::ConnectionLost))
+            }
+        }
+    }
+
+    /// `Ok(false)`: the write went through, but the database has reached
+    /// its size limit (`max_page_count`), which a one-page write that
+    /// reuses its page cannot tell.
+    async fn probe_write_once(&self) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
+        let room = if self.limited {
+            let mut pragma = async |name: &str| -> Result<i64, StoreError> {
+                Ok(sqlx::query_scalar(&format!("PRAGMA {name}"))
+                    .fetch_one(&mut *tx)
+                    .await?)
+            };
+            let limit = pragma("max_page_count").await?;
+            let used = pragma("page_count").await? - pragma("freelist_count").await?;
+            limit - used >= NEAR_FULL_PAGES
+        } else {
+            true
+        };
         let version: i64 = sqlx::query_scalar("PRAGMA user_version")
             .fetch_one(&mut *tx)
             .await?;
@@ -191,7 +230,7 @@ impl Engine {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(room)
     }
 
     /// Bytes free to us on the database file's filesystem (`None` in memory
