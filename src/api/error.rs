@@ -216,6 +216,23 @@ mod tests {
     use crate::edge::{BodyFormat, Fields};
 
     #[test]
+    fn a_storage_fault_that_passes_is_503_with_retry_after() {
+        let res = ApiError::Store(StoreError::from(sqlx::Error::PoolTimedOut)).into_response();
+
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "1");
+        assert_eq!(res.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+    }
+
+    #[test]
+    fn any_other_storage_failure_is_500_without_retry_after() {
+        let res = ApiError::Store(StoreError::from(sqlx::Error::RowNotFound)).into_response();
+
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!res.headers().contains_key(header::RETRY_AFTER));
+    }
+
+    #[test]
     fn input_errors_become_the_api_errors_they_always_were() {
         let known = &["a"];
         let utf8 = ApiError::from(Fields::from_form(b"a=%FF", known).unwrap_err());

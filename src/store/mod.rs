@@ -198,3 +198,66 @@ impl Store {
 fn corrupt(what: &str, value: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {value}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::Connection;
+
+    #[tokio::test]
+    async fn a_full_database_is_an_outage_that_passes() {
+        let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        sqlx::query("PRAGMA max_page_count = 1")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let full = sqlx::query("CREATE TABLE t (x)")
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+
+        let e = StoreError::from(full);
+
+        assert_eq!(e.outage(), Some(Outage::DiskFull), "{e}");
+        assert!(e.is_retryable());
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(5)));
+        assert_eq!(e.share().and_then(|e| e.outage()), Some(Outage::DiskFull));
+    }
+
+    #[tokio::test]
+    async fn a_statement_that_cannot_work_is_no_outage() {
+        let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        let broken = sqlx::query("SELECT * FROM no_such_table")
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+
+        let e = StoreError::from(broken);
+
+        assert!(matches!(e, StoreError::Database(_)), "{e}");
+        assert!(!e.is_retryable());
+        assert!(e.share().is_none());
+    }
+
+    #[test]
+    fn pool_failures_are_sorted_too() {
+        assert_eq!(
+            StoreError::from(sqlx::Error::PoolTimedOut).outage(),
+            Some(Outage::PoolTimeout)
+        );
+        assert_eq!(
+            StoreError::from(sqlx::Error::WorkerCrashed).outage(),
+            Some(Outage::ConnectionLost)
+        );
+        assert!(matches!(
+            StoreError::from(sqlx::Error::PoolClosed),
+            StoreError::Closed
+        ));
+        assert!(!StoreError::from(sqlx::Error::RowNotFound).is_retryable());
+        assert!(!StoreError::Corrupt("x".into()).is_retryable());
+    }
+}

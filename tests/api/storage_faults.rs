@@ -351,20 +351,39 @@ async fn no_create_lost_to_a_full_disk(room: &Room, server: ServedBinary, what: 
     );
 }
 
+/// The rows of an identification's status history.
+async fn history(http: &reqwest::Client, server: &ServedBinary, id: &str) -> Vec<Value> {
+    let body: Value = http
+        .get(server.url(&format!("/v1/identification/{id}/history")))
+        .bearer_auth(&server.api_key)
+        .send()
+        .await
+        .expect("GET history")
+        .json()
+        .await
+        .expect("history JSON");
+    body["rows"].as_array().expect("rows").clone()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_write_lock_held_elsewhere_costs_only_the_creates_made_meanwhile() {
-    let server = serve_binary(&[("PROOFME_BUSY_TIMEOUT_MS", "300")], None).await;
+async fn a_write_lock_held_elsewhere_costs_only_the_requests_made_meanwhile() {
+    // Identifications expire after 2 s, so that the expiry sweep meets the
+    // lock too.
+    let server = serve_binary(
+        &[
+            ("PROOFME_BUSY_TIMEOUT_MS", "300"),
+            ("PROOFME_IDENTIFICATION_TTL_SECS", "2"),
+        ],
+        None,
+    )
+    .await;
     let http = client();
     let mut acknowledged = Vec::new();
     acknowledged.push(wait_for_a_create(&http, &server, 0).await);
     wait_for_readyz(&http, &server, StatusCode::OK).await;
 
     // Another process takes the write lock and keeps it.
-    let options =
-        sqlx::sqlite::SqliteConnectOptions::from_str(&server.database_url).expect("database url");
-    let mut holder = sqlx::SqliteConnection::connect_with(&options)
-        .await
-        .expect("second connection");
+    let mut holder = second_connection(&server).await;
     sqlx::query("BEGIN IMMEDIATE")
         .execute(&mut holder)
         .await
@@ -375,9 +394,37 @@ async fn a_write_lock_held_elsewhere_costs_only_the_creates_made_meanwhile() {
     let first_503 = locked.elapsed();
     assert_unavailable(&answer, &server);
     let body = wait_for_readyz(&http, &server, StatusCode::SERVICE_UNAVAILABLE).await;
-    assert!(body.starts_with("database unavailable"), "{body}");
+    assert!(
+        body.starts_with("database unavailable: database locked"),
+        "{body}"
+    );
     // Reads do not need the lock.
     assert_all_readable(&http, &server, &acknowledged).await;
+    // MyPage says to come back soon.
+    let resp = http
+        .post(server.url(&format!("/{}/cancel", acknowledged[0])))
+        .header(reqwest::header::CONTENT_TYPE, FORM)
+        .body("")
+        .send()
+        .await
+        .expect("POST cancel");
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(resp.headers().contains_key("retry-after"));
+    assert!(content_type(&resp).starts_with("text/html"));
+    let page = Html::parse(&resp.text().await.expect("page"));
+    assert!(
+        page.text().contains("Temporarily unavailable"),
+        "{}",
+        page.text()
+    );
+    // The expiry sweep meets the lock once the first identification is due
+    // (unless a slow start let it expire before the lock was taken).
+    let sweep_met_the_lock = history(&http, &server, &acknowledged[0]).await.len() == 1;
+    if sweep_met_the_lock {
+        server.wait_for_log("background job failed", DEADLINE).await;
+    } else {
+        eprintln!("the identification expired before the lock was taken");
+    }
 
     sqlx::query("ROLLBACK")
         .execute(&mut holder)
@@ -394,5 +441,21 @@ async fn a_write_lock_held_elsewhere_costs_only_the_creates_made_meanwhile() {
          /readyz 200 after {ready_again:?}"
     );
     assert_all_readable(&http, &server, &acknowledged).await;
+
+    // The sweep carried on: the expiry is recorded after all.
+    let deadline = Instant::now() + DEADLINE;
+    while history(&http, &server, &acknowledged[0]).await.len() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the expiry was never recorded; log:\n{}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if sweep_met_the_lock {
+        server
+            .wait_for_log("background job works again", DEADLINE)
+            .await;
+    }
     holder.close().await.expect("close");
 }
