@@ -459,3 +459,35 @@ async fn a_write_lock_held_elsewhere_costs_only_the_requests_made_meanwhile() {
     }
     holder.close().await.expect("close");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wallet_that_meets_a_held_write_lock_is_asked_to_come_back() {
+    let server = serve_binary(&[("PROOFME_BUSY_TIMEOUT_MS", "300")], None).await;
+    let http = client();
+    let id = wait_for_a_create(&http, &server, 0).await;
+    let fetch_request = || async {
+        http.get(server.url(&format!("/oid4vp/request/{id}")))
+            .send()
+            .await
+            .expect("GET request object")
+    };
+
+    let mut holder = second_connection(&server).await;
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut holder)
+        .await
+        .expect("take the write lock");
+    let resp = fetch_request().await;
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(resp.headers().contains_key("retry-after"));
+    let body: Value = resp.json().await.expect("OAuth error JSON");
+    assert_eq!(body["error"], "temporarily_unavailable");
+
+    sqlx::query("ROLLBACK")
+        .execute(&mut holder)
+        .await
+        .expect("release the write lock");
+    let resp = fetch_request().await;
+    assert_eq!(resp.status(), StatusCode::OK, "log:\n{}", server.log());
+    holder.close().await.expect("close");
+}
