@@ -90,6 +90,11 @@ impl std::fmt::Display for Outage {
 impl From<sqlx::Error> for StoreError {
     /// Sorts every database failure into one that passes (`Unavailable`)
     /// or one that does not (`Database`), so no caller has to know codes.
+    /// Failures of the pool and the connection are the same for every
+    /// engine; a database's own error codes are sorted by its engine
+    /// (`sqlite::outage`; a PostgreSQL engine would sort SQLSTATE classes
+    /// such as 08 connection exception, 53 insufficient resources and 57
+    /// operator intervention the same way, beside it).
     fn from(e: sqlx::Error) -> StoreError {
         let outage = match &e {
             sqlx::Error::PoolClosed => return StoreError::Closed,
