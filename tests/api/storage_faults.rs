@@ -393,6 +393,23 @@ async fn a_write_lock_held_elsewhere_costs_only_the_requests_made_meanwhile() {
     let answer = create(&http, &server, 1).await;
     let first_503 = locked.elapsed();
     assert_unavailable(&answer, &server);
+    // Creates that queue up behind a batch waiting for the lock are
+    // answered with it, not after another wait of their own.
+    let sent = Instant::now();
+    let (http_ref, server_ref) = (&http, &server);
+    let answers = futures::future::join_all((0..8).map(|i| async move {
+        let answer = create(http_ref, server_ref, 10 + i).await;
+        (answer, sent.elapsed())
+    }))
+    .await;
+    let slowest = answers
+        .iter()
+        .map(|(_, took)| *took)
+        .max()
+        .unwrap_or_default();
+    for (answer, _) in &answers {
+        assert_unavailable(answer, &server);
+    }
     let body = wait_for_readyz(&http, &server, StatusCode::SERVICE_UNAVAILABLE).await;
     assert!(
         body.starts_with("database unavailable: database locked"),
@@ -436,8 +453,8 @@ async fn a_write_lock_held_elsewhere_costs_only_the_requests_made_meanwhile() {
     wait_for_readyz(&http, &server, StatusCode::OK).await;
     let ready_again = released.elapsed();
     eprintln!(
-        "write lock held elsewhere (busy timeout 300 ms): first 503 after {first_503:?}; \
-         after release, first create acknowledged after {create_again:?}, \
+        "write lock held elsewhere (busy timeout 300 ms): first 503 after {first_503:?}, \
+         the slowest of 8 creates at once answered 503 after {slowest:?}; after release, first create acknowledged after {create_again:?}, \
          /readyz 200 after {ready_again:?}"
     );
     assert_all_readable(&http, &server, &acknowledged).await;
