@@ -176,7 +176,7 @@ fn fail(e: impl std::fmt::Display) -> ExitCode {
 }
 
 async fn run_serve(config: Config, no_demo: bool) -> ExitCode {
-    let store = match Store::connect(&config.database_url).await {
+    let store = match Store::connect_with(&config.database_url, &config.store_options()).await {
         Ok(s) => s,
         Err(e) => return fail(format!("cannot open {}: {e}", config.database_url)),
     };
@@ -274,7 +274,7 @@ async fn print_demo_if_empty(
 }
 
 async fn run_admin(config: Config, admin: Admin) -> ExitCode {
-    let store = match Store::connect(&config.database_url).await {
+    let store = match Store::connect_with(&config.database_url, &config.store_options()).await {
         Ok(s) => s,
         Err(e) => return fail(format!("cannot open {}: {e}", config.database_url)),
     };
