@@ -176,7 +176,13 @@ fn fail(e: impl std::fmt::Display) -> ExitCode {
 }
 
 async fn run_serve(config: Config, no_demo: bool) -> ExitCode {
-    let store = match Store::connect_with(&config.database_url, &config.db_pool).await {
+    let store = match Store::connect_with(
+        &config.database_url,
+        &config.store_options(),
+        &config.db_pool,
+    )
+    .await
+    {
         Ok(s) => s,
         Err(e) => {
             return fail(format!(
@@ -279,7 +285,13 @@ async fn print_demo_if_empty(
 }
 
 async fn run_admin(config: Config, admin: Admin) -> ExitCode {
-    let store = match Store::connect_with(&config.database_url, &config.db_pool).await {
+    let store = match Store::connect_with(
+        &config.database_url,
+        &config.store_options(),
+        &config.db_pool,
+    )
+    .await
+    {
         Ok(s) => s,
         Err(e) => {
             return fail(format!(

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 use url::Url;
 
-use crate::store::{Backend, PoolSettings};
+use crate::store::{Backend, PoolSettings, StoreOptions};
 
 /// Settings shared by `serve` and `admin`.
 #[derive(Debug, Clone, Args)]
@@ -206,6 +206,30 @@ pub struct ConfigArgs {
         global = true
     )]
     pub status_recheck_secs: u64,
+    /// Milliseconds a write waits for a database lock held by another
+    /// process before its request is answered 503 (with `Retry-After`).
+    #[arg(
+        long,
+        env = "PROOFME_BUSY_TIMEOUT_MS",
+        default_value_t = 5000,
+        global = true
+    )]
+    pub busy_timeout_ms: u64,
+
+    /// Free space (MB) on the database's filesystem below which a warning is
+    /// logged and `/readyz` reports it.
+    #[arg(
+        long,
+        env = "PROOFME_MIN_FREE_DISK_MB",
+        default_value_t = 256,
+        global = true
+    )]
+    pub min_free_disk_mb: u64,
+
+    /// The most the SQLite database may grow to (MB); a write beyond it is
+    /// answered 503 as on a full disk. Default: no limit but the disk's.
+    #[arg(long, env = "PROOFME_MAX_DATABASE_MB", global = true)]
+    pub max_database_mb: Option<u64>,
 
     /// MyPage's answer to "Don't have a wallet app?" on English pages (which
     /// wallets work, where to get one). Default: a sentence of our own.
@@ -261,6 +285,12 @@ pub struct Config {
     pub wallet_help: WalletHelp,
     /// The pool to a PostgreSQL server.
     pub db_pool: PoolSettings,
+    /// How long a write waits for a lock held elsewhere.
+    pub busy_timeout: Duration,
+    /// Below this many free bytes beside the database: a warning.
+    pub min_free_disk_bytes: u64,
+    /// The most the database may hold; `None`: as much as the disk takes.
+    pub max_database_bytes: Option<u64>,
 }
 
 /// Configured texts for MyPage's "Don't have a wallet app?".
@@ -365,6 +395,8 @@ impl ConfigArgs {
                 self.db_statement_timeout_secs,
             ),
             ("PROOFME_REQUEST_TIMEOUT_SECS", self.request_timeout_secs),
+            ("PROOFME_BUSY_TIMEOUT_MS", self.busy_timeout_ms),
+            ("PROOFME_MAX_DATABASE_MB", self.max_database_mb.unwrap_or(1)),
             (
                 "PROOFME_MAX_CONNECTIONS",
                 self.max_connections.map_or(1, |n| n as u64),
@@ -419,6 +451,11 @@ impl ConfigArgs {
                 statement_timeout: Duration::from_secs(self.db_statement_timeout_secs),
                 ..PoolSettings::default()
             },
+            busy_timeout: Duration::from_millis(self.busy_timeout_ms),
+            min_free_disk_bytes: self.min_free_disk_mb.saturating_mul(1024 * 1024),
+            max_database_bytes: self
+                .max_database_mb
+                .map(|mb| mb.saturating_mul(1024 * 1024)),
         })
     }
 }
@@ -482,6 +519,17 @@ impl Config {
             wallet_help: WalletHelp::default(),
             status_recheck: crate::mypage::events::RECHECK_EVERY,
             db_pool: PoolSettings::default(),
+            busy_timeout: StoreOptions::default().busy_timeout,
+            min_free_disk_bytes: 256 * 1024 * 1024,
+            max_database_bytes: None,
+        }
+    }
+
+    /// The settings the store opens its connections with.
+    pub fn store_options(&self) -> StoreOptions {
+        StoreOptions {
+            busy_timeout: self.busy_timeout,
+            max_database_bytes: self.max_database_bytes,
         }
     }
 }
@@ -535,6 +583,10 @@ mod tests {
             plain.max_streams_per_address
         );
         assert_eq!(from_flags.auth_failure_limit, plain.auth_failure_limit);
+        assert_eq!(from_flags.busy_timeout, plain.busy_timeout);
+        assert_eq!(from_flags.busy_timeout, Duration::from_secs(5));
+        assert_eq!(from_flags.min_free_disk_bytes, plain.min_free_disk_bytes);
+        assert_eq!(from_flags.min_free_disk_bytes, 256 * 1024 * 1024);
     }
 
     #[test]

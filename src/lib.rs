@@ -112,14 +112,28 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: the database answers.
+/// Readiness: the database answers reads, and a write commits (within a
+/// short timeout), so that a full disk or a lock held elsewhere shows here
+/// as 503 and passes by itself. The first line is `ready` or `database
+/// unavailable…`; a line `warning: …` follows while free disk space is low.
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.store.ping().await {
-        Ok(()) => "ready".into_response(),
+    let outage = match state.store.ping().await {
+        Ok(()) => state.store.check_writes().await.err(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+            Some(e.outage().unwrap_or(store::Outage::ConnectionLost))
         }
+    };
+    let warning = maintenance::low_disk_warning(&state.store, state.config.min_free_disk_bytes)
+        .map(|w| format!("\nwarning: {w}"))
+        .unwrap_or_default();
+    match outage {
+        None => format!("ready{warning}").into_response(),
+        Some(outage) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("database unavailable: {outage}{warning}"),
+        )
+            .into_response(),
     }
 }
 
@@ -214,6 +228,7 @@ pub async fn serve(
         &state.store,
         &state.limits,
         state.config.data_retention,
+        state.config.min_free_disk_bytes,
     );
     let follower = tokio::spawn(follow_other_instances(
         state.store.clone(),

@@ -2,6 +2,12 @@ use clap::Parser;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
+// A request allocates and frees many small buffers across threads; glibc
+// malloc spent about a quarter of a create's instructions on them (see
+// bench/README.md, "Where a create's time goes").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     // Logs go to stderr: stdout carries the admin commands' JSON and the demo.

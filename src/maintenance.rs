@@ -1,16 +1,19 @@
 //! Background jobs, each its own task with its own schedule, each logging
 //! what it did: recording expiries, erasing shared data past its retention,
-//! deleting idempotency keys past their window, and forgetting idle rate
-//! limiter entries. Each takes only what it works on.
+//! deleting idempotency keys past their window, forgetting idle rate limiter
+//! entries, and watching the free disk space. Each takes only what it works
+//! on. A job whose database work fails (a full disk, a lock held elsewhere)
+//! keeps its schedule and carries on once the database does; it says so
+//! once, not at every tick.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 use tokio::time::{Interval, MissedTickBehavior};
 
 use crate::api::rate_limit::Limits;
 use crate::domain::Timestamp;
 use crate::lifecycle::Lifecycle;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// How often the expiry sweep looks: expiries are recorded (and their
 /// webhooks leave) within about this long.
@@ -21,6 +24,48 @@ const EXPIRY_BATCH: i64 = 500;
 pub const IDEMPOTENCY_PRUNE_EVERY: Duration = Duration::from_secs(600);
 /// How often rate limiter entries that went quiet are dropped.
 pub const LIMITER_HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60);
+/// How often the free space beside the database is looked at.
+pub const DISK_WATCH_EVERY: Duration = Duration::from_secs(30);
+/// While a job keeps failing, or disk space stays low, it is said again this often.
+const REPEAT_WARNING_EVERY: Duration = Duration::from_secs(60);
+
+/// One job's run of failures, so that a fault lasting minutes makes a few
+/// log lines rather than one a tick, and its end is logged too.
+#[derive(Default)]
+pub struct Failures {
+    since: Option<Instant>,
+    last_said: Option<Instant>,
+    suppressed: u64,
+}
+
+impl Failures {
+    pub fn failed(&mut self, job: &'static str, e: &StoreError) {
+        let now = Instant::now();
+        self.since.get_or_insert(now);
+        if self
+            .last_said
+            .is_some_and(|t| now.duration_since(t) < REPEAT_WARNING_EVERY)
+        {
+            self.suppressed += 1;
+            return;
+        }
+        tracing::warn!(job, error = %e, failures_not_logged = self.suppressed, "background job failed");
+        self.last_said = Some(now);
+        self.suppressed = 0;
+    }
+
+    pub fn succeeded(&mut self, job: &'static str) {
+        if let Some(since) = self.since.take() {
+            tracing::info!(
+                job,
+                failing_for_secs = since.elapsed().as_secs_f64(),
+                "background job works again"
+            );
+        }
+        self.last_said = None;
+        self.suppressed = 0;
+    }
+}
 
 fn every(period: Duration) -> Interval {
     let mut tick = tokio::time::interval(period);
@@ -30,13 +75,19 @@ fn every(period: Duration) -> Interval {
 
 /// Records expiries as they fall due, so their webhooks leave within seconds.
 pub async fn expiry_sweep(lifecycle: Lifecycle, period: Duration) {
+    const JOB: &str = "expiry sweep";
     let mut tick = every(period);
+    let mut failures = Failures::default();
     loop {
         tick.tick().await;
         match lifecycle.expire_due(EXPIRY_BATCH).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(identifications = n, "expiry sweep recorded expiries"),
-            Err(e) => tracing::warn!(error = %e, "expiry sweep failed"),
+            Ok(n) => {
+                failures.succeeded(JOB);
+                if n > 0 {
+                    tracing::info!(identifications = n, "expiry sweep recorded expiries");
+                }
+            }
+            Err(e) => failures.failed(JOB, &e),
         }
     }
 }
@@ -45,14 +96,20 @@ pub async fn expiry_sweep(lifecycle: Lifecycle, period: Duration) {
 /// written when its identification becomes final). Looks at least once a
 /// minute, more often for short periods.
 pub async fn data_retention(store: Store, retention: Duration) {
+    const JOB: &str = "data retention sweep";
     let mut tick = every(retention.clamp(Duration::from_millis(200), Duration::from_secs(60)));
+    let mut failures = Failures::default();
     loop {
         tick.tick().await;
         let cutoff = Timestamp::now().minus(retention);
         match store.erase_shared_data_before(cutoff).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(records = n, "shared data past its retention erased"),
-            Err(e) => tracing::warn!(error = %e, "data retention sweep failed"),
+            Ok(n) => {
+                failures.succeeded(JOB);
+                if n > 0 {
+                    tracing::info!(records = n, "shared data past its retention erased");
+                }
+            }
+            Err(e) => failures.failed(JOB, &e),
         }
     }
 }
@@ -61,13 +118,19 @@ pub async fn data_retention(store: Store, retention: Duration) {
 /// window is also ignored and replaced when it is used again; this keeps the
 /// table from growing.)
 pub async fn idempotency_pruning(store: Store, period: Duration) {
+    const JOB: &str = "idempotency key pruning";
     let mut tick = every(period);
+    let mut failures = Failures::default();
     loop {
         tick.tick().await;
         match store.prune_idempotency_keys().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(keys = n, "old idempotency keys deleted"),
-            Err(e) => tracing::warn!(error = %e, "idempotency key pruning failed"),
+            Ok(n) => {
+                failures.succeeded(JOB);
+                if n > 0 {
+                    tracing::info!(keys = n, "old idempotency keys deleted");
+                }
+            }
+            Err(e) => failures.failed(JOB, &e),
         }
     }
 }
@@ -85,6 +148,42 @@ pub async fn limiter_housekeeping(limits: Limits, period: Duration) {
     }
 }
 
+/// A warning when the database's filesystem has less than `min_free_bytes`
+/// free (`None` when there is enough, or the engine cannot tell).
+pub fn low_disk_warning(store: &Store, min_free_bytes: u64) -> Option<String> {
+    let free = store.free_disk_bytes()?;
+    (free < min_free_bytes).then(|| {
+        format!(
+            "low disk space: {} MB free on the database's filesystem (PROOFME_MIN_FREE_DISK_MB is {})",
+            free / (1024 * 1024),
+            min_free_bytes / (1024 * 1024)
+        )
+    })
+}
+
+/// Warns in the log while free disk space beside the database is low: when
+/// it becomes low, then every minute, and says when it is enough again.
+pub async fn disk_watch(store: Store, min_free_bytes: u64, period: Duration) {
+    let mut tick = every(period);
+    let mut last_said: Option<Instant> = None;
+    loop {
+        tick.tick().await;
+        match low_disk_warning(&store, min_free_bytes) {
+            Some(warning) => {
+                if last_said.is_none_or(|t| t.elapsed() >= REPEAT_WARNING_EVERY) {
+                    tracing::warn!("{warning}");
+                    last_said = Some(Instant::now());
+                }
+            }
+            None => {
+                if last_said.take().is_some() {
+                    tracing::info!("free disk space beside the database is enough again");
+                }
+            }
+        }
+    }
+}
+
 /// The running jobs; dropping this stops them.
 pub struct Jobs(Vec<JoinHandle<()>>);
 
@@ -95,6 +194,7 @@ impl Jobs {
         store: &Store,
         limits: &Limits,
         retention: Duration,
+        min_free_disk_bytes: u64,
     ) -> Jobs {
         Jobs(vec![
             tokio::spawn(expiry_sweep(lifecycle.clone(), EXPIRY_SWEEP_EVERY)),
@@ -103,6 +203,11 @@ impl Jobs {
             tokio::spawn(limiter_housekeeping(
                 limits.clone(),
                 LIMITER_HOUSEKEEPING_EVERY,
+            )),
+            tokio::spawn(disk_watch(
+                store.clone(),
+                min_free_disk_bytes,
+                DISK_WATCH_EVERY,
             )),
         ])
     }

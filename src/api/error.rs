@@ -5,6 +5,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use std::time::Duration;
 use utoipa::ToSchema;
 
 use crate::edge::InputError;
@@ -86,7 +87,9 @@ pub enum ApiError {
     /// 429: too many failed authentications from this client address.
     #[error("Too many failed authentications from this address. Retry after {0} seconds.")]
     TooManyFailedAuthentications(u64),
-    /// 500: our fault; the cause is logged, not sent.
+    /// 503 with `Retry-After` when the database is unavailable for a while
+    /// (full disk, lock held elsewhere: see `StoreError::is_retryable`);
+    /// otherwise 500, our fault. The cause is logged, not sent.
     #[error("store: {0}")]
     Store(#[from] StoreError),
     /// 500: our fault outside the store; the cause is logged, not sent.
@@ -144,6 +147,10 @@ impl IntoResponse for ApiError {
             ApiError::TooManyRequests(_) | ApiError::TooManyFailedAuthentications(_) => {
                 (StatusCode::TOO_MANY_REQUESTS, None)
             }
+            ApiError::Store(e) if e.is_retryable() => {
+                tracing::warn!(error = %e, "request refused: the database is unavailable");
+                return unavailable(e.retry_after().unwrap_or(DEFAULT_RETRY_AFTER));
+            }
             ApiError::Store(_) | ApiError::Internal(_) => {
                 tracing::error!(error = %self, "request failed on our side");
                 let problem = Problem::new(
@@ -168,6 +175,26 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// `Retry-After` when a fault does not say how long it will last.
+const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// 503 problem+json with `Retry-After`: the request was not carried out, and
+/// the same request may be sent again after that many seconds.
+pub fn unavailable(retry_after: Duration) -> Response {
+    let secs = retry_after.as_secs().max(1);
+    let mut res = Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!(
+            "The service cannot reach its storage just now. Please try again in {secs} seconds."
+        ),
+        None,
+    )
+    .into_response();
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    res
+}
+
 /// The detail for an error response some other layer produced (a rejection, a
 /// fallback, a limit), so that it too leaves as problem+json.
 pub fn generic_detail(status: StatusCode) -> &'static str {
@@ -187,6 +214,23 @@ pub fn generic_detail(status: StatusCode) -> &'static str {
 mod tests {
     use super::*;
     use crate::edge::{BodyFormat, Fields};
+
+    #[test]
+    fn a_storage_fault_that_passes_is_503_with_retry_after() {
+        let res = ApiError::Store(StoreError::from(sqlx::Error::PoolTimedOut)).into_response();
+
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "1");
+        assert_eq!(res.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+    }
+
+    #[test]
+    fn any_other_storage_failure_is_500_without_retry_after() {
+        let res = ApiError::Store(StoreError::from(sqlx::Error::RowNotFound)).into_response();
+
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!res.headers().contains_key(header::RETRY_AFTER));
+    }
 
     #[test]
     fn input_errors_become_the_api_errors_they_always_were() {

@@ -22,7 +22,8 @@ use crate::AppState;
 use crate::connections::ClientAddr;
 use crate::domain::{ChangeCause, Identification, IdentificationId, Mode, Status};
 use crate::edge::Fields;
-use crate::store::Refusal;
+use crate::lifecycle::SealError;
+use crate::store::{Refusal, StoreError};
 use i18n::{Lang, Language};
 
 /// MyPage's own state: rendered pages and QR codes, and the open status
@@ -157,6 +158,26 @@ fn error_page(lang: Lang, e: impl std::fmt::Display) -> Response {
     )
 }
 
+/// A failure of the store: while the database is unavailable for a while
+/// (full disk, lock held elsewhere) a page saying to come back soon, 503 with
+/// `Retry-After`; otherwise the error page.
+fn store_error_page(lang: Lang, e: &StoreError) -> Response {
+    let Some(retry_after) = e.retry_after() else {
+        return error_page(lang, e);
+    };
+    tracing::warn!(error = %e, "MyPage refused: the database is unavailable");
+    let t = lang.strings();
+    let mut res = html(
+        StatusCode::SERVICE_UNAVAILABLE,
+        view::message_page(lang, t.unavailable_title, t.unavailable_text),
+    );
+    res.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(retry_after.as_secs().max(1)),
+    );
+    res
+}
+
 /// The 404 for every path that is not the API's and not a MyPage.
 pub async fn not_found(RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
     not_found_page(LangHints::read(query.as_deref(), &headers).choose(None))
@@ -185,7 +206,7 @@ async fn load(state: &AppState, hints: &LangHints, id: &str) -> Result<Identific
     match state.store.find_identification(&id).await {
         Ok(Some(i)) => Ok(i),
         Ok(None) => Err(not_found_page(hints.choose(None))),
-        Err(e) => Err(error_page(hints.choose(None), e)),
+        Err(e) => Err(store_error_page(hints.choose(None), &e)),
     }
 }
 
@@ -289,7 +310,22 @@ async fn cached(
             state.mypage.pages.insert(key, page.clone());
             page.response()
         }
-        Err(e) => error_page(lang, e),
+        Err(RenderError::Store(e)) => store_error_page(lang, &e),
+        Err(RenderError::Other(e)) => error_page(lang, e),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum RenderError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<&str> for RenderError {
+    fn from(e: &str) -> RenderError {
+        RenderError::Other(e.to_owned())
     }
 }
 
@@ -297,14 +333,13 @@ async fn render_page(
     state: &AppState,
     ident: Identification,
     key: &PageKey,
-) -> Result<RenderedPage, String> {
+) -> Result<RenderedPage, RenderError> {
     let lang = key.lang;
     let lang_suffix = key.carry.suffix(lang);
     let org = state
         .store
         .get_organisation(&ident.organisation_id)
-        .await
-        .map_err(|e| e.to_string())?
+        .await?
         .ok_or("identification without organisation")?;
     // Only a plain host goes into the header (rows stored before hosts were
     // checked may hold others); without it the redirect after a form post is
@@ -314,7 +349,7 @@ async fn render_page(
         .has_plain_host()
         .then(|| ident.redirect_url.url().origin().ascii_serialization());
     let csp = HeaderValue::from_str(&content_security_policy(origin.as_deref()))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| RenderError::Other(e.to_string()))?;
     if key.view == View::ConfirmCancel {
         let body = view::cancel_confirmation_page(view::ConfirmData {
             ident,
@@ -330,8 +365,7 @@ async fn render_page(
     let proofme = state
         .store
         .get_proofme(&ident.organisation_id, &ident.proofme_id)
-        .await
-        .map_err(|e| e.to_string())?
+        .await?
         .ok_or("identification without proofme")?;
     let wallet_link = qr::wallet_link(
         &state.config.public_url,
@@ -393,6 +427,7 @@ async fn finish(
         .await
     {
         Ok(c) => c,
+        Err(SealError::Store(e)) => return store_error_page(lang, &e),
         Err(e) => return error_page(lang, e),
     };
     match state.lifecycle.change_status(&id, None, change).await {
@@ -403,7 +438,7 @@ async fn finish(
         }
         Ok(Err(Refusal::NotAllowed(_))) => Redirect::to(&format!("/{id}")).into_response(),
         Ok(Err(Refusal::NotFound)) => not_found_page(lang),
-        Err(e) => error_page(lang, e),
+        Err(e) => store_error_page(lang, &e),
     }
 }
 
@@ -468,7 +503,7 @@ async fn done(
         .and_then(|f| f.text("response_code").ok().flatten().map(str::to_owned));
     let expected = match state.store.wallet_transaction(&ident.id).await {
         Ok(t) => t.and_then(|t| t.response_code),
-        Err(e) => return error_page(hints.choose(Some(&ident)), e),
+        Err(e) => return store_error_page(hints.choose(Some(&ident)), &e),
     };
     let proven = match (given, expected) {
         (Some(g), Some(e)) => {
@@ -518,10 +553,21 @@ async fn status_events(
         )
         .into_response(),
         Ok(None) => StatusCode::NOT_FOUND.into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "status stream failed to start");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+        Err(e) => match e.retry_after() {
+            Some(retry_after) => {
+                tracing::warn!(error = %e, "status stream refused: the database is unavailable");
+                let mut res = StatusCode::SERVICE_UNAVAILABLE.into_response();
+                res.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(retry_after.as_secs().max(1)),
+                );
+                res
+            }
+            None => {
+                tracing::error!(error = %e, "status stream failed to start");
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            }
+        },
     }
 }
 

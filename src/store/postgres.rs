@@ -10,7 +10,7 @@ use std::str::FromStr;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-use super::StoreError;
+use super::{Outage, StoreError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -47,6 +47,23 @@ pub fn redact_url(database_url: &str) -> String {
             u.to_string()
         }
         _ => database_url.to_owned(),
+    }
+}
+
+/// The SQLSTATEs that pass by themselves: the same request may succeed later.
+pub(super) fn outage(e: &sqlx::postgres::PgDatabaseError) -> Option<Outage> {
+    let code = e.code();
+    match (code.get(..2).unwrap_or_default(), code) {
+        // Connection exception (08…), and the server going down (57P01..57P03).
+        ("08", _) | (_, "57P01" | "57P02" | "57P03") => Some(Outage::ConnectionLost),
+        // Insufficient resources: a full disk (53100) or out of memory or
+        // connections (53…).
+        (_, "53100") => Some(Outage::DiskFull),
+        ("53", _) => Some(Outage::Busy),
+        // A statement cancelled by its timeout (57014), a lock not granted
+        // (55P03), a deadlock or serialisation failure (40…).
+        (_, "57014" | "55P03") | ("40", _) => Some(Outage::Busy),
+        _ => None,
     }
 }
 
@@ -104,6 +121,30 @@ impl Engine {
     pub(super) async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.writer).await?;
         Ok(())
+    }
+
+    /// Readiness of writes: a transaction that writes nothing but takes a
+    /// transaction id commits, within a short timeout.
+    pub(super) async fn check_writes(&self) -> Result<(), Outage> {
+        let probe = async {
+            let mut tx = self.writer.begin().await?;
+            sqlx::query("SELECT pg_current_xact_id()")
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<(), StoreError>(())
+        };
+        match tokio::time::timeout(Duration::from_secs(2), probe).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "the write probe failed");
+                Err(e.outage().unwrap_or(Outage::ConnectionLost))
+            }
+            Err(_) => {
+                tracing::warn!("the write probe timed out");
+                Err(Outage::Busy)
+            }
+        }
     }
 
     pub(super) async fn close(&self) {

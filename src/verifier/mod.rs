@@ -11,13 +11,15 @@ pub mod test_issuer;
 pub use identity::{IdentityError, Verifier, VerifierIdentity};
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 
 use crate::AppState;
+use crate::lifecycle::SealError;
+use crate::store::StoreError;
 
 /// An OAuth-style error, as wallets expect them: `{"error": …}`.
 pub struct OAuthError {
@@ -45,6 +47,65 @@ impl OAuthError {
             "server_error",
             "something went wrong on our side",
         )
+    }
+}
+
+/// Why a wallet endpoint could not answer: the store, which may be
+/// unavailable only for a while, or anything else.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<String> for Failure {
+    fn from(e: String) -> Failure {
+        Failure::Other(e)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(e: &str) -> Failure {
+        Failure::Other(e.to_owned())
+    }
+}
+
+impl From<SealError> for Failure {
+    fn from(e: SealError) -> Failure {
+        match e {
+            SealError::Store(e) => Failure::Store(e),
+            other => Failure::Other(other.to_string()),
+        }
+    }
+}
+
+impl Failure {
+    /// 503 `temporarily_unavailable` with `Retry-After` while the database
+    /// is unavailable for a while (the wallet may send it again); else 500.
+    /// The cause is logged, with `what` was being done.
+    pub fn into_response(self, what: &'static str) -> Response {
+        let retry_after = match &self {
+            Failure::Store(e) => e.retry_after(),
+            Failure::Other(_) => None,
+        };
+        let Some(retry_after) = retry_after else {
+            tracing::error!(error = %self, "{what} failed");
+            return OAuthError::server_error().into_response();
+        };
+        tracing::warn!(error = %self, "{what} refused: the database is unavailable");
+        let mut res = OAuthError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "please try again shortly",
+        )
+        .into_response();
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(retry_after.as_secs().max(1)),
+        );
+        res
     }
 }
 

@@ -12,7 +12,7 @@ use p256::SecretKey;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-use super::{OAuthError, Verifier};
+use super::{Failure, OAuthError, Verifier};
 use crate::AppState;
 use crate::domain::ids::random_base62;
 use crate::domain::proofme::Proofme;
@@ -136,10 +136,7 @@ async fn answer(state: &AppState, id: &str, wallet_nonce: Option<&str>) -> Respo
             res
         }
         Ok(None) => not_found(),
-        Err(e) => {
-            tracing::error!(error = %e, "could not answer a request object fetch");
-            OAuthError::server_error().into_response()
-        }
+        Err(e) => e.into_response("answering a request object fetch"),
     }
 }
 
@@ -149,16 +146,11 @@ async fn fetch(
     state: &AppState,
     id: &str,
     wallet_nonce: Option<&str>,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, Failure> {
     let Ok(id) = IdentificationId::parse(id) else {
         return Ok(None);
     };
-    let Some(ident) = state
-        .store
-        .find_identification(&id)
-        .await
-        .map_err(|e| e.to_string())?
-    else {
+    let Some(ident) = state.store.find_identification(&id).await? else {
         return Ok(None);
     };
     if ident.status.is_final() {
@@ -167,8 +159,7 @@ async fn fetch(
     let proofme = state
         .store
         .get_proofme(&ident.organisation_id, &ident.proofme_id)
-        .await
-        .map_err(|e| e.to_string())?
+        .await?
         .ok_or("identification without proofme")?;
 
     let now = Timestamp::now();
@@ -204,11 +195,7 @@ async fn fetch(
         wallet_nonce,
         now,
     );
-    state
-        .store
-        .start_wallet_transaction(&transaction)
-        .await
-        .map_err(|e| e.to_string())?;
+    state.store.start_wallet_transaction(&transaction).await?;
 
     // The wallet has the request: the customer is under way.
     if ident.status == Status::Open {
@@ -216,8 +203,7 @@ async fn fetch(
         match state
             .lifecycle
             .change_status(&ident.id, None, change)
-            .await
-            .map_err(|e| e.to_string())?
+            .await?
         {
             Ok(_) | Err(Refusal::NotAllowed(_)) => {}
             // It ended (or expired) meanwhile: no request for it.

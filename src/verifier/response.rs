@@ -15,8 +15,8 @@ use axum::response::{IntoResponse, Response};
 use p256::SecretKey;
 use serde_json::{Value, json};
 
-use super::OAuthError;
 use super::request::response_key_context;
+use super::{Failure, OAuthError};
 use crate::AppState;
 use crate::domain::ids::random_base62;
 use crate::domain::{ChangeCause, FailureReason, Identification, Mode, Status, Timestamp};
@@ -53,10 +53,7 @@ pub async fn post_response(State(state): State<AppState>, body: Bytes) -> Respon
     let answer = read_answer(&payload);
     match finish(&state, &transaction, answer).await {
         Ok(reply) => reply,
-        Err(e) => {
-            tracing::error!(error = %e, "could not record a wallet response");
-            OAuthError::server_error().into_response()
-        }
+        Err(e) => e.into_response("recording a wallet response"),
     }
 }
 
@@ -123,7 +120,7 @@ async fn judge(
     ident: &Identification,
     transaction: &WalletTransaction,
     presentation: &str,
-) -> Result<Change, String> {
+) -> Result<Change, Failure> {
     let verifier = &state.verifier;
     let trust = match ident.mode {
         Mode::Live => &verifier.live_trust,
@@ -156,20 +153,13 @@ async fn judge(
     let proofme = state
         .store
         .get_proofme(&ident.organisation_id, &ident.proofme_id)
-        .await
-        .map_err(|e| e.to_string())?
+        .await?
         .ok_or("identification without proofme")?;
     match dcql::extract(&proofme.credentials, &verified) {
         Ok(data) => {
             let data = Value::Object(data);
             let mut change = Change::to(Status::Verified, ChangeCause::Wallet);
-            change.data = Some(
-                state
-                    .lifecycle
-                    .seal_shared_data(ident, &data)
-                    .await
-                    .map_err(|e| e.to_string())?,
-            );
+            change.data = Some(state.lifecycle.seal_shared_data(ident, &data).await?);
             Ok(change)
         }
         Err(reason) => {
@@ -183,12 +173,11 @@ async fn finish(
     state: &AppState,
     transaction: &WalletTransaction,
     answer: Answer,
-) -> Result<Response, String> {
+) -> Result<Response, Failure> {
     let Some(ident) = state
         .store
         .find_identification(&transaction.identification_id)
-        .await
-        .map_err(|e| e.to_string())?
+        .await?
     else {
         return Ok(OAuthError::invalid_request("the response cannot be used").into_response());
     };
@@ -215,8 +204,7 @@ async fn finish(
     let result = state
         .lifecycle
         .finish_wallet_transaction(&transaction.kid, &transaction.state, &response_code, change)
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     let Ok(done) = result else {
         return Ok(OAuthError::invalid_request("the response cannot be used").into_response());
     };

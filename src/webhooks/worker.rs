@@ -76,9 +76,13 @@ pub async fn run(worker: Worker) {
         ),
         Err(e) => tracing::warn!(error = %e, "could not release earlier webhook claims"),
     }
+    // A database fault (full disk, lock held elsewhere) is logged once a
+    // minute while it lasts; the worker carries on when the database does.
+    let mut failures = crate::maintenance::Failures::default();
     loop {
-        if let Err(e) = dispatch_due(&worker, &busy, &slots).await {
-            tracing::warn!(error = %e, "webhook worker could not read the outbox");
+        match dispatch_due(&worker, &busy, &slots).await {
+            Ok(()) => failures.succeeded("webhook worker"),
+            Err(e) => failures.failed("webhook worker", &e),
         }
         tokio::select! {
             () = worker.due.notified() => {}

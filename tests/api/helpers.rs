@@ -1128,6 +1128,7 @@ pub fn raw_status(answer: &str) -> u16 {
 pub struct ServedBinary {
     pub child: tokio::process::Child,
     pub address: String,
+    pub database_url: String,
     pub api_key: String,
     pub org_id: String,
     pub proofme_id: String,
@@ -1138,9 +1139,24 @@ pub struct ServedBinary {
 /// Starts the binary with extra environment and, if given, an open-files
 /// limit (soft and hard) set in the child before it runs.
 pub async fn serve_binary(env: &[(&str, &str)], open_files: Option<u64>) -> ServedBinary {
+    serve_binary_in(None, env, open_files).await
+}
+
+/// `serve_binary` with the database (and the data key beside it) in
+/// `db_dir` instead of the binary's own temporary folder. Always a SQLite
+/// file, whatever the tests run on: these tests are about the process's own
+/// files, limits and SQLite's storage faults.
+pub async fn serve_binary_in(
+    db_dir: Option<&std::path::Path>,
+    env: &[(&str, &str)],
+    open_files: Option<u64>,
+) -> ServedBinary {
     use tokio::io::AsyncReadExt;
     let dir = tempfile::tempdir().expect("temp dir");
-    let database_url = format!("sqlite://{}/proofme.db", dir.path().display());
+    let database_url = format!(
+        "sqlite://{}/proofme.db",
+        db_dir.unwrap_or(dir.path()).display()
+    );
     let (org_id, api_key, proofme_id) = {
         let store = Store::connect(&database_url).await.expect("connect store");
         let org = store.create_organisation("Bin Shop").await.expect("org");
@@ -1227,6 +1243,7 @@ pub async fn serve_binary(env: &[(&str, &str)], open_files: Option<u64>) -> Serv
     ServedBinary {
         child,
         address,
+        database_url,
         api_key,
         org_id,
         proofme_id,

@@ -21,5 +21,6 @@ mod mode_isolation;
 mod mypage;
 mod rate_limit;
 mod reliability;
+mod storage_faults;
 mod verifier;
 mod webhooks;

@@ -196,7 +196,9 @@ pub async fn create(
 
     // A second request with the same key while the first is still running is a
     // conflict; once the first has finished, it is a replay.
-    let request_sha256 = hex::encode(Sha256::digest(&body));
+    let request_sha256 = idem_key
+        .as_ref()
+        .map(|_| hex::encode(Sha256::digest(&body)));
     let _in_flight = match &idem_key {
         Some(k) => Some(state.in_flight.claim(key.id.as_str(), k).ok_or_else(|| {
             ApiError::Conflict(
@@ -205,10 +207,10 @@ pub async fn create(
         })?),
         None => None,
     };
-    if let Some(k) = &idem_key {
+    if let (Some(k), Some(request_sha256)) = (&idem_key, &request_sha256) {
         match state
             .store
-            .find_idempotent_response(&key.id, k, &request_sha256)
+            .find_idempotent_response(&key.id, k, request_sha256)
             .await?
         {
             Some(CreateOutcome::Replay { status, body }) => return Ok(replay(status, body)),
@@ -278,13 +280,15 @@ pub async fn create(
         &state.config.public_url,
     ))
     .map_err(|e| ApiError::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
-    let record = idem_key.map(|k| IdempotencyRecord {
-        api_key_id: key.id.clone(),
-        key: k,
-        request_sha256,
-        response_status: StatusCode::CREATED.as_u16(),
-        response_body: body.clone(),
-    });
+    let record = idem_key
+        .zip(request_sha256)
+        .map(|(k, request_sha256)| IdempotencyRecord {
+            api_key_id: key.id.clone(),
+            key: k,
+            request_sha256,
+            response_status: StatusCode::CREATED.as_u16(),
+            response_body: body.clone(),
+        });
     match state
         .store
         .create_identification(&ident, record.as_ref())

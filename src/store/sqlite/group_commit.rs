@@ -61,6 +61,24 @@ async fn run(writer: SqlitePool, mut rx: mpsc::Receiver<Job>) {
                     let _ = job.reply.send(Ok(outcome));
                 }
             }
+            // The database cannot write just now (full disk, lock held
+            // elsewhere): one by one would fail the same way, only slower.
+            // Every create of the batch gets that answer at once, and so do
+            // the creates that queued up meanwhile, which would otherwise
+            // wait as long again (a busy timeout) for the same answer.
+            // Nothing was committed; the transaction was rolled back, and
+            // the writer connection is replaced if it could not be.
+            Err(e) if e.is_retryable() => {
+                let mut refused = jobs;
+                while let Ok(job) = rx.try_recv() {
+                    refused.push(job);
+                }
+                tracing::warn!(error = %e, creates = refused.len(), "a group commit failed");
+                for job in refused {
+                    let answer = e.share().unwrap_or(StoreError::Closed);
+                    let _ = job.reply.send(Err(answer));
+                }
+            }
             Err(e) if jobs.len() == 1 => {
                 if let Some(job) = jobs.into_iter().next() {
                     let _ = job.reply.send(Err(e));

@@ -7,25 +7,80 @@
 
 pub(super) mod group_commit;
 
+use sqlx::error::DatabaseError;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Connection, Sqlite, Transaction};
+use std::path::PathBuf;
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use super::StoreError;
+use super::{Outage, StoreError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// What an operator may tune about the database connections.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// How long a statement waits for a lock held by another connection
+    /// before it gives up (and its request gets a 503).
+    pub busy_timeout: Duration,
+    /// The most the database may hold, if limited: a write that would grow
+    /// it further fails as on a full disk (and its request gets a 503).
+    pub max_database_bytes: Option<u64>,
+}
+
+impl Default for StoreOptions {
+    fn default() -> StoreOptions {
+        StoreOptions {
+            busy_timeout: Duration::from_secs(5),
+            max_database_bytes: None,
+        }
+    }
+}
+
+/// SQLite's page size for new databases, which we keep.
+const PAGE_SIZE: u64 = 4096;
+/// A database with a size limit and fewer pages than this left under it
+/// is full, as far as readiness is concerned (a create takes a few).
+const NEAR_FULL_PAGES: i64 = 16;
+
+/// The SQLite result codes that pass by themselves (the primary code is
+/// the low byte of an extended one): the same request may succeed later.
+pub(super) fn outage(e: &dyn DatabaseError) -> Option<Outage> {
+    let code: i32 = e.code()?.parse().ok()?;
+    match code & 0xff {
+        // SQLITE_BUSY, SQLITE_LOCKED
+        5 | 6 => Some(Outage::Busy),
+        // SQLITE_FULL
+        13 => Some(Outage::DiskFull),
+        // SQLITE_NOMEM, SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_PROTOCOL
+        7 | 10 | 14 | 15 => Some(Outage::ConnectionLost),
+        _ => None,
+    }
+}
 
 /// The connection settings every store connection uses (public so that the
 /// storage benchmark measures SQLite under exactly these pragmas).
 pub fn connect_options(database_url: &str) -> Result<SqliteConnectOptions, StoreError> {
-    Ok(SqliteConnectOptions::from_str(database_url)?
+    connect_options_with(database_url, &StoreOptions::default())
+}
+
+fn connect_options_with(
+    database_url: &str,
+    settings: &StoreOptions,
+) -> Result<SqliteConnectOptions, StoreError> {
+    let mut options = SqliteConnectOptions::from_str(database_url)?;
+    if let Some(bytes) = settings.max_database_bytes {
+        options = options.pragma("max_page_count", (bytes / PAGE_SIZE).max(1).to_string());
+    }
+    Ok(options
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(5))
+        .busy_timeout(settings.busy_timeout)
         .foreign_keys(true)
         .pragma("temp_store", "memory")
         // Checkpoints run in the background (see `checkpoint_regularly`), not
@@ -48,19 +103,39 @@ pub(super) struct Engine {
     pub(super) reader: SqlitePool,
     pub(super) group_commit: group_commit::GroupCommit,
     checkpointer: Option<SqlitePool>,
+    /// The database file, for the free space beside it (`None` in memory).
+    file: Option<PathBuf>,
+    /// The database has a size limit (`StoreOptions::max_database_bytes`).
+    limited: bool,
+    /// The last write probe, shared by readiness checks that come together.
+    probe: Arc<tokio::sync::Mutex<Option<Probe>>>,
 }
+
+/// When the write path was last probed, and how that went.
+type Probe = (Instant, Result<(), Outage>);
+
+/// How long one readiness probe of the write path may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// Readiness checks within this long of a probe share its result, so that
+/// a flood of checks costs at most one small write per interval.
+const PROBE_REUSE: Duration = Duration::from_millis(500);
 
 impl Engine {
     /// Opens (creating if missing) and migrates the database. Every pragma that
     /// matters is set explicitly: sqlx's defaults do not enable WAL everywhere.
-    pub async fn connect(database_url: &str) -> Result<Engine, StoreError> {
-        let options = connect_options(database_url)?;
+    pub async fn connect(
+        database_url: &str,
+        settings: &StoreOptions,
+    ) -> Result<Engine, StoreError> {
+        let options = connect_options_with(database_url, settings)?;
         let in_memory = database_url.contains(":memory:") || database_url.contains("mode=memory");
+        let file = (!in_memory).then(|| options.get_filename().to_path_buf());
 
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(10))
+            .after_release(|conn, _| Box::pin(leave_no_transaction_open(conn)))
             .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&writer).await?;
@@ -90,8 +165,84 @@ impl Engine {
             reader,
             group_commit: group_commit::GroupCommit::start(writer.clone()),
             checkpointer,
+            file,
+            limited: settings.max_database_bytes.is_some(),
+            probe: Arc::default(),
             writer,
         })
+    }
+
+    /// Readiness of the write path: takes the write lock and commits a
+    /// write of one page (the schema's unchanged `user_version`), so that it
+    /// fails exactly when writes fail: a lock held elsewhere, a full disk, a
+    /// writer that cannot reconnect. Within `PROBE_TIMEOUT`; probes asked
+    /// for together share one.
+    pub(super) async fn check_writes(&self) -> Result<(), Outage> {
+        let mut last = self.probe.lock().await;
+        if let Some((at, result)) = *last {
+            if at.elapsed() < PROBE_REUSE {
+                return result;
+            }
+        }
+        let result = match tokio::time::timeout(PROBE_TIMEOUT, self.probe_write()).await {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::warn!(timeout = ?PROBE_TIMEOUT, "the write probe timed out");
+                Err(Outage::Busy)
+            }
+        };
+        *last = Some((Instant::now(), result));
+        result
+    }
+
+    async fn probe_write(&self) -> Result<(), Outage> {
+        match self.probe_write_once().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Outage::DiskFull),
+            Err(e) => {
+                tracing::warn!(error = %e, "the write probe failed");
+                Err(e.outage().unwrap_or(Outage::ConnectionLost))
+            }
+        }
+    }
+
+    /// `Ok(false)`: the write went through, but the database has reached
+    /// its size limit (`max_page_count`), which a one-page write that
+    /// reuses its page cannot tell.
+    async fn probe_write_once(&self) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let room = if self.limited {
+            let mut pragma = async |name: &str| -> Result<i64, StoreError> {
+                Ok(sqlx::query_scalar(&format!("PRAGMA {name}"))
+                    .fetch_one(&mut *tx)
+                    .await?)
+            };
+            let limit = pragma("max_page_count").await?;
+            let used = pragma("page_count").await? - pragma("freelist_count").await?;
+            limit - used >= NEAR_FULL_PAGES
+        } else {
+            true
+        };
+        let version: i64 = sqlx::query_scalar("PRAGMA user_version")
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query(&format!("PRAGMA user_version = {version}"))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(room)
+    }
+
+    /// Bytes free to us on the database file's filesystem (`None` in memory
+    /// or when the system will not say).
+    pub(super) fn free_disk_bytes(&self) -> Option<u64> {
+        let dir = self.file.as_deref()?.parent()?;
+        let dir = if dir.as_os_str().is_empty() {
+            std::path::Path::new(".")
+        } else {
+            dir
+        };
+        free_bytes(dir)
     }
 
     /// A write transaction that takes the write lock up front, so a read inside
@@ -130,6 +281,32 @@ impl Engine {
     }
 }
 
+#[cfg(unix)]
+fn free_bytes(dir: &std::path::Path) -> Option<u64> {
+    let stat = rustix::fs::statvfs(dir).ok()?;
+    Some(stat.f_bavail.saturating_mul(stat.f_frsize))
+}
+
+#[cfg(not(unix))]
+fn free_bytes(_: &std::path::Path) -> Option<u64> {
+    None
+}
+
+/// Runs whenever the writer connection goes back to its pool. A transaction
+/// whose COMMIT or ROLLBACK failed (a full disk makes SQLite end it by
+/// itself) leaves the connection believing it is still inside one, and every
+/// later BEGIN on it would fail. Such a connection is closed (SQLite rolls
+/// back whatever is open) and the pool opens a fresh one.
+async fn leave_no_transaction_open(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    // Waits for a rollback still queued from a dropped transaction.
+    conn.ping().await?;
+    if conn.is_in_transaction() {
+        tracing::warn!("the writer connection was left inside a failed transaction; replacing it");
+        return Ok(false);
+    }
+    Ok(true)
+}
+
 /// How often the WAL is copied back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
@@ -137,22 +314,46 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// its own, so that neither the copy nor its fsync ever lands inside a
 /// commit that a request is waiting for, and the WAL stays small. PASSIVE
 /// never waits for readers or the writer. Ends when the store is closed.
+/// While checkpoints fail (a full disk), this is logged once a minute.
 async fn checkpoint_regularly(pool: SqlitePool) {
+    const REPEAT_WARNING_EVERY: Duration = Duration::from_secs(60);
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failing: Option<(Instant, Instant)> = None;
     loop {
         tick.tick().await;
         if pool.is_closed() {
             return;
         }
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+        match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
             .execute(&pool)
             .await
         {
-            if pool.is_closed() {
-                return;
+            Ok(_) => {
+                if let Some((since, _)) = failing.take() {
+                    tracing::info!(
+                        failing_for_secs = since.elapsed().as_secs_f64(),
+                        "background checkpoints work again"
+                    );
+                }
             }
-            tracing::warn!(error = %e, "background checkpoint failed");
+            Err(e) => {
+                if pool.is_closed() {
+                    return;
+                }
+                let now = Instant::now();
+                match &mut failing {
+                    Some((_, said)) if now.duration_since(*said) < REPEAT_WARNING_EVERY => {}
+                    Some((_, said)) => {
+                        *said = now;
+                        tracing::warn!(error = %e, "background checkpoints still fail");
+                    }
+                    None => {
+                        failing = Some((now, now));
+                        tracing::warn!(error = %e, "background checkpoint failed");
+                    }
+                }
+            }
         }
     }
 }
