@@ -37,7 +37,11 @@ impl Binary {
     fn command(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_proofme"));
         if on_postgres() {
-            cmd.env("PROOFME_DATA_KEY_FILE", self.dir.path().join("data-key"));
+            // A restarted instance cannot tell its own cut-off claims from
+            // another instance's live ones, so it waits out their lease:
+            // the shortest one allowed.
+            cmd.env("PROOFME_DATA_KEY_FILE", self.dir.path().join("data-key"))
+                .env("PROOFME_WEBHOOK_LEASE_SECS", "16");
         }
         cmd.env("DATABASE_URL", &self.database_url)
             .env("PROOFME_ALLOW_PRIVATE_WEBHOOKS", "true")
