@@ -11,7 +11,6 @@
 macro_rules! per_backend {
     ($($item:item)*) => {
         pub(crate) mod on_sqlite {
-            #![allow(dead_code)]
             use super::*;
             pub(crate) type Driver = sqlx::Sqlite;
             pub(crate) const POSTGRES: bool = false;
@@ -22,7 +21,6 @@ macro_rules! per_backend {
             $($item)*
         }
         pub(crate) mod on_postgres {
-            #![allow(dead_code)]
             use super::*;
             pub(crate) type Driver = sqlx::Postgres;
             pub(crate) const POSTGRES: bool = true;
