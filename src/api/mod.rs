@@ -18,6 +18,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::AppState;
 use error::{ApiError, PROBLEM_JSON, Problem, generic_detail};
+use std::sync::Arc;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -107,21 +108,12 @@ pub async fn v1_problems(req: Request, next: Next) -> Response {
 /// `auth`). Per method router, so a wrong method is a 405 without a key.
 pub(crate) fn authenticated(
     endpoint: MethodRouter<AppState>,
-    state: &AppState,
+    gate: &Arc<auth::Gate>,
 ) -> MethodRouter<AppState> {
-    endpoint
-        .route_layer(middleware::from_fn_with_state(
-            state.limits.clone(),
-            auth::limit_per_key,
-        ))
-        .route_layer(middleware::from_fn_with_state(
-            state.store.clone(),
-            auth::authenticate,
-        ))
-        .route_layer(middleware::from_fn_with_state(
-            state.limits.clone(),
-            auth::limit_failed_authentications,
-        ))
+    endpoint.route_layer(middleware::from_fn_with_state(
+        gate.clone(),
+        auth::authenticate,
+    ))
 }
 
 pub fn router(state: &AppState) -> Router<AppState> {

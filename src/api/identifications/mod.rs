@@ -17,6 +17,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::auth::Caller;
+use std::sync::Arc;
+
 use super::authenticated;
 use super::error::ApiError;
 use crate::AppState;
@@ -24,7 +26,11 @@ use crate::domain::{Identification, IdentificationId, Timestamp};
 use crate::store::{ApiKey, Change, Refusal};
 
 pub fn router(state: &AppState) -> Router<AppState> {
-    let authed = |endpoint| authenticated(endpoint, state);
+    let gate = Arc::new(super::auth::Gate {
+        store: state.store.clone(),
+        limits: state.limits.clone(),
+    });
+    let authed = |endpoint| authenticated(endpoint, &gate);
     Router::new()
         .route(
             "/v1/identification",
