@@ -1,6 +1,7 @@
 //! The JSON API under `/v1`.
 
 pub mod auth;
+pub mod docs;
 pub mod error;
 pub mod identifications;
 pub mod in_flight;
@@ -111,6 +112,7 @@ pub(crate) fn authenticated(
 pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(identifications::router(state))
+        .merge(docs::router())
         .route("/v1/openapi.json", get(openapi))
         .route("/v1", axum::routing::any(unknown_route))
         .route("/v1/{*rest}", axum::routing::any(unknown_route))

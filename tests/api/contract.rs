@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{content_type, spawn_app};
 
 /// The document, as a deployment serves it.
 static DOCUMENT: LazyLock<Value> =
@@ -365,4 +365,40 @@ async fn the_served_document_is_the_checked_one_with_this_deployments_server() {
     let mut expected = proofme::api::openapi::document(&app.address);
     expected["servers"] = served["servers"].clone();
     assert_eq!(served, expected);
+}
+
+#[tokio::test]
+async fn docs_serves_the_vendored_reference_renderer_under_a_tight_policy() {
+    let app = spawn_app().await;
+    let page = app.get_anonymous("/docs").await;
+    assert_eq!(page.status(), 200);
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("policy")
+        .to_owned();
+    assert!(policy.contains("script-src 'self';"), "{policy}");
+    assert!(policy.starts_with("default-src 'none';"), "{policy}");
+    assert!(content_type(&page).starts_with("text/html"));
+    let html = page.text().await.expect("page");
+    assert_eq!(html.matches("<script").count(), 1, "{html}");
+    assert!(html.contains("<script type=\"module\" src=\"/docs/docs.js\"></script>"));
+
+    let start = app.get_anonymous("/docs/docs.js").await;
+    assert!(content_type(&start).starts_with("text/javascript"));
+    let start = start.text().await.expect("script");
+    assert!(start.contains("'/v1/openapi.json'"), "{start}");
+    let bundle = start
+        .split('\'')
+        .find(|s| s.starts_with("/docs/redoc-"))
+        .expect("the bundle's path");
+
+    let redoc = app.get_anonymous(bundle).await;
+    assert_eq!(redoc.status(), 200, "{bundle}");
+    assert!(content_type(&redoc).starts_with("text/javascript"));
+    assert!(
+        redoc.headers()["cache-control"]
+            .to_str()
+            .is_ok_and(|c| c.contains("immutable"))
+    );
+    assert!(redoc.text().await.expect("bundle").contains("Redocly"));
 }
