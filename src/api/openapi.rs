@@ -33,7 +33,14 @@ use super::identifications;
         identifications::data::delete_data,
     ),
     // The words only query parameters use are not collected by themselves.
-    components(schemas(Problem, word::SortColumn, word::SortDirection, word::StatusFilter, word::Mode)),
+    components(schemas(
+        Problem,
+        word::SortColumn,
+        word::SortDirection,
+        word::StatusFilter,
+        word::Mode,
+        identifications::test_outcome::TestOutcomeForm,
+    )),
     modifiers(&BearerAuth, &EveryOperation),
     security(("bearer" = [])),
     tags((name = "identifications", description = "Identification intents"))
@@ -61,11 +68,44 @@ pub fn document(public_url: &str) -> Value {
     let mut doc = serde_json::to_value(doc).unwrap_or_else(|_| json!({}));
     mark_required_headers(&mut doc);
     no_null_parameters(&mut doc);
+    link_from_create(&mut doc);
     doc
 }
 
+/// The operations that take the `id` a create answers with.
+const TAKE_THE_CREATED_ID: &[&str] = &[
+    "getIdentification",
+    "revokeIdentification",
+    "setTestOutcome",
+    "getStatusHistory",
+    "listWebhookAttempts",
+    "getIdentificationData",
+    "deleteIdentificationData",
+];
+
+/// Links from a created identification to what can be done with it, for
+/// tools that follow them (and for people reading the reference).
+fn link_from_create(doc: &mut Value) {
+    let links: serde_json::Map<String, Value> = TAKE_THE_CREATED_ID
+        .iter()
+        .map(|op| {
+            let link = json!({
+                "operationId": op,
+                "parameters": { "id": "$response.body#/id" },
+                "description": "The identification just created",
+            });
+            ((*op).to_owned(), link)
+        })
+        .collect();
+    if let Some(created) = doc.pointer_mut("/paths/~1v1~1identification/post/responses/201") {
+        created["links"] = Value::Object(links);
+    }
+}
+
 /// An optional parameter is left out, never null: utoipa writes an
-/// `Option` as nullable, which a parameter cannot be.
+/// `Option` as nullable, which a parameter cannot be. A query parameter with
+/// an empty value is the same as one left out (query strings are read as
+/// forms are), which `allowEmptyValue` says.
 fn no_null_parameters(doc: &mut Value) {
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
@@ -76,6 +116,9 @@ fn no_null_parameters(doc: &mut Value) {
                 continue;
             };
             for param in params {
+                if param["in"] == "query" {
+                    param["allowEmptyValue"] = json!(true);
+                }
                 if let Some(types) = param.pointer_mut("/schema/type") {
                     if let Some([one, null]) = types.as_array().map(Vec::as_slice) {
                         if null == "null" {

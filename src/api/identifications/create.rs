@@ -60,7 +60,8 @@ pub struct CreateIdentificationJson {
     testmode: Option<bool>,
 }
 
-/// The body of `POST /v1/identification` as a form: every field is text.
+/// The body of `POST /v1/identification` as a form: every field is text, and
+/// an empty field is the same as one left out.
 #[allow(dead_code)] // documents the body; the fields are read by `Fields`
 #[derive(ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -89,25 +90,22 @@ pub struct CreateIdentificationForm {
         example = "https://your-application.example.org/webhook/"
     )]
     webhook_url: Option<String>,
-    /// `xx_XX`; MyPage speaks en_US, en_GB, nl_NL and nl_BE.
-    #[schema(nullable = false, pattern = "^[a-z]{2}_[A-Z]{2}$", example = "nl_NL")]
+    /// `xx_XX`; MyPage speaks en_US, en_GB, nl_NL and nl_BE. Empty is the
+    /// same as none.
+    #[schema(
+        nullable = false,
+        pattern = "^([a-z]{2}_[A-Z]{2})?$",
+        example = "nl_NL"
+    )]
     locale: Option<String>,
     /// Text that parses as JSON is stored as that JSON; anything else as a
     /// string. At most 1024 bytes as compact JSON.
     #[schema(nullable = false, example = "{\"my-data\": 12345}")]
     metadata: Option<String>,
-    /// `true` creates a test identification with a live key.
-    #[schema(value_type = Option<FormBoolean>, nullable = false)]
+    /// `true` creates a test identification with a live key; `false` or
+    /// empty does not.
+    #[schema(nullable = false, pattern = "^(true|false)?$", example = "true")]
     testmode: Option<String>,
-}
-
-/// `true` or `false`, as a form sends them.
-#[allow(dead_code)] // documents the form's booleans
-#[derive(ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum FormBoolean {
-    True,
-    False,
 }
 
 /// The fields a create request is read for: those of both bodies.

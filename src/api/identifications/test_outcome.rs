@@ -19,18 +19,17 @@ use crate::domain::{ChangeCause, Mode, Status};
 ///
 /// `pending` simulates the wallet connecting; the others end the
 /// identification as MyPage's test panel would. Sends the webhook as a real
-/// change would. Send the body as `application/json` (recommended) or as a
-/// form.
+/// change would. The body is JSON; the same field as a form
+/// (`status=verified`, schema `TestOutcomeForm`) is accepted too.
 #[utoipa::path(
     post,
     path = "/v1/identification/{id}/test-outcome",
     operation_id = "setTestOutcome",
     tag = "identifications",
     params(("id" = String, Path, description = "The identification id")),
-    request_body(content(
-        (TestOutcomeJson = "application/json"),
-        (TestOutcomeForm = "application/x-www-form-urlencoded"),
-    )),
+    // JSON only: a generated client then takes the body as required. (The
+    // form is documented as its own schema, `TestOutcomeForm`.)
+    request_body(content((TestOutcomeJson = "application/json"))),
     responses(
         (status = 200, description = "The updated identification", body = IdentificationResponse),
         (status = 400, description = "Unreadable body", body = Problem, content_type = "application/problem+json"),
