@@ -1,4 +1,4 @@
-# What the shell benchmarks share: sourced by bench/wrk and bench/profile-create.
+# What the shell benchmarks share: sourced by bench/wrk and bench/profile.
 # Sets `work` (a temporary folder, removed on exit), `db`, and after
 # setup_database `org`, `key` (a test API key) and `proofme`; after
 # start_server `base` and `server`.
@@ -80,4 +80,20 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $key"
 LUA
   echo "$work/create.lua"
+}
+
+# A wrk script that cycles through the paths in a file, with the key as a
+# bearer token when one is given; prints its path.
+paths_script() {
+  local paths=$1 key=$2 script=$work/paths-$RANDOM.lua
+  cat > "$script" <<LUA
+local paths, i = {}, 0
+for line in io.lines("$paths") do paths[#paths + 1] = line end
+if "$key" ~= "" then wrk.headers["Authorization"] = "Bearer $key" end
+request = function()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i])
+end
+LUA
+  echo "$script"
 }

@@ -4,7 +4,7 @@ use tracing_subscriber::EnvFilter;
 
 // A request allocates and frees many small buffers across threads; glibc
 // malloc spent about a quarter of a create's instructions on them (see
-// bench/README.md, "Where a create's time goes").
+// bench/README.md, "Where a request's time goes").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -13,17 +13,34 @@ use crate::store::StoreError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// An error as the client sees it.
+/// What every problem's `type` is: the status code says it all (RFC 9457
+/// section 4.2.1).
+pub const ABOUT_BLANK: &str = "about:blank";
+
+/// An error as the client sees it (RFC 9457).
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"status": 422, "title": "Unprocessable Entity",
-    "detail": "redirectUrl is required", "field": "redirectUrl"}))]
+#[schema(example = json!({"type": "about:blank", "status": 422, "title": "Unprocessable Entity",
+    "detail": "redirectUrl is required", "instance": "/v1/identification",
+    "field": "redirectUrl"}))]
 pub struct Problem {
+    /// The problem type. Always `about:blank`: the status code is the type.
+    #[serde(rename = "type")]
+    #[schema(value_type = String, format = "uri-reference", default = "about:blank",
+        example = "about:blank")]
+    pub kind: &'static str,
     /// The HTTP status code, repeated.
+    #[schema(minimum = 400, maximum = 599)]
     pub status: u16,
     /// The HTTP reason phrase.
     pub title: String,
     /// What went wrong, for a person.
     pub detail: String,
+    /// The path of the request that went wrong. Always sent under `/v1`
+    /// (the API fills it in on the way out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, required = true, format = "uri-reference",
+        example = "/v1/identification")]
+    pub instance: Option<String>,
     /// The request field at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
@@ -32,9 +49,11 @@ pub struct Problem {
 impl Problem {
     pub fn new(status: StatusCode, detail: impl Into<String>, field: Option<&str>) -> Problem {
         Problem {
+            kind: ABOUT_BLANK,
             status: status.as_u16(),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             detail: detail.into(),
+            instance: None,
             field: field.map(str::to_owned),
         }
     }

@@ -1,66 +1,29 @@
 //! The JSON API under `/v1`.
 
 pub mod auth;
+pub mod docs;
 pub mod error;
 pub mod identifications;
 pub mod in_flight;
 pub mod input;
+pub mod openapi;
 pub mod rate_limit;
 
-use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::header;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use axum::{Json, Router};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use std::sync::Arc;
 
 use crate::AppState;
+use crate::config::Config;
 use error::{ApiError, PROBLEM_JSON, Problem, generic_detail};
 
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "Proofme API",
-        description = "Create identification intents, send customers to MyPage, read the outcome."
-    ),
-    paths(
-        identifications::create::create,
-        identifications::get::get,
-        identifications::list::list,
-        identifications::revoke::revoke,
-        identifications::test_outcome::test_outcome,
-        identifications::history::history,
-        identifications::webhooks::webhooks,
-        identifications::data::get_data,
-        identifications::data::delete_data,
-    ),
-    components(schemas(Problem)),
-    modifiers(&BearerAuth),
-    tags((name = "identifications", description = "Identification intents"))
-)]
-pub struct ApiDoc;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An API key: test_… or live_…"))
-                    .build(),
-            ),
-        );
-    }
-}
-
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+async fn openapi(State(config): State<Arc<Config>>) -> Json<serde_json::Value> {
+    Json(openapi::document(&config.public_url))
 }
 
 async fn unknown_route() -> ApiError {
@@ -69,24 +32,45 @@ async fn unknown_route() -> ApiError {
 
 /// Turns any error response that is not already problem+json (a rejection from
 /// axum, a 405 from the router, a limit or timeout layer) into one, keeping
-/// its status and headers such as `Allow`.
-fn problem_for_every_error(res: Response) -> Response {
+/// its status and headers such as `Allow`; and gives every problem its
+/// `instance`, the path of the request.
+async fn problem_for_every_error(res: Response, instance: &str) -> Response {
     let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
     let is_problem = res
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|ct| ct.as_bytes() == PROBLEM_JSON.as_bytes());
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
-        return res;
-    }
-    let (mut parts, _) = res.into_parts();
-    let fresh = Problem::new(status, generic_detail(status), None).into_response();
+    let (mut parts, body) = res.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.insert(
-        header::CONTENT_TYPE,
-        fresh.headers()[header::CONTENT_TYPE].clone(),
-    );
-    Response::from_parts(parts, fresh.into_body())
+    let ours = match is_problem {
+        true => with_instance(body, instance).await,
+        false => None,
+    };
+    let body = ours.unwrap_or_else(|| {
+        let mut problem = Problem::new(status, generic_detail(status), None);
+        problem.instance = Some(instance.to_owned());
+        parts
+            .headers
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        problem.into_response().into_body()
+    });
+    Response::from_parts(parts, body)
+}
+
+/// The largest problem body read back to add its `instance`; ours are far
+/// smaller.
+const PROBLEM_BODY_LIMIT: usize = 16 * 1024;
+
+/// A problem body with `instance` added, if it can be read as one.
+async fn with_instance(body: Body, instance: &str) -> Option<Body> {
+    let bytes = axum::body::to_bytes(body, PROBLEM_BODY_LIMIT).await.ok()?;
+    let mut fields: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&bytes).ok()?;
+    fields.entry("instance").or_insert_with(|| instance.into());
+    serde_json::to_vec(&fields).ok().map(Body::from)
 }
 
 fn is_api_path(path: &str) -> bool {
@@ -100,33 +84,26 @@ pub async fn v1_problems(req: Request, next: Next) -> Response {
     if !is_api_path(req.uri().path()) {
         return next.run(req).await;
     }
-    problem_for_every_error(next.run(req).await)
+    let instance = req.uri().path().to_owned();
+    problem_for_every_error(next.run(req).await, &instance).await
 }
 
 /// An endpoint that needs an API key, with the rate limits around it (see
 /// `auth`). Per method router, so a wrong method is a 405 without a key.
 pub(crate) fn authenticated(
     endpoint: MethodRouter<AppState>,
-    state: &AppState,
+    gate: &Arc<auth::Gate>,
 ) -> MethodRouter<AppState> {
-    endpoint
-        .route_layer(middleware::from_fn_with_state(
-            state.limits.clone(),
-            auth::limit_per_key,
-        ))
-        .route_layer(middleware::from_fn_with_state(
-            state.store.clone(),
-            auth::authenticate,
-        ))
-        .route_layer(middleware::from_fn_with_state(
-            state.limits.clone(),
-            auth::limit_failed_authentications,
-        ))
+    endpoint.route_layer(middleware::from_fn_with_state(
+        gate.clone(),
+        auth::authenticate,
+    ))
 }
 
 pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(identifications::router(state))
+        .merge(docs::router())
         .route("/v1/openapi.json", get(openapi))
         .route("/v1", axum::routing::any(unknown_route))
         .route("/v1/{*rest}", axum::routing::any(unknown_route))

@@ -166,8 +166,7 @@ async fn status_streams_beyond_the_limits_get_429() {
         .as_str()
         .expect("id")
         .to_owned();
-    let open =
-        |id: &str, client: &reqwest::Client| client.get(app.url(&format!("/{id}/events"))).send();
+    let open = |id: &str, client: &Client| client.get(app.url(&format!("/{id}/events"))).send();
     let local = client();
     let mut streams = Vec::new();
     for id in [&a, &a] {
@@ -183,10 +182,12 @@ async fn status_streams_beyond_the_limits_get_429() {
     assert_eq!(first_on_b.status().as_u16(), 200);
     let second_on_b = open(&b, &local).await.expect("answer");
     assert_eq!(second_on_b.status().as_u16(), 429, "per address");
-    let elsewhere = reqwest::Client::builder()
-        .local_address("127.0.0.2".parse::<std::net::IpAddr>().ok())
-        .build()
-        .expect("client");
+    let elsewhere = checked(
+        reqwest::Client::builder()
+            .local_address("127.0.0.2".parse::<std::net::IpAddr>().ok())
+            .build()
+            .expect("client"),
+    );
     let from_another_address = open(&b, &elsewhere).await.expect("stream");
     assert_eq!(from_another_address.status().as_u16(), 200);
 

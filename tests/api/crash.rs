@@ -76,7 +76,7 @@ impl Binary {
     }
 
     /// Starts `proofme serve --no-demo` on a fresh port and waits for /healthz.
-    async fn serve(&self, client: &reqwest::Client) -> (Child, String) {
+    async fn serve(&self, client: &crate::helpers::Client) -> (Child, String) {
         let port = free_port();
         let child = self
             .command()
@@ -105,14 +105,14 @@ impl Binary {
 }
 
 struct Api {
-    client: reqwest::Client,
+    client: crate::helpers::Client,
     base: String,
     key: String,
     body: Value,
 }
 
 impl Api {
-    async fn create(&self, changes: Value) -> reqwest::Result<reqwest::Response> {
+    async fn create(&self, changes: Value) -> reqwest_middleware::Result<reqwest::Response> {
         let mut body = self.body.clone();
         for (k, v) in changes.as_object().expect("object") {
             body[k] = v.clone();
@@ -179,12 +179,8 @@ impl Binary {
     }
 }
 
-fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
+fn http_client() -> crate::helpers::Client {
+    crate::helpers::client()
 }
 
 /// Polls `done` until it holds; panics after `DEADLINE`.

@@ -35,7 +35,7 @@ pub const DEADLINE: Duration = Duration::from_secs(60);
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`, no trailing slash.
     pub address: String,
-    pub client: reqwest::Client,
+    pub client: Client,
     pub store: Store,
     pub config: Config,
     pub database_url: String,
@@ -158,12 +158,25 @@ struct RunningServer {
     handle: JoinHandle<std::io::Result<()>>,
 }
 
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .redirect(reqwest::redirect::Policy::none())
+/// The test client: every `/v1` response it receives is checked against
+/// the OpenAPI document (see `contract`), so a drift fails the test.
+pub type Client = reqwest_middleware::ClientWithMiddleware;
+
+pub fn client() -> Client {
+    checked(
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("reqwest client"),
+    )
+}
+
+/// `client` with the contract check on its answers.
+pub fn checked(client: reqwest::Client) -> Client {
+    reqwest_middleware::ClientBuilder::new(client)
+        .with(crate::contract::check_response)
         .build()
-        .expect("reqwest client")
 }
 
 /// Starts `proofme::serve` on a fresh port. Returns the address and the server.
@@ -903,7 +916,7 @@ impl Html {
 }
 
 /// GETs a page and parses it, asserting a status and an HTML content type.
-pub async fn get_page(client: &reqwest::Client, url: &str, status: u16) -> (HeaderMap, Html) {
+pub async fn get_page(client: &Client, url: &str, status: u16) -> (HeaderMap, Html) {
     let resp = client.get(url).send().await.expect("GET page");
     read_page(resp, status).await
 }

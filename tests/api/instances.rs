@@ -22,7 +22,7 @@ const LEASE_SECS: &str = "16";
 struct Cluster {
     dir: TempDir,
     database: TestDatabase,
-    client: reqwest::Client,
+    client: Client,
     org_id: String,
     proofme_id: String,
     key: String,

@@ -397,11 +397,11 @@ async fn data_is_null_before_verification() {
 
     assert_eq!(
         open,
-        json!({"id": id, "status": "0", "data": null, "encryptedData": null})
+        json!({"id": id, "status": "0", "statusName": "open", "data": null, "encryptedData": null})
     );
     assert_eq!(
         pending,
-        json!({"id": id, "status": "1", "data": null, "encryptedData": null})
+        json!({"id": id, "status": "1", "statusName": "pending", "data": null, "encryptedData": null})
     );
 }
 
@@ -415,7 +415,7 @@ async fn data_after_a_test_verification_has_exactly_the_proofmes_credentials() {
 
     assert_eq!(
         body,
-        json!({"id": id, "status": "2", "data": {"OLDER_THAN_18": true}, "encryptedData": null})
+        json!({"id": id, "status": "2", "statusName": "verified", "data": {"OLDER_THAN_18": true}, "encryptedData": null})
     );
 }
 
@@ -461,7 +461,7 @@ async fn data_stays_null_after_a_failed_outcome() {
 
     assert_eq!(
         body,
-        json!({"id": id, "status": "3", "data": null, "encryptedData": null})
+        json!({"id": id, "status": "3", "statusName": "failed", "data": null, "encryptedData": null})
     );
 }
 
@@ -481,7 +481,7 @@ async fn deleting_data_erases_it_once() {
     );
     assert_eq!(
         after,
-        json!({"id": id, "status": "2", "data": null, "encryptedData": null})
+        json!({"id": id, "status": "2", "statusName": "verified", "data": null, "encryptedData": null})
     );
     assert_eq!(
         second,

@@ -7,6 +7,7 @@ mod helpers;
 mod admin_cli;
 mod auth;
 mod connections;
+mod contract;
 mod crash;
 mod create;
 mod errors;

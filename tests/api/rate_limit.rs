@@ -130,15 +130,17 @@ async fn a_blocked_address_is_refused_before_its_key_is_looked_at_and_others_are
 
     // Even the right key: the address is refused before any lookup.
     let same_address = app.get("/v1/identification").await;
-    let elsewhere = reqwest::Client::builder()
-        .local_address("127.0.0.2".parse::<std::net::IpAddr>().ok())
-        .build()
-        .expect("client")
-        .get(app.url("/v1/identification"))
-        .bearer_auth(&app.api_key)
-        .send()
-        .await
-        .expect("GET from another address");
+    let elsewhere = crate::helpers::checked(
+        reqwest::Client::builder()
+            .local_address("127.0.0.2".parse::<std::net::IpAddr>().ok())
+            .build()
+            .expect("client"),
+    )
+    .get(app.url("/v1/identification"))
+    .bearer_auth(&app.api_key)
+    .send()
+    .await
+    .expect("GET from another address");
 
     assert_eq!(same_address.status().as_u16(), 429);
     assert_eq!(elsewhere.status().as_u16(), 200);

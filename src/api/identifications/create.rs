@@ -21,11 +21,11 @@ use crate::edge::{BodyFormat, FieldValue, Fields};
 use crate::store::{CreateOutcome, IdempotencyRecord};
 use crate::webhooks::guard;
 
-/// The body of `POST /v1/identification`, as JSON or as a form.
+/// The body of `POST /v1/identification` as JSON.
 #[allow(dead_code)] // documents the body; the fields are read by `Fields`
 #[derive(ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct CreateIdentificationRequest {
+pub struct CreateIdentificationJson {
     /// A proofme of `organisationId`.
     #[schema(example = "pr_12345")]
     proofme_id: String,
@@ -36,23 +36,80 @@ pub struct CreateIdentificationRequest {
     #[schema(example = "Identification #12345")]
     description: Option<String>,
     /// Absolute http(s) URL the customer returns to.
-    #[schema(example = "https://your-application.example.org/identification/12345/")]
+    #[schema(
+        format = "uri",
+        pattern = "^[hH][tT][tT][pP][sS]?://",
+        example = "https://your-application.example.org/identification/12345/"
+    )]
     redirect_url: String,
     /// Absolute http(s) URL on a public address that receives status changes.
-    #[schema(example = "https://your-application.example.org/webhook/")]
+    #[schema(
+        format = "uri",
+        pattern = "^[hH][tT][tT][pP][sS]?://",
+        example = "https://your-application.example.org/webhook/"
+    )]
     webhook_url: Option<String>,
     /// `xx_XX`; MyPage speaks en_US, en_GB, nl_NL and nl_BE.
-    #[schema(example = "nl_NL")]
+    #[schema(pattern = "^[a-z]{2}_[A-Z]{2}$", example = "nl_NL")]
     locale: Option<String>,
-    /// Any JSON value of at most 1024 bytes as compact JSON, stored exactly as
-    /// sent (in a form, a string that parses as JSON is JSON).
-    #[schema(value_type = Option<Object>)]
+    /// Any JSON value of at most 1024 bytes as compact JSON, stored and
+    /// returned exactly as sent.
+    #[schema(value_type = Value, required = false, example = json!({"my-data": 12345}))]
     metadata: Option<serde_json::Value>,
     /// Create a test identification with a live key.
     testmode: Option<bool>,
 }
 
-const CREATE_FIELDS: &[&str] = &[
+/// The body of `POST /v1/identification` as a form: every field is text, and
+/// an empty field is the same as one left out.
+#[allow(dead_code)] // documents the body; the fields are read by `Fields`
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateIdentificationForm {
+    /// A proofme of `organisationId`.
+    #[schema(example = "pr_12345")]
+    proofme_id: String,
+    /// The API key's organisation.
+    #[schema(example = "org_12345")]
+    organisation_id: String,
+    /// Shown to the customer; longer than 255 characters is truncated.
+    #[schema(nullable = false, example = "Identification #12345")]
+    description: Option<String>,
+    /// Absolute http(s) URL the customer returns to.
+    #[schema(
+        format = "uri",
+        pattern = "^[hH][tT][tT][pP][sS]?://",
+        example = "https://your-application.example.org/identification/12345/"
+    )]
+    redirect_url: String,
+    /// Absolute http(s) URL on a public address that receives status changes.
+    #[schema(
+        format = "uri",
+        pattern = "^[hH][tT][tT][pP][sS]?://",
+        nullable = false,
+        example = "https://your-application.example.org/webhook/"
+    )]
+    webhook_url: Option<String>,
+    /// `xx_XX`; MyPage speaks en_US, en_GB, nl_NL and nl_BE. Empty is the
+    /// same as none.
+    #[schema(
+        nullable = false,
+        pattern = "^([a-z]{2}_[A-Z]{2})?$",
+        example = "nl_NL"
+    )]
+    locale: Option<String>,
+    /// Text that parses as JSON is stored as that JSON; anything else as a
+    /// string. At most 1024 bytes as compact JSON.
+    #[schema(nullable = false, example = "{\"my-data\": 12345}")]
+    metadata: Option<String>,
+    /// `true` creates a test identification with a live key; `false` or
+    /// empty does not.
+    #[schema(nullable = false, pattern = "^(true|false)?$", example = "true")]
+    testmode: Option<String>,
+}
+
+/// The fields a create request is read for: those of both bodies.
+pub const CREATE_FIELDS: &[&str] = &[
     "proofmeId",
     "organisationId",
     "description",
@@ -140,11 +197,25 @@ fn json_response(status: StatusCode, body: String) -> Response {
     res
 }
 
+/// Where the identification created with this response body lives.
+fn location(body: &str) -> Option<HeaderValue> {
+    #[derive(serde::Deserialize)]
+    struct Created {
+        id: String,
+    }
+    let created: Created = serde_json::from_str(body).ok()?;
+    HeaderValue::from_str(&format!("/v1/identification/{}", created.id)).ok()
+}
+
 fn replay(status: u16, body: String) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
+    let location = location(&body).filter(|_| status == StatusCode::CREATED);
     let mut res = json_response(status, body);
     res.headers_mut()
         .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    if let Some(location) = location {
+        res.headers_mut().insert(header::LOCATION, location);
+    }
     res
 }
 
@@ -156,30 +227,36 @@ fn key_reused() -> ApiError {
 
 /// Create an identification.
 ///
-/// Accepts `application/x-www-form-urlencoded` and `application/json`. Send the
-/// customer to `myPageUrl` from the response.
+/// Send the body as `application/json` (recommended) or as
+/// `application/x-www-form-urlencoded`. Send the customer to `myPageUrl` from
+/// the response. With an `Idempotency-Key`, a retry with the same body
+/// replays the first response instead of creating a second identification.
 #[utoipa::path(
     post,
     path = "/v1/identification",
+    operation_id = "createIdentification",
     tag = "identifications",
     request_body(content(
-        (CreateIdentificationRequest = "application/json"),
-        (CreateIdentificationRequest = "application/x-www-form-urlencoded"),
+        (CreateIdentificationJson = "application/json"),
+        (CreateIdentificationForm = "application/x-www-form-urlencoded"),
     )),
     params(
-        ("Idempotency-Key" = Option<String>, Header,
-         description = "Up to 255 characters. The same key with the same body within 24 hours replays the first response."),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255,
+         pattern = "^[!-~]([ -~]*[!-~])?$",
+         description = "1 to 255 printable ASCII characters. The same key with the same body within 24 hours replays the first response."),
     ),
     responses(
-        (status = 201, description = "Created", body = IdentificationResponse),
-        (status = 400, description = "Unreadable body or header", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or wrong API key", body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "Created", body = IdentificationResponse,
+         headers(
+             ("Location" = String, description = "The path of the new identification"),
+             ("Idempotent-Replayed" = String, description = "`true` when this is the replay of an earlier request with the same Idempotency-Key"),
+         )),
+        (status = 400, description = "Unreadable body or Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A request with the same Idempotency-Key is in flight", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body neither JSON nor a form", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is missing or breaks its rule", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing or breaks its rule, or the Idempotency-Key was used with another body", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = [])),
 )]
 pub async fn create(
     State(state): State<AppState>,

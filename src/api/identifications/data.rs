@@ -11,6 +11,7 @@ use crate::AppState;
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, Problem};
 use crate::api::input::IdPath;
+use crate::api::openapi::word;
 use crate::domain::Status;
 use crate::store::SealedData;
 
@@ -18,32 +19,39 @@ use crate::store::SealedData;
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DataResponse {
+    #[schema(example = "id_4Fq9ZtK2mB7xL0pR8sV3wY")]
     pub id: String,
-    /// The status code.
+    #[schema(value_type = word::StatusCode)]
     pub status: &'static str,
+    #[schema(value_type = word::StatusName)]
+    pub status_name: &'static str,
     /// The shared attributes by credential once verified; null before, after
     /// erasure, and when they are encrypted end to end (`encryptedData`).
-    #[schema(value_type = Option<Object>, example = json!({"OLDER_THAN_18": true}))]
+    #[schema(value_type = Option<word::SharedData>, required = true,
+        example = json!({"OLDER_THAN_18": true}))]
     pub data: Option<serde_json::Value>,
     /// For an organisation with an age recipient: the same JSON as an armored
     /// age file that only its identity opens (`age -d -i key.txt`); else null.
     #[schema(
+        required = true,
         example = "-----BEGIN AGE ENCRYPTED FILE-----\n…\n-----END AGE ENCRYPTED FILE-----\n"
     )]
     pub encrypted_data: Option<String>,
 }
 
-/// The attributes the customer shared (null until verified).
+/// Get the attributes the customer shared.
+///
+/// Null until the identification is verified, and after erasure.
 #[utoipa::path(
     get,
     path = "/v1/identification/data/{id}",
+    operation_id = "getIdentificationData",
     tag = "identifications",
     params(("id" = String, Path, description = "The identification id")),
     responses(
         (status = 200, description = "The shared data", body = DataResponse),
         (status = 404, description = "No such identification in your organisation", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = [])),
 )]
 pub async fn get_data(
     State(state): State<AppState>,
@@ -73,15 +81,19 @@ pub async fn get_data(
     Ok(Json(DataResponse {
         id: ident.id.to_string(),
         status: ident.status.code(),
+        status_name: ident.status.name(),
         data,
         encrypted_data,
     }))
 }
 
-/// Erase the shared attributes for good (right to erasure).
+/// Erase the attributes the customer shared.
+///
+/// Erases them for good, with their key (right to erasure).
 #[utoipa::path(
     delete,
     path = "/v1/identification/data/{id}",
+    operation_id = "deleteIdentificationData",
     tag = "identifications",
     params(("id" = String, Path, description = "The identification id")),
     responses(
@@ -89,7 +101,6 @@ pub async fn get_data(
          example = json!({"message": "DELETED_SUCCESSFULLY", "count": 1})),
         (status = 404, description = "No such identification in your organisation", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = [])),
 )]
 pub async fn delete_data(
     State(state): State<AppState>,

@@ -10,17 +10,19 @@ use crate::api::error::{ApiError, Problem};
 use crate::api::input::IdPath;
 
 /// Get an identification.
+///
+/// The identification as it is now; an open or pending one past `expiresAt`
+/// reads as expired.
 #[utoipa::path(
     get,
     path = "/v1/identification/{id}",
+    operation_id = "getIdentification",
     tag = "identifications",
     params(("id" = String, Path, description = "The identification id (`id_…`)")),
     responses(
         (status = 200, description = "The identification", body = IdentificationResponse),
-        (status = 401, description = "Missing or wrong API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such identification in your organisation", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = [])),
 )]
 pub async fn get(
     State(state): State<AppState>,

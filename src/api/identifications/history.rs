@@ -10,23 +10,24 @@ use crate::AppState;
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, Problem};
 use crate::api::input::IdPath;
+use crate::api::openapi::word;
 use crate::domain::Status;
 
 /// One entry of the status history.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusChangeResponse {
-    /// The status code it changed to.
-    #[schema(example = "2")]
+    /// The status it changed to.
+    #[schema(value_type = word::StatusCode)]
     pub status: &'static str,
-    #[schema(example = "verified")]
+    #[schema(value_type = word::StatusName)]
     pub status_name: &'static str,
     /// The status before; null for the creation.
+    #[schema(value_type = Option<word::StatusCode>, required = true)]
     pub previous_status: Option<&'static str>,
-    /// `created`, `api_test_outcome`, `mypage_test_outcome`, `mypage_cancel`,
-    /// `api_revoke`, `expiry` or `wallet`.
-    #[schema(example = "mypage_test_outcome")]
+    #[schema(value_type = word::ChangeCauseName)]
     pub cause: &'static str,
+    #[schema(format = DateTime)]
     pub changed_at: String,
 }
 
@@ -38,17 +39,20 @@ pub struct HistoryResponse {
     pub rows: Vec<StatusChangeResponse>,
 }
 
-/// The status history of an identification: every change with its time and cause.
+/// Get the status history of an identification.
+///
+/// Every status change with its time and cause, oldest first; the first entry
+/// is the creation.
 #[utoipa::path(
     get,
     path = "/v1/identification/{id}/history",
+    operation_id = "getStatusHistory",
     tag = "identifications",
     params(("id" = String, Path, description = "The identification id")),
     responses(
         (status = 200, description = "The history, oldest first", body = HistoryResponse),
         (status = 404, description = "No such identification in your organisation", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = [])),
 )]
 pub async fn history(
     State(state): State<AppState>,

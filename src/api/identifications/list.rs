@@ -9,6 +9,7 @@ use super::IdentificationResponse;
 use crate::AppState;
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, Problem};
+use crate::api::openapi::word;
 use crate::domain::{Mode, Status};
 use crate::edge::Fields;
 use crate::store::{ListQuery, SortColumn, SortDirection};
@@ -18,20 +19,27 @@ use crate::store::{ListQuery, SortColumn, SortDirection};
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
 pub struct ListParams {
-    /// 1 to 250; default 50.
+    /// How many rows to return.
+    #[param(minimum = 1, maximum = 250, default = 50)]
     limit: Option<i64>,
-    /// Rows to skip; default 0.
+    /// Rows to skip.
+    #[param(minimum = 0, default = 0)]
     offset: Option<i64>,
-    /// `id`, `description`, `status`, `isRequest`, `createdAt` (default) or `updatedAt`.
+    /// The column to sort by; default `createdAt`.
+    #[param(value_type = Option<word::SortColumn>)]
     sort_column: Option<String>,
-    /// `ASC` or `DESC` (default).
+    /// The direction; default `DESC`.
+    #[param(value_type = Option<word::SortDirection>)]
     sort_direction: Option<String>,
     /// Matches part of the id or the description, literally (no wildcards),
-    /// ignoring ASCII case; at most 255 characters.
+    /// ignoring ASCII case.
+    #[param(max_length = 255)]
     search: Option<String>,
-    /// A status code (`"2"`) or name (`verified`).
+    /// Only identifications with this status, by code (`2`) or word (`verified`).
+    #[param(value_type = Option<word::StatusFilter>)]
     status: Option<String>,
-    /// `test` or `live`.
+    /// Only identifications of this mode (a test key sees test ones only).
+    #[param(value_type = Option<word::Mode>)]
     mode: Option<String>,
 }
 
@@ -39,6 +47,7 @@ pub struct ListParams {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ListResponse {
     /// All identifications that match, across pages.
+    #[schema(minimum = 0)]
     pub count: i64,
     pub rows: Vec<IdentificationResponse>,
 }
@@ -86,7 +95,7 @@ fn parse_list_query(fields: &Fields) -> Result<ListQuery, ApiError> {
     };
     choice(
         "sortColumn",
-        "one of id, description, status, isRequest, createdAt, updatedAt",
+        &format!("one of {}", word::SORT_COLUMNS.join(", ")),
         &|s| SortColumn::parse(s).is_some(),
     )?;
     choice("sortDirection", "ASC or DESC", &|s| {
@@ -125,17 +134,20 @@ fn parse_list_query(fields: &Fields) -> Result<ListQuery, ApiError> {
 }
 
 /// List your organisation's identifications.
+///
+/// A page of the identifications your key may see, newest first unless
+/// sorted otherwise, with the count of all that match.
 #[utoipa::path(
     get,
     path = "/v1/identification",
+    operation_id = "listIdentifications",
     tag = "identifications",
     params(ListParams),
     responses(
         (status = 200, description = "A page of identifications", body = ListResponse),
-        (status = 401, description = "Missing or wrong API key", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The query string is not valid UTF-8", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A parameter breaks its rule", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = [])),
 )]
 pub async fn list(
     State(state): State<AppState>,

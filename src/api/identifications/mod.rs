@@ -17,14 +17,21 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::auth::Caller;
+use std::sync::Arc;
+
 use super::authenticated;
 use super::error::ApiError;
 use crate::AppState;
+use crate::api::openapi::word;
 use crate::domain::{Identification, IdentificationId, Timestamp};
 use crate::store::{ApiKey, Change, Refusal};
 
 pub fn router(state: &AppState) -> Router<AppState> {
-    let authed = |endpoint| authenticated(endpoint, state);
+    let gate = Arc::new(super::auth::Gate {
+        store: state.store.clone(),
+        limits: state.limits.clone(),
+    });
+    let authed = |endpoint| authenticated(endpoint, &gate);
     Router::new()
         .route(
             "/v1/identification",
@@ -57,47 +64,58 @@ pub fn router(state: &AppState) -> Router<AppState> {
 #[serde(rename_all = "camelCase")]
 pub struct IdentificationResponse {
     /// Always `identification`.
-    #[schema(example = "identification")]
+    #[schema(value_type = IdentificationResource)]
     pub resource: &'static str,
     #[schema(example = "id_4Fq9ZtK2mB7xL0pR8sV3wY")]
     pub id: String,
-    /// `test` or `live`.
-    #[schema(example = "test")]
+    #[schema(value_type = word::Mode)]
     pub mode: &'static str,
+    #[schema(example = "pr_12345")]
     pub proofme_id: String,
+    #[schema(example = "org_12345")]
     pub organisation_id: String,
-    /// The status code: `"0"` open, `"1"` pending, `"2"` verified, `"3"` failed,
-    /// `"4"` canceled, `"5"` expired, `"6"` revoked.
-    #[schema(example = "0")]
+    #[schema(value_type = word::StatusCode)]
     pub status: &'static str,
-    /// The status as a word.
-    #[schema(example = "open")]
+    #[schema(value_type = word::StatusName)]
     pub status_name: &'static str,
-    /// Why the customer's wallet presentation failed the identification:
-    /// `untrusted_issuer`, `invalid_signature`, `expired_credential`,
-    /// `invalid_key_binding`, `invalid_presentation`, `missing_credential`,
-    /// `age_requirement_not_met` or `wallet_error`. Null unless it failed that way.
-    #[schema(example = json!(null))]
+    /// Null unless the customer's wallet presentation failed the
+    /// identification.
+    #[schema(value_type = Option<word::FailureReasonName>, required = true)]
     pub failure_reason: Option<&'static str>,
+    #[schema(required = true, example = "Identification #12345")]
     pub description: Option<String>,
     /// True for identifications created through the API.
     pub is_request: bool,
-    /// Whatever the integrator stored, as the JSON it sent (compact).
-    #[schema(value_type = Option<Object>)]
+    /// Whatever the integrator stored, as the JSON it sent (compact); null
+    /// when none was sent.
+    #[schema(value_type = Value, example = json!({"my-data": 12345}))]
     pub metadata: Option<Box<serde_json::value::RawValue>>,
+    #[schema(format = "uri")]
     pub redirect_url: String,
+    #[schema(required = true, format = "uri")]
     pub webhook_url: Option<String>,
     /// Where to send the customer.
+    #[schema(format = "uri")]
     pub my_page_url: String,
+    #[schema(required = true, example = "nl_NL")]
     pub locale: Option<String>,
     /// When the customer's wallet connected.
+    #[schema(required = true, format = DateTime)]
     pub scanned_at: Option<String>,
-    #[schema(example = "2022-01-02T12:00:00+00:00")]
+    #[schema(format = DateTime, example = "2022-01-02T12:00:00+00:00")]
     pub expires_at: String,
-    #[schema(example = "2022-01-01T12:00:00+00:00")]
+    #[schema(format = DateTime, example = "2022-01-01T12:00:00+00:00")]
     pub created_at: String,
-    #[schema(example = "2022-01-01T12:00:00+00:00")]
+    #[schema(format = DateTime, example = "2022-01-01T12:00:00+00:00")]
     pub updated_at: String,
+}
+
+/// The kind of object.
+#[allow(dead_code)] // documents `resource`
+#[derive(ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum IdentificationResource {
+    Identification,
 }
 
 impl IdentificationResponse {
@@ -129,11 +147,22 @@ impl IdentificationResponse {
 /// A short confirmation.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MessageResponse {
-    #[schema(example = "REVOKE_SUCCESSFUL")]
+    /// `REVOKE_SUCCESSFUL` or `DELETED_SUCCESSFULLY`.
+    #[schema(value_type = ConfirmationMessage)]
     pub message: &'static str,
     /// How many records were affected, where that is meaningful.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<u64>,
+}
+
+/// What an action confirms.
+#[allow(dead_code)] // documents `message`
+#[derive(ToSchema)]
+pub enum ConfirmationMessage {
+    #[serde(rename = "REVOKE_SUCCESSFUL")]
+    Revoked,
+    #[serde(rename = "DELETED_SUCCESSFULLY")]
+    Deleted,
 }
 
 pub(super) fn not_found() -> ApiError {

@@ -11,10 +11,14 @@ use crate::api::input::IdPath;
 use crate::domain::{ChangeCause, Status};
 use crate::store::Change;
 
-/// Revoke an identification: it can no longer be completed.
+/// Revoke an identification.
+///
+/// An open or pending identification becomes revoked and can no longer be
+/// completed; a final one cannot be revoked (409).
 #[utoipa::path(
     delete,
     path = "/v1/identification/{id}",
+    operation_id = "revokeIdentification",
     tag = "identifications",
     params(("id" = String, Path, description = "The identification id")),
     responses(
@@ -23,7 +27,6 @@ use crate::store::Change;
         (status = 404, description = "No such identification in your organisation", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already final", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = [])),
 )]
 pub async fn revoke(
     State(state): State<AppState>,

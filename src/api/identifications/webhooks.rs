@@ -10,18 +10,25 @@ use crate::AppState;
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, Problem};
 use crate::api::input::IdPath;
+use crate::api::openapi::word;
 use crate::domain::Timestamp;
 
 /// One delivery attempt.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AttemptResponse {
+    /// 1 for the first attempt.
+    #[schema(minimum = 1)]
     pub attempt: i64,
+    #[schema(format = DateTime)]
     pub attempted_at: String,
     /// The receiver's HTTP status, if it answered.
+    #[schema(required = true)]
     pub status_code: Option<u16>,
     /// Why the attempt failed without (or despite) an answer.
+    #[schema(required = true)]
     pub error: Option<String>,
+    #[schema(minimum = 0)]
     pub duration_ms: i64,
 }
 
@@ -33,11 +40,16 @@ pub struct DeliveryResponse {
     #[schema(example = "msg_2KWPBgLlAfxdpx2AI54pPJ")]
     pub id: String,
     /// The status the change led to, as in the history.
+    #[schema(value_type = word::StatusCode)]
     pub status: &'static str,
+    #[schema(format = "uri")]
     pub url: String,
-    /// `pending`, `delivered`, `failed` (retries exhausted) or `gone` (410).
+    #[schema(value_type = word::DeliveryStateName)]
     pub state: &'static str,
+    /// When the next attempt is due; null once delivered or given up.
+    #[schema(required = true, format = DateTime)]
     pub next_attempt_at: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
     pub attempts: Vec<AttemptResponse>,
 }
@@ -49,18 +61,20 @@ pub struct DeliveriesResponse {
     pub rows: Vec<DeliveryResponse>,
 }
 
-/// The webhooks sent (or being sent) for an identification, with every attempt,
-/// so you can see why one did not arrive.
+/// List the webhooks of an identification with every delivery attempt.
+///
+/// The webhooks sent (or being sent) for an identification, oldest first,
+/// with every attempt, so you can see why one did not arrive.
 #[utoipa::path(
     get,
     path = "/v1/identification/{id}/webhooks",
+    operation_id = "listWebhookAttempts",
     tag = "identifications",
     params(("id" = String, Path, description = "The identification id")),
     responses(
         (status = 200, description = "Deliveries, oldest first", body = DeliveriesResponse),
         (status = 404, description = "No such identification in your organisation", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = [])),
 )]
 pub async fn webhooks(
     State(state): State<AppState>,
