@@ -21,7 +21,6 @@ use std::sync::Arc;
 use crate::AppState;
 use crate::config::Config;
 use error::{ApiError, PROBLEM_JSON, Problem, generic_detail};
-use std::sync::Arc;
 
 async fn openapi(State(config): State<Arc<Config>>) -> Json<serde_json::Value> {
     Json(openapi::document(&config.public_url))
