@@ -23,6 +23,11 @@ pub struct Server {
 
 impl Server {
     pub fn start(bin: &str, db_url: &str) -> Server {
+        Server::start_with(bin, db_url, &[])
+    }
+
+    /// `start` with more environment.
+    pub fn start_with(bin: &str, db_url: &str, env: &[(&str, &str)]) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("free port")
@@ -35,6 +40,7 @@ impl Server {
             .env("PROOFME_PUBLIC_URL", &base)
             .env("PROOFME_RATE_LIMIT", "0")
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -73,9 +79,15 @@ impl Server {
 }
 
 pub fn admin(bin: &str, db_url: &str, args: &[&str]) -> Value {
+    admin_with(bin, db_url, &[], args)
+}
+
+/// `admin` with more environment.
+pub fn admin_with(bin: &str, db_url: &str, env: &[(&str, &str)], args: &[&str]) -> Value {
     let out = Command::new(bin)
         .arg("admin")
         .args(args)
+        .envs(env.iter().copied())
         .env("DATABASE_URL", db_url)
         .env("RUST_LOG", "warn")
         .output()

@@ -18,7 +18,7 @@ use sqlx::sqlite::SqlitePoolOptions;
 
 #[path = "common.rs"]
 mod common;
-use common::{Server, admin};
+use common::{Server, admin, admin_with};
 
 struct Options {
     connections: usize,
@@ -52,8 +52,9 @@ enum Request {
         urls: Arc<Vec<String>>,
         auth: Option<String>,
     },
+    /// To each URL in turn (several instances share the load).
     PostJson {
-        url: String,
+        urls: Arc<Vec<String>>,
         body: String,
         auth: String,
     },
@@ -107,9 +108,9 @@ async fn one(client: &reqwest::Client, req: &Request, n: usize) -> bool {
                 Err(_) => false,
             }
         }
-        Request::PostJson { url, body, auth } => {
+        Request::PostJson { urls, body, auth } => {
             let r = client
-                .post(url)
+                .post(&urls[n % urls.len()])
                 .bearer_auth(auth)
                 .header("content-type", "application/json")
                 .body(body.clone());
@@ -396,7 +397,7 @@ async fn main() {
     })
     .to_string();
     let create = Request::PostJson {
-        url: format!("{base}/v1/identification"),
+        urls: Arc::new(vec![format!("{base}/v1/identification")]),
         body: create_body.clone(),
         auth: key.clone(),
     };
@@ -485,7 +486,7 @@ async fn main() {
     server.wait_ready().await;
     let create_at_size = load(
         Request::PostJson {
-            url: format!("{}/v1/identification", server.base),
+            urls: Arc::new(vec![format!("{}/v1/identification", server.base)]),
             body: create_body,
             auth: key,
         },
@@ -560,4 +561,233 @@ async fn main() {
         }
     );
     println!("server peak RSS: {rss:.1} MiB; largest WAL file seen: {wal_peak_mib:.1} MiB");
+
+    postgres_column(&bin, &opts, f).await;
+}
+
+/// The same scenarios on PostgreSQL, with one and with two instances over
+/// one database, as ratios to this run's HTTP floor and to single-row
+/// inserts, one after another, on one connection to the same server (its
+/// storage limit). The server is `BENCH_DATABASE_URL` (default: PostgreSQL
+/// on 127.0.0.1 as user postgres); a database is made for the run and
+/// dropped after. Skipped, with a note, when no server answers.
+async fn postgres_column(bin: &str, opts: &Options, floor: f64) {
+    use sqlx::Connection;
+    let server_url = std::env::var("BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let Ok(mut admin_conn) = sqlx::PgConnection::connect(&server_url).await else {
+        println!(
+            "
+PostgreSQL column skipped: no server answers at BENCH_DATABASE_URL"
+        );
+        return;
+    };
+    let name = format!("proofme_bench_{}", std::process::id());
+    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\""))
+        .execute(&mut admin_conn)
+        .await
+        .expect("drop old bench database");
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut admin_conn)
+        .await
+        .expect("create bench database");
+    let mut url = url::Url::parse(&server_url).expect("BENCH_DATABASE_URL");
+    url.set_path(&format!("/{name}"));
+    let db_url = url.to_string();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key_file = dir.path().join("data-key");
+    let key_file = key_file.to_str().expect("path");
+    let env = [("PROOFME_DATA_KEY_FILE", key_file)];
+
+    let storage = postgres_storage_limit(&db_url, opts).await;
+    let org = admin_with(
+        bin,
+        &db_url,
+        &env,
+        &["create-organisation", "--name", "Bench Shop"],
+    );
+    let org_id = org["id"].as_str().expect("org").to_owned();
+    let key = admin_with(
+        bin,
+        &db_url,
+        &env,
+        &[
+            "create-api-key",
+            "--organisation",
+            &org_id,
+            "--mode",
+            "test",
+        ],
+    );
+    let key = key["key"].as_str().expect("key").to_owned();
+    let pr = admin_with(
+        bin,
+        &db_url,
+        &env,
+        &[
+            "create-proofme",
+            "--organisation",
+            &org_id,
+            "--name",
+            "Age check",
+            "--purpose",
+            "AGE_VERIFICATION",
+            "--credential",
+            "EPASS:OLDER_THAN_18",
+        ],
+    );
+    let pr_id = pr["id"].as_str().expect("proofme").to_owned();
+    let create_body = json!({
+        "proofmeId": pr_id, "organisationId": org_id,
+        "description": "Order #12345", "redirectUrl": "https://shop.example.com/return/12345",
+        "metadata": {"order": 12345}
+    })
+    .to_string();
+
+    let mut servers = vec![Server::start_with(bin, &db_url, &env)];
+    servers[0].wait_ready().await;
+    let mut rows = Vec::new();
+    for instances in [1, 2] {
+        if instances == 2 {
+            servers.push(Server::start_with(bin, &db_url, &env));
+            servers[1].wait_ready().await;
+        }
+        let bases: Vec<String> = servers.iter().map(|s| s.base.clone()).collect();
+        let spread = |path: &dyn Fn(&str) -> Vec<String>| -> Arc<Vec<String>> {
+            Arc::new(bases.iter().flat_map(|b| path(b)).collect())
+        };
+        let created = load(
+            Request::PostJson {
+                urls: spread(&|b| vec![format!("{b}/v1/identification")]),
+                body: create_body.clone(),
+                auth: key.clone(),
+            },
+            opts,
+        )
+        .await;
+        let c = client();
+        let mut ids = Vec::new();
+        for _ in 0..1000 {
+            let v: Value = c
+                .post(format!("{}/v1/identification", bases[0]))
+                .bearer_auth(&key)
+                .header("content-type", "application/json")
+                .body(create_body.clone())
+                .send()
+                .await
+                .expect("create")
+                .json()
+                .await
+                .expect("json");
+            ids.push(v["id"].as_str().expect("id").to_owned());
+        }
+        let get = load(
+            Request::Get {
+                urls: spread(&|b| {
+                    ids.iter()
+                        .map(|i| format!("{b}/v1/identification/{i}"))
+                        .collect()
+                }),
+                auth: Some(key.clone()),
+            },
+            opts,
+        )
+        .await;
+        let list = load(
+            Request::Get {
+                urls: spread(&|b| vec![format!("{b}/v1/identification?limit=50")]),
+                auth: Some(key.clone()),
+            },
+            opts,
+        )
+        .await;
+        let page = load(
+            Request::Get {
+                urls: spread(&|b| ids.iter().map(|i| format!("{b}/{i}")).collect()),
+                auth: None,
+            },
+            opts,
+        )
+        .await;
+        rows.push((instances, "POST /v1/identification", created));
+        rows.push((instances, "GET /v1/identification/{id}", get));
+        rows.push((instances, "GET /v1/identification?limit=50", list));
+        rows.push((instances, "MyPage GET /{id}", page));
+    }
+    for s in servers {
+        s.stop();
+    }
+
+    println!(
+        "
+PostgreSQL ({} connections in all, spread over the instances):",
+        opts.connections
+    );
+    println!(
+        "\n| scenario | instances | req/s | p50 ms | p99 ms | errors | vs floor | vs storage |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| PostgreSQL single-row inserts (storage limit) | - | {:.0} | {:.2} | {:.2} | {} | {:.2} | 1.00 |",
+        storage.rps(),
+        storage.percentile_ms(0.5),
+        storage.percentile_ms(0.99),
+        storage.errors,
+        storage.rps() / floor
+    );
+    for (instances, name, stats) in &rows {
+        println!(
+            "| {name} | {instances} | {:.0} | {:.2} | {:.2} | {} | {:.2} | {:.2} |",
+            stats.rps(),
+            stats.percentile_ms(0.5),
+            stats.percentile_ms(0.99),
+            stats.errors,
+            stats.rps() / floor,
+            stats.rps() / storage.rps()
+        );
+    }
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .execute(&mut admin_conn)
+        .await;
+}
+
+/// Single-row inserts, one after another, on one connection (each its own
+/// commit): what this PostgreSQL server commits without batching.
+async fn postgres_storage_limit(db_url: &str, opts: &Options) -> Stats {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(db_url).await.expect("connect");
+    sqlx::query("CREATE TABLE commits (id BIGSERIAL PRIMARY KEY, payload TEXT NOT NULL)")
+        .execute(&mut conn)
+        .await
+        .expect("table");
+    let payload = "x".repeat(300);
+    let start = Instant::now();
+    let (measure_from, until) = (start + opts.warmup, start + opts.warmup + opts.duration);
+    let mut s = Stats {
+        seconds: opts.duration.as_secs_f64(),
+        ..Stats::default()
+    };
+    loop {
+        let t0 = Instant::now();
+        if t0 >= until {
+            break;
+        }
+        let ok = sqlx::query("INSERT INTO commits (payload) VALUES ($1)")
+            .bind(&payload)
+            .execute(&mut conn)
+            .await
+            .is_ok();
+        if t0 >= measure_from {
+            s.requests += 1;
+            s.errors += usize::from(!ok);
+            s.latencies_us.push(t0.elapsed().as_micros() as u32);
+        }
+    }
+    s.latencies_us.sort_unstable();
+    sqlx::query("DROP TABLE commits")
+        .execute(&mut conn)
+        .await
+        .expect("drop");
+    let _ = conn.close().await;
+    s
 }

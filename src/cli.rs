@@ -7,7 +7,7 @@ use tokio::net::TcpListener;
 
 use crate::config::{Config, ConfigArgs};
 use crate::domain::{ApiKeyId, Credential, Mode, OrganisationId, Purpose};
-use crate::store::Store;
+use crate::store::{Store, redact_url};
 use crate::{AppState, serve};
 
 #[derive(Debug, Parser)]
@@ -176,9 +176,20 @@ fn fail(e: impl std::fmt::Display) -> ExitCode {
 }
 
 async fn run_serve(config: Config, no_demo: bool) -> ExitCode {
-    let store = match Store::connect_with(&config.database_url, &config.store_options()).await {
+    let store = match Store::connect_with(
+        &config.database_url,
+        &config.store_options(),
+        &config.db_pool,
+    )
+    .await
+    {
         Ok(s) => s,
-        Err(e) => return fail(format!("cannot open {}: {e}", config.database_url)),
+        Err(e) => {
+            return fail(format!(
+                "cannot open {}: {e}",
+                redact_url(&config.database_url)
+            ));
+        }
     };
     let listener = match TcpListener::bind(config.addr).await {
         Ok(l) => l,
@@ -274,9 +285,20 @@ async fn print_demo_if_empty(
 }
 
 async fn run_admin(config: Config, admin: Admin) -> ExitCode {
-    let store = match Store::connect_with(&config.database_url, &config.store_options()).await {
+    let store = match Store::connect_with(
+        &config.database_url,
+        &config.store_options(),
+        &config.db_pool,
+    )
+    .await
+    {
         Ok(s) => s,
-        Err(e) => return fail(format!("cannot open {}: {e}", config.database_url)),
+        Err(e) => {
+            return fail(format!(
+                "cannot open {}: {e}",
+                redact_url(&config.database_url)
+            ));
+        }
     };
     let result = admin_command(&store, admin).await;
     store.close().await;

@@ -6,12 +6,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 use url::Url;
 
-use crate::store::StoreOptions;
+use crate::store::{Backend, PoolSettings, StoreOptions};
 
 /// Settings shared by `serve` and `admin`.
 #[derive(Debug, Clone, Args)]
 pub struct ConfigArgs {
-    /// Where the data lives. SQLite by default; the file is created if missing.
+    /// Where the data lives. SQLite by default (`sqlite://file.db`; the file is
+    /// created if missing); `postgres://…` for a PostgreSQL server that
+    /// several instances share.
     #[arg(
         long,
         env = "DATABASE_URL",
@@ -47,6 +49,17 @@ pub struct ConfigArgs {
     )]
     pub webhook_retry_schedule: String,
 
+    /// Seconds a claimed webhook delivery is kept from other workers; after a
+    /// crash, another instance sends it once this has passed. More than the
+    /// 15-second attempt timeout.
+    #[arg(
+        long,
+        env = "PROOFME_WEBHOOK_LEASE_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub webhook_lease_secs: u64,
+
     /// Seconds an identification stays open before it expires.
     #[arg(
         long,
@@ -74,7 +87,8 @@ pub struct ConfigArgs {
     pub verifier_cert: Option<PathBuf>,
 
     /// The deployment key that wraps every shared-data key (created with mode
-    /// 0600 if missing). Default: beside the SQLite file.
+    /// 0600 if missing). Default: beside the SQLite file; required on
+    /// PostgreSQL (every instance reads the same file).
     #[arg(long, env = "PROOFME_DATA_KEY_FILE", global = true)]
     pub data_key_file: Option<PathBuf>,
 
@@ -164,6 +178,34 @@ pub struct ConfigArgs {
     )]
     pub max_streams_per_address: usize,
 
+    /// PostgreSQL: connections each instance keeps open at most.
+    #[arg(
+        long,
+        env = "PROOFME_DB_MAX_CONNECTIONS",
+        default_value_t = 16,
+        global = true
+    )]
+    pub db_max_connections: u32,
+
+    /// PostgreSQL: seconds any one statement may run before the server
+    /// cancels it.
+    #[arg(
+        long,
+        env = "PROOFME_DB_STATEMENT_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub db_statement_timeout_secs: u64,
+
+    /// Seconds between re-reads of the status by an open status stream, which
+    /// otherwise hears of every change as it is committed.
+    #[arg(
+        long,
+        env = "PROOFME_STATUS_RECHECK_SECS",
+        default_value_t = 5,
+        global = true
+    )]
+    pub status_recheck_secs: u64,
     /// Milliseconds a write waits for a database lock held by another
     /// process before its request is answered 503 (with `Retry-After`).
     #[arg(
@@ -212,6 +254,8 @@ pub struct Config {
     pub public_url: String,
     pub allow_private_webhooks: bool,
     pub webhook_retry_schedule: Vec<Duration>,
+    /// How long a webhook claim keeps a delivery from other workers.
+    pub webhook_lease: Duration,
     pub identification_ttl: Duration,
     pub rate_limit: u32,
     /// PEM text of the issuers' trust anchors (empty: trust none).
@@ -235,8 +279,12 @@ pub struct Config {
     pub max_connections_per_address: usize,
     pub max_streams_per_identification: usize,
     pub max_streams_per_address: usize,
+    /// How often an open status stream re-reads the status.
+    pub status_recheck: Duration,
     /// MyPage's wallet help for English and Dutch pages; `None`: the default.
     pub wallet_help: WalletHelp,
+    /// The pool to a PostgreSQL server.
+    pub db_pool: PoolSettings,
     /// How long a write waits for a lock held elsewhere.
     pub busy_timeout: Duration,
     /// Below this many free bytes beside the database: a warning.
@@ -272,6 +320,12 @@ pub enum ConfigError {
     Vct,
     #[error("{0} must be at least 1")]
     Zero(&'static str),
+    #[error("PROOFME_WEBHOOK_LEASE_SECS must be more than the 15-second attempt timeout")]
+    Lease,
+    #[error(
+        "PROOFME_DATA_KEY_FILE is required with PostgreSQL: the deployment key never lives in the database"
+    )]
+    DataKeyFileRequired,
 }
 
 fn read_file(what: &'static str, path: &std::path::Path) -> Result<String, ConfigError> {
@@ -291,6 +345,10 @@ impl ConfigArgs {
         let webhook_retry_schedule = parse_schedule(&self.webhook_retry_schedule)?;
         if self.identification_ttl_secs == 0 {
             return Err(ConfigError::Ttl);
+        }
+        let webhook_lease = Duration::from_secs(self.webhook_lease_secs);
+        if webhook_lease <= crate::webhooks::deliver::DEFAULT_TIMEOUT {
+            return Err(ConfigError::Lease);
         }
         let trusted_issuers_pem = match self.trusted_issuers {
             None => String::new(),
@@ -318,12 +376,24 @@ impl ConfigArgs {
         let data_key_file = self
             .data_key_file
             .or_else(|| crate::vault::default_key_path(&self.database_url));
+        if data_key_file.is_none() && Backend::of_url(&self.database_url) == Backend::Postgres {
+            return Err(ConfigError::DataKeyFileRequired);
+        }
         for (name, value) in [
             (
                 "PROOFME_HEADER_READ_TIMEOUT_SECS",
                 self.header_read_timeout_secs,
             ),
             ("PROOFME_IDLE_TIMEOUT_SECS", self.idle_timeout_secs),
+            ("PROOFME_STATUS_RECHECK_SECS", self.status_recheck_secs),
+            (
+                "PROOFME_DB_MAX_CONNECTIONS",
+                u64::from(self.db_max_connections),
+            ),
+            (
+                "PROOFME_DB_STATEMENT_TIMEOUT_SECS",
+                self.db_statement_timeout_secs,
+            ),
             ("PROOFME_REQUEST_TIMEOUT_SECS", self.request_timeout_secs),
             ("PROOFME_BUSY_TIMEOUT_MS", self.busy_timeout_ms),
             ("PROOFME_MAX_DATABASE_MB", self.max_database_mb.unwrap_or(1)),
@@ -364,6 +434,7 @@ impl ConfigArgs {
             public_url,
             allow_private_webhooks: self.allow_private_webhooks,
             webhook_retry_schedule,
+            webhook_lease,
             identification_ttl: Duration::from_secs(self.identification_ttl_secs),
             rate_limit: self.rate_limit,
             auth_failure_limit: self.auth_failure_limit,
@@ -374,6 +445,12 @@ impl ConfigArgs {
             max_connections_per_address: self.max_connections_per_address,
             max_streams_per_identification: self.max_streams_per_identification,
             max_streams_per_address: self.max_streams_per_address,
+            status_recheck: Duration::from_secs(self.status_recheck_secs),
+            db_pool: PoolSettings {
+                max_connections: self.db_max_connections,
+                statement_timeout: Duration::from_secs(self.db_statement_timeout_secs),
+                ..PoolSettings::default()
+            },
             busy_timeout: Duration::from_millis(self.busy_timeout_ms),
             min_free_disk_bytes: self.min_free_disk_mb.saturating_mul(1024 * 1024),
             max_database_bytes: self
@@ -423,6 +500,7 @@ impl Config {
             allow_private_webhooks: false,
             webhook_retry_schedule: parse_schedule("60,120,240,480,960,1740,3600,7200,79200")
                 .unwrap_or_default(),
+            webhook_lease: crate::webhooks::worker::DEFAULT_LEASE,
             identification_ttl: Duration::from_secs(86_400),
             rate_limit: 100,
             trusted_issuers_pem: String::new(),
@@ -439,6 +517,8 @@ impl Config {
             max_streams_per_identification: 8,
             max_streams_per_address: 64,
             wallet_help: WalletHelp::default(),
+            status_recheck: crate::mypage::events::RECHECK_EVERY,
+            db_pool: PoolSettings::default(),
             busy_timeout: StoreOptions::default().busy_timeout,
             min_free_disk_bytes: 256 * 1024 * 1024,
             max_database_bytes: None,

@@ -214,12 +214,15 @@ pub async fn serve(
     log_limits(&state.config, &limits, open_files);
     let deliverer = webhooks::deliver::Deliverer::new(state.config.allow_private_webhooks)
         .map_err(std::io::Error::other)?;
-    let worker = tokio::spawn(webhooks::worker::run(webhooks::worker::Worker::new(
-        state.store.clone(),
-        deliverer,
-        state.config.webhook_retry_schedule.clone(),
-        state.lifecycle.events().webhooks_due.clone(),
-    )));
+    let worker = tokio::spawn(webhooks::worker::run(
+        webhooks::worker::Worker::new(
+            state.store.clone(),
+            deliverer,
+            state.config.webhook_retry_schedule.clone(),
+            state.lifecycle.events().webhooks_due.clone(),
+        )
+        .with_lease(state.config.webhook_lease),
+    ));
     let jobs = maintenance::Jobs::start(
         &state.lifecycle,
         &state.store,
@@ -227,6 +230,10 @@ pub async fn serve(
         state.config.data_retention,
         state.config.min_free_disk_bytes,
     );
+    let follower = tokio::spawn(follow_other_instances(
+        state.store.clone(),
+        state.lifecycle.events().clone(),
+    ));
     let events = state.lifecycle.events().clone();
     let begun = Arc::new(tokio::sync::Notify::new());
     let signal = {
@@ -250,8 +257,23 @@ pub async fn serve(
         }
     }
     worker.abort();
+    follower.abort();
     drop(jobs);
     Ok(())
+}
+
+/// Passes status changes committed by other instances on to this one's
+/// listeners (PostgreSQL; on SQLite this process makes every change itself).
+async fn follow_other_instances(store: Store, events: lifecycle::Events) {
+    let mut changes = store.status_notifications();
+    while let Some((id, code)) = changes.recv().await {
+        let Some(status) = domain::Status::from_i64(code) else {
+            continue;
+        };
+        if let Ok(id) = domain::IdentificationId::parse(&id) {
+            events.committed_elsewhere(id, status);
+        }
+    }
 }
 
 /// One line with every limit in force, so an operator sees what was derived.

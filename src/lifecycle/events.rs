@@ -49,6 +49,14 @@ impl Events {
         self.closing.send_replace(true);
     }
 
+    /// Announces a change another instance committed (heard through the
+    /// database): open pages follow it, and the webhook worker looks for the
+    /// outbox row it may have written.
+    pub fn committed_elsewhere(&self, id: IdentificationId, status: Status) {
+        let _ = self.sender.send(StatusEvent { id, status });
+        self.webhooks_due.notify_one();
+    }
+
     /// Announces a change that is already committed.
     pub fn committed(&self, ident: &Identification) {
         // No receivers is fine: nobody has the page open.

@@ -18,10 +18,11 @@ use crate::domain::{Identification, IdentificationId};
 use crate::lifecycle::{Events, StatusEvent};
 use crate::store::Store;
 
-/// How often an open stream re-reads the status. Changes made in this process
-/// (including expiry) arrive at once by broadcast; this only catches changes
-/// made elsewhere.
-const RECHECK_EVERY: Duration = Duration::from_secs(5);
+/// How often an open stream re-reads the status by default. Changes made in
+/// this process (including expiry) arrive at once by broadcast, and on
+/// PostgreSQL so do other instances' (`LISTEN`/`NOTIFY`); this only catches
+/// what those missed (a listener reconnecting).
+pub const RECHECK_EVERY: Duration = Duration::from_secs(5);
 
 /// A comment this often keeps proxies from closing an idle stream, and is how
 /// the server notices a customer who left: writing to a closed connection fails.
@@ -129,6 +130,7 @@ struct Watch {
     closing: tokio::sync::watch::Receiver<bool>,
     changes: broadcast::Receiver<StatusEvent>,
     last: Identification,
+    recheck: Duration,
     started: bool,
     done: bool,
 }
@@ -154,6 +156,7 @@ pub fn stream(
     events: Events,
     first: Identification,
     slot: StreamSlot,
+    recheck: Duration,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let watch = Watch {
         _slot: slot,
@@ -161,6 +164,7 @@ pub fn stream(
         closing: events.closing(),
         store,
         last: first,
+        recheck,
         started: false,
         done: false,
     };
@@ -181,7 +185,7 @@ pub fn stream(
                 return None;
             }
             tokio::select! {
-                _ = tokio::time::timeout(RECHECK_EVERY, announced(&mut w.changes, &id)) => {}
+                _ = tokio::time::timeout(w.recheck, announced(&mut w.changes, &id)) => {}
                 _ = w.closing.changed() => return None,
             }
             let current = match w.store.find_identification(&id).await {

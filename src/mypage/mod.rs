@@ -33,6 +33,8 @@ pub struct MyPageState {
     pub pages: PageCache,
     pub qr: Arc<qr::QrCache>,
     pub streams: Arc<events::StreamSlots>,
+    /// How often an open status stream re-reads the status (see `events`).
+    pub recheck: std::time::Duration,
 }
 
 /// How many bytes of rendered pages are kept. A page with its QR code is
@@ -60,6 +62,7 @@ impl MyPageState {
                 config.max_streams_per_identification,
                 config.max_streams_per_address,
             )),
+            recheck: config.status_recheck,
         }
     }
 }
@@ -546,6 +549,7 @@ async fn status_events(
             state.lifecycle.events().clone(),
             ident,
             slot,
+            state.mypage.recheck,
         )
         .into_response(),
         Ok(None) => StatusCode::NOT_FOUND.into_response(),

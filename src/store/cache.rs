@@ -1,6 +1,11 @@
 //! The store's in-process caches (moka): for lookups that happen on every
 //! request and almost never change (API keys and organisations briefly,
 //! proofmes), and for rows only this process writes (identifications).
+//!
+//! On a database shared by several instances (PostgreSQL), another instance
+//! may change any of these rows at any moment, and no read may be older than
+//! its last committed change: there only proofmes, which never change once
+//! created, are cached; everything else is read from the database each time.
 
 use moka::ops::compute::Op;
 use moka::sync::Cache;
@@ -17,15 +22,64 @@ use crate::domain::{Identification, IdentificationId, OrganisationId, ProofmeId}
 pub const API_KEY_CACHE_TTL: Duration = Duration::from_secs(1);
 
 pub(super) struct Caches {
-    pub api_keys: Cache<String, ApiKey>,
-    pub organisations: Cache<OrganisationId, Organisation>,
+    /// False when other instances write the same database.
+    local: bool,
+    api_keys: Cache<String, ApiKey>,
+    organisations: Cache<OrganisationId, Organisation>,
     pub proofmes: Cache<(OrganisationId, ProofmeId), Proofme>,
-    pub identifications: WriteThrough<IdentificationId, Identification>,
+    identifications: WriteThrough<IdentificationId, Identification>,
+}
+
+impl Caches {
+    /// For a database other instances write too: only what never changes.
+    pub fn shared() -> Caches {
+        Caches {
+            local: false,
+            ..Caches::default()
+        }
+    }
+
+    /// API keys by secret hash, if they may be cached here.
+    pub fn api_keys(&self) -> Option<&Cache<String, ApiKey>> {
+        self.local.then_some(&self.api_keys)
+    }
+
+    /// Organisations by id, if they may be cached here.
+    pub fn organisations(&self) -> Option<&Cache<OrganisationId, Organisation>> {
+        self.local.then_some(&self.organisations)
+    }
+
+    /// The cached identification, or the generation to hand to
+    /// `identification_read` after reading it from the database.
+    pub fn identification(&self, id: &IdentificationId) -> Result<Identification, u64> {
+        if self.local {
+            self.identifications.get(id)
+        } else {
+            Err(0)
+        }
+    }
+
+    /// After a committed write of the identification.
+    pub fn identification_written(&self, ident: &Identification) {
+        if self.local {
+            self.identifications
+                .written(ident.id.clone(), ident.clone());
+        }
+    }
+
+    /// After a read of the identification that began at `generation`.
+    pub fn identification_read(&self, generation: u64, ident: &Identification) {
+        if self.local {
+            self.identifications
+                .fill(generation, ident.id.clone(), ident.clone());
+        }
+    }
 }
 
 impl Default for Caches {
     fn default() -> Self {
         Caches {
+            local: true,
             api_keys: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(API_KEY_CACHE_TTL)

@@ -1,10 +1,13 @@
-use super::{Store, StoreError, corrupt};
+use super::{Engine, Store, StoreError, corrupt};
 use crate::domain::{
-    ApiKeyId, ChangeCause, Description, FailureReason, HttpUrl, Identification, IdentificationId,
-    Locale, Metadata, Mode, OrganisationId, ProofmeId, Status, Timestamp,
+    ApiKeyId, Description, FailureReason, HttpUrl, Identification, IdentificationId, Locale,
+    Metadata, Mode, OrganisationId, ProofmeId, Status, Timestamp,
 };
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{Database, QueryBuilder};
 use std::time::Duration;
+
+// SQLite's group commit (see `sqlite::group_commit`) runs these.
+pub(super) use super::tx::on_sqlite::{idempotent_outcome, insert_idempotency, insert_new};
 
 /// How long an idempotency key holds its first response.
 pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
@@ -111,7 +114,7 @@ pub(super) struct IdentificationRow {
     proofme_id: String,
     mode: String,
     status: i64,
-    description: Option<String>,
+    description: Option<StoredText>,
     is_request: bool,
     metadata: Option<String>,
     redirect_url: String,
@@ -153,7 +156,7 @@ impl From<JsonRow> for IdentificationRow {
             proofme_id: r.2,
             mode: r.3,
             status: r.4,
-            description: r.5,
+            description: r.5.map(StoredText),
             is_request: r.6 != 0,
             metadata: r.7,
             redirect_url: r.8,
@@ -166,6 +169,43 @@ impl From<JsonRow> for IdentificationRow {
             updated_at: r.15,
         }
     }
+}
+
+/// A description as stored: TEXT on SQLite; BYTEA on PostgreSQL, whose text
+/// cannot hold the NUL a description may contain (it is kept as sent).
+pub(super) struct StoredText(String);
+
+impl sqlx::Type<sqlx::Sqlite> for StoredText {
+    fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
+        <String as sqlx::Type<sqlx::Sqlite>>::type_info()
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Sqlite> for StoredText {
+    fn decode(value: sqlx::sqlite::SqliteValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        Ok(StoredText(<String as sqlx::Decode<sqlx::Sqlite>>::decode(
+            value,
+        )?))
+    }
+}
+
+impl sqlx::Type<sqlx::Postgres> for StoredText {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        <Vec<u8> as sqlx::Type<sqlx::Postgres>>::type_info()
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Postgres> for StoredText {
+    fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        let bytes = <Vec<u8> as sqlx::Decode<sqlx::Postgres>>::decode(value)?;
+        Ok(StoredText(String::from_utf8(bytes)?))
+    }
+}
+
+/// Text with ASCII letters in lower case, as bytes: what a search compares on
+/// PostgreSQL (SQLite's `lower()` also changes ASCII only).
+pub(super) fn folded(s: &str) -> Vec<u8> {
+    s.as_bytes().to_ascii_lowercase()
 }
 
 pub(super) const COLUMNS: &str = "id, organisation_id, proofme_id, mode, status, description, is_request, \
@@ -188,7 +228,7 @@ impl TryFrom<IdentificationRow> for Identification {
             proofme_id: ProofmeId::from_trusted(r.proofme_id),
             mode: Mode::parse(&r.mode).ok_or_else(|| corrupt("mode", &r.mode))?,
             status: Status::from_i64(r.status).ok_or_else(|| corrupt("status", r.status))?,
-            description: r.description.map(|d| Description::truncating(&d)),
+            description: r.description.map(|d| Description::truncating(&d.0)),
             is_request: r.is_request,
             metadata,
             redirect_url: url(&r.redirect_url)?,
@@ -206,155 +246,31 @@ impl TryFrom<IdentificationRow> for Identification {
     }
 }
 
-/// What an idempotency key already holds, read inside the write transaction.
-/// A record older than the window is removed, so the key starts afresh.
-pub(super) async fn idempotent_outcome(
-    tx: &mut sqlx::Transaction<'static, Sqlite>,
-    rec: &IdempotencyRecord,
-) -> Result<Option<CreateOutcome>, StoreError> {
-    let existing: Option<(String, i64, String, i64)> = sqlx::query_as(
-        "SELECT request_sha256, response_status, response_body, created_at \
-         FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ?",
-    )
-    .bind(rec.api_key_id.as_str())
-    .bind(&rec.key)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some((hash, status, body, created_at)) = existing else {
-        return Ok(None);
-    };
-    let window_start = Timestamp::now().millis() - IDEMPOTENCY_WINDOW.as_millis() as i64;
-    if created_at >= window_start {
-        if hash != rec.request_sha256 {
-            return Ok(Some(CreateOutcome::KeyReused));
-        }
-        let status = u16::try_from(status).map_err(|_| corrupt("status", status))?;
-        return Ok(Some(CreateOutcome::Replay { status, body }));
-    }
-    sqlx::query("DELETE FROM idempotency_keys WHERE api_key_id = ? AND idempotency_key = ?")
-        .bind(rec.api_key_id.as_str())
-        .bind(&rec.key)
-        .execute(&mut **tx)
-        .await?;
-    Ok(None)
-}
-
-pub(super) async fn insert_idempotency(
-    tx: &mut sqlx::Transaction<'static, Sqlite>,
-    rec: &IdempotencyRecord,
-    created_at: Timestamp,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO idempotency_keys (api_key_id, idempotency_key, request_sha256, \
-         response_status, response_body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(rec.api_key_id.as_str())
-    .bind(&rec.key)
-    .bind(&rec.request_sha256)
-    .bind(i64::from(rec.response_status))
-    .bind(&rec.response_body)
-    .bind(created_at.millis())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Rows per multi-row INSERT: 16 columns x 64 rows stays far below SQLite's
-/// limit on bound parameters.
-const ROWS_PER_INSERT: usize = 64;
-
-/// Inserts new identifications, each with its creation history entry, and
-/// their organisations' counts: a few multi-row statements however many there
-/// are, because each statement is a round trip to the database thread.
-pub(super) async fn insert_new(
-    tx: &mut sqlx::Transaction<'static, Sqlite>,
-    idents: &[&Identification],
-) -> Result<(), StoreError> {
-    for chunk in idents.chunks(ROWS_PER_INSERT) {
-        let mut rows = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO identifications (id, organisation_id, proofme_id, mode, status, \
-             description, is_request, metadata, redirect_url, webhook_url, locale, scanned_at, \
-             failure_reason, expires_at, created_at, updated_at) ",
-        );
-        rows.push_values(chunk, |mut b, i| {
-            b.push_bind(i.id.as_str())
-                .push_bind(i.organisation_id.as_str())
-                .push_bind(i.proofme_id.as_str())
-                .push_bind(i.mode.as_str())
-                .push_bind(i.status.as_i64())
-                .push_bind(i.description.as_ref().map(Description::as_str))
-                .push_bind(i.is_request)
-                .push_bind(i.metadata.as_ref().map(Metadata::to_json_string))
-                .push_bind(i.redirect_url.as_str())
-                .push_bind(i.webhook_url.as_ref().map(HttpUrl::as_str))
-                .push_bind(i.locale.as_ref().map(Locale::as_str))
-                .push_bind(i.scanned_at.map(Timestamp::millis))
-                .push_bind(i.failure_reason.map(FailureReason::as_str))
-                .push_bind(i.expires_at.millis())
-                .push_bind(i.created_at.millis())
-                .push_bind(i.updated_at.millis());
-        });
-        rows.build().execute(&mut **tx).await?;
-
-        let mut history = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO status_changes (identification_id, seq, from_status, to_status, cause, changed_at) ",
-        );
-        history.push_values(chunk, |mut b, i| {
-            b.push_bind(i.id.as_str())
-                .push_bind(0_i64)
-                .push_bind(None::<i64>)
-                .push_bind(i.status.as_i64())
-                .push_bind(ChangeCause::Created.as_str())
-                .push_bind(i.created_at.millis());
-        });
-        history.build().execute(&mut **tx).await?;
-    }
-    let mut counts: Vec<(&OrganisationId, Mode, i64)> = Vec::new();
-    for i in idents {
-        match counts
-            .iter_mut()
-            .find(|(o, m, _)| *o == &i.organisation_id && *m == i.mode)
-        {
-            Some(c) => c.2 += 1,
-            None => counts.push((&i.organisation_id, i.mode, 1)),
-        }
-    }
-    for (organisation_id, mode, n) in counts {
-        sqlx::query(
-            "INSERT INTO identification_counts (organisation_id, mode, count) VALUES (?, ?, ?) \
-             ON CONFLICT (organisation_id, mode) DO UPDATE SET count = count + excluded.count",
-        )
-        .bind(organisation_id.as_str())
-        .bind(mode.as_str())
-        .bind(n)
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
-}
-
 impl Store {
     /// Stores a new identification, and with it the idempotency record if any, in
     /// one transaction. An idempotency key already used within the window is not
     /// stored again: its first response is handed back instead.
     ///
-    /// Concurrent creates are committed together (group commit, see
+    /// On SQLite, concurrent creates are committed together (group commit, see
     /// `group_commit`): one commit is the expensive part of a write, and many
-    /// creates can share it. The answer comes only after the commit.
+    /// creates can share it. On PostgreSQL each create is its own transaction,
+    /// and the key's primary key settles a race between instances (see
+    /// `create_on_postgres`). The answer comes only after the commit.
     pub async fn create_identification(
         &self,
         ident: &Identification,
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<CreateOutcome, StoreError> {
-        let outcome = self
-            .db
-            .group_commit
-            .submit(ident.clone(), idempotency.cloned())
-            .await?;
+        let outcome = match &self.db {
+            Engine::Sqlite(db) => {
+                db.group_commit
+                    .submit(ident.clone(), idempotency.cloned())
+                    .await?
+            }
+            Engine::Postgres(db) => create_on_postgres(db, ident, idempotency).await?,
+        };
         if outcome == CreateOutcome::Created {
-            self.caches
-                .identifications
-                .written(ident.id.clone(), ident.clone());
+            self.caches.identification_written(ident);
         }
         Ok(outcome)
     }
@@ -368,15 +284,17 @@ impl Store {
         request_sha256: &str,
     ) -> Result<Option<CreateOutcome>, StoreError> {
         let window_start = Timestamp::now().millis() - IDEMPOTENCY_WINDOW.as_millis() as i64;
-        let row: Option<(String, i64, String)> = sqlx::query_as(
-            "SELECT request_sha256, response_status, response_body FROM idempotency_keys \
-             WHERE api_key_id = ? AND idempotency_key = ? AND created_at >= ?",
-        )
-        .bind(api_key_id.as_str())
-        .bind(key)
-        .bind(window_start)
-        .fetch_optional(&self.db.reader)
-        .await?;
+        let row: Option<(String, i64, String)> = on_db!(&self.db, db, on => {
+            sqlx::query_as(&on::sql(
+                "SELECT request_sha256, response_status, response_body FROM idempotency_keys \
+                 WHERE api_key_id = ? AND idempotency_key = ? AND created_at >= ?",
+            ))
+            .bind(api_key_id.as_str())
+            .bind(key)
+            .bind(window_start)
+            .fetch_optional(&db.reader)
+            .await?
+        });
         row.map(|(hash, status, body)| {
             if hash != request_sha256 {
                 return Ok(CreateOutcome::KeyReused);
@@ -393,20 +311,25 @@ impl Store {
         &self,
         idents: &[Identification],
     ) -> Result<(), StoreError> {
-        let mut tx = self.db.begin_write().await?;
-        insert_new(&mut tx, &idents.iter().collect::<Vec<_>>()).await?;
-        tx.commit().await?;
+        on_db!(&self.db, db, on => {
+            let mut tx = db.begin_write().await?;
+            on::insert_new(&mut tx, &idents.iter().collect::<Vec<_>>()).await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 
     /// Deletes idempotency keys older than the window. Returns how many.
     pub async fn prune_idempotency_keys(&self) -> Result<u64, StoreError> {
         let cutoff = Timestamp::now().millis() - IDEMPOTENCY_WINDOW.as_millis() as i64;
-        let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
-            .bind(cutoff)
-            .execute(&self.db.writer)
-            .await?;
-        Ok(done.rows_affected())
+        let done = on_db!(&self.db, db, on => {
+            sqlx::query(&on::sql("DELETE FROM idempotency_keys WHERE created_at < ?"))
+                .bind(cutoff)
+                .execute(&db.writer)
+                .await?
+                .rows_affected()
+        });
+        Ok(done)
     }
 
     /// One organisation's identification. Another organisation's is `None`.
@@ -427,22 +350,22 @@ impl Store {
         &self,
         id: &IdentificationId,
     ) -> Result<Option<Identification>, StoreError> {
-        let generation = match self.caches.identifications.get(id) {
+        let generation = match self.caches.identification(id) {
             Ok(i) => return Ok(Some(i.as_of(Timestamp::now()))),
             Err(generation) => generation,
         };
-        let row: Option<IdentificationRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM identifications WHERE id = ?"
-        ))
-        .bind(id.as_str())
-        .fetch_optional(&self.db.reader)
-        .await?;
+        let row: Option<IdentificationRow> = on_db!(&self.db, db, on => {
+            sqlx::query_as(&on::sql(&format!(
+                "SELECT {COLUMNS} FROM identifications WHERE id = ?"
+            )))
+            .bind(id.as_str())
+            .fetch_optional(&db.reader)
+            .await?
+        });
         let Some(ident) = row.map(Identification::try_from).transpose()? else {
             return Ok(None);
         };
-        self.caches
-            .identifications
-            .fill(generation, ident.id.clone(), ident.clone());
+        self.caches.identification_read(generation, &ident);
         Ok(Some(ident.as_of(Timestamp::now())))
     }
 
@@ -452,12 +375,18 @@ impl Store {
         organisation_id: &OrganisationId,
         q: &ListQuery,
     ) -> Result<(i64, Vec<Identification>), StoreError> {
-        fn filters<'a>(
-            b: &mut QueryBuilder<'a, Sqlite>,
+        fn filters<'a, DB: Database>(
+            b: &mut QueryBuilder<'a, DB>,
+            postgres: bool,
             organisation_id: &'a OrganisationId,
             q: &'a ListQuery,
             now: i64,
-        ) {
+        ) where
+            &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+            Option<i64>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+            Vec<u8>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+            i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+        {
             b.push(" WHERE organisation_id = ")
                 .push_bind(organisation_id.as_str());
             if let Some(mode) = q.mode {
@@ -485,61 +414,124 @@ impl Store {
             // instr, not LIKE: LIKE reads its pattern only up to a NUL (so a
             // NUL matched every row) and refuses patterns over 50,000 bytes.
             // instr compares whole strings byte by byte, without wildcards;
-            // lower() keeps LIKE's ASCII case-insensitivity.
-            if let Some(search) = &q.search {
-                b.push(" AND (instr(lower(id), lower(")
-                    .push_bind(search.as_str())
-                    .push(")) > 0 OR instr(lower(description), lower(")
-                    .push_bind(search.as_str())
-                    .push(")) > 0)");
+            // lower() keeps LIKE's ASCII case-insensitivity. On PostgreSQL
+            // the same is a byte search (position) in the description as
+            // written with its ASCII letters in lower case (`folded`, a column
+            // of its own there, as descriptions are bytes there).
+            match &q.search {
+                None => {}
+                Some(search) if postgres => {
+                    b.push(" AND (position(")
+                        .push_bind(folded(search))
+                        .push(" in convert_to(lower(id), 'UTF8')) > 0 OR position(")
+                        .push_bind(folded(search))
+                        .push(" in description_folded) > 0)");
+                }
+                Some(search) => {
+                    b.push(" AND (instr(lower(id), lower(")
+                        .push_bind(search.as_str())
+                        .push(")) > 0 OR instr(lower(description), lower(")
+                        .push_bind(search.as_str())
+                        .push(")) > 0)");
+                }
             }
         }
 
         let now = Timestamp::now().millis();
-        let total: i64 = if q.status.is_none() && q.search.is_none() {
-            // Only organisation and mode: the running counts answer that.
-            let mut count = QueryBuilder::<Sqlite>::new(
-                "SELECT COALESCE(SUM(count), 0) FROM identification_counts WHERE organisation_id = ",
-            );
-            count.push_bind(organisation_id.as_str());
-            if let Some(mode) = q.mode {
-                count.push(" AND mode = ").push_bind(mode.as_str());
-            }
-            count
-                .build_query_scalar()
-                .fetch_one(&self.db.reader)
-                .await?
-        } else {
-            let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM identifications");
-            filters(&mut count, organisation_id, q, now);
-            count
-                .build_query_scalar()
-                .fetch_one(&self.db.reader)
-                .await?
-        };
-
-        // The page comes back as one row holding a JSON array of rows: the
-        // driver hands rows over one by one between threads, and for a page of
-        // 50 that hand-over cost more than the query itself.
         let dir = q.sort_direction.sql();
         // Ties (same second, same status) are broken by id so pages never overlap.
         let order = format!("{} {dir}, id {dir}", q.sort_column.sql());
-        let mut page = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT json_group_array(json_array({COLUMNS}) ORDER BY {order}) FROM \
-             (SELECT {COLUMNS} FROM identifications"
-        ));
-        filters(&mut page, organisation_id, q, now);
-        page.push(format!(" ORDER BY {order}"));
-        page.push(" LIMIT ").push_bind(q.limit);
-        page.push(" OFFSET ").push_bind(q.offset);
-        page.push(")");
-        let json: String = page.build_query_scalar().fetch_one(&self.db.reader).await?;
-        let rows: Vec<JsonRow> = serde_json::from_str(&json).map_err(|e| corrupt("page", e))?;
+        let (total, rows): (i64, Vec<IdentificationRow>) = on_db!(&self.db, db, on => {
+            let total: i64 = if q.status.is_none() && q.search.is_none() {
+                // Only organisation and mode: the running counts answer that.
+                let mut count = QueryBuilder::<on::Driver>::new(
+                    "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM identification_counts \
+                     WHERE organisation_id = ",
+                );
+                count.push_bind(organisation_id.as_str());
+                if let Some(mode) = q.mode {
+                    count.push(" AND mode = ").push_bind(mode.as_str());
+                }
+                count.build_query_scalar().fetch_one(&db.reader).await?
+            } else {
+                let mut count =
+                    QueryBuilder::<on::Driver>::new("SELECT COUNT(*) FROM identifications");
+                filters(&mut count, on::POSTGRES, organisation_id, q, now);
+                count.build_query_scalar().fetch_one(&db.reader).await?
+            };
+            let rows = if on::POSTGRES {
+                let mut page = QueryBuilder::<on::Driver>::new(format!(
+                    "SELECT {COLUMNS} FROM identifications"
+                ));
+                filters(&mut page, on::POSTGRES, organisation_id, q, now);
+                page.push(format!(" ORDER BY {order}"));
+                page.push(" LIMIT ").push_bind(q.limit);
+                page.push(" OFFSET ").push_bind(q.offset);
+                page.build_query_as().fetch_all(&db.reader).await?
+            } else {
+                // The page comes back as one row holding a JSON array of rows:
+                // the SQLite driver hands rows over one by one between threads,
+                // and for a page of 50 that hand-over cost more than the query.
+                let mut page = QueryBuilder::<on::Driver>::new(format!(
+                    "SELECT json_group_array(json_array({COLUMNS}) ORDER BY {order}) FROM \
+                     (SELECT {COLUMNS} FROM identifications"
+                ));
+                filters(&mut page, on::POSTGRES, organisation_id, q, now);
+                page.push(format!(" ORDER BY {order}"));
+                page.push(" LIMIT ").push_bind(q.limit);
+                page.push(" OFFSET ").push_bind(q.offset);
+                page.push(")");
+                let json: String = page.build_query_scalar().fetch_one(&db.reader).await?;
+                let rows: Vec<JsonRow> =
+                    serde_json::from_str(&json).map_err(|e| corrupt("page", e))?;
+                rows.into_iter().map(IdentificationRow::from).collect()
+            };
+            (total, rows)
+        });
         let now = Timestamp::from_millis(now);
         let rows = rows
             .into_iter()
-            .map(|r| Identification::try_from(IdentificationRow::from(r)).map(|i| i.as_of(now)))
+            .map(|r| Identification::try_from(r).map(|i| i.as_of(now)))
             .collect::<Result<Vec<_>, _>>()?;
         Ok((total, rows))
     }
+}
+
+/// One create on PostgreSQL. Two instances may take the same idempotency key
+/// at once: both find it free, and the second insert of the key waits for the
+/// first transaction, then fails on the key's primary key. That create is
+/// rolled back whole (its identification too) and tried once more, when it
+/// finds the first one's record and answers as a retry would.
+async fn create_on_postgres(
+    db: &super::postgres::Engine,
+    ident: &Identification,
+    idempotency: Option<&IdempotencyRecord>,
+) -> Result<CreateOutcome, StoreError> {
+    use super::tx::on_postgres as on;
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let mut tx = db.begin_write().await?;
+        if let Some(rec) = idempotency {
+            if let Some(earlier) = on::idempotent_outcome(&mut tx, rec).await? {
+                return Ok(earlier);
+            }
+        }
+        on::insert_new(&mut tx, &[ident]).await?;
+        if let Some(rec) = idempotency {
+            match on::insert_idempotency(&mut tx, rec, ident.created_at).await {
+                Err(StoreError::Database(e)) if tries < 3 && is_unique_violation(&e) => {
+                    tx.rollback().await?;
+                    continue;
+                }
+                other => other?,
+            }
+        }
+        tx.commit().await?;
+        return Ok(CreateOutcome::Created);
+    }
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }

@@ -1,14 +1,42 @@
-//! All SQL lives here. One `Store`: the caches (`cache`, whatever the
-//! database) in front of the SQLite engine (`sqlite`: its pools, pragmas,
-//! checkpoints and group commit). The files per area hold the queries.
+//! All SQL lives here. One `Store`: the caches (`cache`) in front of one of
+//! two database engines, chosen by the database URL at start: SQLite
+//! (`sqlite`: its pools, pragmas, checkpoints and group commit), the embedded
+//! default, or PostgreSQL (`postgres`: one pool, shared by many instances).
+//! The files per area hold the queries, written once for both engines (see
+//! `on_db!`); `tx` holds the statements that run inside write transactions,
+//! compiled once per engine. Where the SQL differs, the code says so.
+
+/// Runs `$body` with `$db` bound to the engine in use and `$tx` to the
+/// transaction statements for it (`tx::on_sqlite` or `tx::on_postgres`). The
+/// body is written once and compiled for each engine, so each arm is typed
+/// for its driver.
+macro_rules! on_db {
+    ($engine:expr, $db:ident, $tx:ident => $body:expr) => {
+        match $engine {
+            $crate::store::Engine::Sqlite($db) => {
+                #[allow(unused_imports)]
+                use $crate::store::tx::on_sqlite as $tx;
+                $body
+            }
+            $crate::store::Engine::Postgres($db) => {
+                #[allow(unused_imports)]
+                use $crate::store::tx::on_postgres as $tx;
+                $body
+            }
+        }
+    };
+}
 
 mod api_keys;
 mod cache;
+mod dialect;
 mod identifications;
 mod organisations;
+mod postgres;
 mod proofmes;
 mod sqlite;
 mod status;
+mod tx;
 mod wallet;
 mod webhooks;
 
@@ -16,6 +44,7 @@ pub use api_keys::{ApiKey, NewApiKey};
 pub use cache::API_KEY_CACHE_TTL;
 pub use identifications::{CreateOutcome, IdempotencyRecord, ListQuery, SortColumn, SortDirection};
 pub use organisations::Organisation;
+pub use postgres::{PoolSettings, redact_url};
 pub use sqlite::{StoreOptions, connect_options};
 pub use status::{Change, Refusal, SealedData, StatusChange};
 pub use wallet::{StoredSigningKey, TransactionRefusal, WalletTransaction};
@@ -52,7 +81,7 @@ pub enum StoreError {
 }
 
 /// Why the database cannot serve requests for a while. Each engine sorts its
-/// own error codes into these (see `sqlite::outage`); whatever the engine,
+/// own error codes into these (see `sqlite::outage`, `postgres::outage`); whatever the engine,
 /// the API answers them with 503 and `Retry-After`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outage {
@@ -92,15 +121,18 @@ impl From<sqlx::Error> for StoreError {
     /// or one that does not (`Database`), so no caller has to know codes.
     /// Failures of the pool and the connection are the same for every
     /// engine; a database's own error codes are sorted by its engine
-    /// (`sqlite::outage`; a PostgreSQL engine would sort SQLSTATE classes
-    /// such as 08 connection exception, 53 insufficient resources and 57
-    /// operator intervention the same way, beside it).
+    /// (`sqlite::outage`, `postgres::outage`).
     fn from(e: sqlx::Error) -> StoreError {
         let outage = match &e {
             sqlx::Error::PoolClosed => return StoreError::Closed,
             sqlx::Error::PoolTimedOut => Some(Outage::PoolTimeout),
             sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => Some(Outage::ConnectionLost),
-            sqlx::Error::Database(db) => sqlite::outage(db.as_ref()),
+            sqlx::Error::Database(db) => {
+                match db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                    Some(pg) => postgres::outage(pg),
+                    None => sqlite::outage(db.as_ref()),
+                }
+            }
             _ => None,
         };
         match outage {
@@ -147,56 +179,132 @@ impl StoreError {
     }
 }
 
-/// The one store the program uses: the database engine under it (SQLite;
-/// see `sqlite`) and the caches in front of it (see `cache`). Callers never
-/// see SQL, pools or transactions.
+/// The database under the store.
+#[derive(Clone)]
+enum Engine {
+    Sqlite(sqlite::Engine),
+    Postgres(postgres::Engine),
+}
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// `postgres://` and `postgresql://` name PostgreSQL; anything else SQLite.
+    pub fn of_url(database_url: &str) -> Backend {
+        if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+/// The one store the program uses: the database engine under it and the
+/// caches in front of it (see `cache`). Callers never see SQL, pools or
+/// transactions.
 #[derive(Clone)]
 pub struct Store {
-    db: sqlite::Engine,
+    db: Engine,
     caches: Arc<Caches>,
 }
 
 impl Store {
-    /// Opens (creating if missing) and migrates the database.
+    /// Opens (creating if missing, for SQLite) and migrates the database,
+    /// with the default settings.
     pub async fn connect(database_url: &str) -> Result<Store, StoreError> {
-        Store::connect_with(database_url, &StoreOptions::default()).await
+        Store::connect_with(
+            database_url,
+            &StoreOptions::default(),
+            &PoolSettings::default(),
+        )
+        .await
     }
 
-    /// `connect` with the operator's settings.
+    /// `connect` with the operator's settings: `options` for SQLite, `pool`
+    /// for PostgreSQL.
     pub async fn connect_with(
         database_url: &str,
         options: &StoreOptions,
+        pool: &PoolSettings,
     ) -> Result<Store, StoreError> {
-        Ok(Store {
-            db: sqlite::Engine::connect(database_url, options).await?,
-            caches: Arc::new(Caches::default()),
+        Ok(match Backend::of_url(database_url) {
+            Backend::Sqlite => Store {
+                db: Engine::Sqlite(sqlite::Engine::connect(database_url, options).await?),
+                caches: Arc::new(Caches::default()),
+            },
+            // Other instances write the same rows: nothing that can change is
+            // cached (see `cache`).
+            Backend::Postgres => Store {
+                db: Engine::Postgres(postgres::Engine::connect(database_url, pool).await?),
+                caches: Arc::new(Caches::shared()),
+            },
         })
+    }
+
+    /// Which database this store runs on.
+    pub fn backend(&self) -> Backend {
+        match self.db {
+            Engine::Sqlite(_) => Backend::Sqlite,
+            Engine::Postgres(_) => Backend::Postgres,
+        }
     }
 
     /// Readiness: the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.db.ping().await
+        match &self.db {
+            Engine::Sqlite(db) => db.ping().await,
+            Engine::Postgres(db) => db.ping().await,
+        }
     }
 
     /// Readiness of writes: a small write is committed now (or was, very
     /// recently), within a short timeout.
     pub async fn check_writes(&self) -> Result<(), Outage> {
-        self.db.check_writes().await
+        match &self.db {
+            Engine::Sqlite(db) => db.check_writes().await,
+            Engine::Postgres(db) => db.check_writes().await,
+        }
     }
 
-    /// Bytes free on the database's filesystem, where the engine can tell.
+    /// Bytes free on the database's filesystem, where the engine can tell
+    /// (not for a database server).
     pub fn free_disk_bytes(&self) -> Option<u64> {
-        self.db.free_disk_bytes()
+        match &self.db {
+            Engine::Sqlite(db) => db.free_disk_bytes(),
+            Engine::Postgres(_) => None,
+        }
     }
 
-    /// `PRAGMA integrity_check`: "ok" for a sound database.
+    /// "ok" for a sound database (`PRAGMA integrity_check` on SQLite; the
+    /// server keeps its own on PostgreSQL, so there it only asks it to answer).
     pub async fn integrity_check(&self) -> Result<String, StoreError> {
-        self.db.integrity_check().await
+        match &self.db {
+            Engine::Sqlite(db) => db.integrity_check().await,
+            Engine::Postgres(db) => db.ping().await.map(|()| "ok".to_owned()),
+        }
     }
 
-    /// Checkpoints and closes the database, for a clean shutdown.
+    /// Checkpoints (SQLite) and closes the database, for a clean shutdown.
     pub async fn close(&self) {
-        self.db.close().await;
+        match &self.db {
+            Engine::Sqlite(db) => db.close().await,
+            Engine::Postgres(db) => db.close().await,
+        }
+    }
+
+    /// Status changes committed by any instance, as `(id, status code)`, for
+    /// as long as the receiver is kept. On SQLite, one process owns the
+    /// database and announces its own changes, so this never yields.
+    pub fn status_notifications(&self) -> tokio::sync::mpsc::Receiver<(String, i64)> {
+        match &self.db {
+            Engine::Sqlite(_) => tokio::sync::mpsc::channel(1).1,
+            Engine::Postgres(db) => db.listen_status_changes(),
+        }
     }
 }
 

@@ -17,49 +17,55 @@ pub struct Organisation {
 
 impl Store {
     pub async fn create_organisation(&self, name: &str) -> Result<Organisation, StoreError> {
-        let org = Organisation {
-            id: OrganisationId::generate(),
-            name: name.to_owned(),
-            webhook_secret: WebhookSecret::generate().expose(),
-            data_recipient: None,
-            created_at: Timestamp::now(),
-        };
-        sqlx::query(
-            "INSERT INTO organisations (id, name, webhook_secret, created_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(org.id.as_str())
-        .bind(&org.name)
-        .bind(&org.webhook_secret)
-        .bind(org.created_at.millis())
-        .execute(&self.db.writer)
-        .await?;
-        Ok(org)
+        on_db!(&self.db, db, on => {
+            let org = Organisation {
+                id: OrganisationId::generate(),
+                name: name.to_owned(),
+                webhook_secret: WebhookSecret::generate().expose(),
+                data_recipient: None,
+                created_at: Timestamp::now(),
+            };
+            sqlx::query(&on::sql(
+                "INSERT INTO organisations (id, name, webhook_secret, created_at) VALUES (?, ?, ?, ?)"),
+            )
+            .bind(org.id.as_str())
+            .bind(&org.name)
+            .bind(&org.webhook_secret)
+            .bind(org.created_at.millis())
+            .execute(&db.writer)
+            .await?;
+            Ok(org)
+        })
     }
 
     pub async fn get_organisation(
         &self,
         id: &OrganisationId,
     ) -> Result<Option<Organisation>, StoreError> {
-        if let Some(org) = self.caches.organisations.get(id) {
-            return Ok(Some(org));
-        }
-        let row = sqlx::query(
-            "SELECT id, name, webhook_secret, data_recipient, created_at FROM organisations WHERE id = ?",
-        )
-        .bind(id.as_str())
-        .fetch_optional(&self.db.reader)
-        .await?;
-        let org = row.map(|r| Organisation {
-            id: OrganisationId::from_trusted(r.get("id")),
-            name: r.get("name"),
-            webhook_secret: r.get("webhook_secret"),
-            data_recipient: r.get("data_recipient"),
-            created_at: Timestamp::from_millis(r.get("created_at")),
-        });
-        if let Some(o) = &org {
-            self.caches.organisations.insert(o.id.clone(), o.clone());
-        }
-        Ok(org)
+        on_db!(&self.db, db, on => {
+            if let Some(org) = self.caches.organisations().and_then(|c| c.get(id)) {
+                return Ok(Some(org));
+            }
+            let row = sqlx::query(&on::sql(
+                "SELECT id, name, webhook_secret, data_recipient, created_at FROM organisations WHERE id = ?"),
+            )
+            .bind(id.as_str())
+            .fetch_optional(&db.reader)
+            .await?;
+            let org = row.map(|r| Organisation {
+                id: OrganisationId::from_trusted(r.get("id")),
+                name: r.get("name"),
+                webhook_secret: r.get("webhook_secret"),
+                data_recipient: r.get("data_recipient"),
+                created_at: Timestamp::from_millis(r.get("created_at")),
+            });
+            if let Some(o) = &org {
+                if let Some(c) = self.caches.organisations() {
+                    c.insert(o.id.clone(), o.clone());
+                }
+            }
+            Ok(org)
+        })
     }
 
     /// Sets (or with `None` clears) the organisation's end-to-end recipient.
@@ -69,18 +75,24 @@ impl Store {
         id: &OrganisationId,
         recipient: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE organisations SET data_recipient = ? WHERE id = ?")
-            .bind(recipient)
-            .bind(id.as_str())
-            .execute(&self.db.writer)
-            .await?;
-        self.caches.organisations.invalidate_all();
-        Ok(done.rows_affected() == 1)
+        on_db!(&self.db, db, on => {
+            let done = sqlx::query(&on::sql("UPDATE organisations SET data_recipient = ? WHERE id = ?"))
+                .bind(recipient)
+                .bind(id.as_str())
+                .execute(&db.writer)
+                .await?;
+            if let Some(c) = self.caches.organisations() {
+                c.invalidate_all();
+            }
+            Ok(done.rows_affected() == 1)
+        })
     }
 
     pub async fn count_organisations(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM organisations")
-            .fetch_one(&self.db.writer)
-            .await?)
+        on_db!(&self.db, db, on => {
+            Ok(sqlx::query_scalar(&on::sql("SELECT COUNT(*) FROM organisations"))
+                .fetch_one(&db.writer)
+                .await?)
+        })
     }
 }

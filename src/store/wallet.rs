@@ -1,7 +1,7 @@
 //! OpenID4VP: the keys the service signs with, and each identification's
 //! wallet transaction.
 
-use super::status::{Change, change_in, identification_in};
+use super::status::Change;
 use super::{Refusal, Store, StoreError};
 use crate::domain::{Identification, IdentificationId, Timestamp};
 use sqlx::Row;
@@ -44,38 +44,24 @@ pub enum TransactionRefusal {
     Status(Box<Refusal>),
 }
 
-fn transaction(r: &sqlx::sqlite::SqliteRow) -> WalletTransaction {
-    WalletTransaction {
-        identification_id: IdentificationId::from_trusted(r.get("identification_id")),
-        kid: r.get("kid"),
-        state: r.get("state"),
-        nonce: r.get("nonce"),
-        wrapped_response_key: r.get("response_key"),
-        response_code: r.get("response_code"),
-        created_at: Timestamp::from_millis(r.get("created_at")),
-        expires_at: Timestamp::from_millis(r.get("expires_at")),
-        used_at: r
-            .get::<Option<i64>, _>("used_at")
-            .map(Timestamp::from_millis),
-    }
-}
-
-const TRANSACTION_COLUMNS: &str = "identification_id, kid, state, nonce, response_key, \
+pub(super) const TRANSACTION_COLUMNS: &str = "identification_id, kid, state, nonce, response_key, \
     response_code, created_at, expires_at, used_at";
 
 impl Store {
     pub async fn signing_key(&self, name: &str) -> Result<Option<StoredSigningKey>, StoreError> {
-        let row: Option<(Vec<u8>, Vec<u8>)> =
-            sqlx::query_as("SELECT private_key, certificate FROM signing_keys WHERE name = ?")
-                .bind(name)
-                .fetch_optional(&self.db.reader)
-                .await?;
-        Ok(
-            row.map(|(wrapped_private_key, certificate)| StoredSigningKey {
-                wrapped_private_key,
-                certificate,
-            }),
-        )
+        on_db!(&self.db, db, on => {
+            let row: Option<(Vec<u8>, Vec<u8>)> =
+                sqlx::query_as(&on::sql("SELECT private_key, certificate FROM signing_keys WHERE name = ?"))
+                    .bind(name)
+                    .fetch_optional(&db.reader)
+                    .await?;
+            Ok(
+                row.map(|(wrapped_private_key, certificate)| StoredSigningKey {
+                    wrapped_private_key,
+                    certificate,
+                }),
+            )
+        })
     }
 
     /// Stores a generated key unless one of that name exists already (another
@@ -85,47 +71,51 @@ impl Store {
         name: &str,
         key: &StoredSigningKey,
     ) -> Result<StoredSigningKey, StoreError> {
-        sqlx::query(
-            "INSERT INTO signing_keys (name, private_key, certificate, created_at) \
-             VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(name)
-        .bind(&key.wrapped_private_key)
-        .bind(&key.certificate)
-        .bind(Timestamp::now().millis())
-        .execute(&self.db.writer)
-        .await?;
-        let row = sqlx::query("SELECT private_key, certificate FROM signing_keys WHERE name = ?")
+        on_db!(&self.db, db, on => {
+            sqlx::query(&on::sql(
+                "INSERT INTO signing_keys (name, private_key, certificate, created_at) \
+                 VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING"),
+            )
             .bind(name)
-            .fetch_one(&self.db.writer)
+            .bind(&key.wrapped_private_key)
+            .bind(&key.certificate)
+            .bind(Timestamp::now().millis())
+            .execute(&db.writer)
             .await?;
-        Ok(StoredSigningKey {
-            wrapped_private_key: row.get("private_key"),
-            certificate: row.get("certificate"),
+            let row = sqlx::query(&on::sql("SELECT private_key, certificate FROM signing_keys WHERE name = ?"))
+                .bind(name)
+                .fetch_one(&db.writer)
+                .await?;
+            Ok(StoredSigningKey {
+                wrapped_private_key: row.get("private_key"),
+                certificate: row.get("certificate"),
+            })
         })
     }
 
     /// Makes `t` the identification's current transaction, replacing any
     /// earlier one (whose responses are then refused).
     pub async fn start_wallet_transaction(&self, t: &WalletTransaction) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO wallet_transactions (identification_id, kid, state, nonce, response_key, \
-             response_code, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, NULL) \
-             ON CONFLICT (identification_id) DO UPDATE SET kid = excluded.kid, \
-             state = excluded.state, nonce = excluded.nonce, response_key = excluded.response_key, \
-             response_code = NULL, created_at = excluded.created_at, \
-             expires_at = excluded.expires_at, used_at = NULL",
-        )
-        .bind(t.identification_id.as_str())
-        .bind(&t.kid)
-        .bind(&t.state)
-        .bind(&t.nonce)
-        .bind(&t.wrapped_response_key)
-        .bind(t.created_at.millis())
-        .bind(t.expires_at.millis())
-        .execute(&self.db.writer)
-        .await?;
-        Ok(())
+        on_db!(&self.db, db, on => {
+            sqlx::query(&on::sql(
+                "INSERT INTO wallet_transactions (identification_id, kid, state, nonce, response_key, \
+                 response_code, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, NULL) \
+                 ON CONFLICT (identification_id) DO UPDATE SET kid = excluded.kid, \
+                 state = excluded.state, nonce = excluded.nonce, response_key = excluded.response_key, \
+                 response_code = NULL, created_at = excluded.created_at, \
+                 expires_at = excluded.expires_at, used_at = NULL"),
+            )
+            .bind(t.identification_id.as_str())
+            .bind(&t.kid)
+            .bind(&t.state)
+            .bind(&t.nonce)
+            .bind(&t.wrapped_response_key)
+            .bind(t.created_at.millis())
+            .bind(t.expires_at.millis())
+            .execute(&db.writer)
+            .await?;
+            Ok(())
+        })
     }
 
     /// The current transaction whose response key is `kid`.
@@ -133,13 +123,15 @@ impl Store {
         &self,
         kid: &str,
     ) -> Result<Option<WalletTransaction>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {TRANSACTION_COLUMNS} FROM wallet_transactions WHERE kid = ?"
-        ))
-        .bind(kid)
-        .fetch_optional(&self.db.reader)
-        .await?;
-        Ok(row.as_ref().map(transaction))
+        on_db!(&self.db, db, on => {
+            let row = sqlx::query(&on::sql(&format!(
+                "SELECT {TRANSACTION_COLUMNS} FROM wallet_transactions WHERE kid = ?"
+            )))
+            .bind(kid)
+            .fetch_optional(&db.reader)
+            .await?;
+            Ok(row.as_ref().map(on::wallet_transaction))
+        })
     }
 
     /// The identification's current transaction.
@@ -147,13 +139,15 @@ impl Store {
         &self,
         id: &IdentificationId,
     ) -> Result<Option<WalletTransaction>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {TRANSACTION_COLUMNS} FROM wallet_transactions WHERE identification_id = ?"
-        ))
-        .bind(id.as_str())
-        .fetch_optional(&self.db.reader)
-        .await?;
-        Ok(row.as_ref().map(transaction))
+        on_db!(&self.db, db, on => {
+            let row = sqlx::query(&on::sql(&format!(
+                "SELECT {TRANSACTION_COLUMNS} FROM wallet_transactions WHERE identification_id = ?"
+            )))
+            .bind(id.as_str())
+            .fetch_optional(&db.reader)
+            .await?;
+            Ok(row.as_ref().map(on::wallet_transaction))
+        })
     }
 
     /// Takes the wallet's answer to the transaction `kid` with `state`: in one
@@ -168,39 +162,42 @@ impl Store {
         response_code: &str,
         change: Change,
     ) -> Result<Result<Identification, TransactionRefusal>, StoreError> {
-        let mut tx = self.db.begin_write().await?;
-        let row = sqlx::query(&format!(
-            "SELECT {TRANSACTION_COLUMNS} FROM wallet_transactions WHERE kid = ?"
-        ))
-        .bind(kid)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(current) = row.as_ref().map(transaction) else {
-            return Ok(Err(TransactionRefusal::Unknown));
-        };
-        if current.state != state {
-            return Ok(Err(TransactionRefusal::Unknown));
-        }
-        if current.used_at.is_some() {
-            return Ok(Err(TransactionRefusal::Used));
-        }
-        let Some(ident) = identification_in(&mut tx, &current.identification_id).await? else {
-            return Ok(Err(TransactionRefusal::Unknown));
-        };
-        let result = change_in(&mut tx, ident, &change).await?;
-        if result.is_ok() {
-            sqlx::query(
-                "UPDATE wallet_transactions SET used_at = ?, response_key = NULL, \
-                 response_code = ? WHERE kid = ?",
-            )
-            .bind(Timestamp::now().millis())
-            .bind(response_code)
+        on_db!(&self.db, db, on => {
+            let mut tx = db.begin_write().await?;
+            let row = sqlx::query(&on::sql(&format!(
+                "SELECT {TRANSACTION_COLUMNS} FROM wallet_transactions WHERE kid = ?{}",
+                on::LOCK_ROW
+            )))
             .bind(kid)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
-        }
-        tx.commit().await?;
-        self.changed(&result);
-        Ok(result.map_err(|r| TransactionRefusal::Status(Box::new(r))))
+            let Some(current) = row.as_ref().map(on::wallet_transaction) else {
+                return Ok(Err(TransactionRefusal::Unknown));
+            };
+            if current.state != state {
+                return Ok(Err(TransactionRefusal::Unknown));
+            }
+            if current.used_at.is_some() {
+                return Ok(Err(TransactionRefusal::Used));
+            }
+            let Some(ident) = on::identification_in(&mut tx, &current.identification_id).await? else {
+                return Ok(Err(TransactionRefusal::Unknown));
+            };
+            let result = on::change_in(&mut tx, ident, &change).await?;
+            if result.is_ok() {
+                sqlx::query(&on::sql(
+                    "UPDATE wallet_transactions SET used_at = ?, response_key = NULL, \
+                     response_code = ? WHERE kid = ?"),
+                )
+                .bind(Timestamp::now().millis())
+                .bind(response_code)
+                .bind(kid)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            self.changed(&result);
+            Ok(result.map_err(|r| TransactionRefusal::Status(Box::new(r))))
+        })
     }
 }

@@ -17,9 +17,10 @@ use crate::store::{Attempt, DeliveryState, DueWebhook, Store};
 const MAX_IN_FLIGHT: usize = 32;
 /// Deliveries under way at once for one organisation.
 const MAX_PER_ORGANISATION: usize = 4;
-/// How long a claimed delivery stays out of reach: longer than any attempt
-/// (15 s), so it is never sent twice at once; after a crash it is due again.
-const LEASE: Duration = Duration::from_secs(60);
+/// How long a claimed delivery stays out of reach by default: longer than any
+/// attempt (15 s), so it is never sent twice at once; after a crash it is due
+/// again, for this instance after its restart or for any other one.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 /// Polling catches retries coming due and rows written by other processes.
 const POLL_EVERY: Duration = Duration::from_secs(1);
 
@@ -37,6 +38,7 @@ pub struct Worker {
     deliverer: Deliverer,
     retry_schedule: Arc<[Duration]>,
     due: Arc<Notify>,
+    lease: Duration,
 }
 
 impl Worker {
@@ -51,7 +53,14 @@ impl Worker {
             deliverer,
             retry_schedule: retry_schedule.into(),
             due,
+            lease: DEFAULT_LEASE,
         }
+    }
+
+    /// How long a claim keeps a delivery from other workers (see `DEFAULT_LEASE`).
+    pub fn with_lease(mut self, lease: Duration) -> Worker {
+        self.lease = lease;
+        self
     }
 }
 
@@ -105,7 +114,7 @@ async fn dispatch_due(
         };
         if !worker
             .store
-            .claim_webhook(&row.id, now, now.plus(LEASE))
+            .claim_webhook(&row.id, now, now.plus(worker.lease))
             .await?
         {
             continue;

@@ -10,6 +10,7 @@ use tempfile::TempDir;
 
 struct Cli {
     dir: TempDir,
+    database: TestDatabase,
     database_url: String,
 }
 
@@ -43,14 +44,30 @@ impl Output {
 }
 
 impl Cli {
-    fn new() -> Cli {
+    async fn new() -> Cli {
         let dir = tempfile::tempdir().unwrap();
-        let database_url = format!("sqlite://{}/x.db", dir.path().display());
-        Cli { dir, database_url }
+        let database = TestDatabase::fresh(dir.path(), "x.db").await;
+        let database_url = database.url.clone();
+        Cli {
+            dir,
+            database,
+            database_url,
+        }
+    }
+
+    /// The deployment key file, where the database needs one named.
+    fn data_key_file(&self) -> Option<std::path::PathBuf> {
+        let mut config = proofme::config::Config::with_database(self.database_url.clone());
+        self.database.configure(&mut config, self.dir.path());
+        config.data_key_file
     }
 
     async fn run(&self, args: &[&str]) -> Output {
-        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_proofme"))
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_proofme"));
+        if let Some(key) = self.data_key_file() {
+            cmd.env("PROOFME_DATA_KEY_FILE", key);
+        }
+        let out = cmd
             .args(args)
             .env("DATABASE_URL", &self.database_url)
             .env_remove("PROOFME_ADDR")
@@ -79,7 +96,7 @@ impl Cli {
 
 #[tokio::test]
 async fn create_organisation_prints_its_id_and_webhook_secret() {
-    let cli = Cli::new();
+    let cli = Cli::new().await;
 
     let out = cli
         .run(&["admin", "create-organisation", "--name", "Shop"])
@@ -93,7 +110,7 @@ async fn create_organisation_prints_its_id_and_webhook_secret() {
 
 #[tokio::test]
 async fn create_api_key_prints_its_id_and_secret() {
-    let cli = Cli::new();
+    let cli = Cli::new().await;
     let org = cli.organisation().await;
 
     let test = cli
@@ -133,7 +150,7 @@ async fn create_api_key_prints_its_id_and_secret() {
 
 #[tokio::test]
 async fn create_proofme_prints_its_id() {
-    let cli = Cli::new();
+    let cli = Cli::new().await;
     let org = cli.organisation().await;
 
     let out = cli
@@ -156,7 +173,7 @@ async fn create_proofme_prints_its_id() {
 
 #[tokio::test]
 async fn create_proofme_with_a_bad_credential_fails_with_a_message() {
-    let cli = Cli::new();
+    let cli = Cli::new().await;
     let org = cli.organisation().await;
     for bad in [
         "EPASS:NOT_A_THING",
@@ -182,7 +199,7 @@ async fn create_proofme_with_a_bad_credential_fails_with_a_message() {
 
 #[tokio::test]
 async fn admin_commands_for_an_unknown_organisation_fail_with_a_message() {
-    let cli = Cli::new();
+    let cli = Cli::new().await;
     cli.organisation().await; // the database exists and has some organisation
 
     let key = cli
@@ -214,7 +231,7 @@ async fn admin_commands_for_an_unknown_organisation_fail_with_a_message() {
 
 #[tokio::test]
 async fn create_api_key_with_an_unknown_mode_fails_with_a_message() {
-    let cli = Cli::new();
+    let cli = Cli::new().await;
     let org = cli.organisation().await;
 
     let out = cli
@@ -234,7 +251,7 @@ async fn create_api_key_with_an_unknown_mode_fails_with_a_message() {
 #[tokio::test]
 async fn objects_made_by_the_admin_commands_work_against_the_api() {
     // Arrange: everything through the CLI.
-    let cli = Cli::new();
+    let cli = Cli::new().await;
     let org = cli.organisation().await;
     let key = cli
         .run(&[
@@ -264,7 +281,7 @@ async fn objects_made_by_the_admin_commands_work_against_the_api() {
         .await
         .json();
     let proofme_id = proofme["id"].as_str().unwrap().to_owned();
-    let address = serve_database(&cli.database_url).await;
+    let address = serve_database(&cli.database_url, cli.data_key_file()).await;
 
     // Act
     let resp = client()
@@ -287,7 +304,7 @@ async fn objects_made_by_the_admin_commands_work_against_the_api() {
 
 #[tokio::test]
 async fn revoke_api_key_makes_the_key_fail_with_401() {
-    let cli = Cli::new();
+    let cli = Cli::new().await;
     let org = cli.organisation().await;
     let key = cli
         .run(&[
@@ -302,7 +319,7 @@ async fn revoke_api_key_makes_the_key_fail_with_401() {
         .json();
     let key_id = key["id"].as_str().unwrap().to_owned();
     let secret = key["key"].as_str().unwrap().to_owned();
-    let address = serve_database(&cli.database_url).await;
+    let address = serve_database(&cli.database_url, cli.data_key_file()).await;
     let list = |secret: String| {
         let address = address.clone();
         async move {
@@ -345,7 +362,7 @@ async fn revoke_api_key_makes_the_key_fail_with_401() {
 async fn set_data_recipient_encrypts_shared_data_end_to_end_to_that_recipient() {
     use std::io::Read;
     // Arrange: an organisation with an age recipient, a test key and a proofme.
-    let cli = Cli::new();
+    let cli = Cli::new().await;
     let org = cli.organisation().await;
     let identity = age::x25519::Identity::generate();
     let recipient = identity.to_public().to_string();
@@ -391,7 +408,7 @@ async fn set_data_recipient_encrypts_shared_data_end_to_end_to_that_recipient() 
         .as_str()
         .unwrap()
         .to_owned();
-    let address = serve_database(&cli.database_url).await;
+    let address = serve_database(&cli.database_url, cli.data_key_file()).await;
     let created = created(
         client()
             .post(format!("{address}/v1/identification"))
@@ -450,7 +467,7 @@ async fn set_data_recipient_encrypts_shared_data_end_to_end_to_that_recipient() 
 
 #[tokio::test]
 async fn set_data_recipient_refuses_what_is_not_an_age_recipient() {
-    let cli = Cli::new();
+    let cli = Cli::new().await;
     let org = cli.organisation().await;
     cli.run(&[
         "admin",

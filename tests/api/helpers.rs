@@ -1,5 +1,10 @@
-//! `spawn_app()`: a real server on 127.0.0.1:0 over a fresh SQLite file, with an
+//! `spawn_app()`: a real server on 127.0.0.1:0 over a fresh database, with an
 //! organisation, a test API key and a proofme ready to use.
+//!
+//! The database is a fresh SQLite file, or with `PROOFME_TEST_BACKEND=postgres`
+//! a fresh PostgreSQL database (created for the test and dropped after it) on
+//! the server `TEST_DATABASE_URL` names (default: PostgreSQL on 127.0.0.1 as
+//! user postgres).
 
 #![allow(dead_code)]
 
@@ -10,6 +15,7 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap};
 use reqwest::{Response, StatusCode};
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Value, json};
+use sqlx::Connection;
 use std::fmt;
 use std::time::Duration;
 use tempfile::TempDir;
@@ -45,7 +51,97 @@ pub struct TestApp {
     /// The organisation's Standard Webhooks secret, `whsec_<base64>`.
     pub webhook_secret: String,
     server: Option<RunningServer>,
+    _database: TestDatabase,
     _dir: TempDir,
+}
+
+/// Whether the tests run on PostgreSQL (see the module documentation).
+pub fn on_postgres() -> bool {
+    std::env::var("PROOFME_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// The PostgreSQL server the tests use, as a URL of a database that exists.
+pub fn postgres_server_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A database for one test: a SQLite file in `dir`, or a PostgreSQL database
+/// of its own, dropped when this is.
+pub struct TestDatabase {
+    pub url: String,
+    /// The server and the name to drop (PostgreSQL only).
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    /// A fresh, empty database. `dir` holds a SQLite file (`name`).
+    pub async fn fresh(dir: &std::path::Path, name: &str) -> TestDatabase {
+        if !on_postgres() {
+            return TestDatabase {
+                url: format!("sqlite://{}/{name}", dir.display()),
+                postgres: None,
+            };
+        }
+        let server = postgres_server_url();
+        let db_name = format!("proofme_test_{}", uuid_like());
+        let mut admin = sqlx::PgConnection::connect(&server)
+            .await
+            .expect("connect to the PostgreSQL test server");
+        sqlx::query(&format!("CREATE DATABASE \"{db_name}\""))
+            .execute(&mut admin)
+            .await
+            .expect("create test database");
+        let _ = admin.close().await;
+        let mut url = url::Url::parse(&server).expect("TEST_DATABASE_URL");
+        url.set_path(&format!("/{db_name}"));
+        TestDatabase {
+            url: url.to_string(),
+            postgres: Some((server, db_name)),
+        }
+    }
+
+    /// Where a data key file lives for this database: beside the SQLite file
+    /// by default; PostgreSQL needs one named (in `dir`).
+    pub fn configure(&self, config: &mut Config, dir: &std::path::Path) {
+        if self.postgres.is_some() {
+            config.data_key_file = Some(dir.join("data-key"));
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((server, name)) = self.postgres.take() else {
+            return;
+        };
+        // Dropped from inside the test's runtime: on a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                if let Ok(mut admin) = sqlx::PgConnection::connect(&server).await {
+                    let _ =
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .execute(&mut admin)
+                            .await;
+                    let _ = admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// 24 random lowercase hex digits: unique enough for a database name.
+fn uuid_like() -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..24)
+        .map(|_| char::from_digit(rng.gen_range(0..16), 16).unwrap_or('0'))
+        .collect()
 }
 
 /// A second organisation with its own key and proofme, for isolation tests.
@@ -113,7 +209,8 @@ pub async fn spawn_app() -> TestApp {
 /// (`public_url` is set to the server's address before `configure` runs).
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let database_url = format!("sqlite://{}/proofme.db", dir.path().display());
+    let database = TestDatabase::fresh(dir.path(), "proofme.db").await;
+    let database_url = database.url.clone();
     let store = Store::connect(&database_url).await.expect("connect store");
 
     let org = store
@@ -145,6 +242,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     config.public_url = format!("http://{addr}");
     config.rate_limit = 0;
     config.auth_failure_limit = 0;
+    database.configure(&mut config, dir.path());
     configure(&mut config);
 
     let state = proofme::AppState::load(config.clone(), store.clone())
@@ -171,15 +269,20 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
             shutdown: tx,
             handle,
         }),
+        _database: database,
         _dir: dir,
     }
 }
 
 /// Starts an in-process server over an existing database (for the admin CLI tests).
 /// Returns the address; the server lives until the test's runtime ends.
-pub async fn serve_database(database_url: &str) -> String {
+pub async fn serve_database(
+    database_url: &str,
+    data_key_file: Option<std::path::PathBuf>,
+) -> String {
     let store = Store::connect(database_url).await.expect("connect store");
     let mut config = Config::with_database(database_url.to_owned());
+    config.data_key_file = data_key_file;
     config.rate_limit = 0;
     config.auth_failure_limit = 0;
     let (address, _config, server) = start_server(config, store).await;
@@ -1053,7 +1156,9 @@ pub async fn serve_binary(env: &[(&str, &str)], open_files: Option<u64>) -> Serv
 }
 
 /// `serve_binary` with the database (and the data key beside it) in
-/// `db_dir` instead of the binary's own temporary folder.
+/// `db_dir` instead of the binary's own temporary folder. Always a SQLite
+/// file, whatever the tests run on: these tests are about the process's own
+/// files, limits and SQLite's storage faults.
 pub async fn serve_binary_in(
     db_dir: Option<&std::path::Path>,
     env: &[(&str, &str)],

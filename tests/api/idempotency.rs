@@ -271,9 +271,8 @@ async fn keys_older_than_24_hours_are_pruned_and_newer_ones_kept() {
     use ::proofme::store::{CreateOutcome, IdempotencyRecord, Store};
     // A store with no server over it, so no background prune races this one.
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::connect(&format!("sqlite://{}/db", dir.path().display()))
-        .await
-        .expect("store");
+    let database = TestDatabase::fresh(dir.path(), "db").await;
+    let store = Store::connect(&database.url).await.expect("store");
     let org = store.create_organisation("Shop").await.expect("org");
     let key = store
         .create_api_key(&org.id, Mode::Test)

@@ -1,5 +1,6 @@
 //! Integration tests for the Proofme API: one test binary, a fresh server on
-//! port 0 and a fresh SQLite database for every test.
+//! port 0 and a fresh database for every test (SQLite, or PostgreSQL with
+//! `PROOFME_TEST_BACKEND=postgres`; see `helpers`).
 
 mod helpers;
 
@@ -14,6 +15,7 @@ mod get_and_list;
 mod hostile;
 mod idempotency;
 mod input_rules;
+mod instances;
 mod leaks;
 mod lifecycle;
 mod mode_isolation;

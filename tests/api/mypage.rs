@@ -738,13 +738,32 @@ async fn files_from_the_working_directory_are_never_served() {
     }
 }
 
-/// Holds SQLite's write lock on the app's database until dropped, so the
-/// expiry sweep cannot record anything (readers carry on under WAL).
-struct WriteLock(sqlx::SqliteConnection);
+/// Holds off every write to identifications until dropped, so the expiry
+/// sweep cannot record anything while readers carry on: SQLite's write lock
+/// (readers go on under WAL), or on PostgreSQL a table lock that lets plain
+/// reads through.
+enum WriteLock {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
 
 impl WriteLock {
     async fn take(database_url: &str) -> WriteLock {
         use sqlx::Connection;
+        if on_postgres() {
+            let mut conn = sqlx::PgConnection::connect(database_url)
+                .await
+                .expect("open the database");
+            sqlx::query("BEGIN")
+                .execute(&mut conn)
+                .await
+                .expect("begin");
+            sqlx::query("LOCK TABLE identifications IN EXCLUSIVE MODE")
+                .execute(&mut conn)
+                .await
+                .expect("take the write lock");
+            return WriteLock::Postgres(conn);
+        }
         let mut conn = sqlx::SqliteConnection::connect(database_url)
             .await
             .expect("open the database");
@@ -752,14 +771,15 @@ impl WriteLock {
             .execute(&mut conn)
             .await
             .expect("take the write lock");
-        WriteLock(conn)
+        WriteLock::Sqlite(conn)
     }
 
-    async fn release(mut self) {
-        sqlx::query("ROLLBACK")
-            .execute(&mut self.0)
-            .await
-            .expect("release the write lock");
+    async fn release(self) {
+        let done = match self {
+            WriteLock::Sqlite(mut c) => sqlx::query("ROLLBACK").execute(&mut c).await.map(drop),
+            WriteLock::Postgres(mut c) => sqlx::query("ROLLBACK").execute(&mut c).await.map(drop),
+        };
+        done.expect("release the write lock");
     }
 }
 

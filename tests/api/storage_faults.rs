@@ -67,7 +67,7 @@ struct Answer {
     body: Value,
 }
 
-async fn create(http: &reqwest::Client, server: &ServedBinary, n: usize) -> Answer {
+async fn create(http: &Client, server: &ServedBinary, n: usize) -> Answer {
     let resp = http
         .post(server.url("/v1/identification"))
         .bearer_auth(&server.api_key)
@@ -98,7 +98,7 @@ async fn create(http: &reqwest::Client, server: &ServedBinary, n: usize) -> Answ
 }
 
 /// Four creates at once, so that they share group commits.
-async fn create_four(http: &reqwest::Client, server: &ServedBinary, n: usize) -> Vec<Answer> {
+async fn create_four(http: &Client, server: &ServedBinary, n: usize) -> Vec<Answer> {
     futures::future::join_all((0..4).map(|i| create(http, server, n + i))).await
 }
 
@@ -123,7 +123,7 @@ fn assert_unavailable(answer: &Answer, server: &ServedBinary) {
     assert!(secs >= 1, "Retry-After {secs}");
 }
 
-async fn readyz(http: &reqwest::Client, server: &ServedBinary) -> (StatusCode, String) {
+async fn readyz(http: &Client, server: &ServedBinary) -> (StatusCode, String) {
     let resp = http
         .get(server.url("/readyz"))
         .send()
@@ -134,11 +134,7 @@ async fn readyz(http: &reqwest::Client, server: &ServedBinary) -> (StatusCode, S
 }
 
 /// Polls `/readyz` until it answers `want`; returns the body.
-async fn wait_for_readyz(
-    http: &reqwest::Client,
-    server: &ServedBinary,
-    want: StatusCode,
-) -> String {
+async fn wait_for_readyz(http: &Client, server: &ServedBinary, want: StatusCode) -> String {
     let deadline = Instant::now() + DEADLINE;
     loop {
         let (status, body) = readyz(http, server).await;
@@ -156,7 +152,7 @@ async fn wait_for_readyz(
 
 /// Creates until one is acknowledged again (each answer 201 or 503); returns
 /// its id.
-async fn wait_for_a_create(http: &reqwest::Client, server: &ServedBinary, n: usize) -> String {
+async fn wait_for_a_create(http: &Client, server: &ServedBinary, n: usize) -> String {
     let deadline = Instant::now() + DEADLINE;
     loop {
         let answer = create(http, server, n).await;
@@ -173,7 +169,7 @@ async fn wait_for_a_create(http: &reqwest::Client, server: &ServedBinary, n: usi
     }
 }
 
-async fn assert_all_readable(http: &reqwest::Client, server: &ServedBinary, ids: &[String]) {
+async fn assert_all_readable(http: &Client, server: &ServedBinary, ids: &[String]) {
     for id in ids {
         let resp = http
             .get(server.url(&format!("/v1/identification/{id}")))
@@ -352,7 +348,7 @@ async fn no_create_lost_to_a_full_disk(room: &Room, server: ServedBinary, what: 
 }
 
 /// The rows of an identification's status history.
-async fn history(http: &reqwest::Client, server: &ServedBinary, id: &str) -> Vec<Value> {
+async fn history(http: &Client, server: &ServedBinary, id: &str) -> Vec<Value> {
     let body: Value = http
         .get(server.url(&format!("/v1/identification/{id}/history")))
         .bearer_auth(&server.api_key)

@@ -1203,6 +1203,31 @@ fn database_files(db: &std::path::Path) -> Vec<std::path::PathBuf> {
         .collect()
 }
 
+/// Every row of every table of a PostgreSQL database, as text (byte columns
+/// in hex).
+async fn postgres_rows_as_text(database_url: &str) -> Vec<u8> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(database_url).await.unwrap();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let mut out = Vec::new();
+    for table in tables {
+        let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT t::text FROM \"{table}\" t"))
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        for row in rows {
+            out.extend_from_slice(row.as_bytes());
+            out.push(b'\n');
+        }
+    }
+    out
+}
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
@@ -1213,7 +1238,8 @@ async fn a_canary_shared_through_the_protocol_is_nowhere_in_the_database_its_wal
     // proofme asking for a first name.
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("proofme.db");
-    let database_url = format!("sqlite://{}", db.display());
+    let database = TestDatabase::fresh(dir.path(), "proofme.db").await;
+    let database_url = database.url.clone();
     let store = proofme::store::Store::connect(&database_url).await.unwrap();
     let org = store.create_organisation("Canary Shop").await.unwrap();
     let key = store
@@ -1239,7 +1265,11 @@ async fn a_canary_shared_through_the_protocol_is_nowhere_in_the_database_its_wal
         .port();
     let log_path = dir.path().join("server.log");
     let log = std::fs::File::create(&log_path).unwrap();
-    let _server = tokio::process::Command::new(env!("CARGO_BIN_EXE_proofme"))
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_proofme"));
+    if on_postgres() {
+        command.env("PROOFME_DATA_KEY_FILE", dir.path().join("data-key"));
+    }
+    let _server = command
         .args(["serve", "--no-demo"])
         .env("DATABASE_URL", &database_url)
         .env("PROOFME_ADDR", format!("127.0.0.1:{port}"))
@@ -1295,8 +1325,19 @@ async fn a_canary_shared_through_the_protocol_is_nowhere_in_the_database_its_wal
         "the canary was shared"
     );
 
-    // Assert: not in the database files, nor in the log.
-    let assert_nowhere = |when: &str| {
+    // Assert: not in the database (its files, or every row on a server), nor
+    // in the log.
+    let rows = if on_postgres() {
+        postgres_rows_as_text(&database_url).await
+    } else {
+        Vec::new()
+    };
+    let assert_nowhere = |when: &str, rows: &[u8]| {
+        assert!(
+            !contains(rows, canary.as_bytes())
+                && !contains(rows, hex::encode(canary.as_bytes()).as_bytes()),
+            "{when}: the canary is in the database"
+        );
         for file in database_files(&db).iter().chain([&log_path]) {
             let bytes = std::fs::read(file).unwrap();
             assert!(
@@ -1311,8 +1352,12 @@ async fn a_canary_shared_through_the_protocol_is_nowhere_in_the_database_its_wal
             "{when}: a whole identification id is in the log"
         );
     };
-    assert!(!database_files(&db).is_empty());
-    assert_nowhere("after sharing");
+    assert!(on_postgres() || !database_files(&db).is_empty());
+    assert!(
+        !on_postgres() || contains(&rows, id.as_bytes()),
+        "rows are read"
+    );
+    assert_nowhere("after sharing", &rows);
     let erased = http
         .delete(format!("{base}/v1/identification/data/{id}"))
         .bearer_auth(&key)
@@ -1320,5 +1365,10 @@ async fn a_canary_shared_through_the_protocol_is_nowhere_in_the_database_its_wal
         .await
         .unwrap();
     assert_eq!(erased.status(), StatusCode::OK);
-    assert_nowhere("after erasure");
+    let rows = if on_postgres() {
+        postgres_rows_as_text(&database_url).await
+    } else {
+        Vec::new()
+    };
+    assert_nowhere("after erasure", &rows);
 }
