@@ -108,6 +108,19 @@ impl Store {
     pub async fn expire_due(&self, limit: i64) -> Result<Vec<Identification>, StoreError> {
         on_db!(&self.db, db, on => {
             let now = Timestamp::now();
+            // Most sweeps find nothing due: they ask first, without the write
+            // lock, so that a lock held elsewhere delays only the sweeps that
+            // have work (and the creates waiting behind them).
+            let due: Option<i64> = sqlx::query_scalar(&on::sql(
+                "SELECT expires_at FROM identifications \
+                 WHERE status IN (0, 1) AND expires_at <= ? LIMIT 1",
+            ))
+            .bind(now.millis())
+            .fetch_optional(&db.reader)
+            .await?;
+            if due.is_none() {
+                return Ok(Vec::new());
+            }
             let mut tx = db.begin_write().await?;
             let rows: Vec<IdentificationRow> = sqlx::query_as(&on::sql(&format!(
                 "SELECT {COLUMNS} FROM identifications WHERE status IN (0, 1) AND expires_at <= ? \

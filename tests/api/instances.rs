@@ -458,3 +458,155 @@ async fn postgresql_without_a_data_key_file_does_not_start() {
     assert!(!ok);
     assert!(stderr.contains("PROOFME_DATA_KEY_FILE"), "{stderr}");
 }
+
+/// Ends every connection to the cluster's database from outside, as a
+/// database restart or failover does. Returns how many were ended.
+async fn terminate_all_backends(c: &Cluster) -> i64 {
+    use sqlx::Connection;
+    let name = url::Url::parse(&c.database.url)
+        .expect("database url")
+        .path()
+        .trim_start_matches('/')
+        .to_owned();
+    let mut admin = sqlx::PgConnection::connect(&postgres_server_url())
+        .await
+        .expect("connect as admin");
+    let ended: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = $1 AND pid <> pg_backend_pid()) AS t",
+    )
+    .bind(&name)
+    .fetch_one(&mut admin)
+    .await
+    .expect("terminate backends");
+    let _ = admin.close().await;
+    ended
+}
+
+#[tokio::test]
+async fn a_lost_database_connection_costs_only_the_requests_made_during_it() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let Some(c) = cluster().await else { return };
+    // A hears of B's changes only through the database's announcements: its
+    // listening connection must come back after it is ended.
+    let a = c
+        .start_with(&[("PROOFME_STATUS_RECHECK_SECS", "3600")])
+        .await;
+    let b = c.start().await;
+    let watched = c.create_on(&a, json!({})).await;
+    let watched = watched["id"].as_str().expect("id").to_owned();
+    let resp = c
+        .client
+        .get(format!("{}/{watched}/events", a.base))
+        .send()
+        .await
+        .expect("GET events");
+    let mut events = EventStream::new(resp);
+    let first = events.next(DEADLINE).await.expect("the current status");
+    let first: Value = serde_json::from_str(&first.data).expect("json");
+    assert_eq!(first["statusName"], "open");
+
+    // Creates on both instances throughout; every connection is ended in the
+    // middle of them.
+    let stop = Arc::new(AtomicBool::new(false));
+    let created = Arc::new(AtomicUsize::new(0));
+    let mut load = Vec::new();
+    for (n, base) in [a.base.clone(), b.base.clone()]
+        .into_iter()
+        .cycle()
+        .take(4)
+        .enumerate()
+    {
+        let (client, key, body, stop, created) = (
+            c.client.clone(),
+            c.key.clone(),
+            c.body(json!({ "description": format!("Load {n}") })),
+            stop.clone(),
+            created.clone(),
+        );
+        load.push(tokio::spawn(async move {
+            let mut answers: Vec<(StatusCode, Option<String>, Option<String>)> = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let resp = client
+                    .post(format!("{base}/v1/identification"))
+                    .bearer_auth(&key)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("POST");
+                let status = resp.status();
+                let retry_after = resp
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                let id = if status == StatusCode::CREATED {
+                    created.fetch_add(1, Ordering::Relaxed);
+                    let v: Value = resp.json().await.expect("json");
+                    v["id"].as_str().map(str::to_owned)
+                } else {
+                    None
+                };
+                answers.push((status, retry_after, id));
+            }
+            answers
+        }));
+    }
+    wait_until("creates before the fault", async || {
+        created.load(Ordering::Relaxed) > 20
+    })
+    .await;
+    let ended = terminate_all_backends(&c).await;
+    assert!(ended > 0, "no connection to end");
+
+    // Both instances serve creates again by themselves.
+    for on in [&a, &b] {
+        wait_until("a create after the fault", async || {
+            c.client
+                .post(format!("{}/v1/identification", on.base))
+                .bearer_auth(&c.key)
+                .json(&c.body(json!({})))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == StatusCode::CREATED)
+        })
+        .await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut answers = Vec::new();
+    for task in load {
+        answers.extend(task.await.expect("load task"));
+    }
+
+    // During the fault: 503 with Retry-After, never anything else.
+    for (status, retry_after, _) in &answers {
+        assert!(
+            *status == StatusCode::CREATED || *status == StatusCode::SERVICE_UNAVAILABLE,
+            "a create answered {status}"
+        );
+        if *status == StatusCode::SERVICE_UNAVAILABLE {
+            assert!(retry_after.is_some(), "a 503 without Retry-After");
+        }
+    }
+    let refused = answers
+        .iter()
+        .filter(|(s, ..)| *s == StatusCode::SERVICE_UNAVAILABLE)
+        .count();
+    eprintln!(
+        "{} creates during the test, {refused} refused with 503, {ended} connections ended",
+        answers.len()
+    );
+    // Nothing acknowledged is lost.
+    for (_, _, id) in &answers {
+        if let Some(id) = id {
+            assert_eq!(c.get_on(&b, id).await.status(), StatusCode::OK, "{id} lost");
+        }
+    }
+
+    // A's stream still follows a change made on B.
+    assert_eq!(c.outcome_on(&b, &watched, "verified").await, StatusCode::OK);
+    let next = events.next(DEADLINE).await.expect("the change");
+    let next: Value = serde_json::from_str(&next.data).expect("json");
+    assert_eq!(next["statusName"], "verified");
+}
