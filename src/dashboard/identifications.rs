@@ -1,70 +1,177 @@
-//! Identifications: the list (search, filters, sorting, paging), one
-//! identification in full, and the CSV export.
+//! Identifications: the list (search, filters, sorting, paging, with the
+//! API's list semantics), one identification in full with its actions
+//! (revoke, erase data, resend webhook), and the CSV export.
 
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::app::{Layout, error_view, page_context};
-use crate::domain::Timestamp;
-use crate::store::{ListQuery, SortColumn, SortDirection};
+use super::actions::{self, ActionError};
+use super::app::{CsrfField, Layout, PageContext, error_view, page_context, set_status};
+use crate::domain::{ChangeCause, Identification, IdentificationId, Mode, Status, Timestamp};
+use crate::store::{Change, ListQuery, Refusal, SealedData, SortColumn, SortDirection};
 
 pub const EXPORT_PATH: &str = "/dashboard/identifications.csv";
+/// Rows per page of the table.
+pub const PAGE_SIZE: i64 = 50;
+/// The longest search the API accepts, and so the dashboard.
+const MAX_SEARCH: usize = 255;
 
+/// The table's query, as the URL carries it (`?search=&status=&mode=&sort=&dir=&offset=`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filters {
+    pub search: String,
+    pub status: Option<Status>,
+    pub mode: Option<Mode>,
+    pub sort: Option<SortColumn>,
+    pub desc: bool,
+    pub offset: i64,
+}
+
+impl Filters {
+    /// Reads the query; a value that cannot be read is a clear error.
+    pub fn parse(get: impl Fn(&str) -> Option<String>) -> Result<Filters, String> {
+        let search = get("search").unwrap_or_default().trim().to_owned();
+        if search.chars().count() > MAX_SEARCH {
+            return Err(format!(
+                "The search can be at most {MAX_SEARCH} characters."
+            ));
+        }
+        let nonempty = |name| get(name).filter(|v| !v.is_empty());
+        let status = match nonempty("status") {
+            None => None,
+            Some(s) => Some(Status::parse(&s).ok_or(format!("There is no status {s:?}."))?),
+        };
+        let mode = match nonempty("mode") {
+            None => None,
+            Some(m) => Some(Mode::parse(&m).ok_or(format!("There is no mode {m:?}."))?),
+        };
+        let sort = match nonempty("sort") {
+            None => None,
+            Some(c) => Some(SortColumn::parse(&c).ok_or(format!("Cannot sort by {c:?}."))?),
+        };
+        let desc = match nonempty("dir").as_deref() {
+            None | Some("desc") => true,
+            Some("asc") => false,
+            Some(d) => return Err(format!("There is no sort direction {d:?}.")),
+        };
+        let offset = match nonempty("offset") {
+            None => 0,
+            Some(o) => o
+                .parse::<i64>()
+                .ok()
+                .filter(|o| *o >= 0)
+                .ok_or("The page offset must be a whole number, 0 or more.")?,
+        };
+        Ok(Filters {
+            search,
+            status,
+            mode,
+            sort,
+            desc,
+            offset,
+        })
+    }
+
+    pub fn query(&self, limit: i64) -> ListQuery {
+        ListQuery {
+            limit,
+            offset: self.offset,
+            sort_column: self.sort.unwrap_or(SortColumn::CreatedAt),
+            sort_direction: if self.desc {
+                SortDirection::Desc
+            } else {
+                SortDirection::Asc
+            },
+            search: (!self.search.is_empty()).then(|| self.search.clone()),
+            status: self.status,
+            mode: self.mode,
+        }
+    }
+
+    /// The URL query for these filters at another offset.
+    pub fn to_query(&self, offset: i64) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        if !self.search.is_empty() {
+            q.append_pair("search", &self.search);
+        }
+        if let Some(s) = self.status {
+            q.append_pair("status", s.name());
+        }
+        if let Some(m) = self.mode {
+            q.append_pair("mode", m.as_str());
+        }
+        if let Some(c) = self.sort {
+            q.append_pair("sort", sort_name(c));
+        }
+        if !self.desc {
+            q.append_pair("dir", "asc");
+        }
+        if offset > 0 {
+            q.append_pair("offset", &offset.to_string());
+        }
+        q.finish()
+    }
+}
+
+fn sort_name(c: SortColumn) -> &'static str {
+    match c {
+        SortColumn::Id => "id",
+        SortColumn::Description => "description",
+        SortColumn::Status => "status",
+        SortColumn::IsRequest => "isRequest",
+        SortColumn::CreatedAt => "createdAt",
+        SortColumn::UpdatedAt => "updatedAt",
+    }
+}
+
+fn with_query(path: &str, query: &str) -> String {
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
+fn read_filters() -> Result<Filters, String> {
+    let query = use_query_map();
+    let map = query.get_untracked();
+    Filters::parse(|name| map.get(name))
+}
+
+/// `/dashboard`: the organisation's identifications.
 #[component]
 pub fn ListPage() -> impl IntoView {
     let Some(ctx) = page_context() else {
         return ().into_any();
     };
+    let filters = read_filters();
+    let form_filters = filters.clone().unwrap_or_default();
     let page = {
         let ctx = ctx.clone();
         async move {
-            let q = ListQuery {
-                limit: 50,
-                offset: 0,
-                sort_column: SortColumn::CreatedAt,
-                sort_direction: SortDirection::Desc,
-                search: None,
-                status: None,
-                mode: None,
+            let filters = match filters {
+                Ok(f) => f,
+                Err(message) => {
+                    set_status(StatusCode::BAD_REQUEST);
+                    return view! { <p class="error" role="alert">{message}</p> }.into_any();
+                }
             };
             match ctx
                 .state
                 .store
-                .list_identifications(&ctx.user.organisation_id, &q)
+                .list_identifications(&ctx.user.organisation_id, &filters.query(PAGE_SIZE))
                 .await
             {
                 Err(e) => error_view(&e),
-                Ok((count, rows)) => {
-                    let now = Timestamp::now();
-                    let rows = rows
-                        .into_iter()
-                        .map(|i| {
-                            let href = format!("/dashboard/identifications/{}", i.id.as_str());
-                            view! {
-                                <tr>
-                                    <td>{i.created_at.to_rfc3339()}</td>
-                                    <td><a href=href>{i.id.as_str().to_owned()}</a></td>
-                                    <td>{i.description.as_ref().map(|d| d.as_str().to_owned())}</td>
-                                    <td>{i.status_at(now).name()}</td>
-                                    <td>{i.mode.as_str()}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view();
-                    view! {
-                        <p>{count} " identifications"</p>
-                        <table>
-                            <thead><tr><th scope="col">"Created"</th><th scope="col">"Id"</th><th scope="col">"Description"</th><th scope="col">"Status"</th><th scope="col">"Mode"</th></tr></thead>
-                            <tbody>{rows}</tbody>
-                        </table>
-                    }
-                    .into_any()
-                }
+                Ok((count, rows)) => table(&filters, count, rows).into_any(),
             }
         }
     };
     view! {
         <Layout ctx=ctx title="Identifications".to_owned()>
+            <FilterForm filters=form_filters/>
             <Suspense fallback=|| ()>{Suspend::new(page)}</Suspense>
         </Layout>
     }
@@ -72,11 +179,447 @@ pub fn ListPage() -> impl IntoView {
 }
 
 #[component]
+fn FilterForm(filters: Filters) -> impl IntoView {
+    let status_options = Status::ALL
+        .into_iter()
+        .map(|s| {
+            view! { <option value=s.name() selected=filters.status == Some(s)>{s.name()}</option> }
+        })
+        .collect_view();
+    let mode_options = [Mode::Test, Mode::Live]
+        .into_iter()
+        .map(|m| view! { <option value=m.as_str() selected=filters.mode == Some(m)>{m.as_str()}</option> })
+        .collect_view();
+    let sort_options = [
+        (SortColumn::CreatedAt, "Created"),
+        (SortColumn::UpdatedAt, "Updated"),
+        (SortColumn::Id, "Id"),
+        (SortColumn::Description, "Description"),
+        (SortColumn::Status, "Status"),
+    ]
+    .into_iter()
+    .map(|(c, label)| {
+        let selected = filters.sort.unwrap_or(SortColumn::CreatedAt) == c;
+        view! { <option value=sort_name(c) selected=selected>{label}</option> }
+    })
+    .collect_view();
+    view! {
+        <form method="get" action="/dashboard" class="filters" role="search">
+            <label>"Search"
+                <input type="search" name="search" value=filters.search.clone() maxlength="255"/>
+            </label>
+            <label>"Status"
+                <select name="status">
+                    <option value="">"Any status"</option>
+                    {status_options}
+                </select>
+            </label>
+            <label>"Mode"
+                <select name="mode">
+                    <option value="">"Both modes"</option>
+                    {mode_options}
+                </select>
+            </label>
+            <label>"Sort by"
+                <select name="sort">{sort_options}</select>
+            </label>
+            <label>"Order"
+                <select name="dir">
+                    <option value="desc" selected=filters.desc>"Newest or last first"</option>
+                    <option value="asc" selected=!filters.desc>"Oldest or first first"</option>
+                </select>
+            </label>
+            <button type="submit">"Apply"</button>
+        </form>
+    }
+}
+
+fn table(filters: &Filters, count: i64, rows: Vec<Identification>) -> impl IntoView {
+    let now = Timestamp::now();
+    let shown = rows.len() as i64;
+    let body = rows
+        .into_iter()
+        .map(|i| {
+            let href = format!("/dashboard/identifications/{}", i.id.as_str());
+            view! {
+                <tr>
+                    <td>{i.created_at.to_rfc3339()}</td>
+                    <td class="id"><a href=href>{i.id.as_str().to_owned()}</a></td>
+                    <td>{i.description.as_ref().map(|d| d.as_str().to_owned())}</td>
+                    <td>{i.status_at(now).name()}</td>
+                    <td>{i.mode.as_str()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let first = if shown == 0 { 0 } else { filters.offset + 1 };
+    let last = filters.offset + shown;
+    let previous = (filters.offset > 0).then(|| {
+        let href = with_query(
+            "/dashboard",
+            &filters.to_query((filters.offset - PAGE_SIZE).max(0)),
+        );
+        view! { <a href=href rel="prev">"Previous page"</a> }
+    });
+    let next = (last < count).then(|| {
+        let href = with_query("/dashboard", &filters.to_query(last));
+        view! { <a href=href rel="next">"Next page"</a> }
+    });
+    let export = with_query(EXPORT_PATH, &filters.to_query(0));
+    view! {
+        <div class="pager">
+            <p role="status">{format!("{first}–{last} of {count}")}</p>
+            {previous}
+            {next}
+            <a href=export class="button secondary" download="identifications.csv">"Export CSV"</a>
+        </div>
+        <div class="table-wrap" role="region" aria-label="Identifications" tabindex="0">
+            <table>
+                <thead>
+                    <tr>
+                        <th scope="col">"Created"</th>
+                        <th scope="col">"Id"</th>
+                        <th scope="col">"Description"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Mode"</th>
+                    </tr>
+                </thead>
+                <tbody>{body}</tbody>
+            </table>
+        </div>
+    }
+}
+
+/// Everything the detail page shows.
+struct Detail {
+    ident: Identification,
+    history: Vec<crate::store::StatusChange>,
+    deliveries: Vec<crate::store::Delivery>,
+    data: SharedView,
+}
+
+enum SharedView {
+    Nothing,
+    Plain(String),
+    EndToEnd,
+}
+
+async fn load_detail(
+    ctx: &PageContext,
+    id: &str,
+) -> Result<Option<Detail>, crate::store::StoreError> {
+    let Ok(id) = IdentificationId::parse(id) else {
+        return Ok(None);
+    };
+    let store = &ctx.state.store;
+    let Some((ident, sealed)) = store.shared_data(&ctx.user.organisation_id, &id).await? else {
+        return Ok(None);
+    };
+    let ident = ident.as_of(Timestamp::now());
+    let data = match sealed {
+        None => SharedView::Nothing,
+        Some(SealedData::Age(_)) => SharedView::EndToEnd,
+        Some(SealedData::DataKey(sealed)) => {
+            match ctx.state.data_key.open(&sealed, ident.id.as_str()) {
+                Ok(plain) => SharedView::Plain(
+                    serde_json::from_slice::<serde_json::Value>(&plain)
+                        .ok()
+                        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                        .unwrap_or_default(),
+                ),
+                Err(e) => {
+                    tracing::error!(id = %ident.id.for_log(), error = %e, "shared data could not be opened");
+                    SharedView::Nothing
+                }
+            }
+        }
+    };
+    Ok(Some(Detail {
+        history: store.status_history(&ident.id).await?,
+        deliveries: store.webhook_deliveries(&ident.id).await?,
+        ident,
+        data,
+    }))
+}
+
+/// `/dashboard/identifications/{id}`: one identification in full.
+#[component]
 pub fn DetailPage() -> impl IntoView {
     let Some(ctx) = page_context() else {
         return ().into_any();
     };
-    view! { <Layout ctx=ctx title="Identification".to_owned()><p>"Detail"</p></Layout> }.into_any()
+    let id = use_params_map()
+        .get_untracked()
+        .get("id")
+        .unwrap_or_default();
+    let page = {
+        let ctx = ctx.clone();
+        async move {
+            match load_detail(&ctx, &id).await {
+                Err(e) => error_view(&e),
+                Ok(None) => {
+                    set_status(StatusCode::NOT_FOUND);
+                    view! {
+                        <p role="alert">"There is no such identification in your organisation."</p>
+                        <p><a href="/dashboard">"Back to identifications"</a></p>
+                    }
+                    .into_any()
+                }
+                Ok(Some(detail)) => detail_view(&ctx, detail).into_any(),
+            }
+        }
+    };
+    view! {
+        <Layout ctx=ctx title="Identification".to_owned()>
+            <Suspense fallback=|| ()>{Suspend::new(page)}</Suspense>
+        </Layout>
+    }
+    .into_any()
+}
+
+fn field(label: &'static str, value: Option<String>) -> impl IntoView {
+    view! {
+        <dt>{label}</dt>
+        <dd>{value.unwrap_or_else(|| "—".to_owned())}</dd>
+    }
+}
+
+fn detail_view(ctx: &PageContext, d: Detail) -> impl IntoView {
+    let i = &d.ident;
+    let id = i.id.as_str().to_owned();
+    let my_page = format!("{}/{}", ctx.state.config.public_url, id);
+    let metadata = i.metadata.as_ref().map(|m| {
+        serde_json::from_str::<serde_json::Value>(&m.to_json_string())
+            .ok()
+            .and_then(|v| serde_json::to_string_pretty(&v).ok())
+            .unwrap_or_else(|| m.to_json_string())
+    });
+    let fields = view! {
+        <dl class="fields">
+            {field("Id", Some(id.clone()))}
+            {field("Status", Some(format!("{} ({})", i.status.name(), i.status.code())))}
+            {field("Mode", Some(i.mode.as_str().to_owned()))}
+            {field("Description", i.description.as_ref().map(|d| d.as_str().to_owned()))}
+            {field("Proofme", Some(i.proofme_id.as_str().to_owned()))}
+            {field("Is request", Some(i.is_request.to_string()))}
+            {field("Redirect URL", Some(i.redirect_url.as_str().to_owned()))}
+            {field("Webhook URL", i.webhook_url.as_ref().map(|u| u.as_str().to_owned()))}
+            {field("Locale", i.locale.as_ref().map(|l| l.as_str().to_owned()))}
+            {field("MyPage URL", Some(my_page))}
+            {field("Created", Some(i.created_at.to_rfc3339()))}
+            {field("Updated", Some(i.updated_at.to_rfc3339()))}
+            {field("Expires", Some(i.expires_at.to_rfc3339()))}
+            {field("Scanned", i.scanned_at.map(|t| t.to_rfc3339()))}
+            {field("Failure reason", i.failure_reason.map(|r| r.as_str().to_owned()))}
+        </dl>
+    };
+    let revocable = matches!(i.status, Status::Open | Status::Pending);
+    let revoke = revocable.then(|| {
+        let (csrf, id) = (ctx.csrf.clone(), id.clone());
+        view! {
+            <ActionForm action={ServerAction::<RevokeIdentification>::new()}>
+                <CsrfField token=csrf/>
+                <input type="hidden" name="id" value=id/>
+                <button type="submit" class="danger">"Revoke"</button>
+            </ActionForm>
+        }
+    });
+    let history = d
+        .history
+        .iter()
+        .map(|h| {
+            view! {
+                <tr>
+                    <td>{h.at.to_rfc3339()}</td>
+                    <td>{h.from.map(|s| s.name()).unwrap_or("—")}</td>
+                    <td>{h.to.name()}</td>
+                    <td>{h.cause.as_str()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let attempts: Vec<_> = d
+        .deliveries
+        .iter()
+        .flat_map(|delivery| {
+            delivery.attempts.iter().map(move |a| {
+                let result = match (a.status_code, &a.error) {
+                    (Some(code), _) => format!("HTTP {code}"),
+                    (None, Some(e)) => e.clone(),
+                    (None, None) => "—".to_owned(),
+                };
+                view! {
+                    <tr>
+                        <td>{a.attempted_at.to_rfc3339()}</td>
+                        <td>{a.attempt}</td>
+                        <td>{result}</td>
+                        <td>{format!("{} ms", a.duration_ms)}</td>
+                        <td>{delivery.state.as_str()}</td>
+                    </tr>
+                }
+            })
+        })
+        .collect();
+    let no_attempts = attempts.is_empty().then(|| {
+        let text = if d.deliveries.is_empty() {
+            "No webhooks yet."
+        } else {
+            "Webhooks are queued; no attempt yet."
+        };
+        view! { <p class="muted">{text}</p> }
+    });
+    let attempts_table = (!attempts.is_empty()).then(|| {
+        view! {
+            <div class="table-wrap" role="region" aria-label="Webhook attempts" tabindex="0">
+                <table>
+                    <thead><tr>
+                        <th scope="col">"When"</th><th scope="col">"Attempt"</th>
+                        <th scope="col">"Result"</th><th scope="col">"Took"</th><th scope="col">"Delivery"</th>
+                    </tr></thead>
+                    <tbody>{attempts}</tbody>
+                </table>
+            </div>
+        }
+    });
+    let resend = i.webhook_url.is_some().then(|| {
+        let (csrf, id) = (ctx.csrf.clone(), id.clone());
+        view! {
+            <ActionForm action={ServerAction::<ResendWebhook>::new()}>
+                <CsrfField token=csrf/>
+                <input type="hidden" name="id" value=id/>
+                <button type="submit" class="secondary">"Resend webhook"</button>
+            </ActionForm>
+        }
+    });
+    let data = match d.data {
+        SharedView::Nothing => view! { <p class="muted">"No shared data is held."</p> }.into_any(),
+        SharedView::EndToEnd => view! {
+            <p>"The shared data is end-to-end encrypted to your organisation's age recipient: Proofme cannot read it. Fetch it with the API and open it with your key."</p>
+        }
+        .into_any(),
+        SharedView::Plain(ref json) => view! { <pre>{json.clone()}</pre> }.into_any(),
+    };
+    let erase = (!matches!(d.data, SharedView::Nothing)).then(|| {
+        let (csrf, id) = (ctx.csrf.clone(), id.clone());
+        view! {
+            <ActionForm action={ServerAction::<EraseData>::new()}>
+                <CsrfField token=csrf/>
+                <input type="hidden" name="id" value=id/>
+                <button type="submit" class="danger">"Erase data"</button>
+            </ActionForm>
+        }
+    });
+    let metadata = match metadata {
+        Some(m) => view! { <pre>{m}</pre> }.into_any(),
+        None => view! { <p class="muted">"No metadata."</p> }.into_any(),
+    };
+    view! {
+        <p><a href="/dashboard">"Back to identifications"</a></p>
+        {fields}
+        <div class="actions">{revoke}</div>
+        <h2>"Metadata"</h2>
+        {metadata}
+        <h2>"Status history"</h2>
+        <div class="table-wrap" role="region" aria-label="Status history" tabindex="0">
+            <table>
+                <thead><tr>
+                    <th scope="col">"When"</th><th scope="col">"From"</th>
+                    <th scope="col">"To"</th><th scope="col">"Cause"</th>
+                </tr></thead>
+                <tbody>{history}</tbody>
+            </table>
+        </div>
+        <h2>"Webhook attempts"</h2>
+        {attempts_table}
+        {no_attempts}
+        <div class="actions">{resend}</div>
+        <h2>"Shared data"</h2>
+        {data}
+        <div class="actions">{erase}</div>
+    }
+}
+
+/// "Revoke": open or pending becomes revoked (and its webhook is sent).
+#[server(prefix = "/dashboard/act", endpoint = "revoke-identification")]
+pub async fn revoke_identification(id: String) -> Result<(), ServerFnError> {
+    let act = actions::context().await?;
+    let back = format!("/dashboard/identifications/{id}");
+    let Ok(parsed) = IdentificationId::parse(&id) else {
+        return act
+            .done(
+                "/dashboard",
+                "There is no such identification in your organisation.",
+            )
+            .await;
+    };
+    let change = Change::to(Status::Revoked, ChangeCause::DashboardRevoke);
+    let message = match act
+        .state
+        .lifecycle
+        .change_status(&parsed, Some(&act.user.organisation_id), change)
+        .await
+    {
+        Ok(Ok(_)) => "The identification is revoked.".to_owned(),
+        Ok(Err(Refusal::NotFound)) => {
+            return act
+                .done(
+                    "/dashboard",
+                    "There is no such identification in your organisation.",
+                )
+                .await;
+        }
+        Ok(Err(Refusal::AlreadyFinal(i) | Refusal::NotAllowed(i))) => {
+            format!(
+                "The identification is {} and cannot be revoked.",
+                i.status.name()
+            )
+        }
+        Err(e) => return Err(ActionError::store(&e).into()),
+    };
+    act.done(&back, &message).await
+}
+
+/// "Erase data": the shared data and its key are destroyed.
+#[server(prefix = "/dashboard/act", endpoint = "erase-data")]
+pub async fn erase_data(id: String) -> Result<(), ServerFnError> {
+    let act = actions::context().await?;
+    let store = &act.state.store;
+    let ident = match IdentificationId::parse(&id) {
+        Ok(parsed) => store
+            .get_identification(&act.user.organisation_id, &parsed)
+            .await
+            .map_err(|e| ActionError::store(&e))?,
+        Err(_) => None,
+    };
+    let Some(ident) = ident else {
+        return act
+            .done(
+                "/dashboard",
+                "There is no such identification in your organisation.",
+            )
+            .await;
+    };
+    let count = store
+        .erase_shared_data(&ident.id)
+        .await
+        .map_err(|e| ActionError::store(&e))?;
+    tracing::info!(id = %ident.id.for_log(), count, "shared data erased from the dashboard");
+    act.done(
+        &format!("/dashboard/identifications/{id}"),
+        "The shared data is erased.",
+    )
+    .await
+}
+
+/// "Resend webhook": one more delivery of the current status.
+#[server(prefix = "/dashboard/act", endpoint = "resend-webhook")]
+pub async fn resend_webhook(id: String) -> Result<(), ServerFnError> {
+    let act = actions::context().await?;
+    act.done(
+        &format!("/dashboard/identifications/{id}"),
+        "Resending is not available yet.",
+    )
+    .await
 }
 
 /// `GET /dashboard/identifications.csv`.

@@ -8,6 +8,7 @@
 //! session, the signed-in check (`guard::require_user`) and the CSRF check
 //! (`guard::check_csrf`).
 
+pub mod actions;
 pub mod app;
 pub mod guard;
 pub mod identifications;

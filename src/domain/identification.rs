@@ -165,6 +165,8 @@ pub enum ChangeCause {
     MyPageCancel,
     /// `DELETE /v1/identification/{id}`.
     ApiRevoke,
+    /// "Revoke" in the organisation's dashboard.
+    DashboardRevoke,
     /// `expiresAt` passed.
     Expiry,
     /// The customer's wallet.
@@ -172,12 +174,13 @@ pub enum ChangeCause {
 }
 
 impl ChangeCause {
-    pub const ALL: [ChangeCause; 7] = [
+    pub const ALL: [ChangeCause; 8] = [
         ChangeCause::Created,
         ChangeCause::ApiTestOutcome,
         ChangeCause::MyPageTestOutcome,
         ChangeCause::MyPageCancel,
         ChangeCause::ApiRevoke,
+        ChangeCause::DashboardRevoke,
         ChangeCause::Expiry,
         ChangeCause::Wallet,
     ];
@@ -189,6 +192,7 @@ impl ChangeCause {
             ChangeCause::MyPageTestOutcome => "mypage_test_outcome",
             ChangeCause::MyPageCancel => "mypage_cancel",
             ChangeCause::ApiRevoke => "api_revoke",
+            ChangeCause::DashboardRevoke => "dashboard_revoke",
             ChangeCause::Expiry => "expiry",
             ChangeCause::Wallet => "wallet",
         }
