@@ -7,6 +7,7 @@ pub mod config;
 pub mod connections;
 pub mod domain;
 pub mod edge;
+pub mod export;
 pub mod lifecycle;
 pub mod maintenance;
 pub mod mypage;
