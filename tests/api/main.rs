@@ -11,6 +11,7 @@ mod contract;
 mod crash;
 mod create;
 mod errors;
+mod export;
 mod get_and_list;
 mod hostile;
 mod idempotency;
