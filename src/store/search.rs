@@ -211,6 +211,7 @@ fn push_filter<'a, DB: Database>(
     now: i64,
 ) where
     &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     Vec<u8>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
@@ -238,23 +239,25 @@ fn push_filter<'a, DB: Database>(
     }
     // Compared as plain strings, never as LIKE patterns: a search for `50%`
     // or `a_b` finds exactly that, and a NUL cannot end the pattern early.
-    // The id matches by its beginning (`substr`, counted in characters on
-    // both engines), the description anywhere, with ASCII case folded (on
-    // PostgreSQL in its folded copy, as descriptions are bytes there).
+    // The id matches by its beginning: a range of the id order (bytes on
+    // both engines), as every id that begins with `q` sorts from `q` up to
+    // `q` followed by the last character there is. The description matches
+    // anywhere with ASCII case folded, the search text folded once here (on
+    // PostgreSQL in the description's folded copy, as it is bytes there).
     if let Some(q) = filter.search() {
-        let chars = q.chars().count() as i64;
-        b.push(" AND (substr(id, 1, CAST(")
-            .push_bind(chars)
-            .push(" AS INTEGER)) = ")
-            .push_bind(q);
+        b.push(" AND ((id >= ")
+            .push_bind(q)
+            .push(" AND id < ")
+            .push_bind(format!("{q}\u{10FFFF}"))
+            .push(")");
         if postgres {
             b.push(" OR position(")
                 .push_bind(folded(q))
                 .push(" in description_folded) > 0)");
         } else {
-            b.push(" OR instr(lower(description), lower(")
-                .push_bind(q)
-                .push(")) > 0)");
+            b.push(" OR instr(lower(description), ")
+                .push_bind(q.to_ascii_lowercase())
+                .push(") > 0)");
         }
     }
 }
