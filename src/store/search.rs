@@ -59,7 +59,7 @@ impl Default for Sort {
 }
 
 /// Where a page begins: after the row a cursor names, then `offset` rows on.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
     /// `next` of the previous page; valid only with the same sort.
     pub after: Option<Cursor>,
@@ -69,13 +69,33 @@ pub struct Page {
     pub limit: i64,
 }
 
+impl Default for Page {
+    /// The first 50 rows, as the API's list.
+    fn default() -> Self {
+        Page {
+            after: None,
+            offset: 0,
+            limit: 50,
+        }
+    }
+}
+
 /// The sort value and id of the last row of a page: the next page begins
 /// after it. Opaque to callers (`encode`, `parse`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Cursor {
     sort: Sort,
     value: CursorValue,
     id: String,
+}
+
+/// Without the id or description it holds: a cursor may end up in a log.
+impl std::fmt::Debug for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cursor")
+            .field("sort", &self.sort)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
