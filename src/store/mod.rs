@@ -36,9 +36,11 @@ mod organisations;
 mod postgres;
 mod proofmes;
 mod search;
+mod sessions;
 mod sqlite;
 mod status;
 mod tx;
+mod users;
 mod wallet;
 mod webhooks;
 
@@ -51,8 +53,10 @@ pub use postgres::{PoolSettings, redact_url};
 pub use search::{
     Cursor, IdentificationFilter, MAX_PAGE_ROWS, MAX_SEARCH_CHARS, Page, SearchPage, Sort,
 };
+pub use sessions::Sessions;
 pub use sqlite::{StoreOptions, connect_options};
 pub use status::{Change, Refusal, SealedData, StatusChange};
+pub use users::{NewUserError, User};
 pub use wallet::{StoredSigningKey, TransactionRefusal, WalletTransaction};
 pub use webhooks::{Attempt, Delivery, DeliveryState, DueWebhook};
 
