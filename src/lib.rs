@@ -8,6 +8,7 @@ pub mod connections;
 pub mod dashboard;
 pub mod domain;
 pub mod edge;
+pub mod export;
 pub mod lifecycle;
 pub mod maintenance;
 pub mod mypage;

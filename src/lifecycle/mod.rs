@@ -9,7 +9,9 @@ pub use events::{Events, StatusEvent};
 
 use crate::domain::proofme::sample_data;
 use crate::domain::{ChangeCause, Identification, IdentificationId, OrganisationId, Status};
-use crate::store::{Change, Refusal, SealedData, Store, StoreError, TransactionRefusal};
+use crate::store::{
+    Change, Refusal, ResendRefusal, SealedData, Store, StoreError, TransactionRefusal,
+};
 use crate::vault::{DataKey, DataRecipient, VaultError};
 
 /// The status-change service: the store, the fan-out of changes, and the
@@ -98,6 +100,22 @@ impl Lifecycle {
             self.events.committed(ident);
         }
         Ok(changed.len())
+    }
+
+    /// Sends the webhook of one of the organisation's identifications again
+    /// for its current status (see `Store::resend_webhook`) and wakes the
+    /// webhook worker. The message id, or why nothing was sent.
+    pub async fn resend_webhook(
+        &self,
+        organisation_id: &OrganisationId,
+        id: &IdentificationId,
+    ) -> Result<Result<String, ResendRefusal>, StoreError> {
+        let result = self.store.resend_webhook(organisation_id, id).await?;
+        if result.is_ok() {
+            tracing::info!(id = %id.for_log(), "webhook queued again");
+            self.events.webhooks_due.notify_one();
+        }
+        Ok(result)
     }
 
     /// Tells open MyPages and the webhook worker about a committed change (or the

@@ -29,11 +29,13 @@ macro_rules! on_db {
 
 mod api_keys;
 mod cache;
+mod detail;
 mod dialect;
 mod identifications;
 mod organisations;
 mod postgres;
 mod proofmes;
+mod search;
 mod sessions;
 mod sqlite;
 mod status;
@@ -44,9 +46,13 @@ mod webhooks;
 
 pub use api_keys::{ApiKey, NewApiKey};
 pub use cache::API_KEY_CACHE_TTL;
+pub use detail::ResendRefusal;
 pub use identifications::{CreateOutcome, IdempotencyRecord, ListQuery, SortColumn, SortDirection};
 pub use organisations::Organisation;
 pub use postgres::{PoolSettings, redact_url};
+pub use search::{
+    Cursor, IdentificationFilter, MAX_PAGE_ROWS, MAX_SEARCH_CHARS, Page, SearchPage, Sort,
+};
 pub use sessions::Sessions;
 pub use sqlite::{StoreOptions, connect_options};
 pub use status::{Change, Refusal, SealedData, StatusChange};

@@ -13,6 +13,7 @@ mod crash;
 mod create;
 mod dashboard;
 mod errors;
+mod export;
 mod get_and_list;
 mod hostile;
 mod idempotency;
