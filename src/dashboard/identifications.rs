@@ -10,7 +10,10 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::actions::{self, ActionError};
 use super::app::{CsrfField, Layout, PageContext, error_view, page_context, set_status};
 use crate::domain::{ChangeCause, Identification, IdentificationId, Mode, Status, Timestamp};
-use crate::store::{Change, ListQuery, Refusal, SealedData, SortColumn, SortDirection};
+use crate::store::{
+    Change, IdentificationFilter, Page, Refusal, ResendRefusal, SealedData, Sort, SortColumn,
+    SortDirection,
+};
 
 pub const EXPORT_PATH: &str = "/dashboard/identifications.csv";
 /// Rows per page of the table.
@@ -74,19 +77,23 @@ impl Filters {
         })
     }
 
-    pub fn query(&self, limit: i64) -> ListQuery {
-        ListQuery {
-            limit,
-            offset: self.offset,
-            sort_column: self.sort.unwrap_or(SortColumn::CreatedAt),
-            sort_direction: if self.desc {
+    /// Which rows: the same for the table and its export.
+    pub fn filter(&self) -> IdentificationFilter {
+        IdentificationFilter {
+            q: (!self.search.is_empty()).then(|| self.search.clone()),
+            status: self.status,
+            mode: self.mode,
+        }
+    }
+
+    pub fn sort(&self) -> Sort {
+        Sort {
+            column: self.sort.unwrap_or(SortColumn::CreatedAt),
+            direction: if self.desc {
                 SortDirection::Desc
             } else {
                 SortDirection::Asc
             },
-            search: (!self.search.is_empty()).then(|| self.search.clone()),
-            status: self.status,
-            mode: self.mode,
         }
     }
 
@@ -158,14 +165,21 @@ pub fn ListPage() -> impl IntoView {
                     return view! { <p class="error" role="alert">{message}</p> }.into_any();
                 }
             };
-            match ctx
-                .state
-                .store
-                .list_identifications(&ctx.user.organisation_id, &filters.query(PAGE_SIZE))
-                .await
-            {
-                Err(e) => error_view(&e),
-                Ok((count, rows)) => table(&filters, count, rows).into_any(),
+            let store = &ctx.state.store;
+            let org = &ctx.user.organisation_id;
+            let filter = filters.filter();
+            let page = Page {
+                after: None,
+                offset: filters.offset,
+                limit: PAGE_SIZE,
+            };
+            let rows = store
+                .search_identifications(org, &filter, filters.sort(), &page)
+                .await;
+            let count = store.count_identifications(org, &filter).await;
+            match (count, rows) {
+                (Ok(count), Ok(rows)) => table(&filters, count, rows.rows).into_any(),
+                (Err(e), _) | (_, Err(e)) => error_view(&e),
             }
         }
     };
@@ -611,18 +625,81 @@ pub async fn erase_data(id: String) -> Result<(), ServerFnError> {
     .await
 }
 
-/// "Resend webhook": one more delivery of the current status.
+/// "Resend webhook": the current status's webhook goes out again now.
 #[server(prefix = "/dashboard/act", endpoint = "resend-webhook")]
 pub async fn resend_webhook(id: String) -> Result<(), ServerFnError> {
     let act = actions::context().await?;
-    act.done(
-        &format!("/dashboard/identifications/{id}"),
-        "Resending is not available yet.",
-    )
-    .await
+    let Ok(parsed) = IdentificationId::parse(&id) else {
+        return act
+            .done(
+                "/dashboard",
+                "There is no such identification in your organisation.",
+            )
+            .await;
+    };
+    let message = match act
+        .state
+        .lifecycle
+        .resend_webhook(&act.user.organisation_id, &parsed)
+        .await
+        .map_err(|e| ActionError::store(&e))?
+    {
+        Ok(_) => "The webhook is on its way again.",
+        Err(ResendRefusal::NoWebhookUrl) => "This identification has no webhook URL.",
+        Err(ResendRefusal::NotFound) => {
+            return act
+                .done(
+                    "/dashboard",
+                    "There is no such identification in your organisation.",
+                )
+                .await;
+        }
+    };
+    act.done(&format!("/dashboard/identifications/{id}"), message)
+        .await
 }
 
-/// `GET /dashboard/identifications.csv`.
-pub async fn export_csv() -> Response {
-    "id,description,status,statusName,mode,createdAt,updatedAt,metadata\n".into_response()
+/// `GET /dashboard/identifications.csv`: the table's rows, every page of
+/// them, streamed as CSV in the table's order.
+pub async fn export_csv(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    axum::Extension(user): axum::Extension<super::guard::CurrentUser>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    let filters = match Filters::parse(|name| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }) {
+        Ok(f) => f,
+        Err(message) => {
+            return (StatusCode::BAD_REQUEST, message).into_response();
+        }
+    };
+    tracing::info!(user = %user.id.as_str(), "identifications exported");
+    let stream = crate::export::identifications_csv(
+        state.store.clone(),
+        user.organisation_id.clone(),
+        filters.filter(),
+        filters.sort(),
+    );
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                crate::export::CSV_CONTENT_TYPE,
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"identifications.csv\"",
+            ),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
 }

@@ -12,6 +12,7 @@ mod contract;
 mod crash;
 mod create;
 mod dashboard;
+mod dashboard_identifications;
 mod errors;
 mod export;
 mod get_and_list;

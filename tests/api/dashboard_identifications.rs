@@ -1,0 +1,309 @@
+//! The dashboard's identifications: the table, one identification in full,
+//! its actions, the CSV export, and that nothing of another organisation
+//! shows.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::*;
+
+/// An identification of `other` with this description; its id.
+async fn create_for(app: &TestApp, other: &OtherOrganisation, description: &str) -> String {
+    let body = format!(
+        "{}&description={}",
+        other.valid_form_body(),
+        encoded_form(&[("d", description)]).trim_start_matches("d=")
+    );
+    let res = app.post_form_with_key(&other.api_key, &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let v: serde_json::Value = res.json().await.unwrap();
+    v["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_table_lists_the_organisations_identifications_with_links() {
+    let app = spawn_app().await;
+    let id = app.create_with_description("Order #1234").await;
+    let other = app.create_other_organisation().await;
+    let foreign = create_for(&app, &other, "Not yours").await;
+    let mut browser = app.signed_in().await;
+
+    let page = browser.get("/dashboard").await;
+
+    assert_eq!(page.status, StatusCode::OK);
+    let headers = page.texts("thead th");
+    assert_eq!(headers, ["Created", "Id", "Description", "Status", "Mode"]);
+    let cells = page.texts("tbody td");
+    assert_eq!(
+        cells[1..],
+        [
+            id.clone(),
+            "Order #1234".into(),
+            "open".into(),
+            "test".into()
+        ]
+    );
+    assert!(!page.html.contains(&foreign));
+    let link = format!(r#"a[href="/dashboard/identifications/{id}"]"#);
+    assert_eq!(page.texts(&link), [id]);
+}
+
+#[tokio::test]
+async fn search_and_filters_narrow_the_table() {
+    let app = spawn_app().await;
+    let shoes = app.create_with_description("Shoes 42").await;
+    let hat = app.create_with_description("Hat").await;
+    app.set_outcome(&hat, "2").await;
+    let mut browser = app.signed_in().await;
+
+    let search = browser.get("/dashboard?search=shoes").await;
+    let verified = browser.get("/dashboard?status=verified").await;
+    let live = browser.get("/dashboard?mode=live").await;
+
+    assert_eq!(search.texts("tbody td.id"), [shoes.clone()]);
+    assert_eq!(verified.texts("tbody td.id"), [hat.clone()]);
+    assert!(live.texts("tbody td.id").is_empty());
+    // The form shows what was asked.
+    let doc = search.doc();
+    let input = scraper::Selector::parse(r#"input[name="search"]"#).unwrap();
+    assert_eq!(
+        doc.select(&input).next().unwrap().value().attr("value"),
+        Some("shoes")
+    );
+    assert!(search.text().contains("Search"));
+}
+
+#[tokio::test]
+async fn a_bad_filter_is_a_clear_error() {
+    let app = spawn_app().await;
+    let mut browser = app.signed_in().await;
+
+    let page = browser.get("/dashboard?status=lost").await;
+
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.texts("[role=alert]")[0].contains("There is no status"),
+        "{}",
+        page.text()
+    );
+}
+
+#[tokio::test]
+async fn pages_of_fifty_follow_the_sort() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for n in 0..55 {
+        ids.push(app.create_with_description(&format!("Order {n:02}")).await);
+    }
+    let mut browser = app.signed_in().await;
+
+    let first = browser.get("/dashboard?sort=description&dir=asc").await;
+    let next = first.texts(r#"a[rel="next"]"#);
+    assert_eq!(next, ["Next page"]);
+    let href = {
+        let doc = first.doc();
+        let sel = scraper::Selector::parse(r#"a[rel="next"]"#).unwrap();
+        doc.select(&sel)
+            .next()
+            .unwrap()
+            .value()
+            .attr("href")
+            .unwrap()
+            .to_owned()
+    };
+    let second = browser.get(&href).await;
+
+    assert_eq!(first.texts("tbody td.id"), ids[..50]);
+    assert_eq!(second.texts("tbody td.id"), ids[50..]);
+    assert!(second.texts(r#"a[rel="next"]"#).is_empty());
+    assert!(second.text().contains("51–55 of 55"), "{}", second.text());
+}
+
+#[tokio::test]
+async fn the_detail_shows_every_field_history_and_metadata() {
+    let app = spawn_app().await;
+    let created = app
+        .create_identification(json!({"metadata": {"order": 7}, "webhookUrl": WEBHOOK_URL}))
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    app.set_outcome(&id, "2").await;
+    let mut browser = app.signed_in().await;
+
+    let page = browser
+        .get(&format!("/dashboard/identifications/{id}"))
+        .await;
+
+    assert_eq!(page.status, StatusCode::OK);
+    let text = page.text();
+    for needle in [
+        id.as_str(),
+        "verified (2)",
+        WEBHOOK_URL,
+        REDIRECT_URL,
+        "\"order\": 7",
+    ] {
+        assert!(text.contains(needle), "{needle} in {text}");
+    }
+    assert!(page.texts("h2").contains(&"Status history".to_owned()));
+    let history = page.texts("[aria-label=\"Status history\"] tbody tr");
+    assert_eq!(history.len(), 2, "{history:?}");
+    assert!(
+        history[1].contains("open verified api_test_outcome"),
+        "{history:?}"
+    );
+    assert!(page.texts("button").contains(&"Resend webhook".to_owned()));
+    assert!(page.texts("button").contains(&"Erase data".to_owned()));
+    assert!(page.text().contains("OLDER_THAN_18"), "the shared data");
+}
+
+#[tokio::test]
+async fn another_organisations_identification_is_a_404() {
+    let app = spawn_app().await;
+    let other = app.create_other_organisation().await;
+    let foreign = create_for(&app, &other, "Not yours").await;
+    let mut browser = app.signed_in().await;
+
+    let page = browser
+        .get(&format!("/dashboard/identifications/{foreign}"))
+        .await;
+    let nonsense = browser.get("/dashboard/identifications/id_nope").await;
+
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert_eq!(nonsense.status, StatusCode::NOT_FOUND);
+    assert!(!page.html.contains("Not yours"));
+}
+
+#[tokio::test]
+async fn revoke_from_the_dashboard_revokes_and_records_why() {
+    let app = spawn_app().await;
+    let id = app.create_with_description("To revoke").await;
+    let mut browser = app.signed_in().await;
+    browser
+        .get(&format!("/dashboard/identifications/{id}"))
+        .await;
+
+    let answer = browser
+        .post("/dashboard/act/revoke-identification", &[("id", &id)])
+        .await;
+
+    assert!(answer.status.is_redirection(), "{}", answer.status);
+    assert_eq!(
+        answer.location(),
+        Some(format!("/dashboard/identifications/{id}"))
+    );
+    assert_eq!(app.identification(&id).await["statusName"], "revoked");
+    let history = app.history(&id).await;
+    assert_eq!(history.last().unwrap()["cause"], "dashboard_revoke");
+    let page = browser
+        .get(&format!("/dashboard/identifications/{id}"))
+        .await;
+    assert_eq!(
+        page.texts("[role=status]").last().map(String::as_str),
+        Some("The identification is revoked.")
+    );
+}
+
+#[tokio::test]
+async fn revoking_another_organisations_identification_changes_nothing() {
+    let app = spawn_app().await;
+    let other = app.create_other_organisation().await;
+    let foreign = create_for(&app, &other, "Not yours").await;
+    let mut browser = app.signed_in().await;
+
+    browser
+        .post("/dashboard/act/revoke-identification", &[("id", &foreign)])
+        .await;
+
+    let theirs: serde_json::Value = app
+        .get_with_key(&other.api_key, &format!("/v1/identification/{foreign}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs["statusName"], "open");
+}
+
+#[tokio::test]
+async fn erase_data_from_the_dashboard_erases_it() {
+    let app = spawn_app().await;
+    let id = app.create_with_description("With data").await;
+    app.set_outcome(&id, "2").await;
+    let mut browser = app.signed_in().await;
+    browser
+        .get(&format!("/dashboard/identifications/{id}"))
+        .await;
+
+    browser
+        .post("/dashboard/act/erase-data", &[("id", &id)])
+        .await;
+
+    let data = app.get_json(&format!("/v1/identification/data/{id}")).await;
+    assert_eq!(data["data"], serde_json::Value::Null);
+    let page = browser
+        .get(&format!("/dashboard/identifications/{id}"))
+        .await;
+    assert!(page.text().contains("No shared data is held."));
+}
+
+#[tokio::test]
+async fn the_csv_export_streams_the_filtered_rows() {
+    let app = spawn_app().await;
+    let a = app.create_with_description("Shoes, red \"large\"").await;
+    let _b = app.create_with_description("Hat").await;
+    let other = app.create_other_organisation().await;
+    create_for(&app, &other, "Shoes elsewhere").await;
+    let mut browser = app.signed_in().await;
+    let list = browser.get("/dashboard?search=shoes").await;
+    let href = {
+        let doc = list.doc();
+        let sel = scraper::Selector::parse("a[download]").unwrap();
+        doc.select(&sel)
+            .next()
+            .unwrap()
+            .value()
+            .attr("href")
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(list.texts("a[download]"), ["Export CSV"]);
+
+    let res = browser
+        .client
+        .get(format!("{}{href}", app.address))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let body = res.text().await.unwrap();
+    let lines: Vec<&str> = body.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,description,status,statusName,mode,createdAt,updatedAt,metadata"
+    );
+    assert_eq!(lines.len(), 2, "{body}");
+    assert!(
+        lines[1].starts_with(&format!("{a},\"Shoes, red \"\"large\"\"\",0,open,test,")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn the_export_needs_a_signed_in_user() {
+    let app = spawn_app().await;
+
+    let res = app
+        .client
+        .get(app.url("/dashboard/identifications.csv"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_ne!(res.status(), StatusCode::OK);
+}
