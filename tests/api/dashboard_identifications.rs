@@ -60,8 +60,8 @@ async fn search_and_filters_narrow_the_table() {
     let verified = browser.get("/dashboard?status=verified").await;
     let live = browser.get("/dashboard?mode=live").await;
 
-    assert_eq!(search.texts("tbody td.id"), [shoes.clone()]);
-    assert_eq!(verified.texts("tbody td.id"), [hat.clone()]);
+    assert_eq!(search.texts("tbody td.id"), [shoes]);
+    assert_eq!(verified.texts("tbody td.id"), [hat]);
     assert!(live.texts("tbody td.id").is_empty());
     // The form shows what was asked.
     let doc = search.doc();
