@@ -36,17 +36,19 @@ mod postgres;
 mod proofmes;
 mod sqlite;
 mod status;
+mod test_webhooks;
 mod tx;
 mod wallet;
 mod webhooks;
 
-pub use api_keys::{ApiKey, NewApiKey};
+pub use api_keys::{ApiKey, ApiKeySummary, LAST_USED_RESOLUTION, NewApiKey, SECRET_PREFIX_LEN};
 pub use cache::API_KEY_CACHE_TTL;
 pub use identifications::{CreateOutcome, IdempotencyRecord, ListQuery, SortColumn, SortDirection};
-pub use organisations::Organisation;
+pub use organisations::{Organisation, PreviousWebhookSecret, WEBHOOK_SECRET_OVERLAP};
 pub use postgres::{PoolSettings, redact_url};
 pub use sqlite::{StoreOptions, connect_options};
 pub use status::{Change, Refusal, SealedData, StatusChange};
+pub use test_webhooks::{TEST_WEBHOOKS_KEPT, TestWebhook};
 pub use wallet::{StoredSigningKey, TransactionRefusal, WalletTransaction};
 pub use webhooks::{Attempt, Delivery, DeliveryState, DueWebhook};
 
