@@ -8,11 +8,20 @@ use std::time::Duration;
 pub const WEBHOOK_SECRET_OVERLAP: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The webhook secret before the last rotation, and until when it signs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct PreviousWebhookSecret {
     /// `whsec_…`.
     pub secret: String,
     pub expires_at: Timestamp,
+}
+
+/// Without the secret, so that it cannot reach a log.
+impl std::fmt::Debug for PreviousWebhookSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreviousWebhookSecret")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An integrator.
