@@ -4,7 +4,9 @@
 
 use crate::helpers::*;
 use proofme::domain::{ApiKeyId, HttpUrl, Mode, OrganisationId, Timestamp};
-use proofme::store::{ApiKeySummary, LAST_USED_RESOLUTION, SECRET_PREFIX_LEN, Store};
+use proofme::store::{
+    ApiKeySummary, LAST_USED_RESOLUTION, SECRET_PREFIX_LEN, Store, TEST_WEBHOOKS_KEPT, TestWebhook,
+};
 use proofme::webhooks::deliver::Deliverer;
 use proofme::webhooks::test_webhook::send_test_webhook;
 use reqwest::StatusCode;
@@ -276,6 +278,40 @@ async fn after_a_rotation_webhooks_carry_a_signature_by_each_secret_until_the_ov
 }
 
 #[tokio::test]
+async fn a_second_rotation_within_the_overlap_retires_the_oldest_secret() {
+    let app = spawn_app().await;
+    let first = app
+        .store
+        .rotate_webhook_secret(&org(&app))
+        .await
+        .expect("rotate")
+        .expect("organisation");
+
+    let second = app
+        .store
+        .rotate_webhook_secret(&org(&app))
+        .await
+        .expect("rotate")
+        .expect("organisation");
+
+    let shown = app
+        .store
+        .get_organisation(&org(&app))
+        .await
+        .expect("read")
+        .expect("organisation");
+    assert_eq!(
+        shown.signing_secrets(Timestamp::now()),
+        [second.as_str(), first.as_str()]
+    );
+    assert!(
+        !shown
+            .signing_secrets(Timestamp::now())
+            .contains(&app.webhook_secret.as_str())
+    );
+}
+
+#[tokio::test]
 async fn rotating_a_missing_organisations_secret_changes_nothing() {
     let app = spawn_app().await;
 
@@ -352,4 +388,37 @@ async fn a_test_webhook_to_a_private_address_is_refused_and_the_refusal_kept() {
         .await
         .expect("recent");
     assert_eq!(recent, vec![sent]);
+}
+
+#[tokio::test]
+async fn only_the_latest_test_webhooks_are_kept() {
+    let app = spawn_app().await;
+    for n in 0..=TEST_WEBHOOKS_KEPT {
+        let sent = TestWebhook {
+            id: format!("msg_{n:04}"),
+            url: "https://example.com/hook".into(),
+            attempted_at: Timestamp::from_millis(1_000 + n),
+            status_code: Some(200),
+            error: None,
+            duration_ms: 1,
+        };
+        app.store
+            .record_test_webhook(&org(&app), &sent)
+            .await
+            .expect("record");
+    }
+
+    let recent = app
+        .store
+        .recent_test_webhooks(&org(&app), 1_000)
+        .await
+        .expect("recent");
+
+    let kept = usize::try_from(TEST_WEBHOOKS_KEPT).expect("a small number");
+    assert_eq!(recent.len(), kept);
+    assert_eq!(recent[0].id, format!("msg_{TEST_WEBHOOKS_KEPT:04}"));
+    assert!(
+        recent.iter().all(|t| t.id != "msg_0000"),
+        "the oldest is gone"
+    );
 }
