@@ -36,21 +36,25 @@ mod postgres;
 mod proofmes;
 mod sqlite;
 mod status;
-mod test_webhooks;
 mod tx;
 mod wallet;
 mod webhooks;
 
-pub use api_keys::{ApiKey, ApiKeySummary, LAST_USED_RESOLUTION, NewApiKey, SECRET_PREFIX_LEN};
+pub use api_keys::{ApiKey, NewApiKey};
 pub use cache::API_KEY_CACHE_TTL;
 pub use identifications::{CreateOutcome, IdempotencyRecord, ListQuery, SortColumn, SortDirection};
-pub use organisations::{Organisation, PreviousWebhookSecret, WEBHOOK_SECRET_OVERLAP};
+pub use organisations::Organisation;
 pub use postgres::{PoolSettings, redact_url};
 pub use sqlite::{StoreOptions, connect_options};
 pub use status::{Change, Refusal, SealedData, StatusChange};
-pub use test_webhooks::{TEST_WEBHOOKS_KEPT, TestWebhook};
 pub use wallet::{StoredSigningKey, TransactionRefusal, WalletTransaction};
 pub use webhooks::{Attempt, Delivery, DeliveryState, DueWebhook};
+
+// What the dashboard's API keys and webhooks pages show.
+mod test_webhooks;
+pub use api_keys::{ApiKeySummary, LAST_USED_RESOLUTION, SECRET_PREFIX_LEN};
+pub use organisations::{PreviousWebhookSecret, WEBHOOK_SECRET_OVERLAP};
+pub use test_webhooks::{TEST_WEBHOOKS_KEPT, TestWebhook};
 
 use std::sync::Arc;
 use std::time::Duration;
