@@ -18,8 +18,9 @@ CREATE TABLE login_failures (
 CREATE INDEX login_failures_by_subject ON login_failures (subject, at);
 
 -- Dashboard sessions (tower-sessions' SQLite store, under our own name).
+-- The store writes the expiry as RFC 3339 text in UTC, and compares it as text.
 CREATE TABLE dashboard_sessions (
     id          TEXT PRIMARY KEY NOT NULL,
     data        BLOB NOT NULL,
-    expiry_date INTEGER NOT NULL
+    expiry_date TEXT NOT NULL
 );

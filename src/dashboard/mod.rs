@@ -58,6 +58,15 @@ pub fn content_security_policy(nonce: Option<&str>) -> String {
     )
 }
 
+/// Any other path under `/dashboard`.
+async fn not_found() -> axum::response::Response {
+    app::message_page(
+        axum::http::StatusCode::NOT_FOUND,
+        "Not found",
+        "There is no such page in your dashboard.",
+    )
+}
+
 pub fn leptos_options() -> LeptosOptions {
     // The site root is never served from disk (assets are embedded), but
     // must not be the working directory, where the database may lie.
@@ -86,6 +95,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             axum::routing::get(identifications::export_csv),
         )
         .leptos_routes_with_context(state, routes, || (), app::shell)
+        .route("/dashboard/{*rest}", axum::routing::any(not_found))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guard::check_csrf,

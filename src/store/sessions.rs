@@ -90,10 +90,13 @@ impl Store {
         let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
         match &self.db {
             Engine::Sqlite(db) => {
-                sqlx::query("UPDATE dashboard_sessions SET expiry_date = expiry_date - ?")
-                    .bind(ms / 1000)
-                    .execute(&db.writer)
-                    .await?;
+                sqlx::query(
+                    "UPDATE dashboard_sessions SET expiry_date = \
+                     strftime('%Y-%m-%dT%H:%M:%fZ', expiry_date, ?)",
+                )
+                .bind(format!("-{} seconds", ms / 1000))
+                .execute(&db.writer)
+                .await?;
             }
             Engine::Postgres(db) => {
                 sqlx::query(
@@ -111,7 +114,9 @@ impl Store {
     pub async fn session_expiry(&self, id: &str) -> Result<Option<i64>, super::StoreError> {
         Ok(match &self.db {
             Engine::Sqlite(db) => {
-                sqlx::query_scalar("SELECT expiry_date FROM dashboard_sessions WHERE id = ?")
+                sqlx::query_scalar(
+                    "SELECT CAST(strftime('%s', expiry_date) AS INTEGER) FROM dashboard_sessions WHERE id = ?",
+                )
                     .bind(id)
                     .fetch_optional(&db.reader)
                     .await?
