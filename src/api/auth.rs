@@ -8,6 +8,9 @@
 //! 2. the key is looked up (401 for a missing, unknown or revoked key) and
 //!    handed to the handler;
 //! 3. each key's own rate (429).
+//!
+//! A key that authenticates is noted as used (`Store::api_key_used`): no
+//! database write on the request's path.
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{StatusCode, header, request::Parts};
@@ -88,6 +91,8 @@ pub async fn authenticate(
     };
     let res = match found {
         Ok(Some(key)) => {
+            // In memory, except once a minute per key (a spawned write).
+            gate.store.api_key_used(&key.id);
             if let Err(wait) = gate.limits.per_key.check(key.id.as_str()) {
                 return ApiError::TooManyRequests(retry_after_secs(wait)).into_response();
             }

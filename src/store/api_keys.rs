@@ -2,6 +2,15 @@ use super::{Store, StoreError, corrupt};
 use crate::domain::{ApiKeyId, Mode, OrganisationId, Timestamp, ids::random_base62};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
+use std::time::Duration;
+
+/// How many characters of a secret are kept to show (`test_AbC1234`): enough
+/// to tell keys apart, far too few to authenticate with.
+pub const SECRET_PREFIX_LEN: usize = 12;
+
+/// How often a key's `last_used_at` is written at most: "last used" is shown
+/// to the minute, and authentication must not write on every request.
+pub const LAST_USED_RESOLUTION: Duration = Duration::from_secs(60);
 
 /// A key as the API sees it after authentication.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +36,20 @@ pub struct NewApiKey {
     pub secret: String,
 }
 
+/// A key as its organisation sees it in a list: never the secret itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeySummary {
+    pub id: ApiKeyId,
+    pub mode: Mode,
+    /// The secret's first `SECRET_PREFIX_LEN` characters; `None` for keys
+    /// made before these were kept.
+    pub secret_prefix: Option<String>,
+    pub created_at: Timestamp,
+    /// To within `LAST_USED_RESOLUTION`; `None` if it never authenticated.
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
 /// Hex SHA-256 of a secret. A fast hash is right here: the secrets are 178-bit
 /// random strings, so there is nothing for a slow hash to protect.
 pub fn secret_sha256(secret: &str) -> String {
@@ -47,13 +70,14 @@ impl Store {
             };
             let secret = format!("{}{}", mode.key_prefix(), random_base62(30));
             sqlx::query(&on::sql(
-                "INSERT INTO api_keys (id, organisation_id, mode, secret_sha256, created_at) \
-                 VALUES (?, ?, ?, ?, ?)"),
+                "INSERT INTO api_keys (id, organisation_id, mode, secret_sha256, secret_prefix, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?)"),
             )
             .bind(key.id.as_str())
             .bind(key.organisation_id.as_str())
             .bind(mode.as_str())
             .bind(secret_sha256(&secret))
+            .bind(secret.get(..SECRET_PREFIX_LEN))
             .bind(Timestamp::now().millis())
             .execute(&db.writer)
             .await?;
@@ -107,6 +131,107 @@ impl Store {
             if let Some(c) = self.caches.api_keys() {
                 c.invalidate_all();
             }
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// Revokes `organisation`'s key `id` for good: it stops authenticating at
+    /// once here (the cache forgets it), and on other instances, which do not
+    /// cache keys, at their next request. False when the organisation has no
+    /// such active key: another organisation's key is never touched.
+    pub async fn revoke_api_key_of(
+        &self,
+        organisation: &OrganisationId,
+        id: &ApiKeyId,
+    ) -> Result<bool, StoreError> {
+        on_db!(&self.db, db, on => {
+            let done = sqlx::query(&on::sql(
+                "UPDATE api_keys SET revoked_at = ? \
+                 WHERE id = ? AND organisation_id = ? AND revoked_at IS NULL"),
+            )
+            .bind(Timestamp::now().millis())
+            .bind(id.as_str())
+            .bind(organisation.as_str())
+            .execute(&db.writer)
+            .await?;
+            if let Some(c) = self.caches.api_keys() {
+                c.invalidate_all();
+            }
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// Every key of `organisation`, revoked ones too, newest first.
+    pub async fn list_api_keys(
+        &self,
+        organisation: &OrganisationId,
+    ) -> Result<Vec<ApiKeySummary>, StoreError> {
+        on_db!(&self.db, db, on => {
+            let rows = sqlx::query(&on::sql(
+                "SELECT id, mode, secret_prefix, created_at, last_used_at, revoked_at FROM api_keys \
+                 WHERE organisation_id = ? ORDER BY created_at DESC, id DESC"),
+            )
+            .bind(organisation.as_str())
+            .fetch_all(&db.reader)
+            .await?;
+            rows.into_iter()
+                .map(|r| {
+                    let mode: String = r.get("mode");
+                    let last_used_at: Option<i64> = r.get("last_used_at");
+                    let revoked_at: Option<i64> = r.get("revoked_at");
+                    Ok(ApiKeySummary {
+                        id: ApiKeyId::from_trusted(r.get("id")),
+                        mode: Mode::parse(&mode).ok_or_else(|| corrupt("api key mode", &mode))?,
+                        secret_prefix: r.get("secret_prefix"),
+                        created_at: Timestamp::from_millis(r.get("created_at")),
+                        last_used_at: last_used_at.map(Timestamp::from_millis),
+                        revoked_at: revoked_at.map(Timestamp::from_millis),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Notes that key `id` just authenticated a request. Never waits: at most
+    /// once per `LAST_USED_RESOLUTION` per key in this process, a spawned task
+    /// writes `last_used_at` (see `record_api_key_use`); every other call only
+    /// looks at an in-memory table. True when a write was started.
+    pub fn api_key_used(&self, id: &ApiKeyId) -> bool {
+        let recent = &self.caches.key_uses;
+        if recent.contains_key(id) {
+            return false;
+        }
+        // Of callers racing for one key, only the one that inserts writes.
+        if !recent.entry(id.clone()).or_insert(()).is_fresh() {
+            return false;
+        }
+        let (store, id) = (self.clone(), id.clone());
+        tokio::spawn(async move {
+            if let Err(e) = store.record_api_key_use(&id, Timestamp::now()).await {
+                tracing::debug!(error = %e, key = %id, "could not record when a key was last used");
+            }
+        });
+        true
+    }
+
+    /// Sets key `id`'s `last_used_at` to `at`, unless it is already within
+    /// `LAST_USED_RESOLUTION` before `at`: however many instances share the
+    /// database, the row changes at most once a minute. True when it changed.
+    pub async fn record_api_key_use(
+        &self,
+        id: &ApiKeyId,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        on_db!(&self.db, db, on => {
+            let done = sqlx::query(&on::sql(
+                "UPDATE api_keys SET last_used_at = ? \
+                 WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)"),
+            )
+            .bind(at.millis())
+            .bind(id.as_str())
+            .bind(at.minus(LAST_USED_RESOLUTION).millis())
+            .execute(&db.writer)
+            .await?;
             Ok(done.rows_affected() == 1)
         })
     }

@@ -13,9 +13,10 @@ use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use super::api_keys::LAST_USED_RESOLUTION;
 use super::{ApiKey, Organisation};
 use crate::domain::proofme::Proofme;
-use crate::domain::{Identification, IdentificationId, OrganisationId, ProofmeId};
+use crate::domain::{ApiKeyId, Identification, IdentificationId, OrganisationId, ProofmeId};
 
 /// How long a looked-up API key is trusted without asking the database again:
 /// a key revoked by another process stops working within this time.
@@ -28,6 +29,10 @@ pub(super) struct Caches {
     organisations: Cache<OrganisationId, Organisation>,
     pub proofmes: Cache<(OrganisationId, ProofmeId), Proofme>,
     identifications: WriteThrough<IdentificationId, Identification>,
+    /// Keys whose last use this process wrote within `LAST_USED_RESOLUTION`.
+    /// Not a cache of rows (nothing is read from it), so it serves on every
+    /// engine: the write itself is conditional in the database.
+    pub key_uses: Cache<ApiKeyId, ()>,
 }
 
 impl Caches {
@@ -92,6 +97,10 @@ impl Default for Caches {
                 .build(),
             proofmes: Cache::new(10_000),
             identifications: WriteThrough::new(50_000),
+            key_uses: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(LAST_USED_RESOLUTION)
+                .build(),
         }
     }
 }

@@ -60,6 +60,12 @@ pub use users::{NewUserError, User};
 pub use wallet::{StoredSigningKey, TransactionRefusal, WalletTransaction};
 pub use webhooks::{Attempt, Delivery, DeliveryState, DueWebhook};
 
+// What the dashboard's API keys and webhooks pages show.
+mod test_webhooks;
+pub use api_keys::{ApiKeySummary, LAST_USED_RESOLUTION, SECRET_PREFIX_LEN};
+pub use organisations::{PreviousWebhookSecret, WEBHOOK_SECRET_OVERLAP};
+pub use test_webhooks::{TEST_WEBHOOKS_KEPT, TestWebhook};
+
 use std::sync::Arc;
 use std::time::Duration;
 

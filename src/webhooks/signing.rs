@@ -32,6 +32,17 @@ pub fn sign(secret: &WebhookSecret, msg_id: &str, timestamp: i64, body: &[u8]) -
     format!("v1,{}", STANDARD.encode(tag))
 }
 
+/// The `webhook-signature` header value signed with each of `secrets`:
+/// `v1,<a> v1,<b>`, space separated, as Standard Webhooks specifies for a
+/// secret being rotated (a receiver accepts any signature it can verify).
+pub fn sign_all(secrets: &[WebhookSecret], msg_id: &str, timestamp: i64, body: &[u8]) -> String {
+    secrets
+        .iter()
+        .map(|s| sign(s, msg_id, timestamp, body))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,6 +56,18 @@ mod tests {
 
     fn secret() -> WebhookSecret {
         WebhookSecret::parse(SECRET).unwrap()
+    }
+
+    #[test]
+    fn sign_all_gives_one_signature_per_secret_separated_by_spaces() {
+        let other = WebhookSecret::generate();
+        let both = sign_all(&[secret(), other.clone()], MSG_ID, TIMESTAMP, BODY);
+
+        assert_eq!(
+            both,
+            format!("{SIGNATURE} {}", sign(&other, MSG_ID, TIMESTAMP, BODY))
+        );
+        assert_eq!(sign_all(&[secret()], MSG_ID, TIMESTAMP, BODY), SIGNATURE);
     }
 
     #[test]

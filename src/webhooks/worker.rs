@@ -9,9 +9,9 @@ use std::time::Duration;
 use tokio::sync::{Notify, Semaphore};
 
 use super::deliver::{Deliverer, Outcome, WebhookHeaders};
-use super::signing::sign;
+use super::signing::sign_all;
 use crate::domain::{OrganisationId, Timestamp, WebhookSecret};
-use crate::store::{Attempt, DeliveryState, DueWebhook, Store};
+use crate::store::{Attempt, DeliveryState, DueWebhook, Organisation, Store};
 
 /// Deliveries under way at once, in all.
 const MAX_IN_FLIGHT: usize = 32;
@@ -170,8 +170,8 @@ pub fn next_state(
 }
 
 async fn deliver_one(worker: &Worker, row: DueWebhook) {
-    let secret = match worker.store.get_organisation(&row.organisation_id).await {
-        Ok(Some(org)) => WebhookSecret::parse(&org.webhook_secret),
+    let org = match worker.store.get_organisation(&row.organisation_id).await {
+        Ok(Some(org)) => org,
         Ok(None) => {
             tracing::error!(message = %row.id, "webhook for a missing organisation");
             return;
@@ -182,17 +182,18 @@ async fn deliver_one(worker: &Worker, row: DueWebhook) {
             return;
         }
     };
-    let Ok(secret) = secret else {
-        tracing::error!(organisation = %row.organisation_id, "the organisation's webhook secret is unreadable");
+    let attempted_at = Timestamp::now();
+    // The organisation's secrets as they are now: after a rotation, the new
+    // one and (during the overlap) the previous one too.
+    let Some(secrets) = signing_secrets(&org, attempted_at) else {
         return;
     };
-    let attempted_at = Timestamp::now();
     let timestamp = attempted_at.millis() / 1000;
     let body = row.payload.clone().into_bytes();
     let headers = WebhookHeaders {
         id: row.id.clone(),
         timestamp,
-        signature: sign(&secret, &row.id, timestamp, &body),
+        signature: sign_all(&secrets, &row.id, timestamp, &body),
     };
     let result = worker.deliverer.send(&row.url, headers, body).await;
     let attempt_no = row.attempts + 1;
@@ -225,6 +226,25 @@ async fn deliver_one(worker: &Worker, row: DueWebhook) {
     {
         tracing::error!(error = %e, message = %row.id, "could not record a webhook attempt");
     }
+}
+
+/// The secrets that sign what `org` is sent at `now`, parsed; `None` (and
+/// logged, without the secret) when the current one is unreadable. An
+/// unreadable previous secret is left out: the current one still signs.
+pub(crate) fn signing_secrets(org: &Organisation, now: Timestamp) -> Option<Vec<WebhookSecret>> {
+    let mut parsed = Vec::new();
+    for (i, secret) in org.signing_secrets(now).into_iter().enumerate() {
+        match WebhookSecret::parse(secret) {
+            Ok(s) => parsed.push(s),
+            Err(e) => {
+                tracing::error!(organisation = %org.id, current = i == 0, error = %e, "an organisation's webhook secret is unreadable");
+                if i == 0 {
+                    return None;
+                }
+            }
+        }
+    }
+    Some(parsed)
 }
 
 #[cfg(test)]

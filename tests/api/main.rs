@@ -20,6 +20,7 @@ mod hostile;
 mod idempotency;
 mod input_rules;
 mod instances;
+mod keys_and_secrets;
 mod leaks;
 mod lifecycle;
 mod mode_isolation;
