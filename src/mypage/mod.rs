@@ -364,7 +364,11 @@ async fn render_page(
     }
     let proofme = state
         .store
-        .get_proofme(&ident.organisation_id, &ident.proofme_id)
+        .get_proofme_revision(
+            &ident.organisation_id,
+            &ident.proofme_id,
+            ident.proofme_revision,
+        )
         .await?
         .ok_or("identification without proofme")?;
     let wallet_link = qr::wallet_link(

@@ -45,6 +45,7 @@ pub use cache::API_KEY_CACHE_TTL;
 pub use identifications::{CreateOutcome, IdempotencyRecord, ListQuery, SortColumn, SortDirection};
 pub use organisations::Organisation;
 pub use postgres::{PoolSettings, redact_url};
+pub use proofmes::{NewPublicLink, ProofmeListing};
 pub use sqlite::{StoreOptions, connect_options};
 pub use status::{Change, Refusal, SealedData, StatusChange};
 pub use wallet::{StoredSigningKey, TransactionRefusal, WalletTransaction};
