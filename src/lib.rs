@@ -11,6 +11,7 @@ pub mod lifecycle;
 pub mod maintenance;
 pub mod mypage;
 pub mod oid4vp;
+pub mod public_link;
 pub mod store;
 pub mod vault;
 pub mod verifier;
@@ -187,6 +188,7 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .merge(api::router(&state))
         .merge(verifier::router())
+        .merge(public_link::router(&state.config))
         .merge(mypage::router())
         .layer(CatchPanicLayer::custom(panic_response))
         // Until the response head: a status stream's body is not limited.

@@ -67,6 +67,9 @@ const LINK_COLUMNS: &str = "proofme_id, slug, redirect_url, webhook_url, mode, c
 /// A link row as `LINK_COLUMNS` reads it.
 type LinkRow = (String, String, String, Option<String>, String, i64);
 
+/// A link row and its proofme's organisation.
+type FoundLinkRow = (String, String, String, Option<String>, String, i64, String);
+
 fn link_from_row(r: LinkRow) -> Result<PublicLink, StoreError> {
     let (proofme_id, slug, redirect_url, webhook_url, mode, created_at) = r;
     let url = |s: &str| HttpUrl::from_stored(s).map_err(|e| corrupt("url", e));
@@ -436,7 +439,7 @@ impl Store {
             return Ok(None);
         }
         on_db!(&self.db, db, on => {
-            let row: Option<(String, String, String, Option<String>, String, i64, String)> =
+            let row: Option<FoundLinkRow> =
                 sqlx::query_as(&on::sql(
                     "SELECT l.proofme_id, l.slug, l.redirect_url, l.webhook_url, l.mode, \
                      l.created_at, p.organisation_id FROM proofme_public_links l \
