@@ -398,3 +398,53 @@ async fn a_link_with_bad_urls_is_refused_with_the_create_rules() {
     );
     assert!(PublicLink::is_slug(&PublicLink::new_slug()));
 }
+
+#[tokio::test]
+async fn an_identification_from_a_public_link_sends_its_webhooks_to_the_links_url() {
+    let app = spawn_app_with(|c| c.allow_private_webhooks = true).await;
+    let (org, pr) = ids(&app);
+    let receiver = receiver().await;
+    let hook = format!("{}/hook", receiver.uri());
+    let (redirect, webhook) = proofme::public_link::check_link_urls(
+        &app.config,
+        "https://shop.example.com/",
+        Some(&hook),
+    )
+    .await
+    .expect("loopback is allowed here");
+    let made = app
+        .store
+        .set_public_link(
+            &org,
+            &pr,
+            &NewPublicLink {
+                redirect_url: redirect,
+                webhook_url: webhook,
+                mode: Mode::Test,
+            },
+        )
+        .await
+        .expect("set")
+        .expect("own proofme");
+    let resp = app
+        .client
+        .get(made.url(&app.config.public_url))
+        .send()
+        .await
+        .expect("visit");
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let location = resp.headers()[LOCATION].to_str().expect("location");
+    let id = location.rsplit('/').next().expect("id").to_owned();
+
+    app.set_outcome(&id, "verified").await;
+
+    let requests = wait_for_requests(&receiver, 1).await;
+    assert_eq!(requests[0].url.path(), "/hook");
+    assert_eq!(
+        requests[0].body_json::<serde_json::Value>().expect("json"),
+        json!({ "id": id })
+    );
+    assert_signed(&requests[0], &app.webhook_secret);
+    let history = app.history(&id).await;
+    assert_eq!(history.len(), 2, "{history:?}");
+}
