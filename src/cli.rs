@@ -92,6 +92,15 @@ pub enum Admin {
         #[arg(long = "credential", required = true)]
         credentials: Vec<Credential>,
     },
+    /// Create a dashboard user of an organisation. The password is read
+    /// from standard input (its first line), so it is never in the shell
+    /// history or the process list.
+    CreateUser {
+        #[arg(long)]
+        organisation: String,
+        #[arg(long)]
+        email: String,
+    },
     /// Revoke an API key for good.
     RevokeApiKey {
         #[arg(long)]
@@ -241,6 +250,9 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
+/// The demo user's email (`.test` is reserved: it never reaches anyone).
+pub const DEMO_EMAIL: &str = "demo@proofme.test";
+
 /// On an empty database, a demo organisation, test key and proofme, and a curl
 /// to paste. The key is printed only now: only its hash is kept.
 async fn print_demo_if_empty(
@@ -259,13 +271,25 @@ async fn print_demo_if_empty(
     let proofme = store
         .create_proofme(&org.id, "Age check", Purpose::AgeVerification, &credentials)
         .await?;
+    let password = crate::domain::ids::random_base62(16);
+    let hash = crate::dashboard::password::hash(password.clone())
+        .await
+        .map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))?;
+    let user = match store.create_user(&org.id, DEMO_EMAIL, &hash).await {
+        Ok(user) => user,
+        Err(crate::store::NewUserError::Store(e)) => return Err(e),
+        Err(e) => return Err(crate::store::StoreError::Corrupt(e.to_string())),
+    };
     let base = &config.public_url;
     println!(
         "\nProofme demo data (shown once; the key is stored only as a hash)\n\
          \n  organisation    {org_id}  (Demo Shop)\
          \n  test API key    {secret}\
          \n  proofme         {pr}  (Age check: OLDER_THAN_18)\
-         \n  webhook secret  {whsec}\n\
+         \n  webhook secret  {whsec}\
+         \n\nDashboard: {base}/dashboard\
+         \n  email           {email}\
+         \n  password        {password}\n\
          \nCreate an identification:\n\
          \ncurl -X POST {base}/v1/identification \\\
          \n   -H \"Authorization: Bearer {secret}\" \\\
@@ -280,6 +304,7 @@ async fn print_demo_if_empty(
         secret = key.secret,
         pr = proofme.id,
         whsec = org.webhook_secret,
+        email = user.email,
     );
     Ok(())
 }
@@ -311,6 +336,21 @@ async fn run_admin(config: Config, admin: Admin) -> ExitCode {
     }
 }
 
+/// Something that can be an email address: a local part, an `@`, a domain
+/// with a dot; no spaces or control characters. (Whether it receives mail is
+/// not ours to check.)
+fn plausible_email(email: &str) -> bool {
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 async fn existing_organisation(store: &Store, id: &str) -> Result<OrganisationId, String> {
     let id = OrganisationId::parse(id).map_err(|e| format!("--organisation {e}"))?;
     match store
@@ -333,6 +373,29 @@ async fn admin_command(store: &Store, admin: Admin) -> Result<serde_json::Value,
             }
             let org = store.create_organisation(name).await.map_err(db)?;
             Ok(json!({"id": org.id, "name": org.name, "webhookSecret": org.webhook_secret}))
+        }
+        Admin::CreateUser {
+            organisation,
+            email,
+        } => {
+            let org = existing_organisation(store, &organisation).await?;
+            let email = email.trim();
+            if !plausible_email(email) {
+                return Err("--email must be an email address such as ann@example.com".into());
+            }
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            let hash = crate::dashboard::password::hash(password)
+                .await
+                .map_err(|e| e.to_string())?;
+            let user = store
+                .create_user(&org, email, &hash)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(json!({"id": user.id, "organisationId": user.organisation_id, "email": user.email}))
         }
         Admin::CreateApiKey { organisation, mode } => {
             let org = existing_organisation(store, &organisation).await?;

@@ -5,6 +5,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod connections;
+pub mod dashboard;
 pub mod domain;
 pub mod edge;
 pub mod lifecycle;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub in_flight: InFlight,
     /// MyPage's page and QR caches and its status stream slots.
     pub mypage: mypage::MyPageState,
+    /// What Leptos needs to render the dashboard's routes.
+    pub leptos: leptos::config::LeptosOptions,
 }
 
 impl AppState {
@@ -77,6 +80,7 @@ impl AppState {
             limits: Limits::new(config.rate_limit, config.auth_failure_limit),
             mypage: mypage::MyPageState::new(&config),
             in_flight: InFlight::default(),
+            leptos: dashboard::leptos_options(),
             config: Arc::new(config),
             store,
         }
@@ -189,6 +193,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::router(&state))
         .merge(verifier::router())
         .merge(public_link::router(&state.config))
+        .merge(dashboard::router(&state))
         .merge(mypage::router())
         .layer(CatchPanicLayer::custom(panic_response))
         // Until the response head: a status stream's body is not limited.

@@ -135,6 +135,26 @@ pub async fn idempotency_pruning(store: Store, period: Duration) {
     }
 }
 
+/// Ended dashboard sessions and sign-in failures too old to count are
+/// deleted now and then, so that neither table grows without bound.
+pub async fn dashboard_cleanup(store: Store, period: Duration) {
+    use tower_sessions::session_store::ExpiredDeletion;
+    const JOB: &str = "dashboard session cleanup";
+    let mut tick = every(period);
+    let mut failures = Failures::default();
+    loop {
+        tick.tick().await;
+        let cutoff = crate::domain::Timestamp::now().minus(crate::dashboard::login::FAILURE_WINDOW);
+        if let Err(e) = store.sessions().delete_expired().await {
+            tracing::warn!(error = %e, "ended dashboard sessions could not be deleted");
+        }
+        match store.prune_login_failures(cutoff).await {
+            Ok(_) => failures.succeeded(JOB),
+            Err(e) => failures.failed(JOB, &e),
+        }
+    }
+}
+
 /// Rate limiter entries for keys and addresses that went quiet carry no
 /// information; dropping them now and then keeps memory flat.
 pub async fn limiter_housekeeping(limits: Limits, period: Duration) {
@@ -200,6 +220,7 @@ impl Jobs {
             tokio::spawn(expiry_sweep(lifecycle.clone(), EXPIRY_SWEEP_EVERY)),
             tokio::spawn(data_retention(store.clone(), retention)),
             tokio::spawn(idempotency_pruning(store.clone(), IDEMPOTENCY_PRUNE_EVERY)),
+            tokio::spawn(dashboard_cleanup(store.clone(), IDEMPOTENCY_PRUNE_EVERY)),
             tokio::spawn(limiter_housekeeping(
                 limits.clone(),
                 LIMITER_HOUSEKEEPING_EVERY,

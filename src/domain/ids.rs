@@ -105,6 +105,10 @@ id_type!(
     ApiKeyId, "key_", 22, 1
 );
 id_type!(
+    /// A person who signs in to the dashboard for one organisation.
+    UserId, "usr_", 22, 1
+);
+id_type!(
     /// A proofme: the template an identification follows.
     ProofmeId, "pr_", 22, 1
 );

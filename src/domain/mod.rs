@@ -12,7 +12,7 @@ pub mod urls;
 pub mod webhook;
 
 pub use identification::{ChangeCause, Description, FailureReason, Identification, Mode, Status};
-pub use ids::{ApiKeyId, IdentificationId, OrganisationId, ProofmeId};
+pub use ids::{ApiKeyId, IdentificationId, OrganisationId, ProofmeId, UserId};
 pub use locale::Locale;
 pub use metadata::Metadata;
 pub use proofme::{Credential, CredentialKey, Provider, Purpose};

@@ -60,11 +60,20 @@ pub static SCRIPT: Asset = asset!(
     "public/mypage.js",
     "text/javascript; charset=utf-8"
 );
+pub static DASHBOARD_STYLE: Asset = asset!(
+    "/style/dashboard.css",
+    "style/dashboard.css",
+    "text/css; charset=utf-8"
+);
 pub static FAVICON: Asset = asset!("/public/favicon.svg", "public/favicon.svg", "image/svg+xml");
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(STYLE.path, get(|| async { STYLE.response() }))
+        .route(
+            DASHBOARD_STYLE.path,
+            get(|| async { DASHBOARD_STYLE.response() }),
+        )
         .route(SCRIPT.path, get(|| async { SCRIPT.response() }))
         .route(FAVICON.path, get(|| async { FAVICON.response() }))
         .route("/favicon.ico", get(|| async { FAVICON.response() }))

@@ -34,9 +34,11 @@ mod identifications;
 mod organisations;
 mod postgres;
 mod proofmes;
+mod sessions;
 mod sqlite;
 mod status;
 mod tx;
+mod users;
 mod wallet;
 mod webhooks;
 
@@ -46,8 +48,10 @@ pub use identifications::{CreateOutcome, IdempotencyRecord, ListQuery, SortColum
 pub use organisations::Organisation;
 pub use postgres::{PoolSettings, redact_url};
 pub use proofmes::{NewPublicLink, ProofmeListing};
+pub use sessions::Sessions;
 pub use sqlite::{StoreOptions, connect_options};
 pub use status::{Change, Refusal, SealedData, StatusChange};
+pub use users::{NewUserError, User};
 pub use wallet::{StoredSigningKey, TransactionRefusal, WalletTransaction};
 pub use webhooks::{Attempt, Delivery, DeliveryState, DueWebhook};
 

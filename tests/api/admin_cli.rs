@@ -63,21 +63,30 @@ impl Cli {
     }
 
     async fn run(&self, args: &[&str]) -> Output {
+        self.run_with_stdin(args, "").await
+    }
+
+    async fn run_with_stdin(&self, args: &[impl AsRef<std::ffi::OsStr>], stdin: &str) -> Output {
+        use tokio::io::AsyncWriteExt;
         let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_proofme"));
         if let Some(key) = self.data_key_file() {
             cmd.env("PROOFME_DATA_KEY_FILE", key);
         }
-        let out = cmd
-            .args(args)
+        cmd.args(args)
             .env("DATABASE_URL", &self.database_url)
             .env_remove("PROOFME_ADDR")
             .env_remove("PROOFME_PUBLIC_URL")
             .env_remove("RUST_LOG")
             .current_dir(self.dir.path())
             .kill_on_drop(true)
-            .output()
-            .await
-            .expect("run proofme");
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().expect("run proofme");
+        if let Some(mut input) = child.stdin.take() {
+            input.write_all(stdin.as_bytes()).await.expect("stdin");
+        }
+        let out = child.wait_with_output().await.expect("run proofme");
         Output {
             success: out.status.success(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -479,4 +488,85 @@ async fn set_data_recipient_refuses_what_is_not_an_age_recipient() {
     ])
     .await
     .assert_failed_with_message();
+}
+
+#[tokio::test]
+async fn create_user_reads_the_password_from_stdin_and_prints_the_user() {
+    let cli = Cli::new().await;
+    let org = cli.organisation().await;
+
+    let out = cli
+        .run_with_stdin(
+            &[
+                "admin",
+                "create-user",
+                "--organisation",
+                &org,
+                "--email",
+                "Ann@Example.com",
+            ],
+            "a long enough password\n",
+        )
+        .await;
+
+    let v = out.json();
+    assert_id(&v["id"], "usr_", 1);
+    assert_eq!(v["organisationId"], org.as_str());
+    assert_eq!(v["email"], "ann@example.com");
+    assert!(!out.stdout.contains("a long enough password"));
+    // The stored hash is argon2id and checks that password, not another.
+    let store = proofme::store::Store::connect(&cli.database_url)
+        .await
+        .unwrap();
+    let user = store
+        .find_user_by_email("ann@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(user.password_hash.starts_with("$argon2id$"));
+    assert!(
+        proofme::dashboard::password::verify(
+            Some(user.password_hash.clone()),
+            "a long enough password".into()
+        )
+        .await
+    );
+    assert!(
+        !proofme::dashboard::password::verify(
+            Some(user.password_hash),
+            "a long enough password\n".into()
+        )
+        .await
+    );
+}
+
+#[tokio::test]
+async fn create_user_refuses_a_short_password_a_bad_email_and_a_taken_one() {
+    let cli = Cli::new().await;
+    let org = cli.organisation().await;
+    let args = |email: &'static str| -> Vec<String> {
+        [
+            "admin",
+            "create-user",
+            "--organisation",
+            &org,
+            "--email",
+            email,
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+
+    cli.run_with_stdin(&args("ann@example.com"), "short\n")
+        .await
+        .assert_failed_with_message();
+    cli.run_with_stdin(&args("not an email"), "a long enough password\n")
+        .await
+        .assert_failed_with_message();
+    cli.run_with_stdin(&args("ann@example.com"), "a long enough password\n")
+        .await
+        .json();
+    cli.run_with_stdin(&args("ANN@example.com"), "another long password\n")
+        .await
+        .assert_failed_with_message();
 }

@@ -2,6 +2,7 @@
 //! port 0 and a fresh database for every test (SQLite, or PostgreSQL with
 //! `PROOFME_TEST_BACKEND=postgres`; see `helpers`).
 
+mod browser;
 mod helpers;
 
 mod admin_cli;
@@ -10,6 +11,7 @@ mod connections;
 mod contract;
 mod crash;
 mod create;
+mod dashboard;
 mod errors;
 mod get_and_list;
 mod hostile;

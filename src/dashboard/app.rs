@@ -1,0 +1,281 @@
+//! The dashboard as one Leptos application: the document shell, the
+//! `leptos_router` routes, the layout every signed-in page shares (navigation,
+//! "Sign out"), the sign-in page, and the small pieces pages reuse.
+
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+use super::guard::{CSRF_FIELD, CsrfToken, CurrentUser};
+use super::login::SignOut;
+use super::{Flash, Once, identifications, keys, proofmes, webhooks};
+use crate::AppState;
+use crate::mypage::assets;
+
+/// The whole document, as `leptos_axum` renders it for every route.
+pub fn shell() -> impl IntoView {
+    // Leptos ends each page with small inline scripts (its resource and
+    // chunk bootstrap) marked with this response's nonce; only they may run.
+    if let (Some(nonce), Some(res)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) {
+        if let Ok(csp) = HeaderValue::from_str(&super::content_security_policy(Some(&nonce))) {
+            res.insert_header(header::CONTENT_SECURITY_POLICY, csp);
+        }
+    }
+    let title = use_context::<Parts>()
+        .map(|p| page_title(p.uri.path()))
+        .unwrap_or("Proofme dashboard");
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="robots" content="noindex, nofollow"/>
+                <meta name="color-scheme" content="light dark"/>
+                <title>{title}</title>
+                <link rel="stylesheet" href=assets::DASHBOARD_STYLE.versioned_path()/>
+                <link rel="icon" href=assets::FAVICON.versioned_path() type="image/svg+xml"/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The document's title, by route.
+fn page_title(path: &str) -> &'static str {
+    match path.trim_end_matches('/') {
+        super::LOGIN_PATH => "Sign in – Proofme dashboard",
+        "/dashboard" => "Identifications – Proofme dashboard",
+        p if p.starts_with("/dashboard/identifications/") => "Identification – Proofme dashboard",
+        p if p.starts_with("/dashboard/proofmes") => "Proofmes – Proofme dashboard",
+        p if p.starts_with("/dashboard/keys") => "API keys – Proofme dashboard",
+        p if p.starts_with("/dashboard/webhooks") => "Webhooks – Proofme dashboard",
+        _ => "Proofme dashboard",
+    }
+}
+
+/// Every dashboard route. Each loads its data before the first byte is sent
+/// (`SsrMode::Async`): there is no JavaScript to swap content in later, and a
+/// page can still choose its status (a real 404).
+#[component]
+pub fn App() -> impl IntoView {
+    view! {
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/dashboard/login") view=LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/dashboard") view=identifications::ListPage ssr=SsrMode::Async/>
+                <Route
+                    path=path!("/dashboard/identifications/:id")
+                    view=identifications::DetailPage
+                    ssr=SsrMode::Async
+                />
+                <Route path=path!("/dashboard/proofmes") view=proofmes::ListPage ssr=SsrMode::Async/>
+                <Route path=path!("/dashboard/proofmes/new") view=proofmes::NewPage ssr=SsrMode::Async/>
+                <Route path=path!("/dashboard/proofmes/:id") view=proofmes::EditPage ssr=SsrMode::Async/>
+                <Route path=path!("/dashboard/keys") view=keys::KeysPage ssr=SsrMode::Async/>
+                <Route path=path!("/dashboard/webhooks") view=webhooks::WebhooksPage ssr=SsrMode::Async/>
+            </Routes>
+        </Router>
+    }
+}
+
+/// What a page needs from the request: the service, who is signed in, the
+/// CSRF token for its forms and any message carried over from the last
+/// action. `None` outside a signed-in request (which the guard prevents).
+#[derive(Clone)]
+pub struct PageContext {
+    pub state: AppState,
+    pub user: CurrentUser,
+    pub csrf: String,
+    pub flash: Option<String>,
+    pub once: Option<String>,
+}
+
+pub fn page_context() -> Option<PageContext> {
+    let parts = use_context::<Parts>()?;
+    Some(PageContext {
+        state: use_context::<AppState>()?,
+        user: parts.extensions.get::<CurrentUser>()?.clone(),
+        csrf: parts
+            .extensions
+            .get::<CsrfToken>()
+            .map(|t| t.0.clone())
+            .unwrap_or_default(),
+        flash: parts.extensions.get::<Flash>().map(|f| f.0.clone()),
+        once: parts.extensions.get::<Once>().map(|f| f.0.clone()),
+    })
+}
+
+/// The page's answer status (a 404, say), for a page rendered by Leptos.
+pub fn set_status(status: StatusCode) {
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(status);
+    }
+}
+
+/// The hidden field every form carries.
+#[component]
+pub fn CsrfField(token: String) -> impl IntoView {
+    view! { <input type="hidden" name=CSRF_FIELD value=token/> }
+}
+
+/// The frame of every signed-in page: the banner with navigation and
+/// "Sign out", the page heading, the message from the last action.
+#[component]
+pub fn Layout(ctx: PageContext, title: String, children: Children) -> impl IntoView {
+    let path = use_context::<Parts>()
+        .map(|p| p.uri.path().to_owned())
+        .unwrap_or_default();
+    let nav = [
+        ("/dashboard", "Identifications"),
+        ("/dashboard/proofmes", "Proofmes"),
+        ("/dashboard/keys", "API keys"),
+        ("/dashboard/webhooks", "Webhooks"),
+    ]
+    .into_iter()
+    .map(|(href, label)| {
+        let current = if href == "/dashboard" {
+            path == "/dashboard" || path.starts_with("/dashboard/identifications")
+        } else {
+            path.starts_with(href)
+        };
+        view! {
+            <li><a href=href aria-current=current.then_some("page")>{label}</a></li>
+        }
+    })
+    .collect_view();
+    let sign_out = ServerAction::<SignOut>::new();
+    let flash = ctx
+        .flash
+        .clone()
+        .map(|m| view! { <p class="flash" role="status">{m}</p> });
+    view! {
+        <a class="skip" href="#main">"Skip to content"</a>
+        <header class="top">
+            <p class="brand"><a href="/dashboard">"Proofme"</a></p>
+            <nav aria-label="Dashboard">
+                <ul>{nav}</ul>
+            </nav>
+            <ActionForm action=sign_out attr:class="sign-out">
+                <CsrfField token=ctx.csrf.clone()/>
+                <span class="who">{ctx.user.email.clone()}</span>
+                <button type="submit" class="link-button">"Sign out"</button>
+            </ActionForm>
+        </header>
+        <main id="main">
+            <h1>{title}</h1>
+            {flash}
+            {children()}
+        </main>
+    }
+}
+
+/// A page whose data could not be loaded: the store is unavailable for a
+/// while, or something failed on our side.
+pub fn error_view(e: &crate::store::StoreError) -> AnyView {
+    let (status, message) = if e.is_retryable() {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The dashboard is briefly unavailable. Please try again in a moment.",
+        )
+    } else {
+        tracing::error!(error = %e, "a dashboard page failed");
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong on our side. Please try again.",
+        )
+    };
+    set_status(status);
+    view! { <p class="error" role="alert">{message}</p> }.into_any()
+}
+
+/// No such page (or not this organisation's): 404.
+#[component]
+pub fn NotFound() -> impl IntoView {
+    set_status(StatusCode::NOT_FOUND);
+    view! {
+        <main id="main" class="narrow">
+            <h1>"Not found"</h1>
+            <p>"There is no such page in your dashboard."</p>
+            <p><a href="/dashboard">"Back to identifications"</a></p>
+        </main>
+    }
+}
+
+/// The sign-in form, and what the last attempt came to.
+#[component]
+pub fn LoginForm(csrf: String, error: Option<String>, email: String) -> impl IntoView {
+    let error = error.map(|e| view! { <p class="error" role="alert" id="login-error">{e}</p> });
+    view! {
+        <main id="main" class="narrow">
+            <p class="brand">"Proofme"</p>
+            <h1>"Sign in to your dashboard"</h1>
+            {error}
+            <form method="post" action=super::LOGIN_PATH class="stack">
+                <CsrfField token=csrf/>
+                <label for="email">"Email"</label>
+                <input id="email" name="email" type="email" autocomplete="username" required value=email/>
+                <label for="password">"Password"</label>
+                <input id="password" name="password" type="password" autocomplete="current-password" required/>
+                <button type="submit">"Sign in"</button>
+            </form>
+        </main>
+    }
+}
+
+#[component]
+fn LoginPage() -> impl IntoView {
+    let csrf = use_context::<Parts>()
+        .and_then(|p| p.extensions.get::<CsrfToken>().map(|t| t.0.clone()))
+        .unwrap_or_default();
+    view! { <LoginForm csrf=csrf error=None email=String::new()/> }
+}
+
+/// A complete document rendered outside the router: the sign-in page after
+/// a failed attempt, and short messages (403, 429).
+pub fn document(title: &str, body: impl IntoView + 'static) -> String {
+    let title = title.to_owned();
+    let html = Owner::new().with(|| {
+        view! {
+            <html lang="en">
+                <head>
+                    <meta charset="utf-8"/>
+                    <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                    <meta name="robots" content="noindex, nofollow"/>
+                    <meta name="color-scheme" content="light dark"/>
+                    <title>{title}</title>
+                    <link rel="stylesheet" href=assets::DASHBOARD_STYLE.versioned_path()/>
+                    <link rel="icon" href=assets::FAVICON.versioned_path() type="image/svg+xml"/>
+                </head>
+                <body>{body}</body>
+            </html>
+        }
+        .to_html()
+    });
+    format!("<!DOCTYPE html>{html}")
+}
+
+/// A short page with one message, such as a refusal.
+pub fn message_page(status: StatusCode, title: &'static str, message: &'static str) -> Response {
+    let body = view! {
+        <main id="main" class="narrow">
+            <p class="brand">"Proofme"</p>
+            <h1>{title}</h1>
+            <p>{message}</p>
+            <p><a href="/dashboard">"Go to the dashboard"</a></p>
+        </main>
+    };
+    (
+        status,
+        Html(document(&format!("{title} – Proofme dashboard"), body)),
+    )
+        .into_response()
+}

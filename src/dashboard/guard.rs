@@ -1,0 +1,230 @@
+//! What stands in front of every dashboard page and action: the session
+//! (who is signed in, idle expiry), and the CSRF rules for anything that
+//! changes state.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use subtle::ConstantTimeEq;
+use tower_sessions::Session;
+
+use crate::AppState;
+use crate::domain::{OrganisationId, Timestamp, UserId};
+
+/// The session's keys.
+pub(super) const USER: &str = "user";
+pub(super) const CSRF: &str = "csrf";
+/// When the session was last marked active (Unix ms).
+const SEEN: &str = "seen";
+/// A one-line message for the next page (after a redirect).
+pub(super) const FLASH: &str = "flash";
+/// A secret to show once on the next page (a new API key, say).
+pub(super) const ONCE: &str = "once";
+
+/// The form field that carries the CSRF token.
+pub const CSRF_FIELD: &str = "csrf";
+/// The most a dashboard form may send.
+pub const FORM_LIMIT: usize = 64 * 1024;
+/// A session is marked active again at most this often: marking it writes it.
+const TOUCH_EVERY_MS: i64 = 5 * 60 * 1000;
+
+/// Who is signed in, for the pages and actions of this request.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: UserId,
+    pub organisation_id: OrganisationId,
+    pub email: String,
+}
+
+/// This session's CSRF token, for the forms a page renders.
+#[derive(Debug, Clone)]
+pub struct CsrfToken(pub String);
+
+/// The user a session belongs to, if it is signed in and the user still exists.
+async fn signed_in(state: &AppState, session: &Session) -> Option<CurrentUser> {
+    let id: String = session.get(USER).await.ok().flatten()?;
+    let id = UserId::parse(&id).ok()?;
+    let user = state.store.get_user(&id).await.ok().flatten()?;
+    Some(CurrentUser {
+        id: user.id,
+        organisation_id: user.organisation_id,
+        email: user.email,
+    })
+}
+
+/// The session's CSRF token, made (and so the session stored) on first use.
+pub(super) async fn csrf_token(session: &Session) -> Option<String> {
+    if let Ok(Some(token)) = session.get::<String>(CSRF).await {
+        return Some(token);
+    }
+    let token = crate::domain::ids::random_base62(32);
+    session.insert(CSRF, &token).await.ok()?;
+    Some(token)
+}
+
+/// Pages and actions need a signed-in user; the sign-in page and its form
+/// do not. Unsigned requests for pages go to the sign-in page; for anything
+/// else they get 403.
+pub async fn require_user(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let Some(session) = req.extensions().get::<Session>().cloned() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let path = req.uri().path();
+    let public = path == super::LOGIN_PATH;
+    match signed_in(&state, &session).await {
+        Some(user) => {
+            touch(&session).await;
+            req.extensions_mut().insert(user);
+        }
+        None if public => {}
+        None if req.method() == Method::GET || req.method() == Method::HEAD => {
+            return Redirect::to(super::LOGIN_PATH).into_response();
+        }
+        None => return forbidden("Your session has ended. Please sign in again."),
+    }
+    // Only pages that show a form need the token; it is made then. What the
+    // last action left to say is said once, on the next page.
+    if req.method() == Method::GET {
+        if let Some(token) = csrf_token(&session).await {
+            req.extensions_mut().insert(CsrfToken(token));
+        }
+        if let Ok(Some(flash)) = session.remove::<String>(FLASH).await {
+            req.extensions_mut().insert(super::Flash(flash));
+        }
+        if let Ok(Some(once)) = session.remove::<String>(ONCE).await {
+            req.extensions_mut().insert(super::Once(once));
+        }
+    }
+    next.run(req).await
+}
+
+/// Keeps an active session from expiring: a session is stored (and so its
+/// idle expiry moved) only when it changes, so mark it now and then.
+async fn touch(session: &Session) {
+    let now = Timestamp::now().millis();
+    let seen: i64 = session.get(SEEN).await.ok().flatten().unwrap_or(0);
+    if now - seen >= TOUCH_EVERY_MS {
+        let _ = session.insert(SEEN, now).await;
+    }
+}
+
+/// Every request that may change state (anything but GET and HEAD) must come
+/// from our own pages: a same-origin `Origin` (or, without one, `Referer`),
+/// and the session's CSRF token in the form. Otherwise 403, before anything
+/// runs.
+pub async fn check_csrf(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD) {
+        return next.run(req).await;
+    }
+    if !same_origin(req.headers(), &state.config.public_url) {
+        return forbidden("This form did not come from the Proofme dashboard.");
+    }
+    let Some(session) = req.extensions().get::<Session>().cloned() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = to_bytes(body, FORM_LIMIT).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.").into_response();
+    };
+    let sent = url::form_urlencoded::parse(&bytes)
+        .find(|(name, _)| name == CSRF_FIELD)
+        .map(|(_, value)| value.into_owned());
+    let expected: Option<String> = session.get(CSRF).await.ok().flatten();
+    let valid = match (sent, expected) {
+        (Some(sent), Some(expected)) => bool::from(sent.as_bytes().ct_eq(expected.as_bytes())),
+        _ => false,
+    };
+    if !valid {
+        return forbidden("This form has expired. Please go back, reload the page and try again.");
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+/// Whether the request names our own origin as where it came from.
+fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
+    let Some(ours) = origin_of(public_url) else {
+        return false;
+    };
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        return origin.to_str().ok().and_then(origin_of).as_deref() == Some(ours.as_str());
+    }
+    headers
+        .get(header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(origin_of)
+        .is_some_and(|theirs| theirs == ours)
+}
+
+/// `scheme://host[:port]` of a URL, as browsers write `Origin`.
+fn origin_of(url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    match url.origin() {
+        url::Origin::Tuple(..) => Some(url.origin().ascii_serialization()),
+        url::Origin::Opaque(_) => None,
+    }
+}
+
+fn forbidden(message: &'static str) -> Response {
+    super::app::message_page(StatusCode::FORBIDDEN, "Not allowed", message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(k.clone(), HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn the_origin_must_be_ours() {
+        let ours = "https://id.example.com";
+        assert!(same_origin(
+            &headers(&[(header::ORIGIN, "https://id.example.com")]),
+            ours
+        ));
+        assert!(!same_origin(
+            &headers(&[(header::ORIGIN, "https://evil.example")]),
+            ours
+        ));
+        assert!(!same_origin(
+            &headers(&[(header::ORIGIN, "http://id.example.com")]),
+            ours
+        ));
+        assert!(!same_origin(&headers(&[(header::ORIGIN, "null")]), ours));
+        // Origin decides when present, whatever Referer says.
+        assert!(!same_origin(
+            &headers(&[
+                (header::ORIGIN, "https://evil.example"),
+                (header::REFERER, "https://id.example.com/dashboard")
+            ]),
+            ours
+        ));
+    }
+
+    #[test]
+    fn without_origin_the_referer_must_be_ours() {
+        let ours = "http://127.0.0.1:3000";
+        assert!(same_origin(
+            &headers(&[(header::REFERER, "http://127.0.0.1:3000/dashboard/keys")]),
+            ours
+        ));
+        assert!(!same_origin(
+            &headers(&[(header::REFERER, "http://127.0.0.1:3001/dashboard")]),
+            ours
+        ));
+        assert!(!same_origin(
+            &headers(&[(header::REFERER, "http://127.0.0.1:3000.evil.example/")]),
+            ours
+        ));
+        assert!(!same_origin(&headers(&[]), ours));
+    }
+}

@@ -1,0 +1,337 @@
+//! The dashboard's sign-in, sessions and CSRF rules.
+
+use reqwest::StatusCode;
+use std::time::Duration;
+
+use crate::browser::{Browser, PASSWORD};
+use crate::helpers::*;
+
+#[tokio::test]
+async fn the_dashboard_sends_a_stranger_to_sign_in() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new(&app.address);
+
+    let page = browser.get("/dashboard").await;
+
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.location().as_deref(), Some("/dashboard/login"));
+    let login = browser.get("/dashboard/login").await;
+    assert_eq!(login.status, StatusCode::OK);
+    let doc = login.doc();
+    let label = |for_id: &str| {
+        let sel = scraper::Selector::parse(&format!(r#"label[for="{for_id}"]"#)).unwrap();
+        doc.select(&sel)
+            .next()
+            .map(|l| l.text().collect::<String>())
+    };
+    assert_eq!(label("email").as_deref(), Some("Email"));
+    assert_eq!(label("password").as_deref(), Some("Password"));
+    assert_eq!(login.texts("button[type=submit]"), vec!["Sign in"]);
+}
+
+#[tokio::test]
+async fn signing_in_lands_on_identifications_with_a_new_session_id() {
+    let app = spawn_app().await;
+    app.create_user(&app.org_id, "ann@example.com").await;
+    let mut browser = Browser::new(&app.address);
+    browser.get("/dashboard/login").await;
+    let before = browser.session_cookie().expect("a session before sign-in");
+
+    let answer = browser
+        .post(
+            "/dashboard/login",
+            &[("email", "Ann@Example.com"), ("password", PASSWORD)],
+        )
+        .await;
+
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.html);
+    assert_eq!(answer.location().as_deref(), Some("/dashboard"));
+    let after = browser.session_cookie().expect("a session after sign-in");
+    assert_ne!(before, after, "the session id must change at sign-in");
+    let page = browser.get("/dashboard").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.texts("h1"), vec!["Identifications"]);
+    assert!(page.text().contains("ann@example.com"));
+    for nav in ["Identifications", "Proofmes", "API keys", "Webhooks"] {
+        assert!(page.texts("nav a").contains(&nav.to_owned()), "{nav}");
+    }
+    assert_eq!(page.texts("header button"), vec!["Sign out"]);
+
+    // The id from before sign-in (a planted one, say) is worth nothing now.
+    let planted = Browser::new(&app.address);
+    planted.set_session_cookie(&before);
+    let mut planted = planted;
+    assert_eq!(
+        planted.get("/dashboard").await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_lax_and_scoped_to_the_dashboard() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new(&app.address);
+
+    let page = browser.get("/dashboard/login").await;
+
+    let cookie = page.headers["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("proofme_dashboard="), "{cookie}");
+    for part in ["HttpOnly", "SameSite=Lax", "Path=/dashboard"] {
+        assert!(cookie.split("; ").any(|p| p == part), "{part} in {cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "not Secure over http: {cookie}");
+}
+
+#[tokio::test]
+async fn over_https_the_session_cookie_is_secure() {
+    let app = spawn_app_with(|c| c.public_url = "https://id.example.com".into()).await;
+    let mut browser = Browser::new(&app.address);
+
+    let page = browser.get("/dashboard/login").await;
+
+    let cookie = page.headers["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.split("; ").any(|p| p == "Secure"), "{cookie}");
+}
+
+#[tokio::test]
+async fn an_unknown_email_and_a_wrong_password_get_the_same_answer() {
+    let app = spawn_app().await;
+    app.create_user(&app.org_id, "ann@example.com").await;
+
+    let mut a = Browser::new(&app.address);
+    let wrong_password = a.sign_in("ann@example.com", "not the password").await;
+    let mut b = Browser::new(&app.address);
+    let unknown_email = b
+        .sign_in("ann@example.com.invalid", "not the password")
+        .await;
+
+    assert_eq!(wrong_password.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown_email.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        wrong_password.texts("[role=alert]"),
+        unknown_email.texts("[role=alert]")
+    );
+    assert_eq!(wrong_password.texts("h1"), unknown_email.texts("h1"));
+    assert!(a.get("/dashboard").await.status == StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn five_failures_for_an_email_close_sign_in_even_for_the_right_password() {
+    let app = spawn_app().await;
+    app.create_user(&app.org_id, "ann@example.com").await;
+
+    for _ in 0..5 {
+        // A new browser each time: the count is per email, not per session.
+        let mut b = Browser::new(&app.address);
+        let page = b.sign_in("ann@example.com", "wrong password").await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    }
+    let mut browser = Browser::new(&app.address);
+    let page = browser.sign_in("ANN@example.com", PASSWORD).await;
+
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "{}", page.html);
+    assert_eq!(page.headers["retry-after"], "900");
+    assert!(page.text().contains("wait 15 minutes"), "{}", page.text());
+    assert_eq!(
+        browser.get("/dashboard").await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn five_failures_from_one_address_close_sign_in_for_every_email() {
+    let app = spawn_app().await;
+    app.create_user(&app.org_id, "ann@example.com").await;
+
+    for n in 0..5 {
+        let mut b = Browser::new(&app.address);
+        let page = b.sign_in(&format!("guess{n}@example.com"), "x").await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    }
+    let mut browser = Browser::new(&app.address);
+    let page = browser.sign_in("ann@example.com", PASSWORD).await;
+
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn old_failures_no_longer_count() {
+    let app = spawn_app().await;
+    app.create_user(&app.org_id, "ann@example.com").await;
+    for _ in 0..5 {
+        Browser::new(&app.address)
+            .sign_in("ann@example.com", "wrong password")
+            .await;
+    }
+    // As if the 15 minutes had passed: failures from before now are dropped
+    // by the cleanup, as the maintenance job does.
+    app.store
+        .prune_login_failures(proofme::domain::Timestamp::now().plus(Duration::from_secs(1)))
+        .await
+        .unwrap();
+
+    let page = Browser::new(&app.address)
+        .sign_in("ann@example.com", PASSWORD)
+        .await;
+
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn sign_out_destroys_the_session() {
+    let app = spawn_app().await;
+    let mut browser = app.signed_in().await;
+    let cookie = browser.session_cookie().unwrap();
+    let sessions = app.store.session_count().await.unwrap();
+
+    let page = browser.post("/dashboard/act/sign-out", &[]).await;
+
+    assert!(
+        page.status.is_redirection(),
+        "{} {}",
+        page.status,
+        page.html
+    );
+    assert_eq!(page.location().as_deref(), Some("/dashboard/login"));
+    assert_eq!(app.store.session_count().await.unwrap(), sessions - 1);
+    // The old cookie, replayed, signs nobody in.
+    let replay = Browser::new(&app.address);
+    replay.set_session_cookie(&cookie);
+    let mut replay = replay;
+    assert_eq!(replay.get("/dashboard").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn eight_idle_hours_end_a_session() {
+    let app = spawn_app().await;
+    let mut browser = app.signed_in().await;
+    let id = browser.session_cookie().unwrap();
+    let expiry = app
+        .store
+        .session_expiry(&id)
+        .await
+        .unwrap()
+        .expect("stored");
+    let now = proofme::domain::Timestamp::now().millis() / 1000;
+    // Stored to expire eight hours after its last use (a few minutes'
+    // slack: activity is recorded at most every five minutes).
+    assert!(
+        (8 * 3600 - 600..=8 * 3600 + 60).contains(&(expiry - now)),
+        "{}",
+        expiry - now
+    );
+
+    app.store
+        .age_sessions(Duration::from_secs(8 * 3600 + 1))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        browser.get("/dashboard").await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn an_action_without_the_token_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let mut browser = app.signed_in().await;
+    let origin = app.address.clone();
+
+    let no_token = browser
+        .post_with("/dashboard/act/sign-out", &[], Some(&origin), None)
+        .await;
+    let wrong_token = browser
+        .post_with(
+            "/dashboard/act/sign-out",
+            &[],
+            Some(&origin),
+            Some("forged"),
+        )
+        .await;
+
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+    assert_eq!(wrong_token.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        browser.get("/dashboard").await.status,
+        StatusCode::OK,
+        "still signed in"
+    );
+}
+
+#[tokio::test]
+async fn an_action_from_another_origin_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let mut browser = app.signed_in().await;
+    let token = browser.csrf.clone();
+
+    let other = browser
+        .post_with(
+            "/dashboard/act/sign-out",
+            &[],
+            Some("https://evil.example"),
+            token.as_deref(),
+        )
+        .await;
+    let neither = browser
+        .post_with("/dashboard/act/sign-out", &[], None, token.as_deref())
+        .await;
+
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+    assert_eq!(neither.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        browser.get("/dashboard").await.status,
+        StatusCode::OK,
+        "still signed in"
+    );
+}
+
+#[tokio::test]
+async fn the_sign_in_form_needs_the_token_too() {
+    let app = spawn_app().await;
+    app.create_user(&app.org_id, "ann@example.com").await;
+    let mut browser = Browser::new(&app.address);
+    browser.get("/dashboard/login").await;
+    let origin = app.address.clone();
+
+    let page = browser
+        .post_with(
+            "/dashboard/login",
+            &[("email", "ann@example.com"), ("password", PASSWORD)],
+            Some(&origin),
+            None,
+        )
+        .await;
+
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn dashboard_pages_carry_the_security_headers() {
+    let app = spawn_app().await;
+    let mut browser = app.signed_in().await;
+
+    for path in [
+        "/dashboard",
+        "/dashboard/login",
+        "/dashboard/keys",
+        "/dashboard/nothing-here",
+    ] {
+        let page = browser.get(path).await;
+        let h = &page.headers;
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'none'"),
+            "{path}: {csp}"
+        );
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+    }
+    assert_eq!(
+        browser.get("/dashboard/nothing-here").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
