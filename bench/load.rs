@@ -292,6 +292,7 @@ async fn grow(db_url: &str, org: &str, proofme: &str, to: usize) {
                 id: IdentificationId::generate(),
                 organisation_id: org.clone(),
                 proofme_id: proofme.clone(),
+                proofme_revision: 1,
                 mode: Mode::Test,
                 status: Status::Open,
                 description: Some(Description::truncating(&format!("Order #{}", made + i))),

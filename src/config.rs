@@ -118,6 +118,15 @@ pub struct ConfigArgs {
         global = true
     )]
     pub auth_failure_limit: u32,
+    /// Visits of proofme public links per minute per client address, in
+    /// bursts of at most 5; beyond it 429. 0 turns it off.
+    #[arg(
+        long,
+        env = "PROOFME_PUBLIC_LINK_RATE_LIMIT",
+        default_value_t = 20,
+        global = true
+    )]
+    pub public_link_rate_limit: u32,
 
     /// Seconds a client has to send a request's headers (from connecting, or
     /// from the first byte of a later request on the same connection).
@@ -271,6 +280,8 @@ pub struct Config {
     pub wallet_response_window: Duration,
     /// Failed authentications per minute per client address; 0 is off.
     pub auth_failure_limit: u32,
+    /// Public link visits per minute per client address; 0 is off.
+    pub public_link_rate_limit: u32,
     pub header_read_timeout: Duration,
     pub idle_timeout: Duration,
     pub request_timeout: Duration,
@@ -438,6 +449,7 @@ impl ConfigArgs {
             identification_ttl: Duration::from_secs(self.identification_ttl_secs),
             rate_limit: self.rate_limit,
             auth_failure_limit: self.auth_failure_limit,
+            public_link_rate_limit: self.public_link_rate_limit,
             header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
             idle_timeout: Duration::from_secs(self.idle_timeout_secs),
             request_timeout: Duration::from_secs(self.request_timeout_secs),
@@ -509,6 +521,7 @@ impl Config {
             pid_vct_values: vec!["urn:eudi:pid:1".to_owned()],
             wallet_response_window: WALLET_RESPONSE_WINDOW,
             auth_failure_limit: 30,
+            public_link_rate_limit: 20,
             header_read_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
             request_timeout: Duration::from_secs(30),
@@ -583,6 +596,10 @@ mod tests {
             plain.max_streams_per_address
         );
         assert_eq!(from_flags.auth_failure_limit, plain.auth_failure_limit);
+        assert_eq!(
+            from_flags.public_link_rate_limit,
+            plain.public_link_rate_limit
+        );
         assert_eq!(from_flags.busy_timeout, plain.busy_timeout);
         assert_eq!(from_flags.busy_timeout, Duration::from_secs(5));
         assert_eq!(from_flags.min_free_disk_bytes, plain.min_free_disk_bytes);

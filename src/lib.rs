@@ -13,6 +13,7 @@ pub mod lifecycle;
 pub mod maintenance;
 pub mod mypage;
 pub mod oid4vp;
+pub mod public_link;
 pub mod store;
 pub mod vault;
 pub mod verifier;
@@ -192,6 +193,7 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .merge(api::router(&state))
         .merge(verifier::router())
+        .merge(public_link::router(&state.config))
         .merge(dashboard::router(&state))
         .merge(mypage::router())
         .layer(CatchPanicLayer::custom(panic_response))

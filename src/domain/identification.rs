@@ -268,6 +268,8 @@ pub struct Identification {
     pub id: IdentificationId,
     pub organisation_id: OrganisationId,
     pub proofme_id: ProofmeId,
+    /// The proofme's revision when this was created: what it asks for and why.
+    pub proofme_revision: i64,
     pub mode: Mode,
     pub status: Status,
     pub description: Option<Description>,

@@ -1,6 +1,6 @@
 //! Proofmes: identification templates with a purpose and requested credentials.
 
-use super::{OrganisationId, ProofmeId, Timestamp};
+use super::{HttpUrl, Mode, OrganisationId, ProofmeId, Timestamp};
 use std::fmt;
 
 /// Why the organisation asks; shown to the customer.
@@ -220,6 +220,39 @@ pub struct Proofme {
     pub credentials: Vec<Credential>,
     pub revision: i64,
     pub created_at: Timestamp,
+}
+
+/// A proofme's public link, `<public URL>/p/{slug}`: each visit creates an
+/// identification (not a request) with these URLs and this mode.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicLink {
+    pub proofme_id: ProofmeId,
+    /// Random base62: the only thing that keeps the link from being guessed.
+    pub slug: String,
+    pub redirect_url: HttpUrl,
+    pub webhook_url: Option<HttpUrl>,
+    pub mode: Mode,
+    pub created_at: Timestamp,
+}
+
+impl PublicLink {
+    /// 22 base62 characters: 131 random bits, as many as an identification id.
+    pub const SLUG_LEN: usize = 22;
+
+    /// A fresh random slug.
+    pub fn new_slug() -> String {
+        super::ids::random_base62(Self::SLUG_LEN)
+    }
+
+    /// Whether `s` could be a slug at all: anything else is not looked up.
+    pub fn is_slug(s: &str) -> bool {
+        (16..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric())
+    }
+
+    /// Where the link lives.
+    pub fn url(&self, public_url: &str) -> String {
+        format!("{public_url}/p/{}", self.slug)
+    }
 }
 
 #[cfg(test)]

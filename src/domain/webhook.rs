@@ -162,6 +162,7 @@ mod tests {
             id: IdentificationId::generate(),
             organisation_id: OrganisationId::generate(),
             proofme_id: ProofmeId::generate(),
+            proofme_revision: 1,
             mode: Mode::Test,
             status: Status::Verified,
             description: None,

@@ -171,7 +171,11 @@ impl Lifecycle {
         if next == Status::Verified {
             let proofme = self
                 .store
-                .get_proofme(&ident.organisation_id, &ident.proofme_id)
+                .get_proofme_revision(
+                    &ident.organisation_id,
+                    &ident.proofme_id,
+                    ident.proofme_revision,
+                )
                 .await?
                 .ok_or(SealError::Missing("proofme"))?;
             change.data = Some(

@@ -137,11 +137,11 @@ impl LangCarry {
     }
 }
 
-fn html(status: StatusCode, body: String) -> Response {
+pub(crate) fn html(status: StatusCode, body: String) -> Response {
     (status, Html(body)).into_response()
 }
 
-fn not_found_page(lang: Lang) -> Response {
+pub(crate) fn not_found_page(lang: Lang) -> Response {
     let t = lang.strings();
     html(
         StatusCode::NOT_FOUND,
@@ -161,7 +161,7 @@ fn error_page(lang: Lang, e: impl std::fmt::Display) -> Response {
 /// A failure of the store: while the database is unavailable for a while
 /// (full disk, lock held elsewhere) a page saying to come back soon, 503 with
 /// `Retry-After`; otherwise the error page.
-fn store_error_page(lang: Lang, e: &StoreError) -> Response {
+pub(crate) fn store_error_page(lang: Lang, e: &StoreError) -> Response {
     let Some(retry_after) = e.retry_after() else {
         return error_page(lang, e);
     };
@@ -176,6 +176,11 @@ fn store_error_page(lang: Lang, e: &StoreError) -> Response {
         HeaderValue::from(retry_after.as_secs().max(1)),
     );
     res
+}
+
+/// The language a page answers in before any identification is known.
+pub(crate) fn request_lang(query: Option<&str>, headers: &HeaderMap) -> Lang {
+    LangHints::read(query, headers).choose(None)
 }
 
 /// The 404 for every path that is not the API's and not a MyPage.
@@ -364,7 +369,11 @@ async fn render_page(
     }
     let proofme = state
         .store
-        .get_proofme(&ident.organisation_id, &ident.proofme_id)
+        .get_proofme_revision(
+            &ident.organisation_id,
+            &ident.proofme_id,
+            ident.proofme_revision,
+        )
         .await?
         .ok_or("identification without proofme")?;
     let wallet_link = qr::wallet_link(
@@ -617,23 +626,12 @@ const DEFAULT_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'sel
     img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
     base-uri 'none'";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/{id}", get(page))
-        .route("/{id}/events", get(status_events))
-        .route("/{id}/done", get(done))
-        .route(
-            "/{id}/test-outcome",
-            post(test_outcome).layer(middleware::from_fn(limit_form_body)),
-        )
-        .route(
-            "/{id}/cancel",
-            get(confirm_cancel).merge(post(cancel).layer(middleware::from_fn(limit_form_body))),
-        )
-        .fallback(not_found)
-        // Every MyPage answer: the URL is the secret, so it must not leak by
-        // referrer, frame or cache (also not the status stream, which axum
-        // marks `no-cache` only).
+/// The headers of every MyPage answer, and of the public link's answers,
+/// which lead to one: the URL is the secret, so it must not leak by
+/// referrer, frame or cache (also not the status stream, which axum marks
+/// `no-cache` only).
+pub(crate) fn with_page_headers(router: Router<AppState>) -> Router<AppState> {
+    router
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
@@ -650,7 +648,25 @@ pub fn router() -> Router<AppState> {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(DEFAULT_CSP),
         ))
-        .merge(assets::router())
+}
+
+pub fn router() -> Router<AppState> {
+    with_page_headers(
+        Router::new()
+            .route("/{id}", get(page))
+            .route("/{id}/events", get(status_events))
+            .route("/{id}/done", get(done))
+            .route(
+                "/{id}/test-outcome",
+                post(test_outcome).layer(middleware::from_fn(limit_form_body)),
+            )
+            .route(
+                "/{id}/cancel",
+                get(confirm_cancel).merge(post(cancel).layer(middleware::from_fn(limit_form_body))),
+            )
+            .fallback(not_found),
+    )
+    .merge(assets::router())
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 //!
 //! On a database shared by several instances (PostgreSQL), another instance
 //! may change any of these rows at any moment, and no read may be older than
-//! its last committed change: there only proofmes, which never change once
-//! created, are cached; everything else is read from the database each time.
+//! its last committed change: there only proofme revisions, which never change
+//! once created, are cached; everything else is read from the database each time.
 
 use moka::ops::compute::Op;
 use moka::sync::Cache;
@@ -27,7 +27,10 @@ pub(super) struct Caches {
     local: bool,
     api_keys: Cache<String, ApiKey>,
     organisations: Cache<OrganisationId, Organisation>,
-    pub proofmes: Cache<(OrganisationId, ProofmeId), Proofme>,
+    /// Proofme revisions, which never change once written.
+    pub proofmes: Cache<(OrganisationId, ProofmeId, i64), Proofme>,
+    /// Which revision of a proofme is current: an edit changes it.
+    current_revisions: Cache<(OrganisationId, ProofmeId), i64>,
     identifications: WriteThrough<IdentificationId, Identification>,
     /// Keys whose last use this process wrote within `LAST_USED_RESOLUTION`.
     /// Not a cache of rows (nothing is read from it), so it serves on every
@@ -52,6 +55,12 @@ impl Caches {
     /// Organisations by id, if they may be cached here.
     pub fn organisations(&self) -> Option<&Cache<OrganisationId, Organisation>> {
         self.local.then_some(&self.organisations)
+    }
+
+    /// Current proofme revisions, if they may be cached here (an edit made
+    /// here updates them; see `Store::update_proofme`).
+    pub fn current_revisions(&self) -> Option<&Cache<(OrganisationId, ProofmeId), i64>> {
+        self.local.then_some(&self.current_revisions)
     }
 
     /// The cached identification, or the generation to hand to
@@ -96,6 +105,7 @@ impl Default for Caches {
                 .time_to_live(API_KEY_CACHE_TTL)
                 .build(),
             proofmes: Cache::new(10_000),
+            current_revisions: Cache::new(10_000),
             identifications: WriteThrough::new(50_000),
             key_uses: Cache::builder()
                 .max_capacity(100_000)

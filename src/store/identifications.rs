@@ -112,6 +112,7 @@ pub(super) struct IdentificationRow {
     id: String,
     organisation_id: String,
     proofme_id: String,
+    proofme_revision: i64,
     mode: String,
     status: i64,
     description: Option<StoredText>,
@@ -133,6 +134,7 @@ struct JsonRow(
     String,
     String,
     String,
+    i64,
     String,
     i64,
     Option<String>,
@@ -154,19 +156,20 @@ impl From<JsonRow> for IdentificationRow {
             id: r.0,
             organisation_id: r.1,
             proofme_id: r.2,
-            mode: r.3,
-            status: r.4,
-            description: r.5.map(StoredText),
-            is_request: r.6 != 0,
-            metadata: r.7,
-            redirect_url: r.8,
-            webhook_url: r.9,
-            locale: r.10,
-            scanned_at: r.11,
-            failure_reason: r.12,
-            expires_at: r.13,
-            created_at: r.14,
-            updated_at: r.15,
+            proofme_revision: r.3,
+            mode: r.4,
+            status: r.5,
+            description: r.6.map(StoredText),
+            is_request: r.7 != 0,
+            metadata: r.8,
+            redirect_url: r.9,
+            webhook_url: r.10,
+            locale: r.11,
+            scanned_at: r.12,
+            failure_reason: r.13,
+            expires_at: r.14,
+            created_at: r.15,
+            updated_at: r.16,
         }
     }
 }
@@ -208,7 +211,7 @@ pub(super) fn folded(s: &str) -> Vec<u8> {
     s.as_bytes().to_ascii_lowercase()
 }
 
-pub(super) const COLUMNS: &str = "id, organisation_id, proofme_id, mode, status, description, is_request, \
+pub(super) const COLUMNS: &str = "id, organisation_id, proofme_id, proofme_revision, mode, status, description, is_request, \
     metadata, redirect_url, webhook_url, locale, scanned_at, failure_reason, expires_at, created_at, \
     updated_at";
 
@@ -226,6 +229,7 @@ impl TryFrom<IdentificationRow> for Identification {
             id: IdentificationId::from_trusted(r.id),
             organisation_id: OrganisationId::from_trusted(r.organisation_id),
             proofme_id: ProofmeId::from_trusted(r.proofme_id),
+            proofme_revision: r.proofme_revision,
             mode: Mode::parse(&r.mode).ok_or_else(|| corrupt("mode", &r.mode))?,
             status: Status::from_i64(r.status).ok_or_else(|| corrupt("status", r.status))?,
             description: r.description.map(|d| Description::truncating(&d.0)),

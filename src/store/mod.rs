@@ -50,6 +50,7 @@ pub use detail::ResendRefusal;
 pub use identifications::{CreateOutcome, IdempotencyRecord, ListQuery, SortColumn, SortDirection};
 pub use organisations::Organisation;
 pub use postgres::{PoolSettings, redact_url};
+pub use proofmes::{NewPublicLink, ProofmeListing};
 pub use search::{
     Cursor, IdentificationFilter, MAX_PAGE_ROWS, MAX_SEARCH_CHARS, Page, SearchPage, Sort,
 };

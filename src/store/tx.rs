@@ -120,7 +120,7 @@ per_backend! {
     }
 
 
-    /// Rows per multi-row INSERT: 16 columns x 64 rows stays far below SQLite's
+    /// Rows per multi-row INSERT: 17 columns x 64 rows stays far below SQLite's
     /// limit on bound parameters.
     const ROWS_PER_INSERT: usize = 64;
 
@@ -135,7 +135,7 @@ per_backend! {
             // PostgreSQL keeps descriptions as bytes, with a folded copy to
             // search (see `identifications::StoredText`).
             let mut rows = QueryBuilder::<Driver>::new(format!(
-                "INSERT INTO identifications (id, organisation_id, proofme_id, mode, status, \
+                "INSERT INTO identifications (id, organisation_id, proofme_id, proofme_revision, mode, status, \
                  description, {}is_request, metadata, redirect_url, webhook_url, locale, \
                  scanned_at, failure_reason, expires_at, created_at, updated_at) ",
                 if POSTGRES { "description_folded, " } else { "" }
@@ -145,6 +145,7 @@ per_backend! {
                 b.push_bind(i.id.as_str())
                     .push_bind(i.organisation_id.as_str())
                     .push_bind(i.proofme_id.as_str())
+                    .push_bind(i.proofme_revision)
                     .push_bind(i.mode.as_str())
                     .push_bind(i.status.as_i64());
                 if POSTGRES {

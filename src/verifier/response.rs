@@ -152,7 +152,11 @@ async fn judge(
     };
     let proofme = state
         .store
-        .get_proofme(&ident.organisation_id, &ident.proofme_id)
+        .get_proofme_revision(
+            &ident.organisation_id,
+            &ident.proofme_id,
+            ident.proofme_revision,
+        )
         .await?
         .ok_or("identification without proofme")?;
     match dcql::extract(&proofme.credentials, &verified) {

@@ -38,6 +38,7 @@ async fn create_with_the_seed_curl_body_returns_201_in_the_seed_format() {
     assert_eq!(v["mode"], "test");
     assert_eq!(v["proofmeId"], json!(app.proofme_id));
     assert_eq!(v["organisationId"], json!(app.org_id));
+    assert_eq!(v["proofmeRevision"], 1);
     assert_eq!(v["status"], "0");
     assert_eq!(v["statusName"], "open");
     assert_eq!(v["description"], "Identification #12345");

@@ -670,11 +670,12 @@ pub fn top_level_keys(text: &str) -> Vec<String> {
     serde_json::from_str::<Keys>(text).expect("a JSON object").0
 }
 
-pub const IDENTIFICATION_MEMBERS: [&str; 19] = [
+pub const IDENTIFICATION_MEMBERS: [&str; 20] = [
     "resource",
     "id",
     "mode",
     "proofmeId",
+    "proofmeRevision",
     "organisationId",
     "status",
     "statusName",

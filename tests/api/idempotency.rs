@@ -287,6 +287,7 @@ async fn keys_older_than_24_hours_are_pruned_and_newer_ones_kept() {
         id: IdentificationId::generate(),
         organisation_id: org.id.clone(),
         proofme_id: proofme.id.clone(),
+        proofme_revision: proofme.revision,
         mode: Mode::Test,
         status: Status::Open,
         description: None,

@@ -25,6 +25,7 @@ mod leaks;
 mod lifecycle;
 mod mode_isolation;
 mod mypage;
+mod proofmes;
 mod rate_limit;
 mod reliability;
 mod storage_faults;

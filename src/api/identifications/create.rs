@@ -13,6 +13,8 @@ use crate::AppState;
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, Problem};
 use crate::api::input::{BODY_LIMIT, parse_idempotency_key};
+use crate::config::Config;
+use crate::domain::proofme::Proofme;
 use crate::domain::{
     Description, HttpUrl, Identification, IdentificationId, Locale, Metadata, Mode, OrganisationId,
     ProofmeId, Status, Timestamp,
@@ -315,7 +317,7 @@ pub async fn create(
         )
     };
     let proofme_id = ProofmeId::parse(&input.proofme_id).map_err(|_| not_a_proofme())?;
-    state
+    let proofme = state
         .store
         .get_proofme(&organisation_id, &proofme_id)
         .await?
@@ -333,25 +335,17 @@ pub async fn create(
         (Mode::Live, Some(true)) | (Mode::Test, _) => Mode::Test,
         (Mode::Live, _) => Mode::Live,
     };
-    let now = Timestamp::now();
-    let ident = Identification {
-        id: IdentificationId::generate(),
-        organisation_id,
-        proofme_id,
+    let mut ident = new_identification(
+        &state.config,
+        &proofme,
         mode,
-        status: Status::Open,
-        description: input.description,
-        is_request: true,
-        metadata: input.metadata,
-        redirect_url: input.redirect_url,
-        webhook_url: input.webhook_url,
-        locale: input.locale,
-        scanned_at: None,
-        failure_reason: None,
-        expires_at: now.plus(state.config.identification_ttl),
-        created_at: now,
-        updated_at: now,
-    };
+        true,
+        input.redirect_url,
+        input.webhook_url,
+    );
+    ident.description = input.description;
+    ident.metadata = input.metadata;
+    ident.locale = input.locale;
     let body = serde_json::to_string(&IdentificationResponse::new(
         &ident,
         &state.config.public_url,
@@ -381,5 +375,38 @@ pub async fn create(
         }
         CreateOutcome::Replay { status, body } => Ok(replay(status, body)),
         CreateOutcome::KeyReused => Err(key_reused()),
+    }
+}
+
+/// A new open identification of the proofme's current revision, to be stored
+/// with `Store::create_identification`: what both the API's create and a
+/// visit of a proofme's public link make.
+pub fn new_identification(
+    config: &Config,
+    proofme: &Proofme,
+    mode: Mode,
+    is_request: bool,
+    redirect_url: HttpUrl,
+    webhook_url: Option<HttpUrl>,
+) -> Identification {
+    let now = Timestamp::now();
+    Identification {
+        id: IdentificationId::generate(),
+        organisation_id: proofme.organisation_id.clone(),
+        proofme_id: proofme.id.clone(),
+        proofme_revision: proofme.revision,
+        mode,
+        status: Status::Open,
+        description: None,
+        is_request,
+        metadata: None,
+        redirect_url,
+        webhook_url,
+        locale: None,
+        scanned_at: None,
+        failure_reason: None,
+        expires_at: now.plus(config.identification_ttl),
+        created_at: now,
+        updated_at: now,
     }
 }

@@ -72,6 +72,10 @@ pub struct IdentificationResponse {
     pub mode: &'static str,
     #[schema(example = "pr_12345")]
     pub proofme_id: String,
+    /// The proofme's revision this identification was created with: what it
+    /// asks for and why, however the proofme was edited since.
+    #[schema(minimum = 1, example = 1)]
+    pub proofme_revision: i64,
     #[schema(example = "org_12345")]
     pub organisation_id: String,
     #[schema(value_type = word::StatusCode)]
@@ -125,6 +129,7 @@ impl IdentificationResponse {
             id: i.id.to_string(),
             mode: i.mode.as_str(),
             proofme_id: i.proofme_id.to_string(),
+            proofme_revision: i.proofme_revision,
             organisation_id: i.organisation_id.to_string(),
             status: i.status.code(),
             status_name: i.status.name(),
