@@ -32,6 +32,7 @@ fn seeded(
         id: IdentificationId::generate(),
         organisation_id: org.clone(),
         proofme_id: proofme.clone(),
+        proofme_revision: 1,
         mode: Mode::Test,
         status: Status::Open,
         description: None,
