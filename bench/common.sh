@@ -97,3 +97,29 @@ end
 LUA
   echo "$script"
 }
+
+# One wrk run with `connections` connections for `seconds` seconds; prints "rps p50_ms p99_ms errors".
+# Each scenario first runs for a second unmeasured, so that the figures are
+# the steady state (pages rendered and cached, the allocator warm), as in
+# bench/load.rs.
+wrk_run() {
+  local out
+  wrk -t1 -c"$connections" -d1s "$@" >/dev/null
+  out=$(wrk -t1 -c"$connections" -d"${seconds}s" --latency "$@")
+  python3 - "$out" <<'PY'
+import re, sys
+out = sys.argv[1]
+def ms(v):
+    n, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", v).groups()
+    return float(n) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+p50 = ms(re.search(r"50%\s+(\S+)", out).group(1))
+p99 = ms(re.search(r"99%\s+(\S+)", out).group(1))
+errors = 0
+m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+if m: errors += int(m.group(1))
+m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+if m: errors += sum(int(x) for x in m.groups())
+print(f"{rps:.0f} {p50:.2f} {p99:.2f} {errors}")
+PY
+}

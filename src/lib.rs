@@ -238,6 +238,9 @@ pub async fn serve(
         state.config.data_retention,
         state.config.min_free_disk_bytes,
     );
+    // The stand-in hash for unknown emails, made now rather than on the first
+    // sign-in (which would then take twice as long as the others).
+    tokio::task::spawn_blocking(dashboard::password::warm_up);
     let follower = tokio::spawn(follow_other_instances(
         state.store.clone(),
         state.lifecycle.events().clone(),
