@@ -74,6 +74,9 @@ pub async fn require_user(State(state): State<AppState>, mut req: Request, next:
     let path = req.uri().path();
     let public = path == super::LOGIN_PATH;
     match signed_in(&state, &session).await {
+        Some(_) if public && req.method() == Method::GET => {
+            return Redirect::to("/dashboard").into_response();
+        }
         Some(user) => {
             touch(&session).await;
             req.extensions_mut().insert(user);

@@ -56,6 +56,12 @@ async fn signing_in_lands_on_identifications_with_a_new_session_id() {
         assert!(page.texts("nav a").contains(&nav.to_owned()), "{nav}");
     }
     assert_eq!(page.texts("header button"), vec!["Sign out"]);
+    let login = browser.get("/dashboard/login").await;
+    assert_eq!(
+        login.location().as_deref(),
+        Some("/dashboard"),
+        "signed in already"
+    );
 
     // The id from before sign-in (a planted one, say) is worth nothing now.
     let planted = Browser::new(&app.address);
