@@ -414,7 +414,7 @@ fn detail_view(ctx: &PageContext, d: Detail) -> impl IntoView {
             {field("Status", Some(format!("{} ({})", i.status.name(), i.status.code())))}
             {field("Mode", Some(i.mode.as_str().to_owned()))}
             {field("Description", i.description.as_ref().map(|d| d.as_str().to_owned()))}
-            {field("Proofme", Some(i.proofme_id.as_str().to_owned()))}
+            {field("Proofme", Some(format!("{} (revision {})", i.proofme_id.as_str(), i.proofme_revision)))}
             {field("Is request", Some(i.is_request.to_string()))}
             {field("Redirect URL", Some(i.redirect_url.as_str().to_owned()))}
             {field("Webhook URL", i.webhook_url.as_ref().map(|u| u.as_str().to_owned()))}
