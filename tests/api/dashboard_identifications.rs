@@ -141,6 +141,7 @@ async fn the_detail_shows_every_field_history_and_metadata() {
         WEBHOOK_URL,
         REDIRECT_URL,
         "\"order\": 7",
+        "(revision 1)",
     ] {
         assert!(text.contains(needle), "{needle} in {text}");
     }
