@@ -195,3 +195,46 @@ async fn without_the_csrf_token_no_key_is_created_or_revoked() {
     assert_eq!(key_count(&app, &app.org_id).await, 1);
     assert_eq!(app.get("/v1/identification").await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_used_key_shows_when_it_was_last_used() {
+    let app = spawn_app().await;
+    let org = OrganisationId::parse(&app.org_id).expect("org id");
+    assert_eq!(app.get("/v1/identification").await.status(), StatusCode::OK);
+    // The use is written in the background: wait for it.
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    let used = loop {
+        let keys = app.store.list_api_keys(&org).await.expect("keys");
+        if let Some(at) = keys[0].last_used_at {
+            break at;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "use not recorded");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    let mut browser = app.signed_in().await;
+
+    let page = browser.get(KEYS).await;
+
+    let row = row_of(&page, &app.api_key_id);
+    assert!(row.contains(&used.to_rfc3339()), "{row}");
+    assert!(!row.contains("never"), "{row}");
+}
+
+#[tokio::test]
+async fn a_key_of_an_unknown_mode_is_not_created() {
+    let app = spawn_app().await;
+    let mut browser = app.signed_in().await;
+    browser.get(KEYS).await;
+
+    browser
+        .post("/dashboard/act/create-api-key", &[("mode", "admin")])
+        .await;
+
+    assert_eq!(key_count(&app, &app.org_id).await, 1);
+    let page = browser.get(KEYS).await;
+    assert!(page.texts(".once").is_empty());
+    assert_eq!(
+        page.texts("[role=status]"),
+        ["Choose test or live for the new key."]
+    );
+}
