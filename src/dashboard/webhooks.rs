@@ -1,13 +1,258 @@
 //! Webhooks: reveal and rotate the signing secret, send a test webhook.
+//! The secret is never part of a page one can simply load: it is shown once,
+//! after a form post asks for it.
 
+use axum::http::StatusCode;
 use leptos::prelude::*;
 
-use super::app::{Layout, page_context};
+use super::actions::{self, ActionError};
+use super::app::{CsrfField, Layout, PageContext, error_view, page_context, set_status};
+use super::keys::OnceSecret;
+use crate::domain::{HttpUrl, Timestamp};
+use crate::store::{Organisation, TestWebhook};
+use crate::webhooks::deliver::Deliverer;
+use crate::webhooks::test_webhook::TestWebhookError;
 
+pub const PATH: &str = "/dashboard/webhooks";
+/// How many test webhooks the page lists.
+const RECENT: i64 = 10;
+
+/// Whether a secret left to show once is a webhook secret.
+fn is_webhook_secret(secret: &str) -> bool {
+    secret.starts_with("whsec_")
+}
+
+/// `/dashboard/webhooks`.
 #[component]
 pub fn WebhooksPage() -> impl IntoView {
     let Some(ctx) = page_context() else {
         return ().into_any();
     };
-    view! { <Layout ctx=ctx title="Webhooks".to_owned()><p>"Webhooks"</p></Layout> }.into_any()
+    let secret = ctx
+        .once
+        .clone()
+        .filter(|s| is_webhook_secret(s))
+        .map(|secret| {
+            view! {
+                <OnceSecret
+                    heading="Copy this signing secret now: it is shown only once"
+                    secret=secret
+                    note="Give it to your webhook receiver. To see it again, reveal it again."
+                />
+            }
+        });
+    let page = {
+        let ctx = ctx.clone();
+        async move {
+            let store = &ctx.state.store;
+            let org = store.get_organisation(&ctx.user.organisation_id).await;
+            let recent = store
+                .recent_test_webhooks(&ctx.user.organisation_id, RECENT)
+                .await;
+            match (org, recent) {
+                (Ok(Some(org)), Ok(recent)) => content(&ctx, &org, recent).into_any(),
+                (Ok(None), Ok(_)) => {
+                    set_status(StatusCode::INTERNAL_SERVER_ERROR);
+                    view! { <p class="error" role="alert">"Your organisation could not be found."</p> }
+                        .into_any()
+                }
+                (Err(e), _) | (_, Err(e)) => error_view(&e),
+            }
+        }
+    };
+    view! {
+        <Layout ctx=ctx title="Webhooks".to_owned()>
+            {secret}
+            <Suspense fallback=|| ()>{Suspend::new(page)}</Suspense>
+        </Layout>
+    }
+    .into_any()
+}
+
+fn content(ctx: &PageContext, org: &Organisation, recent: Vec<TestWebhook>) -> impl IntoView {
+    let now = Timestamp::now();
+    let overlap = org
+        .previous_webhook_secret
+        .as_ref()
+        .filter(|p| now < p.expires_at)
+        .map(|p| {
+            view! {
+                <p class="flash" role="note">
+                    {format!(
+                        "A rotation is under way: the previous secret also signs webhooks until {}.",
+                        p.expires_at.to_rfc3339()
+                    )}
+                </p>
+            }
+        });
+    let last_url = recent.first().map(|t| t.url.clone()).unwrap_or_default();
+    // Each form's children are a closure of their own.
+    let (reveal_csrf, rotate_csrf, send_csrf) =
+        (ctx.csrf.clone(), ctx.csrf.clone(), ctx.csrf.clone());
+    view! {
+        <h2>"Signing secret"</h2>
+        <p>
+            "Every webhook carries a "<code>"webhook-signature"</code>
+            " header (Standard Webhooks) made with your organisation's secret. The secret is not shown on this page; reveal it to set up your receiver."
+        </p>
+        {overlap}
+        <div class="actions">
+            <ActionForm action={ServerAction::<RevealWebhookSecret>::new()}>
+                <CsrfField token=reveal_csrf/>
+                <button type="submit" class="secondary">"Reveal signing secret"</button>
+            </ActionForm>
+        </div>
+        <h2>"Rotate the secret"</h2>
+        <p>
+            "Rotating makes a new secret and shows it once. The old secret keeps signing for 24 hours beside the new one (each webhook then carries two "
+            <code>"v1,"</code>
+            " signatures), so your receiver can switch without missing a webhook."
+        </p>
+        <div class="actions">
+            <ActionForm action={ServerAction::<RotateWebhookSecret>::new()}>
+                <CsrfField token=rotate_csrf/>
+                <button type="submit">"Rotate secret"</button>
+            </ActionForm>
+        </div>
+        <h2>"Send a test webhook"</h2>
+        <p>
+            "Sends "<code>{r#"{"type":"test"}"#}</code>
+            ", signed like every webhook, once to the URL you give, and records what came of it."
+        </p>
+        <ActionForm action={ServerAction::<SendTestWebhook>::new()} attr:class="filters">
+            <CsrfField token=send_csrf/>
+            <label class="wide">"Webhook URL"
+                <input
+                    type="url"
+                    name="url"
+                    required
+                    maxlength=HttpUrl::MAX_LEN.to_string()
+                    placeholder="https://example.com/webhooks/proofme"
+                    value=last_url
+                />
+            </label>
+            <button type="submit">"Send test webhook"</button>
+        </ActionForm>
+        <h2>"Recent test webhooks"</h2>
+        {recent_table(recent)}
+    }
+}
+
+fn recent_table(recent: Vec<TestWebhook>) -> AnyView {
+    if recent.is_empty() {
+        return view! { <p class="muted">"No test webhooks yet."</p> }.into_any();
+    }
+    let rows = recent
+        .into_iter()
+        .map(|t| {
+            let result = match (t.status_code, t.error.as_deref()) {
+                (Some(code), _) => format!("HTTP {code}"),
+                (None, Some(e)) => e.to_owned(),
+                (None, None) => "—".to_owned(),
+            };
+            view! {
+                <tr>
+                    <td>{t.attempted_at.to_rfc3339()}</td>
+                    <td class="id">{t.url}</td>
+                    <td>{result}</td>
+                    <td>{format!("{} ms", t.duration_ms)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-wrap" role="region" aria-label="Recent test webhooks" tabindex="0">
+            <table>
+                <thead>
+                    <tr>
+                        <th scope="col">"When"</th>
+                        <th scope="col">"URL"</th>
+                        <th scope="col">"Result"</th>
+                        <th scope="col">"Took"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// "Reveal signing secret": the current secret, shown once on the next page.
+#[server(prefix = "/dashboard/act", endpoint = "reveal-webhook-secret")]
+pub async fn reveal_webhook_secret() -> Result<(), ServerFnError> {
+    let act = actions::context().await?;
+    let org = act
+        .state
+        .store
+        .get_organisation(&act.user.organisation_id)
+        .await
+        .map_err(|e| ActionError::store(&e))?
+        .ok_or(ActionError::Internal)?;
+    tracing::info!(user = %act.user.id.as_str(), "webhook secret revealed in the dashboard");
+    act.reveal(
+        PATH,
+        "Here is your webhook signing secret.",
+        &org.webhook_secret,
+    )
+    .await
+}
+
+/// "Rotate secret": a new secret, shown once; the old one keeps signing for
+/// the overlap.
+#[server(prefix = "/dashboard/act", endpoint = "rotate-webhook-secret")]
+pub async fn rotate_webhook_secret() -> Result<(), ServerFnError> {
+    let act = actions::context().await?;
+    let secret = act
+        .state
+        .store
+        .rotate_webhook_secret(&act.user.organisation_id)
+        .await
+        .map_err(|e| ActionError::store(&e))?
+        .ok_or(ActionError::Internal)?;
+    tracing::info!(user = %act.user.id.as_str(), "webhook secret rotated from the dashboard");
+    act.reveal(
+        PATH,
+        "The secret is rotated. The previous one keeps signing for 24 hours.",
+        &secret,
+    )
+    .await
+}
+
+/// "Send test webhook": `{"type":"test"}` to `url`, signed, through the
+/// real delivery path; its attempt is recorded and listed.
+#[server(prefix = "/dashboard/act", endpoint = "send-test-webhook")]
+pub async fn send_test_webhook(url: String) -> Result<(), ServerFnError> {
+    let act = actions::context().await?;
+    let url = match HttpUrl::parse(url.trim()) {
+        Ok(u) => u,
+        Err(e) => return act.done(PATH, &format!("The webhook URL {e}.")).await,
+    };
+    let deliverer = Deliverer::new(act.state.config.allow_private_webhooks).map_err(|e| {
+        tracing::error!(error = %e, "no webhook client for a test webhook");
+        ActionError::Internal
+    })?;
+    let sent = crate::webhooks::test_webhook::send_test_webhook(
+        &act.state.store,
+        &deliverer,
+        &act.user.organisation_id,
+        &url,
+    )
+    .await
+    .map_err(|e| match e {
+        TestWebhookError::Store(e) => ActionError::store(&e),
+        other => {
+            tracing::error!(error = %other, "a test webhook could not be sent");
+            ActionError::Internal
+        }
+    })?;
+    let message = match (sent.status_code, sent.error.as_deref()) {
+        (Some(code), _) if sent.succeeded() => {
+            format!("The test webhook was delivered: HTTP {code}.")
+        }
+        (Some(code), _) => format!("The receiver answered HTTP {code}."),
+        (None, Some(e)) => format!("The test webhook was not delivered: {e}."),
+        (None, None) => "The test webhook was not delivered.".to_owned(),
+    };
+    act.done(PATH, &message).await
 }

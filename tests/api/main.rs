@@ -13,6 +13,8 @@ mod crash;
 mod create;
 mod dashboard;
 mod dashboard_identifications;
+mod dashboard_keys;
+mod dashboard_webhooks;
 mod errors;
 mod export;
 mod get_and_list;
