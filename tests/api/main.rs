@@ -13,6 +13,7 @@ mod crash;
 mod create;
 mod dashboard;
 mod dashboard_identifications;
+mod dashboard_proofmes;
 mod errors;
 mod export;
 mod get_and_list;
