@@ -315,6 +315,35 @@ async fn a_public_link_is_made_shown_visited_and_removed() {
         "https://shop.example.com/back"
     );
 
+    // "Save link": new URLs and mode, and a new address; the old one is gone.
+    let page = browser.get(&edit_path(&app.proofme_id)).await;
+    assert!(page.text().contains("a new address"), "the hint");
+    browser
+        .post(
+            "/dashboard/act/save-public-link",
+            &[
+                ("id", &app.proofme_id),
+                ("redirect_url", "https://shop.example.com/again"),
+                ("mode", "live"),
+            ],
+        )
+        .await;
+    let changed = app
+        .store
+        .get_public_link(&org(&app), &pr(&app.proofme_id))
+        .await
+        .unwrap()
+        .expect("a link");
+    assert_ne!(changed.slug, link.slug);
+    assert_eq!(changed.mode, proofme::domain::Mode::Live);
+    assert_eq!(
+        changed.redirect_url.as_str(),
+        "https://shop.example.com/again"
+    );
+    let old = app.client.get(&url).send().await.unwrap();
+    assert_eq!(old.status(), StatusCode::NOT_FOUND);
+    let url = changed.url(&app.config.public_url);
+
     browser.get(&edit_path(&app.proofme_id)).await;
     browser
         .post(
