@@ -254,6 +254,11 @@ async fn an_edit_is_a_new_revision_and_identifications_keep_theirs() {
     let page = browser.get(&edit_path(&app.proofme_id)).await;
     assert_eq!(page.texts("dd.revision"), ["2"]);
     assert_eq!(
+        page.texts("select#need_LAST_NAME option[selected]"),
+        ["Optional"]
+    );
+    assert_eq!(page.texts("input#name[value=\"Age and name\"]").len(), 1);
+    assert_eq!(
         page.texts("[role=status]").last().map(String::as_str),
         Some("Saved as revision 2.")
     );
