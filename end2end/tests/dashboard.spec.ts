@@ -64,8 +64,15 @@ test('the whole journey: sign in, find, filter, open, revoke, move around, expor
   // Not signed in: the dashboard sends you to sign in first.
   await page.goto('/dashboard');
   await expect(page).toHaveURL(/\/dashboard\/login$/);
+  const cookie = async () => (await page.context().cookies()).find((c) => c.name === 'proofme_dashboard');
+  const before = await cookie();
   await signIn(page);
   await expect(page).toHaveTitle(/^Identifications/);
+  // The session cookie: out of scripts' reach, only for the dashboard, and a
+  // new id at sign-in (an id planted before it is worth nothing).
+  const session = await cookie();
+  expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/dashboard' });
+  expect(session?.value).not.toBe(before?.value);
 
   // Search: the three of this test, nothing else.
   await applyFilters(page, { search: word });
