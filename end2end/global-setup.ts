@@ -2,15 +2,18 @@
 // database the server uses, and start the integrator's shop. The webServer is
 // already up by now (Playwright starts it before the global setup).
 import { execFileSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { binary, baseURL, fixturesFile, runDir, serverEnv, shopPort, type Fixtures } from './support/env';
 import { startShop } from './support/shop';
 
-function admin(args: string[]): Record<string, string> {
+/** `input` is what the command reads on stdin (a password), if anything. */
+function admin(args: string[], input?: string): Record<string, string> {
   const out = execFileSync(binary, ['admin', ...args], {
     env: { ...process.env, ...serverEnv },
     encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
+    input,
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'inherit'],
   });
   return JSON.parse(out);
 }
@@ -43,12 +46,16 @@ export default async function globalSetup() {
     '--credential', 'EMAIL:EMAIL:optional',
     '--credential', 'PHONE:PHONE_NUMBER:optional',
   ]);
+  // Someone of the organisation who signs in to the dashboard.
+  const dashboard = { email: 'owner@e2e-shop.example', password: crypto.randomBytes(18).toString('base64url') };
+  admin(['create-user', '--organisation', org.id, '--email', dashboard.email], `${dashboard.password}\n`);
   const fixtures: Fixtures = {
     organisation: { id: org.id, name: org.name, webhookSecret: org.webhookSecret },
     testKey: testKey.key,
     liveKey: liveKey.key,
     proofmeId: proofme.id,
     nineCredentialProofmeId: nine.id,
+    dashboard,
   };
   fs.writeFileSync(fixturesFile, JSON.stringify(fixtures, null, 2));
 

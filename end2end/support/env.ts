@@ -51,6 +51,8 @@ export interface Fixtures {
   proofmeId: string;
   /** Nine credentials (two optional): the longest request. */
   nineCredentialProofmeId: string;
+  /** The organisation's dashboard user. */
+  dashboard: { email: string; password: string };
 }
 
 export function readFixtures(): Fixtures {
