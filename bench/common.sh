@@ -110,8 +110,8 @@ wrk_run() {
 import re, sys
 out = sys.argv[1]
 def ms(v):
-    n, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", v).groups()
-    return float(n) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    n, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", v).groups()
+    return float(n) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}[unit]
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 p50 = ms(re.search(r"50%\s+(\S+)", out).group(1))
 p99 = ms(re.search(r"99%\s+(\S+)", out).group(1))
