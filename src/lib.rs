@@ -39,12 +39,37 @@ use config::Config;
 use lifecycle::Lifecycle;
 use store::Store;
 
-/// What every handler can reach. Each part takes only its own piece (axum's
-/// `FromRef`): the status-change service holds the store, the fan-out of
-/// changes and the data key; the API's limits and MyPage's caches are their
-/// own parts, which background jobs never see.
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// What every handler can reach, behind one reference count: axum clones the
+/// state for every request (once per route service, once per `State`
+/// extractor), and a clone of every part took some 20 reference counts.
+#[derive(Clone)]
+pub struct AppState(Arc<AppParts>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for Arc<Config> {
+    fn from_ref(state: &AppState) -> Arc<Config> {
+        state.config.clone()
+    }
+}
+
+impl FromRef<AppState> for leptos::config::LeptosOptions {
+    fn from_ref(state: &AppState) -> leptos::config::LeptosOptions {
+        state.leptos.clone()
+    }
+}
+
+/// The parts of `AppState`. Each part takes only its own piece: the
+/// status-change service holds the store, the fan-out of changes and the
+/// data key; the API's limits and MyPage's caches are their own parts, which
+/// background jobs never see.
+pub struct AppParts {
     pub config: Arc<Config>,
     pub store: Store,
     /// Every status change goes through here: store, then announce.
@@ -70,7 +95,7 @@ impl AppState {
         data_key: vault::DataKey,
         verifier: verifier::Verifier,
     ) -> AppState {
-        AppState {
+        AppState(Arc::new(AppParts {
             lifecycle: Lifecycle::new(
                 store.clone(),
                 lifecycle::Events::default(),
@@ -84,7 +109,7 @@ impl AppState {
             leptos: dashboard::leptos_options(),
             config: Arc::new(config),
             store,
-        }
+        }))
     }
 }
 
@@ -191,7 +216,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .merge(api::router(&state))
+        .merge(api::router())
         .merge(verifier::router())
         .merge(public_link::router(&state.config))
         .merge(dashboard::router(&state))
@@ -205,8 +230,7 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(limit_header_size))
         .layer(axum::middleware::from_fn(api::v1_problems))
         // Outside every layer that answers by itself (limits, timeouts, panics).
-        .layer(edge::headers::nosniff())
-        .layer(edge::headers::no_store_by_default())
+        .layer(edge::headers::every_answer())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }
