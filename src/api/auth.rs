@@ -1,7 +1,8 @@
-//! Bearer API-key authentication and the rate limits around it, in one layer
-//! on the authenticated routes (one layer rather than three: each layer boxes
-//! the request's future and clones what it holds, a measurable share of a
-//! cached read). In order:
+//! Bearer API-key authentication and the rate limits around it, as the
+//! `Caller` extractor, the first fallible one of every authenticated handler
+//! (an extractor rather than a layer: a layer clones the route below it and
+//! boxes the request's future, a measurable share of a cached read). In
+//! order:
 //!
 //! 1. an address that failed too often is refused (429) before its key is
 //!    looked at; every 401 counts against it;
@@ -12,32 +13,58 @@
 //! A key that authenticates is noted as used (`Store::api_key_used`): no
 //! database write on the request's path.
 
-use axum::extract::{FromRequestParts, Request, State};
-use axum::http::{StatusCode, header, request::Parts};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::extract::FromRequestParts;
+use axum::http::{header, request::Parts};
 
 use super::error::ApiError;
-use super::rate_limit::Limits;
 use super::rate_limit::retry_after_secs;
+use crate::AppState;
 use crate::connections::ClientAddr;
-use crate::store::{ApiKey, Store};
-use std::sync::Arc;
+use crate::store::ApiKey;
 
-/// The authenticated caller, as `authenticate` found it.
+/// The authenticated caller. Taking it is what makes a handler need an API
+/// key; `router` checks that every `/v1` operation does.
 pub struct Caller(pub ApiKey);
 
-impl<S: Send + Sync> FromRequestParts<S> for Caller {
+impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        // Only a route without the `authenticate` layer lacks it: refuse.
-        parts
-            .extensions
-            .get::<ApiKey>()
-            .cloned()
-            .map(Caller)
-            .ok_or(ApiError::Unauthorized("This endpoint needs an API key."))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let client = ClientAddr::of(&parts.extensions).0;
+        let limits = &state.limits;
+        if let Some(wait) = client.and_then(|c| limits.auth_failures.wait(c)) {
+            return Err(ApiError::TooManyFailedAuthentications(retry_after_secs(
+                wait,
+            )));
+        }
+        let found = match bearer_secret(&parts.headers) {
+            Ok(secret) => state
+                .store
+                .find_api_key(secret)
+                .await
+                .map_err(ApiError::from),
+            Err(e) => Err(e),
+        };
+        let found = found.and_then(|key| {
+            key.ok_or(ApiError::Unauthorized(
+                "The API key is not valid or was revoked.",
+            ))
+        });
+        let key = match found {
+            Ok(key) => key,
+            Err(e) => {
+                if let (Some(client), ApiError::Unauthorized(_)) = (client, &e) {
+                    limits.auth_failures.failed(client);
+                }
+                return Err(e);
+            }
+        };
+        // In memory, except once a minute per key (a spawned write).
+        state.store.api_key_used(&key.id);
+        if let Err(wait) = limits.per_key.check(key.id.as_str()) {
+            return Err(ApiError::TooManyRequests(retry_after_secs(wait)));
+        }
+        Ok(Caller(key))
     }
 }
 
@@ -63,49 +90,4 @@ fn bearer_secret(parts: &axum::http::HeaderMap) -> Result<&str, ApiError> {
         return Err(ApiError::Unauthorized("The API key is not valid."));
     }
     Ok(secret)
-}
-
-/// What the authentication layer needs, shared by every authenticated route.
-pub struct Gate {
-    pub store: Store,
-    pub limits: Limits,
-}
-
-/// The authentication layer: see the module's documentation.
-pub async fn authenticate(
-    State(gate): State<Arc<Gate>>,
-    ClientAddr(client): ClientAddr,
-    mut req: Request,
-    next: Next,
-) -> Response {
-    if let Some(wait) = client.and_then(|c| gate.limits.auth_failures.wait(c)) {
-        return ApiError::TooManyFailedAuthentications(retry_after_secs(wait)).into_response();
-    }
-    let found = match bearer_secret(req.headers()) {
-        Ok(secret) => gate
-            .store
-            .find_api_key(secret)
-            .await
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
-    let res = match found {
-        Ok(Some(key)) => {
-            // In memory, except once a minute per key (a spawned write).
-            gate.store.api_key_used(&key.id);
-            if let Err(wait) = gate.limits.per_key.check(key.id.as_str()) {
-                return ApiError::TooManyRequests(retry_after_secs(wait)).into_response();
-            }
-            req.extensions_mut().insert(key);
-            next.run(req).await
-        }
-        Ok(None) => {
-            ApiError::Unauthorized("The API key is not valid or was revoked.").into_response()
-        }
-        Err(e) => e.into_response(),
-    };
-    if let (Some(client), StatusCode::UNAUTHORIZED) = (client, res.status()) {
-        gate.limits.auth_failures.failed(client);
-    }
-    res
 }

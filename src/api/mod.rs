@@ -12,9 +12,9 @@ pub mod rate_limit;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, header};
-use axum::middleware::{self, Next};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get};
+use axum::routing::get;
 use axum::{Json, Router};
 use std::sync::Arc;
 
@@ -88,21 +88,9 @@ pub async fn v1_problems(req: Request, next: Next) -> Response {
     problem_for_every_error(next.run(req).await, &instance).await
 }
 
-/// An endpoint that needs an API key, with the rate limits around it (see
-/// `auth`). Per method router, so a wrong method is a 405 without a key.
-pub(crate) fn authenticated(
-    endpoint: MethodRouter<AppState>,
-    gate: &Arc<auth::Gate>,
-) -> MethodRouter<AppState> {
-    endpoint.route_layer(middleware::from_fn_with_state(
-        gate.clone(),
-        auth::authenticate,
-    ))
-}
-
-pub fn router(state: &AppState) -> Router<AppState> {
+pub fn router() -> Router<AppState> {
     Router::new()
-        .merge(identifications::router(state))
+        .merge(identifications::router())
         .merge(docs::router())
         .route("/v1/openapi.json", get(openapi))
         .route("/v1", axum::routing::any(unknown_route))

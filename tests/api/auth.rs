@@ -100,3 +100,46 @@ async fn get_one_without_a_key_is_401_not_the_object() {
     let problem = assert_problem(resp, 401, None).await;
     assert!(!problem.to_string().contains("secret order"));
 }
+
+/// Every operation the OpenAPI document lists under `/v1/identification`
+/// needs a key: with a real identification's id in the path, and without
+/// a key, each answers 401 and changes nothing.
+#[tokio::test]
+async fn every_documented_identification_operation_needs_a_key() {
+    let app = spawn_app().await;
+    let id = app.create_with_description("kept").await;
+    let doc: serde_json::Value = app
+        .get_anonymous("/v1/openapi.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let paths = doc["paths"].as_object().expect("paths");
+
+    let mut checked = 0;
+    for (path, operations) in paths {
+        if !path.starts_with("/v1/identification") {
+            continue;
+        }
+        let url = app.url(&path.replace("{id}", &id));
+        for method in operations.as_object().expect("operations").keys() {
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let resp = app
+                .client
+                .request(method.clone(), &url)
+                .header(CONTENT_TYPE, "application/json")
+                .body("{}")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
+            checked += 1;
+        }
+    }
+
+    assert!(checked >= 9, "only {checked} operations found");
+    let kept = app.get(&format!("/v1/identification/{id}")).await;
+    let kept: serde_json::Value = kept.json().await.unwrap();
+    assert_eq!(kept["statusName"], "open");
+    assert_eq!(app.list("").await["count"], 1);
+}

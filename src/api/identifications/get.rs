@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 
 use super::{IdentificationResponse, own_identification};
 use crate::AppState;
@@ -28,10 +29,11 @@ pub async fn get(
     State(state): State<AppState>,
     Caller(key): Caller,
     IdPath(id): IdPath,
-) -> Result<Json<IdentificationResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let ident = own_identification(&state, &key, &id).await?;
     Ok(Json(IdentificationResponse::new(
         &ident,
         &state.config.public_url,
-    )))
+    ))
+    .into_response())
 }

@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -45,11 +46,11 @@ pub struct ListParams {
 
 /// A page of identifications.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ListResponse {
+pub struct ListResponse<'a> {
     /// All identifications that match, across pages.
     #[schema(minimum = 0)]
     pub count: i64,
-    pub rows: Vec<IdentificationResponse>,
+    pub rows: Vec<IdentificationResponse<'a>>,
 }
 
 const LIST_FIELDS: &[&str] = &[
@@ -153,7 +154,7 @@ pub async fn list(
     State(state): State<AppState>,
     Caller(key): Caller,
     RawQuery(query): RawQuery,
-) -> Result<Json<ListResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let fields = Fields::from_form(query.unwrap_or_default().as_bytes(), LIST_FIELDS)?;
     let mut q = parse_list_query(&fields)?;
     // A test key lists test identifications only, counts included.
@@ -162,7 +163,8 @@ pub async fn list(
             return Ok(Json(ListResponse {
                 count: 0,
                 rows: Vec::new(),
-            }));
+            })
+            .into_response());
         }
         q.mode = Some(Mode::Test);
     }
@@ -177,5 +179,6 @@ pub async fn list(
             .iter()
             .map(|i| IdentificationResponse::new(i, public_url))
             .collect(),
-    }))
+    })
+    .into_response())
 }

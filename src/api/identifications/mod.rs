@@ -17,67 +17,53 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::auth::Caller;
-use std::sync::Arc;
 
-use super::authenticated;
 use super::error::ApiError;
 use crate::AppState;
 use crate::api::openapi::word;
 use crate::domain::{Identification, IdentificationId, Timestamp};
 use crate::store::{ApiKey, Change, Refusal};
 
-pub fn router(state: &AppState) -> Router<AppState> {
-    let gate = Arc::new(super::auth::Gate {
-        store: state.store.clone(),
-        limits: state.limits.clone(),
-    });
-    let authed = |endpoint| authenticated(endpoint, &gate);
+/// Every handler here takes `Caller` as its first fallible extractor, which
+/// authenticates (see `auth`); a wrong method is a 405 without a key.
+pub fn router() -> Router<AppState> {
     Router::new()
-        .route(
-            "/v1/identification",
-            authed(get(list::list).post(create::create)),
-        )
+        .route("/v1/identification", get(list::list).post(create::create))
         .route(
             "/v1/identification/{id}",
-            authed(get(get::get).delete(revoke::revoke)),
+            get(get::get).delete(revoke::revoke),
         )
         .route(
             "/v1/identification/{id}/test-outcome",
-            authed(post(test_outcome::test_outcome)),
+            post(test_outcome::test_outcome),
         )
-        .route(
-            "/v1/identification/{id}/history",
-            authed(get(history::history)),
-        )
-        .route(
-            "/v1/identification/{id}/webhooks",
-            authed(get(webhooks::webhooks)),
-        )
+        .route("/v1/identification/{id}/history", get(history::history))
+        .route("/v1/identification/{id}/webhooks", get(webhooks::webhooks))
         .route(
             "/v1/identification/data/{id}",
-            authed(get(data::get_data).delete(data::delete_data)),
+            get(data::get_data).delete(data::delete_data),
         )
 }
 
 /// An identification, as every endpoint returns it.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct IdentificationResponse {
+pub struct IdentificationResponse<'a> {
     /// Always `identification`.
     #[schema(value_type = IdentificationResource)]
     pub resource: &'static str,
     #[schema(example = "id_4Fq9ZtK2mB7xL0pR8sV3wY")]
-    pub id: String,
+    pub id: &'a str,
     #[schema(value_type = word::Mode)]
     pub mode: &'static str,
     #[schema(example = "pr_12345")]
-    pub proofme_id: String,
+    pub proofme_id: &'a str,
     /// The proofme's revision this identification was created with: what it
     /// asks for and why, however the proofme was edited since.
     #[schema(minimum = 1, example = 1)]
     pub proofme_revision: i64,
     #[schema(example = "org_12345")]
-    pub organisation_id: String,
+    pub organisation_id: &'a str,
     #[schema(value_type = word::StatusCode)]
     pub status: &'static str,
     #[schema(value_type = word::StatusName)]
@@ -87,31 +73,31 @@ pub struct IdentificationResponse {
     #[schema(value_type = Option<word::FailureReasonName>, required = true)]
     pub failure_reason: Option<&'static str>,
     #[schema(required = true, example = "Identification #12345")]
-    pub description: Option<String>,
+    pub description: Option<&'a str>,
     /// True for identifications created through the API.
     pub is_request: bool,
     /// Whatever the integrator stored, as the JSON it sent (compact); null
     /// when none was sent.
     #[schema(value_type = Value, example = json!({"my-data": 12345}))]
-    pub metadata: Option<Box<serde_json::value::RawValue>>,
+    pub metadata: Option<&'a serde_json::value::RawValue>,
     #[schema(format = "uri")]
-    pub redirect_url: String,
+    pub redirect_url: &'a str,
     #[schema(required = true, format = "uri")]
-    pub webhook_url: Option<String>,
+    pub webhook_url: Option<&'a str>,
     /// Where to send the customer.
     #[schema(format = "uri")]
     pub my_page_url: String,
     #[schema(required = true, example = "nl_NL")]
-    pub locale: Option<String>,
+    pub locale: Option<&'a str>,
     /// When the customer's wallet connected.
-    #[schema(required = true, format = DateTime)]
-    pub scanned_at: Option<String>,
-    #[schema(format = DateTime, example = "2022-01-02T12:00:00+00:00")]
-    pub expires_at: String,
-    #[schema(format = DateTime, example = "2022-01-01T12:00:00+00:00")]
-    pub created_at: String,
-    #[schema(format = DateTime, example = "2022-01-01T12:00:00+00:00")]
-    pub updated_at: String,
+    #[schema(value_type = Option<String>, required = true, format = DateTime)]
+    pub scanned_at: Option<Timestamp>,
+    #[schema(value_type = String, format = DateTime, example = "2022-01-02T12:00:00+00:00")]
+    pub expires_at: Timestamp,
+    #[schema(value_type = String, format = DateTime, example = "2022-01-01T12:00:00+00:00")]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime, example = "2022-01-01T12:00:00+00:00")]
+    pub updated_at: Timestamp,
 }
 
 /// The kind of object.
@@ -122,29 +108,31 @@ pub enum IdentificationResource {
     Identification,
 }
 
-impl IdentificationResponse {
-    pub fn new(i: &Identification, public_url: &str) -> Self {
+/// Borrowed from the identification, so a response costs one allocation (the
+/// MyPage URL) before it is written.
+impl<'a> IdentificationResponse<'a> {
+    pub fn new(i: &'a Identification, public_url: &str) -> Self {
         IdentificationResponse {
             resource: "identification",
-            id: i.id.to_string(),
+            id: i.id.as_str(),
             mode: i.mode.as_str(),
-            proofme_id: i.proofme_id.to_string(),
+            proofme_id: i.proofme_id.as_str(),
             proofme_revision: i.proofme_revision,
-            organisation_id: i.organisation_id.to_string(),
+            organisation_id: i.organisation_id.as_str(),
             status: i.status.code(),
             status_name: i.status.name(),
             failure_reason: i.failure_reason.map(|r| r.as_str()),
-            description: i.description.as_ref().map(|d| d.as_str().to_owned()),
+            description: i.description.as_ref().map(|d| d.as_str()),
             is_request: i.is_request,
-            metadata: i.metadata.as_ref().map(|m| m.raw().to_owned()),
-            redirect_url: i.redirect_url.to_string(),
-            webhook_url: i.webhook_url.as_ref().map(ToString::to_string),
-            my_page_url: format!("{public_url}/{}", i.id),
-            locale: i.locale.as_ref().map(ToString::to_string),
-            scanned_at: i.scanned_at.map(Timestamp::to_rfc3339),
-            expires_at: i.expires_at.to_rfc3339(),
-            created_at: i.created_at.to_rfc3339(),
-            updated_at: i.updated_at.to_rfc3339(),
+            metadata: i.metadata.as_ref().map(|m| m.raw()),
+            redirect_url: i.redirect_url.as_str(),
+            webhook_url: i.webhook_url.as_ref().map(|u| u.as_str()),
+            my_page_url: [public_url, "/", i.id.as_str()].concat(),
+            locale: i.locale.as_ref().map(|l| l.as_str()),
+            scanned_at: i.scanned_at,
+            expires_at: i.expires_at,
+            created_at: i.created_at,
+            updated_at: i.updated_at,
         }
     }
 }

@@ -5,6 +5,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use utoipa::ToSchema;
 
 use super::{IdentificationResponse, change, own_identification, parse_id};
@@ -47,7 +48,7 @@ pub async fn test_outcome(
     IdPath(id): IdPath,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<IdentificationResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
     let fields = read_body(&headers, body, TEST_OUTCOME_FIELDS)?;
     let next = fields
@@ -75,7 +76,8 @@ pub async fn test_outcome(
     Ok(Json(IdentificationResponse::new(
         &updated,
         &state.config.public_url,
-    )))
+    ))
+    .into_response())
 }
 
 /// The fields a test outcome is read for.
