@@ -36,15 +36,67 @@ impl Timestamp {
 
     /// RFC 3339 in UTC with whole seconds and an explicit `+00:00`, as the seed shows.
     pub fn to_rfc3339(self) -> String {
+        match self.rfc3339_bytes() {
+            Some(text) => String::from_utf8_lossy(&text).into_owned(),
+            None => self.rfc3339_by_chrono(),
+        }
+    }
+
+    fn rfc3339_by_chrono(self) -> String {
         DateTime::<Utc>::from_timestamp_millis(self.0)
             .unwrap_or(DateTime::<Utc>::MAX_UTC)
             .to_rfc3339_opts(SecondsFormat::Secs, false)
+    }
+
+    /// The same text for years 0 to 9999, computed in place: every API
+    /// object carries three or four timestamps, and chrono's formatter cost
+    /// more than the rest of a cached read's serialisation. Days to a civil
+    /// date by the era arithmetic of the proleptic Gregorian calendar (eras
+    /// of 400 years, 146,097 days, with years counted from March).
+    fn rfc3339_bytes(self) -> Option<[u8; 25]> {
+        let secs = self.0.div_euclid(1000);
+        let (days, second_of_day) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+        let z = days + 719_468; // days since 0000-03-01
+        let era = z.div_euclid(146_097);
+        let day_of_era = z - era * 146_097;
+        let year_of_era =
+            (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+        let month_from_march = (5 * day_of_year + 2) / 153;
+        let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+        let month = if month_from_march < 10 {
+            month_from_march + 3
+        } else {
+            month_from_march - 9
+        };
+        let year = year_of_era + era * 400 + i64::from(month <= 2);
+        if !(0..=9999).contains(&year) {
+            return None;
+        }
+        let mut out = *b"0000-00-00T00:00:00+00:00";
+        let mut put = |at: usize, width: usize, mut n: i64| {
+            for i in (at..at + width).rev() {
+                out[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        };
+        put(0, 4, year);
+        put(5, 2, month);
+        put(8, 2, day);
+        put(11, 2, second_of_day / 3_600);
+        put(14, 2, second_of_day / 60 % 60);
+        put(17, 2, second_of_day % 60);
+        Some(out)
     }
 }
 
 impl serde::Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_rfc3339())
+        match self.rfc3339_bytes() {
+            // Digits and punctuation only: always UTF-8.
+            Some(text) => s.serialize_str(std::str::from_utf8(&text).unwrap_or_default()),
+            None => s.serialize_str(&self.rfc3339_by_chrono()),
+        }
     }
 }
 
@@ -56,6 +108,41 @@ mod tests {
     fn formats_like_the_seed() {
         let t = Timestamp::from_millis(1_641_038_400_123);
         assert_eq!(t.to_rfc3339(), "2022-01-01T12:00:00+00:00");
+    }
+
+    proptest::proptest! {
+        /// The in-place formatter writes what chrono writes, over years 0
+        /// to 9999, both sides of every epoch and leap-year boundary.
+        #[test]
+        fn formats_as_chrono_does(ms in -62_167_219_200_000i64..253_402_300_800_000) {
+            let t = Timestamp::from_millis(ms);
+            proptest::prop_assert_eq!(t.to_rfc3339(), t.rfc3339_by_chrono());
+            proptest::prop_assert_eq!(
+                serde_json::to_string(&t).unwrap(),
+                format!("\"{}\"", t.rfc3339_by_chrono())
+            );
+        }
+    }
+
+    #[test]
+    fn formats_boundaries_as_chrono_does() {
+        for ms in [
+            -62_167_219_200_000, // 0000-01-01
+            -1,
+            0,
+            951_782_400_000, // 2000-02-29
+            951_868_799_999,
+            4_107_542_400_000,   // 2100-03-01
+            253_402_300_799_999, // 9999-12-31T23:59:59
+        ] {
+            let t = Timestamp::from_millis(ms);
+            assert_eq!(t.to_rfc3339(), t.rfc3339_by_chrono(), "{ms}");
+            assert!(t.rfc3339_bytes().is_some(), "{ms}");
+        }
+        // Beyond year 9999 chrono answers.
+        let far = Timestamp::from_millis(253_402_300_800_000);
+        assert!(far.rfc3339_bytes().is_none());
+        assert_eq!(far.to_rfc3339(), far.rfc3339_by_chrono());
     }
 
     #[test]
