@@ -16,12 +16,12 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use std::sync::Arc;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::AppState;
 use crate::connections::ClientAddr;
 use crate::domain::{ChangeCause, Identification, IdentificationId, Mode, Status};
 use crate::edge::Fields;
+use crate::edge::headers::{Header, SetHeaders};
 use crate::lifecycle::SealError;
 use crate::store::{Refusal, StoreError};
 use i18n::{Lang, Language};
@@ -261,9 +261,10 @@ async fn page(
     State(state): State<AppState>,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    // The request itself rather than a copy of its headers.
+    req: Request,
 ) -> Response {
-    let hints = LangHints::read(query.as_deref(), &headers);
+    let hints = LangHints::read(query.as_deref(), req.headers());
     let ident = match load(&state, &hints, &id).await {
         Ok(i) => i,
         Err(page) => return page,
@@ -277,9 +278,10 @@ async fn confirm_cancel(
     State(state): State<AppState>,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    // The request itself rather than a copy of its headers.
+    req: Request,
 ) -> Response {
-    let hints = LangHints::read(query.as_deref(), &headers);
+    let hints = LangHints::read(query.as_deref(), req.headers());
     let ident = match load(&state, &hints, &id).await {
         Ok(i) => i,
         Err(page) => return page,
@@ -631,23 +633,13 @@ const DEFAULT_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'sel
 /// referrer, frame or cache (also not the status stream, which axum marks
 /// `no-cache` only).
 pub(crate) fn with_page_headers(router: Router<AppState>) -> Router<AppState> {
-    router
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(DEFAULT_CSP),
-        ))
+    static HEADERS: [Header; 4] = [
+        Header::overriding(header::CACHE_CONTROL, "no-store"),
+        Header::overriding(header::REFERRER_POLICY, "no-referrer"),
+        Header::overriding(header::X_FRAME_OPTIONS, "DENY"),
+        Header::if_absent(header::CONTENT_SECURITY_POLICY, DEFAULT_CSP),
+    ];
+    router.layer(SetHeaders(&HEADERS))
 }
 
 pub fn router() -> Router<AppState> {
