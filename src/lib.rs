@@ -82,6 +82,8 @@ pub struct AppParts {
     pub limits: Limits,
     /// Idempotency keys whose first request is still running.
     pub in_flight: InFlight,
+    /// Identifications as `GET /v1/identification/{id}` last wrote them.
+    pub api_bodies: api::identifications::get::BodyCache,
     /// MyPage's page and QR caches and its status stream slots.
     pub mypage: mypage::MyPageState,
     /// What Leptos needs to render the dashboard's routes.
@@ -106,6 +108,7 @@ impl AppState {
             limits: Limits::new(config.rate_limit, config.auth_failure_limit),
             mypage: mypage::MyPageState::new(&config),
             in_flight: InFlight::default(),
+            api_bodies: api::identifications::get::BodyCache::new(16 * 1024 * 1024),
             leptos: dashboard::leptos_options(),
             config: Arc::new(config),
             store,

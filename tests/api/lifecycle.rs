@@ -577,3 +577,37 @@ async fn the_openapi_document_lists_the_lifecycle_paths() {
         }
     }
 }
+
+/// Reads are served from written-out JSON while the identification is
+/// unchanged: a read before each change must not hide the change, and
+/// reading twice gives the same object.
+#[tokio::test]
+async fn a_read_before_each_change_does_not_hide_it() {
+    let app = spawn_app().await;
+    let id = create(&app).await;
+    let first = app.identification(&id).await;
+    assert_eq!(first, app.identification(&id).await, "unchanged, the same");
+    assert_eq!(first["statusName"], "open");
+
+    app.set_outcome(&id, "pending").await;
+    let pending = app.identification(&id).await;
+    assert_eq!(pending["statusName"], "pending");
+    assert!(pending["scannedAt"].is_string());
+
+    app.delete(&format!("/v1/identification/{id}")).await;
+    assert_eq!(app.identification(&id).await["statusName"], "revoked");
+}
+
+/// The clock alone changes an identification: one read while it is open
+/// must not keep it open past `expiresAt`.
+#[tokio::test]
+async fn a_read_before_expiry_does_not_hide_it() {
+    let app = spawn_app_with_one_second_ttl().await;
+    let id = create(&app).await;
+    let before = app.identification(&id).await;
+    assert!(before["statusName"] == "open" || before["statusName"] == "expired");
+
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+
+    assert_eq!(app.identification(&id).await["statusName"], "expired");
+}
