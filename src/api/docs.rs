@@ -7,9 +7,9 @@ use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::AppState;
+use crate::edge::headers::{Header, SetHeaders};
 
 /// The renderer's version, which is also its URL's cache buster.
 pub const REDOC_VERSION: &str = include_str!("../../vendor/redoc/VERSION");
@@ -95,20 +95,18 @@ async fn license() -> Response {
     res
 }
 
+static HEADERS: [Header; 2] = [
+    Header::overriding(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+    Header::overriding(header::REFERRER_POLICY, "no-referrer"),
+];
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/docs", get(docs))
         .route("/docs/docs.js", get(start))
         .route(&redoc_path(), get(script))
         .route("/docs/redoc.LICENSE.txt", get(license))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
+        .layer(SetHeaders(&HEADERS))
 }
 
 #[cfg(test)]

@@ -19,15 +19,15 @@ pub mod proofmes;
 pub mod webhooks;
 
 use axum::Router;
-use axum::http::{HeaderValue, header};
+use axum::http::header;
 use axum::middleware;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::AppState;
+use crate::edge::headers::{Header, SetHeaders};
 
 pub const LOGIN_PATH: &str = "/dashboard/login";
 /// Server functions (the dashboard's actions) are posted under this prefix.
@@ -37,6 +37,20 @@ pub const SIGN_OUT_PATH: &str = "/dashboard/act/sign-out";
 pub const COOKIE: &str = "proofme_dashboard";
 /// A session unused for this long has ended.
 pub const IDLE_EXPIRY: time::Duration = time::Duration::hours(8);
+
+/// The policy of an answer that carries no nonce (redirects, errors, the
+/// CSV export): no script at all.
+const CSP_WITHOUT_SCRIPTS: &str = "default-src 'none'; script-src 'none'; style-src 'self'; \
+    img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The headers of every dashboard answer. A page's own policy, with its
+/// nonce, is kept.
+static HEADERS: [Header; 4] = [
+    Header::if_absent(header::CONTENT_SECURITY_POLICY, CSP_WITHOUT_SCRIPTS),
+    Header::overriding(header::REFERRER_POLICY, "same-origin"),
+    Header::overriding(header::X_FRAME_OPTIONS, "DENY"),
+    Header::overriding(header::CACHE_CONTROL, "no-store"),
+];
 
 /// A message carried from an action to the page it redirects to.
 #[derive(Debug, Clone)]
@@ -106,21 +120,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
             guard::require_user,
         ))
         .layer(sessions)
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_str(&content_security_policy(None))
-                .unwrap_or(HeaderValue::from_static("default-src 'none'")),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ))
+        .layer(SetHeaders(&HEADERS))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_without_scripts_is_the_policy_without_a_nonce() {
+        assert_eq!(CSP_WITHOUT_SCRIPTS, content_security_policy(None));
+    }
 }

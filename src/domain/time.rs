@@ -36,9 +36,15 @@ impl Timestamp {
 
     /// RFC 3339 in UTC with whole seconds and an explicit `+00:00`, as the seed shows.
     pub fn to_rfc3339(self) -> String {
+        self.with_rfc3339(str::to_owned)
+    }
+
+    /// Hands the RFC 3339 text to `f` without allocating for years 0 to 9999.
+    fn with_rfc3339<R>(self, f: impl FnOnce(&str) -> R) -> R {
         match self.rfc3339_bytes() {
-            Some(text) => String::from_utf8_lossy(&text).into_owned(),
-            None => self.rfc3339_by_chrono(),
+            // Digits and punctuation only: always UTF-8.
+            Some(text) => f(std::str::from_utf8(&text).unwrap_or_default()),
+            None => f(&self.rfc3339_by_chrono()),
         }
     }
 
@@ -92,11 +98,7 @@ impl Timestamp {
 
 impl serde::Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.rfc3339_bytes() {
-            // Digits and punctuation only: always UTF-8.
-            Some(text) => s.serialize_str(std::str::from_utf8(&text).unwrap_or_default()),
-            None => s.serialize_str(&self.rfc3339_by_chrono()),
-        }
+        self.with_rfc3339(|text| s.serialize_str(text))
     }
 }
 

@@ -111,9 +111,7 @@ where
                     map.insert(h.name.clone(), h.value.clone());
                 }
                 Rule::IfAbsent => {
-                    if !map.contains_key(&h.name) {
-                        map.insert(h.name.clone(), h.value.clone());
-                    }
+                    map.entry(&h.name).or_insert_with(|| h.value.clone());
                 }
             }
         }

@@ -350,7 +350,7 @@ pub async fn create(
         &ident,
         &state.config.public_url,
     ))
-    .map_err(|e| ApiError::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
+    .map_err(super::unwritable)?;
     let record = idem_key
         .zip(request_sha256)
         .map(|(k, request_sha256)| IdempotencyRecord {

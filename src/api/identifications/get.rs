@@ -67,7 +67,7 @@ impl BodyCache {
         }
         let body = Bytes::from(
             serde_json::to_vec(&IdentificationResponse::new(ident, public_url))
-                .map_err(|e| ApiError::Store(crate::store::StoreError::Corrupt(e.to_string())))?,
+                .map_err(super::unwritable)?,
         );
         let entry = CachedBody {
             version,

@@ -110,6 +110,12 @@ pub enum IdentificationResource {
 
 /// Borrowed from the identification, so a response costs one allocation (the
 /// MyPage URL) before it is written.
+/// An identification that cannot be written as JSON holds something no
+/// valid record holds.
+pub(super) fn unwritable(e: serde_json::Error) -> ApiError {
+    ApiError::Store(crate::store::StoreError::Corrupt(e.to_string()))
+}
+
 impl<'a> IdentificationResponse<'a> {
     pub fn new(i: &'a Identification, public_url: &str) -> Self {
         IdentificationResponse {
