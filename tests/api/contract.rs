@@ -381,6 +381,7 @@ async fn docs_serves_the_vendored_reference_renderer_under_a_tight_policy() {
         .to_owned();
     assert!(policy.contains("script-src 'self';"), "{policy}");
     assert!(policy.starts_with("default-src 'none';"), "{policy}");
+    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
     assert!(content_type(&page).starts_with("text/html"));
     let html = page.text().await.expect("page");
     assert_eq!(html.matches("<script").count(), 1, "{html}");

@@ -108,14 +108,14 @@ pub enum IdentificationResource {
     Identification,
 }
 
-/// Borrowed from the identification, so a response costs one allocation (the
-/// MyPage URL) before it is written.
 /// An identification that cannot be written as JSON holds something no
 /// valid record holds.
 pub(super) fn unwritable(e: serde_json::Error) -> ApiError {
     ApiError::Store(crate::store::StoreError::Corrupt(e.to_string()))
 }
 
+/// Borrowed from the identification, so a response costs one allocation (the
+/// MyPage URL) before it is written.
 impl<'a> IdentificationResponse<'a> {
     pub fn new(i: &'a Identification, public_url: &str) -> Self {
         IdentificationResponse {
