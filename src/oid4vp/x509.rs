@@ -2,9 +2,14 @@
 //! `x509_hash` client id, a small PKI for the test issuer and tests, and
 //! issuer trust: an `x5c` chain checked against configured trust anchors.
 //!
-//! Path building, signatures and validity periods are left to rustls-webpki;
-//! only the usage policy is ours (any extended key usage is accepted: issuer
-//! certificates are not TLS certificates).
+//! Path building, signatures, validity periods, basic constraints and
+//! pathLen are left to rustls-webpki. The usage policy is ours (DESIGN 4b's
+//! path rules): the leaf may sign (keyUsage digitalSignature) and is no CA;
+//! every certificate that issues another, the trust anchor included, is a CA
+//! with keyCertSign. webpki ignores keyUsage, so those rules are checked on
+//! the path it built, read with the RustCrypto `x509-cert` parser. Any
+//! extended key usage is accepted: issuer certificates are not TLS
+//! certificates.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -55,6 +60,25 @@ pub enum ChainError {
     Untrusted(String),
     #[error("the leaf certificate's key is not a P-256 key")]
     UnsupportedKey,
+    #[error("the chain breaks a path rule: {0}")]
+    Usage(PathRule),
+}
+
+/// The X.509 path rules of DESIGN 4b that webpki leaves to us, one each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PathRule {
+    #[error("the leaf certificate has no keyUsage digitalSignature")]
+    LeafCannotSign,
+    #[error("the leaf certificate is a CA")]
+    LeafIsCa,
+    #[error("an issuing certificate is not a CA")]
+    IssuerNotCa,
+    #[error("an issuing certificate has no keyUsage keyCertSign")]
+    IssuerCannotCertify,
+    #[error("an issuing certificate has more CAs below it than its pathLenConstraint allows")]
+    PathTooLong,
+    #[error("a certificate's extensions cannot be read")]
+    Unreadable,
 }
 
 /// A validity period in Unix seconds.
@@ -197,7 +221,13 @@ fn rcgen_key(key: &SecretKey) -> Result<KeyPair, X509Error> {
     .map_err(|e| X509Error::Generate(e.to_string()))
 }
 
-fn params(common_name: &str, validity: Validity, ca: bool) -> Result<CertificateParams, X509Error> {
+/// The parameters of the certificates made here: a CA (any path length,
+/// keyCertSign and cRLSign) or an end entity (digitalSignature).
+pub fn certificate_params(
+    common_name: &str,
+    validity: Validity,
+    ca: bool,
+) -> Result<CertificateParams, X509Error> {
     let time = |t: i64| {
         time::OffsetDateTime::from_unix_timestamp(t).map_err(|e| X509Error::Generate(e.to_string()))
     };
@@ -216,6 +246,9 @@ fn params(common_name: &str, validity: Validity, ca: bool) -> Result<Certificate
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     } else {
+        // An explicit "not a CA" also makes rcgen write the extensions at
+        // all: a keyUsage alone is silently left out.
+        params.is_ca = IsCa::ExplicitNoCa;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.use_authority_key_identifier_extension = true;
     }
@@ -230,7 +263,7 @@ pub fn self_signed_certificate(
     common_name: &str,
     validity: Validity,
 ) -> Result<Vec<u8>, X509Error> {
-    let mut params = params(common_name, validity, false)?;
+    let mut params = certificate_params(common_name, validity, false)?;
     params.use_authority_key_identifier_extension = false;
     let cert = params
         .self_signed(&rcgen_key(key)?)
@@ -249,7 +282,16 @@ impl CertificateAuthority {
     /// A self-signed root CA with a fresh P-256 key.
     pub fn new(common_name: &str, validity: Validity) -> Result<Self, X509Error> {
         let key = rcgen_key(&SecretKey::random(&mut OsRng))?;
-        let cert = params(common_name, validity, true)?
+        let cert = certificate_params(common_name, validity, true)?
+            .self_signed(&key)
+            .map_err(|e| X509Error::Generate(e.to_string()))?;
+        Ok(CertificateAuthority { key, cert })
+    }
+
+    /// A self-signed root made from `params` as they are (with a fresh key).
+    pub fn from_params(params: CertificateParams) -> Result<Self, X509Error> {
+        let key = rcgen_key(&SecretKey::random(&mut OsRng))?;
+        let cert = params
             .self_signed(&key)
             .map_err(|e| X509Error::Generate(e.to_string()))?;
         Ok(CertificateAuthority { key, cert })
@@ -261,13 +303,35 @@ impl CertificateAuthority {
         common_name: &str,
         validity: Validity,
     ) -> Result<CertificateAuthority, X509Error> {
-        let key = rcgen_key(&SecretKey::random(&mut OsRng))?;
-        let mut params = params(common_name, validity, true)?;
+        let mut params = certificate_params(common_name, validity, true)?;
         params.use_authority_key_identifier_extension = true;
+        self.issue_intermediate_with(params)
+    }
+
+    /// An intermediate signed by this CA from `params` as they are, even
+    /// ones that break the path rules (for tests of those rules).
+    pub fn issue_intermediate_with(
+        &self,
+        params: CertificateParams,
+    ) -> Result<CertificateAuthority, X509Error> {
+        let key = rcgen_key(&SecretKey::random(&mut OsRng))?;
         let cert = params
             .signed_by(&key, &self.cert, &self.key)
             .map_err(|e| X509Error::Generate(e.to_string()))?;
         Ok(CertificateAuthority { key, cert })
+    }
+
+    /// A certificate for `subject` signed by this CA from `params` as they
+    /// are, even ones that break the path rules (for tests of those rules).
+    pub fn issue_with(
+        &self,
+        subject: &p256::PublicKey,
+        params: CertificateParams,
+    ) -> Result<Vec<u8>, X509Error> {
+        let cert = params
+            .signed_by(&SubjectKey::of(subject), &self.cert, &self.key)
+            .map_err(|e| X509Error::Generate(e.to_string()))?;
+        Ok(cert.der().to_vec())
     }
 
     /// An end-entity certificate for `subject`, signed by this CA.
@@ -277,10 +341,7 @@ impl CertificateAuthority {
         common_name: &str,
         validity: Validity,
     ) -> Result<Vec<u8>, X509Error> {
-        let cert = params(common_name, validity, false)?
-            .signed_by(&SubjectKey::of(subject), &self.cert, &self.key)
-            .map_err(|e| X509Error::Generate(e.to_string()))?;
-        Ok(cert.der().to_vec())
+        self.issue_with(subject, certificate_params(common_name, validity, false)?)
     }
 
     pub fn certificate_der(&self) -> Vec<u8> {
@@ -296,6 +357,9 @@ impl CertificateAuthority {
 #[derive(Debug, Clone, Default)]
 pub struct TrustAnchors {
     anchors: Vec<TrustAnchor<'static>>,
+    /// Each anchor's certificate, in the same order: the path rules read
+    /// its extensions when it issues a chain's first certificate.
+    certificates: Vec<Vec<u8>>,
 }
 
 impl TrustAnchors {
@@ -328,15 +392,31 @@ impl TrustAnchors {
             .map_err(|e| X509Error::Certificate(format!("{e:?}")))?
             .to_owned();
         self.anchors.push(anchor);
+        self.certificates.push(der.to_vec());
         Ok(())
+    }
+
+    /// The certificate of `anchor`, matched by subject and key.
+    fn certificate_of(&self, anchor: &TrustAnchor<'_>) -> Option<&[u8]> {
+        self.anchors
+            .iter()
+            .position(|a| {
+                a.subject.as_ref() == anchor.subject.as_ref()
+                    && a.subject_public_key_info.as_ref() == anchor.subject_public_key_info.as_ref()
+            })
+            .and_then(|i| self.certificates.get(i))
+            .map(Vec::as_slice)
     }
 
     /// Both sets: a test identification trusts the configured anchors and
     /// the built-in test issuer.
     pub fn union(&self, other: &TrustAnchors) -> TrustAnchors {
-        let mut anchors = self.anchors.clone();
-        anchors.extend(other.anchors.iter().cloned());
-        TrustAnchors { anchors }
+        let mut union = self.clone();
+        union.anchors.extend(other.anchors.iter().cloned());
+        union
+            .certificates
+            .extend(other.certificates.iter().cloned());
+        union
     }
 
     pub fn len(&self) -> usize {
@@ -360,6 +440,90 @@ impl webpki::ExtendedKeyUsageValidator for AnyExtendedKeyUsage {
         }
         Ok(())
     }
+}
+
+/// What a certificate may do, as its extensions say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Usage {
+    is_ca: bool,
+    /// The most CA certificates that may follow it on a path.
+    path_len: Option<u8>,
+    /// `None` when the certificate has no keyUsage extension.
+    digital_signature: Option<bool>,
+    key_cert_sign: Option<bool>,
+}
+
+fn usage_of(der: &[u8]) -> Result<Usage, PathRule> {
+    use x509_cert::der::Decode;
+    use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
+    let cert = x509_cert::Certificate::from_der(der).map_err(|_| PathRule::Unreadable)?;
+    let tbs = &cert.tbs_certificate;
+    let constraints = tbs
+        .get::<BasicConstraints>()
+        .map_err(|_| PathRule::Unreadable)?;
+    let key_usage = tbs.get::<KeyUsage>().map_err(|_| PathRule::Unreadable)?;
+    Ok(Usage {
+        is_ca: constraints.as_ref().is_some_and(|(_, bc)| bc.ca),
+        path_len: constraints.and_then(|(_, bc)| bc.path_len_constraint),
+        digital_signature: key_usage.as_ref().map(|(_, ku)| ku.digital_signature()),
+        key_cert_sign: key_usage.as_ref().map(|(_, ku)| ku.key_cert_sign()),
+    })
+}
+
+/// The leaf signs, so it must say it may (a keyUsage without
+/// digitalSignature, or none at all, is refused), and it is no CA.
+fn check_leaf(usage: Usage) -> Result<(), PathRule> {
+    if usage.is_ca {
+        return Err(PathRule::LeafIsCa);
+    }
+    if usage.digital_signature != Some(true) {
+        return Err(PathRule::LeafCannotSign);
+    }
+    Ok(())
+}
+
+/// A certificate that signed another is a CA whose keyUsage has
+/// keyCertSign, with no more CAs below it on the path (`cas_below`) than its
+/// pathLenConstraint allows. webpki checks pathLen on intermediates, but not
+/// on the trust anchor, which it knows only by name and key.
+fn check_issuer(usage: Usage, cas_below: usize) -> Result<(), PathRule> {
+    if !usage.is_ca {
+        return Err(PathRule::IssuerNotCa);
+    }
+    if usage.key_cert_sign != Some(true) {
+        return Err(PathRule::IssuerCannotCertify);
+    }
+    if usage
+        .path_len
+        .is_some_and(|max| cas_below > usize::from(max))
+    {
+        return Err(PathRule::PathTooLong);
+    }
+    Ok(())
+}
+
+/// The path rules over a path webpki built: the leaf, every intermediate,
+/// and the anchor, unless the anchor is the leaf itself (a self-signed
+/// issuer trusted as it is, such as the built-in test issuer).
+fn check_path_rules(
+    leaf_der: &[u8],
+    path: &webpki::VerifiedPath<'_>,
+    anchors: &TrustAnchors,
+) -> Result<(), PathRule> {
+    check_leaf(usage_of(leaf_der)?)?;
+    // From the leaf's issuer upwards: the i-th has i CAs below it.
+    let mut cas_below = 0;
+    for intermediate in path.intermediate_certificates() {
+        check_issuer(usage_of(intermediate.der().as_ref())?, cas_below)?;
+        cas_below += 1;
+    }
+    let anchor = anchors
+        .certificate_of(path.anchor())
+        .ok_or(PathRule::Unreadable)?;
+    if anchor != leaf_der {
+        check_issuer(usage_of(anchor)?, cas_below)?;
+    }
+    Ok(())
 }
 
 /// The P-256 key of a certificate, without judging the certificate: for a
@@ -395,7 +559,19 @@ pub fn verify_chain(
         .iter()
         .map(|der| CertificateDer::from(der.as_slice()))
         .collect();
+    let leaf_der = x5c.first().map(Vec::as_slice).unwrap_or_default();
     let now = UnixTime::since_unix_epoch(Duration::from_secs(u64::try_from(now).unwrap_or(0)));
+    // webpki tries every path it can build; the first path rule a path broke
+    // is what we report if none passes.
+    let broken = std::cell::Cell::new(None);
+    let path_rules = |path: &webpki::VerifiedPath<'_>| {
+        check_path_rules(leaf_der, path, anchors).map_err(|rule| {
+            if broken.get().is_none() {
+                broken.set(Some(rule));
+            }
+            webpki::Error::UnknownIssuer
+        })
+    };
     leaf.verify_for_usage(
         webpki::ALL_VERIFICATION_ALGS,
         &anchors.anchors,
@@ -403,13 +579,14 @@ pub fn verify_chain(
         now,
         AnyExtendedKeyUsage,
         None,
-        None,
+        Some(&path_rules),
     )
-    .map_err(|e| match e {
-        webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. } => {
+    .map_err(|e| match (e, broken.get()) {
+        (webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. }, _) => {
             ChainError::Expired
         }
-        other => ChainError::Untrusted(format!("{other:?}")),
+        (_, Some(rule)) => ChainError::Usage(rule),
+        (other, None) => ChainError::Untrusted(format!("{other:?}")),
     })?;
     let spki = leaf.subject_public_key_info();
     VerifyingKey::from_public_key_der(spki.as_ref()).map_err(|_| ChainError::UnsupportedKey)
@@ -652,7 +829,7 @@ mod tests {
             .issue_leaf(&middle_key.public_key(), "Middle", validity())
             .unwrap();
         let key = rcgen_key(&middle_key).unwrap();
-        let cert = params("Middle", validity(), false)
+        let cert = certificate_params("Middle", validity(), false)
             .unwrap()
             .self_signed(&key)
             .unwrap();
@@ -728,7 +905,7 @@ mod tests {
     fn issuer_certificates_with_any_extended_key_usage_are_accepted() {
         let root = ca("Root");
         let key = leaf_key();
-        let mut params = params("Issuer", validity(), false).unwrap();
+        let mut params = certificate_params("Issuer", validity(), false).unwrap();
         params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::CodeSigning];
         let leaf = params
             .signed_by(&SubjectKey::of(&key.public_key()), &root.cert, &root.key)
@@ -747,7 +924,7 @@ mod tests {
     fn a_leaf_with_a_key_other_than_p256_is_refused() {
         let root = ca("Root");
         let p384 = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).unwrap();
-        let leaf = params("Issuer", validity(), false)
+        let leaf = certificate_params("Issuer", validity(), false)
             .unwrap()
             .signed_by(&p384, &root.cert, &root.key)
             .unwrap();
@@ -791,5 +968,281 @@ mod tests {
         let both = only_a.union(&only_b);
         assert_eq!(both.len(), 2);
         assert!(verify_chain(&[leaf_b], &both, NOW).is_ok());
+    }
+
+    // --- The path rules (DESIGN 4b), one test each ---
+
+    fn leaf_params(usages: Vec<KeyUsagePurpose>, ca: IsCa) -> CertificateParams {
+        let mut params = certificate_params("Issuer", validity(), false).unwrap();
+        params.key_usages = usages;
+        params.is_ca = ca;
+        params
+    }
+
+    fn ca_params(usages: Vec<KeyUsagePurpose>, constraints: BasicConstraints) -> CertificateParams {
+        let mut params = certificate_params("CA", validity(), true).unwrap();
+        params.key_usages = usages;
+        params.is_ca = IsCa::Ca(constraints);
+        params.use_authority_key_identifier_extension = true;
+        params
+    }
+
+    fn rule_broken(result: Result<VerifyingKey, ChainError>) -> PathRule {
+        match result {
+            Err(ChainError::Usage(rule)) => rule,
+            other => panic!("expected a broken path rule, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_leaf_that_may_only_agree_keys_is_refused() {
+        let root = ca("Root");
+        let leaf = root
+            .issue_with(
+                &leaf_key().public_key(),
+                leaf_params(vec![KeyUsagePurpose::KeyAgreement], IsCa::NoCa),
+            )
+            .unwrap();
+        assert_eq!(
+            rule_broken(verify_chain(
+                &[leaf],
+                &anchors(&[root.certificate_der()]),
+                NOW
+            )),
+            PathRule::LeafCannotSign
+        );
+    }
+
+    #[test]
+    fn a_leaf_without_key_usage_is_refused() {
+        let root = ca("Root");
+        let leaf = root
+            .issue_with(&leaf_key().public_key(), leaf_params(vec![], IsCa::NoCa))
+            .unwrap();
+        assert_eq!(
+            rule_broken(verify_chain(
+                &[leaf],
+                &anchors(&[root.certificate_der()]),
+                NOW
+            )),
+            PathRule::LeafCannotSign
+        );
+    }
+
+    #[test]
+    fn a_non_ca_leaf_that_may_only_sign_certificates_is_refused() {
+        let root = ca("Root");
+        let leaf = root
+            .issue_with(
+                &leaf_key().public_key(),
+                leaf_params(vec![KeyUsagePurpose::KeyCertSign], IsCa::ExplicitNoCa),
+            )
+            .unwrap();
+        assert_eq!(
+            rule_broken(verify_chain(
+                &[leaf],
+                &anchors(&[root.certificate_der()]),
+                NOW
+            )),
+            PathRule::LeafCannotSign
+        );
+    }
+
+    #[test]
+    fn a_ca_certificate_as_leaf_is_refused() {
+        let root = ca("Root");
+        let leaf = root
+            .issue_with(
+                &leaf_key().public_key(),
+                leaf_params(
+                    vec![
+                        KeyUsagePurpose::DigitalSignature,
+                        KeyUsagePurpose::KeyCertSign,
+                    ],
+                    IsCa::Ca(BasicConstraints::Unconstrained),
+                ),
+            )
+            .unwrap();
+        // webpki refuses a CA as end entity before our rules run; either
+        // way the chain is not trusted.
+        assert!(matches!(
+            verify_chain(&[leaf], &anchors(&[root.certificate_der()]), NOW),
+            Err(ChainError::Untrusted(_) | ChainError::Usage(PathRule::LeafIsCa))
+        ));
+        let usage = Usage {
+            is_ca: true,
+            path_len: None,
+            digital_signature: Some(true),
+            key_cert_sign: Some(true),
+        };
+        assert_eq!(check_leaf(usage), Err(PathRule::LeafIsCa));
+    }
+
+    #[test]
+    fn an_intermediate_ca_without_key_cert_sign_is_refused() {
+        let root = ca("Root");
+        let intermediate = root
+            .issue_intermediate_with(ca_params(
+                vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::CrlSign],
+                BasicConstraints::Unconstrained,
+            ))
+            .unwrap();
+        let leaf = intermediate
+            .issue_leaf(&leaf_key().public_key(), "Issuer", validity())
+            .unwrap();
+        assert_eq!(
+            rule_broken(verify_chain(
+                &[leaf, intermediate.certificate_der()],
+                &anchors(&[root.certificate_der()]),
+                NOW
+            )),
+            PathRule::IssuerCannotCertify
+        );
+    }
+
+    #[test]
+    fn an_intermediate_ca_without_key_usage_is_refused() {
+        let root = ca("Root");
+        let intermediate = root
+            .issue_intermediate_with(ca_params(vec![], BasicConstraints::Unconstrained))
+            .unwrap();
+        let leaf = intermediate
+            .issue_leaf(&leaf_key().public_key(), "Issuer", validity())
+            .unwrap();
+        assert_eq!(
+            rule_broken(verify_chain(
+                &[leaf, intermediate.certificate_der()],
+                &anchors(&[root.certificate_der()]),
+                NOW
+            )),
+            PathRule::IssuerCannotCertify
+        );
+    }
+
+    #[test]
+    fn a_trust_anchor_without_key_cert_sign_is_refused_as_issuer() {
+        let mut params = ca_params(
+            vec![KeyUsagePurpose::DigitalSignature],
+            BasicConstraints::Unconstrained,
+        );
+        params.use_authority_key_identifier_extension = false;
+        let root = CertificateAuthority::from_params(params).unwrap();
+        let leaf = root
+            .issue_leaf(&leaf_key().public_key(), "Issuer", validity())
+            .unwrap();
+        assert_eq!(
+            rule_broken(verify_chain(
+                &[leaf],
+                &anchors(&[root.certificate_der()]),
+                NOW
+            )),
+            PathRule::IssuerCannotCertify
+        );
+    }
+
+    #[test]
+    fn a_trust_anchor_that_is_no_ca_cannot_issue() {
+        // A self-signed end-entity certificate listed as anchor signs
+        // another certificate with its key: it is no CA.
+        let key = leaf_key();
+        let mut params = certificate_params("Not a CA", validity(), false).unwrap();
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyCertSign,
+        ];
+        params.use_authority_key_identifier_extension = false;
+        let rk = rcgen_key(&key).unwrap();
+        let cert = params.self_signed(&rk).unwrap();
+        let not_a_ca = CertificateAuthority { key: rk, cert };
+        let leaf = not_a_ca
+            .issue_leaf(&leaf_key().public_key(), "Issuer", validity())
+            .unwrap();
+        assert_eq!(
+            rule_broken(verify_chain(
+                &[leaf],
+                &anchors(&[not_a_ca.certificate_der()]),
+                NOW
+            )),
+            PathRule::IssuerNotCa
+        );
+    }
+
+    #[test]
+    fn a_path_longer_than_path_len_allows_is_refused() {
+        let root = CertificateAuthority::from_params({
+            let mut p = ca_params(
+                vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign],
+                BasicConstraints::Constrained(0),
+            );
+            p.use_authority_key_identifier_extension = false;
+            p
+        })
+        .unwrap();
+        let intermediate = root.issue_intermediate("Intermediate", validity()).unwrap();
+        let leaf = intermediate
+            .issue_leaf(&leaf_key().public_key(), "Issuer", validity())
+            .unwrap();
+        let trusted = anchors(&[root.certificate_der()]);
+        assert_eq!(
+            rule_broken(verify_chain(
+                &[leaf, intermediate.certificate_der()],
+                &trusted,
+                NOW
+            )),
+            PathRule::PathTooLong
+        );
+        // The same root issues leaves directly.
+        let direct = root
+            .issue_leaf(&leaf_key().public_key(), "Issuer", validity())
+            .unwrap();
+        assert!(verify_chain(&[direct], &trusted, NOW).is_ok());
+    }
+
+    #[test]
+    fn an_intermediate_with_path_len_zero_cannot_have_a_ca_below() {
+        let root = ca("Root");
+        let first = root
+            .issue_intermediate_with(ca_params(
+                vec![KeyUsagePurpose::KeyCertSign],
+                BasicConstraints::Constrained(0),
+            ))
+            .unwrap();
+        let second = first.issue_intermediate("Second", validity()).unwrap();
+        let leaf = second
+            .issue_leaf(&leaf_key().public_key(), "Issuer", validity())
+            .unwrap();
+        assert!(
+            verify_chain(
+                &[leaf, second.certificate_der(), first.certificate_der()],
+                &anchors(&[root.certificate_der()]),
+                NOW
+            )
+            .is_err()
+        );
+        let usage = Usage {
+            is_ca: true,
+            path_len: Some(0),
+            digital_signature: None,
+            key_cert_sign: Some(true),
+        };
+        assert_eq!(check_issuer(usage, 1), Err(PathRule::PathTooLong));
+        assert_eq!(check_issuer(usage, 0), Ok(()));
+    }
+
+    #[test]
+    fn a_good_path_passes_every_rule() {
+        let root = ca("Root");
+        let intermediate = root.issue_intermediate("Intermediate", validity()).unwrap();
+        let leaf = intermediate
+            .issue_leaf(&leaf_key().public_key(), "Issuer", validity())
+            .unwrap();
+        assert!(
+            verify_chain(
+                &[leaf, intermediate.certificate_der()],
+                &anchors(&[root.certificate_der()]),
+                NOW
+            )
+            .is_ok()
+        );
     }
 }

@@ -42,7 +42,9 @@ pub struct Verifier {
 }
 
 const VERIFIER: &str = "verifier";
-const TEST_ISSUER: &str = "test_issuer";
+/// Certificates kept under the earlier name `test_issuer` carry no keyUsage,
+/// which the path rules now require; this name gets a fresh one.
+const TEST_ISSUER: &str = "test_pid_issuer";
 
 impl Verifier {
     /// Loads the configured identity, or the one kept in the database, or

@@ -636,6 +636,69 @@ async fn an_untrusted_issuer_fails_the_identification() {
     c.assert_failed(&p, "untrusted_issuer").await;
 }
 
+/// Issuer chains that break the X.509 path rules (DESIGN 4b), each under
+/// the one trusted root: a leaf that may only agree keys, an intermediate
+/// CA without keyCertSign, a non-CA leaf that may only sign certificates.
+#[tokio::test]
+async fn issuer_chains_that_break_the_path_rules_fail_the_identification() {
+    use rcgen::{BasicConstraints, IsCa, KeyUsagePurpose};
+    let validity = Validity::days_from(now() - 86_400, 365);
+    let root = CertificateAuthority::new("Trusted root", validity).unwrap();
+    let leaf_params = |usages: Vec<KeyUsagePurpose>, ca: IsCa| {
+        let mut p = x509::certificate_params("Issuer", validity, false).unwrap();
+        p.key_usages = usages;
+        p.is_ca = ca;
+        p
+    };
+    let mut sub_ca = x509::certificate_params("Sub CA", validity, true).unwrap();
+    sub_ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    sub_ca.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::CrlSign];
+    sub_ca.use_authority_key_identifier_extension = true;
+    let sub_ca = root.issue_intermediate_with(sub_ca).unwrap();
+
+    let key_agreement_key = p256::SecretKey::random(&mut OsRng);
+    let key_agreement_leaf = root
+        .issue_with(
+            &key_agreement_key.public_key(),
+            leaf_params(vec![KeyUsagePurpose::KeyAgreement], IsCa::ExplicitNoCa),
+        )
+        .unwrap();
+    let under_sub_ca_key = p256::SecretKey::random(&mut OsRng);
+    let under_sub_ca_leaf = sub_ca
+        .issue_leaf(&under_sub_ca_key.public_key(), "Issuer", validity)
+        .unwrap();
+    let cert_sign_key = p256::SecretKey::random(&mut OsRng);
+    let cert_sign_leaf = root
+        .issue_with(
+            &cert_sign_key.public_key(),
+            leaf_params(vec![KeyUsagePurpose::KeyCertSign], IsCa::ExplicitNoCa),
+        )
+        .unwrap();
+    let chains = [
+        (key_agreement_key, vec![key_agreement_leaf]),
+        (
+            under_sub_ca_key,
+            vec![under_sub_ca_leaf, sub_ca.certificate_der()],
+        ),
+        (cert_sign_key, vec![cert_sign_leaf]),
+    ];
+    let trusted = TrustedIssuer {
+        issuer: Issuer::new(SigningKey::from(&chains[0].0), chains[0].1.clone()),
+        anchors_pem: x509::certificate_to_pem(&root.certificate_der()),
+    };
+    let live = live_app(&trusted, &["EPASS:OLDER_THAN_18"]).await;
+
+    for (key, chain) in chains {
+        let id = live.create().await;
+        let request = fetch(&live.app, &id).await;
+        let holder = SigningKey::random(&mut OsRng);
+        let credential = pid(&Issuer::new(SigningKey::from(&key), chain), &holder, &[]);
+        let presentation = present(&credential, &request, &holder);
+        let answer = respond(&live.app, &request, &vp_token(&request, &presentation)).await;
+        assert_failed_with(&live, &id, answer, "untrusted_issuer").await;
+    }
+}
+
 #[tokio::test]
 async fn a_bad_issuer_signature_fails_the_identification() {
     let c = case().await;
