@@ -18,7 +18,7 @@ use rand::RngCore;
 use rand::rngs::OsRng;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 /// The longest compact JWS or JWE accepted. A presentation is capped well
 /// below this; the cap only keeps hostile input from costing memory and time.
@@ -230,6 +230,22 @@ impl Jwk {
 
     pub fn to_verifying_key(&self) -> Result<VerifyingKey, JoseError> {
         Ok(VerifyingKey::from(self.to_public_key()?))
+    }
+
+    /// The JWK SHA-256 Thumbprint (RFC 7638): the hash of the required
+    /// members only, in lexicographic order, without white space.
+    pub fn thumbprint(&self) -> [u8; 32] {
+        // Written out, not left to a map's order (which a serde_json
+        // feature, enabled anywhere in the build, could change).
+        let quoted = |s: &str| Value::from(s).to_string();
+        let canonical = format!(
+            r#"{{"crv":{},"kty":{},"x":{},"y":{}}}"#,
+            quoted(&self.crv),
+            quoted(&self.kty),
+            quoted(&self.x),
+            quoted(&self.y)
+        );
+        Sha256::digest(canonical.as_bytes()).into()
     }
 }
 
@@ -766,6 +782,22 @@ mod tests {
     }
 
     #[test]
+    fn the_jwk_thumbprint_matches_another_implementation() {
+        // RFC 7515 Appendix A.3's P-256 key; its RFC 7638 thumbprint as
+        // Python's jwcrypto computes it.
+        let jwk = Jwk::from_value(&json!({
+            "kty": "EC", "crv": "P-256", "kid": "ignored", "use": "enc",
+            "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+            "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"
+        }))
+        .unwrap();
+        assert_eq!(
+            b64url_encode(jwk.thumbprint()),
+            "oKIywvGUpTVTyxMQ3bwIIeQUudfr_CkLMjCE19ECD-U"
+        );
+    }
+
+    #[test]
     fn jws_signed_by_another_key_or_altered_fails_verification() {
         let key = signing_key();
         let token = sign_es256(&Map::new(), &obj(json!({"a":1})), &key);
@@ -780,6 +812,34 @@ mod tests {
             Jws::parse(&altered).unwrap().verify(key.verifying_key()),
             Err(JoseError::BadSignature)
         );
+    }
+
+    /// ECDSA signatures are malleable: with (r, s) valid, (r, n - s) is too.
+    /// P-256 signers (this crate's, secure elements, WebCrypto) do not
+    /// normalise s, so about half of genuine signatures are high-S, and
+    /// refusing them would refuse half of all wallets. Nothing here relies
+    /// on a signature being unique: a transaction is answered once, whatever
+    /// the bytes of its answer. So both forms verify, by design.
+    #[test]
+    fn a_high_s_signature_verifies_like_its_low_s_twin_by_design() {
+        let key = signing_key();
+        // Signing is deterministic (RFC 6979): vary the claims until one
+        // signature comes out high-S.
+        let (token, low, high) = (0..)
+            .find_map(|n| {
+                let token = sign_es256(&Map::new(), &obj(json!({ "n": n })), &key);
+                let sig = Signature::from_slice(
+                    &b64url_decode(token.rsplit('.').next().unwrap()).unwrap(),
+                )
+                .unwrap();
+                sig.normalize_s().map(|low| (token, low, sig))
+            })
+            .unwrap();
+        let input = token.rsplit_once('.').unwrap().0;
+        for sig in [low, high] {
+            let jws = Jws::parse(&format!("{input}.{}", b64url_encode(sig.to_bytes()))).unwrap();
+            assert_eq!(jws.verify(key.verifying_key()), Ok(()));
+        }
     }
 
     #[test]
