@@ -51,33 +51,8 @@ pub struct Expectations<'a> {
     pub now: i64,
 }
 
-/// A presentation that passed every check.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Verified {
-    /// The issuer payload with every disclosed claim in place and `_sd`,
-    /// `_sd_alg` and array digests removed.
-    pub claims: Value,
-}
-
-/// Why a presentation was refused. `detail` is for logs: it names the rule
-/// broken and never holds a claim value.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{reason}: {detail}")]
-pub struct Rejection {
-    pub reason: FailureReason,
-    pub detail: String,
-}
-
-fn reject(reason: FailureReason, detail: impl Into<String>) -> Rejection {
-    Rejection {
-        reason,
-        detail: detail.into(),
-    }
-}
-
-fn invalid(detail: impl Into<String>) -> Rejection {
-    reject(FailureReason::InvalidPresentation, detail)
-}
+pub use super::outcome::{Rejection, Verified};
+use super::outcome::{invalid, reject};
 
 /// Runs every check of DESIGN 4a on `presentation`.
 pub fn verify_presentation(

@@ -1,0 +1,34 @@
+//! What checking a presentation gives, whatever its format: the verified
+//! claims, or the reason it was refused.
+
+use super::failure::FailureReason;
+use serde_json::Value;
+
+/// A presentation that passed every check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verified {
+    /// What the credential discloses, as JSON. SD-JWT: the issuer payload
+    /// with every disclosed claim in place and `_sd`, `_sd_alg` and array
+    /// digests removed. mdoc: `{namespace: {element: value}}`.
+    pub claims: Value,
+}
+
+/// Why a presentation was refused. `detail` is for logs: it names the rule
+/// broken and never holds a claim value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}: {detail}")]
+pub struct Rejection {
+    pub reason: FailureReason,
+    pub detail: String,
+}
+
+pub(crate) fn reject(reason: FailureReason, detail: impl Into<String>) -> Rejection {
+    Rejection {
+        reason,
+        detail: detail.into(),
+    }
+}
+
+pub(crate) fn invalid(detail: impl Into<String>) -> Rejection {
+    reject(FailureReason::InvalidPresentation, detail)
+}
