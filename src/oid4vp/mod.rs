@@ -10,6 +10,7 @@ pub mod dcql;
 pub mod failure;
 pub mod holder;
 pub mod jose;
+pub mod mdoc;
 pub mod outcome;
 pub mod sdjwt;
 pub mod x509;
