@@ -49,8 +49,9 @@ pub enum WalletCommand {
         /// A credential to leave out, for example OLDER_THAN_18. Repeat for more.
         #[arg(long = "omit", value_name = "CREDENTIAL")]
         omit: Vec<String>,
-        /// A PID claim to set, for example given_name=Alice or
-        /// age_equal_or_over.18=false. Repeat for more.
+        /// A claim to set: for the SD-JWT PID given_name=Alice or
+        /// age_equal_or_over.18=false, for an mdoc the element, as
+        /// age_over_18=false. Repeat for more.
         #[arg(long = "claim", value_name = "NAME=VALUE")]
         claims: Vec<String>,
         /// Sign the PID with this issuer key (PEM) instead of the test issuer.
@@ -62,6 +63,14 @@ pub enum WalletCommand {
         /// Fetch the request with POST (request_uri_method=post).
         #[arg(long)]
         post: bool,
+        /// Answer with this format: sd-jwt or mdoc (default: the first the
+        /// request offers).
+        #[arg(long, value_parser = parse_format)]
+        format: Option<crate::wallet::WalletFormat>,
+        /// Answer with an mdoc of this doctype, for example
+        /// eu.europa.ec.av.1 (default: the first the request offers).
+        #[arg(long)]
+        doctype: Option<String>,
     },
 }
 
@@ -138,6 +147,8 @@ async fn run_wallet(command: WalletCommand) -> ExitCode {
         issuer_key,
         issuer_cert,
         post,
+        format,
+        doctype,
     } = command;
     let omit = match omit
         .iter()
@@ -165,6 +176,8 @@ async fn run_wallet(command: WalletCommand) -> ExitCode {
         claims,
         issuer_pem,
         post,
+        format,
+        doctype,
     };
     match crate::wallet::present(&options).await {
         Ok(outcome) => {
@@ -177,6 +190,10 @@ async fn run_wallet(command: WalletCommand) -> ExitCode {
         }
         Err(e) => fail(e),
     }
+}
+
+fn parse_format(s: &str) -> Result<crate::wallet::WalletFormat, String> {
+    crate::wallet::WalletFormat::parse(s).ok_or_else(|| "expected sd-jwt or mdoc".to_owned())
 }
 
 fn fail(e: impl std::fmt::Display) -> ExitCode {

@@ -11,16 +11,18 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use p256::ecdsa::SigningKey;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::time::Duration;
 use url::Url;
 
 use crate::domain::CredentialKey;
 use crate::domain::Timestamp;
 use crate::domain::ids::random_base62;
+use crate::oid4vp::dcql::{self, CredentialType};
 use crate::oid4vp::holder::{self, Issuer};
 use crate::oid4vp::jose::{self, ContentEncryption, Jwk};
-use crate::oid4vp::{dcql, x509};
+use crate::oid4vp::mdoc::{self, sample, transcript};
+use crate::oid4vp::x509;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WalletError {
@@ -50,6 +52,37 @@ pub struct PresentOptions {
     pub issuer_pem: Option<(String, String)>,
     /// Fetch the request with `POST` (`request_uri_method=post`).
     pub post: bool,
+    /// Answer with this format (default: the first the request offers).
+    pub format: Option<WalletFormat>,
+    /// Answer with an mdoc of this doctype (implies `mso_mdoc`).
+    pub doctype: Option<String>,
+}
+
+/// The credential formats the wallet can answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WalletFormat {
+    SdJwt,
+    Mdoc,
+}
+
+impl WalletFormat {
+    pub fn parse(s: &str) -> Option<WalletFormat> {
+        match s {
+            "sd-jwt" | dcql::FORMAT => Some(WalletFormat::SdJwt),
+            "mdoc" | dcql::MDOC_FORMAT => Some(WalletFormat::Mdoc),
+            _ => None,
+        }
+    }
+}
+
+/// One credential query of a request's DCQL, as a wallet reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfferedCredential {
+    pub id: String,
+    pub format: String,
+    /// `meta.doctype_value`, for mdocs.
+    pub doctype: Option<String>,
+    pub claim_paths: Vec<Vec<String>>,
 }
 
 /// Where the request lives and which client it must come from.
@@ -109,8 +142,10 @@ pub struct AuthorizationRequest {
     pub response_uri: String,
     pub nonce: String,
     pub state: String,
-    /// The claim paths the DCQL query asks for.
+    /// The claim paths the first credential query (the SD-JWT PID) asks for.
     pub claim_paths: Vec<Vec<String>>,
+    /// Every credential query, in the order of the credential set's options.
+    pub offered: Vec<OfferedCredential>,
     pub response_key: Jwk,
     pub enc: ContentEncryption,
 }
@@ -166,19 +201,15 @@ pub fn verify_request(
             return Err(bad("wallet_nonce is not echoed"));
         }
     }
-    let claim_paths = claims
+    let offered = claims
         .get("dcql_query")
-        .and_then(|q| q.pointer("/credentials/0/claims"))
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad("no DCQL claims"))?
-        .iter()
-        .filter_map(|c| c.get("path").and_then(Value::as_array))
-        .map(|p| {
-            p.iter()
-                .map(|s| s.as_str().map(str::to_owned).unwrap_or_default())
-                .collect()
-        })
-        .collect();
+        .map(offered_credentials)
+        .filter(|o| !o.is_empty())
+        .ok_or_else(|| bad("no DCQL credential query"))?;
+    let claim_paths = offered
+        .first()
+        .map(|o| o.claim_paths.clone())
+        .unwrap_or_default();
     let response_key = claims
         .get("client_metadata")
         .and_then(|m| m.pointer("/jwks/keys/0"))
@@ -200,9 +231,85 @@ pub fn verify_request(
         nonce: text("nonce")?,
         state: text("state")?,
         claim_paths,
+        offered,
         response_key,
         enc,
     })
+}
+
+/// The credential queries of a DCQL query, in the order of its first
+/// credential set's options when there is one.
+pub fn offered_credentials(dcql: &Value) -> Vec<OfferedCredential> {
+    let queries: Vec<OfferedCredential> = dcql
+        .get("credentials")
+        .and_then(Value::as_array)
+        .map(|list| list.iter().filter_map(offered_credential).collect())
+        .unwrap_or_default();
+    let Some(options) = dcql
+        .pointer("/credential_sets/0/options")
+        .and_then(Value::as_array)
+    else {
+        return queries;
+    };
+    options
+        .iter()
+        .filter_map(|o| o.get(0).and_then(Value::as_str))
+        .filter_map(|id| queries.iter().find(|q| q.id == id).cloned())
+        .collect()
+}
+
+fn offered_credential(query: &Value) -> Option<OfferedCredential> {
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+    let claim_paths = query
+        .get("claims")
+        .and_then(Value::as_array)
+        .map(|claims| {
+            claims
+                .iter()
+                .filter_map(|c| c.get("path").and_then(Value::as_array))
+                .map(|p| {
+                    p.iter()
+                        .map(|s| s.as_str().map(str::to_owned).unwrap_or_default())
+                        .collect()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(OfferedCredential {
+        id: text(query.get("id"))?,
+        format: text(query.get("format"))?,
+        doctype: text(query.pointer("/meta/doctype_value")),
+        claim_paths,
+    })
+}
+
+/// The credential query the wallet answers: the first offered that fits
+/// the chosen format and doctype.
+pub fn choose<'a>(
+    offered: &'a [OfferedCredential],
+    format: Option<WalletFormat>,
+    doctype: Option<&str>,
+) -> Result<&'a OfferedCredential, WalletError> {
+    let format = match (format, doctype) {
+        (None, Some(_)) => Some(WalletFormat::Mdoc),
+        (f, _) => f,
+    };
+    offered
+        .iter()
+        .find(|o| {
+            format.is_none_or(|f| WalletFormat::parse(&o.format) == Some(f))
+                && doctype.is_none_or(|d| o.doctype.as_deref() == Some(d))
+        })
+        .ok_or_else(|| {
+            let list: Vec<String> = offered
+                .iter()
+                .map(|o| o.doctype.clone().unwrap_or_else(|| o.format.clone()))
+                .collect();
+            WalletError::Request(format!(
+                "the request offers no such credential (it offers {})",
+                list.join(", ")
+            ))
+        })
 }
 
 /// What the verifier answered.
@@ -261,48 +368,15 @@ pub async fn present(opts: &PresentOptions) -> Result<PresentOutcome, WalletErro
     let payload = if opts.decline {
         json!({"error": "access_denied", "state": request.state})
     } else {
-        let holder_key = SigningKey::random(&mut rand::rngs::OsRng);
-        let holder_jwk = Jwk::from_public_key(&p256::PublicKey::from(holder_key.verifying_key()));
-        let claims =
-            holder::pid_claims(&opts.claims).map_err(|e| WalletError::Issuer(e.to_string()))?;
-        let credential = match &opts.issuer_pem {
-            Some((key, chain)) => local_issuer(key, chain)?.issue(
-                &claims,
-                &holder_jwk,
-                "urn:eudi:pid:1",
-                Timestamp::now().unix_seconds(),
-                Timestamp::now()
-                    .plus(Duration::from_secs(86_400))
-                    .unix_seconds(),
-            ),
-            None => test_pid(&client, &request.response_uri, &holder_jwk, claims).await?,
-        };
-        let omitted: Vec<Vec<String>> = opts
-            .omit
-            .iter()
-            .map(|c| {
-                dcql::claim_path(*c)
-                    .iter()
-                    .map(|s| (*s).to_owned())
-                    .collect()
-            })
-            .collect();
-        let wanted: Vec<Vec<String>> = request
-            .claim_paths
-            .iter()
-            .filter(|p| !omitted.contains(p))
-            .cloned()
-            .collect();
-        let presentation = holder::present(
-            &credential,
-            |path: &[String]| wanted.iter().any(|w| w.as_slice() == path),
-            &holder_key,
-            &request.nonce,
-            &request.client_id,
-            Timestamp::now().unix_seconds(),
-        )
-        .map_err(|e| WalletError::Issuer(e.to_string()))?;
-        json!({"vp_token": {dcql::CREDENTIAL_QUERY_ID: [presentation]}, "state": request.state})
+        let chosen = choose(&request.offered, opts.format, opts.doctype.as_deref())?;
+        let bound = Bound::ResponseUri(&request.response_uri);
+        let issuer_base = request
+            .response_uri
+            .strip_suffix("/oid4vp/response")
+            .ok_or_else(|| WalletError::Issuer("unexpected response_uri".into()))?;
+        let presentation =
+            presentation(&client, opts, &request, chosen, bound, issuer_base).await?;
+        json!({"vp_token": {chosen.id.as_str(): [presentation]}, "state": request.state})
     };
     let kid = request.response_key.kid.clone();
     let jwe = jose::encrypt(
@@ -326,6 +400,162 @@ pub async fn present(opts: &PresentOptions) -> Result<PresentOutcome, WalletErro
     })
 }
 
+/// What the presentation is bound to besides the nonce.
+#[derive(Debug, Clone, Copy)]
+pub enum Bound<'a> {
+    /// A `direct_post.jwt` answer to this response URI.
+    ResponseUri(&'a str),
+    /// An answer through the Digital Credentials API to this origin.
+    Origin(&'a str),
+}
+
+/// Gets a credential of the chosen kind (from the test issuer at
+/// `issuer_base` unless `opts` names an issuer) and presents what the query
+/// asks for, minus `opts.omit`.
+pub async fn presentation(
+    client: &reqwest::Client,
+    opts: &PresentOptions,
+    request: &AuthorizationRequest,
+    chosen: &OfferedCredential,
+    bound: Bound<'_>,
+    issuer_base: &str,
+) -> Result<String, WalletError> {
+    let holder_key = SigningKey::random(&mut rand::rngs::OsRng);
+    let holder_jwk = Jwk::from_public_key(&p256::PublicKey::from(holder_key.verifying_key()));
+    let kind = CredentialType::from_query_id(&chosen.id);
+    let omitted: Vec<Vec<String>> = opts
+        .omit
+        .iter()
+        .filter_map(|c| kind.and_then(|k| k.path(*c)))
+        .map(|p| p.iter().map(|s| (*s).to_owned()).collect())
+        .collect();
+    let wanted: Vec<Vec<String>> = chosen
+        .claim_paths
+        .iter()
+        .filter(|p| !omitted.contains(p))
+        .cloned()
+        .collect();
+    let now = Timestamp::now();
+    if WalletFormat::parse(&chosen.format) == Some(WalletFormat::Mdoc) {
+        let doctype = chosen
+            .doctype
+            .as_deref()
+            .ok_or_else(|| WalletError::Request("an mdoc query without a doctype".into()))?;
+        let issuer_signed =
+            mdoc_credential(client, opts, doctype, &holder_jwk, &holder_key, issuer_base).await?;
+        let thumbprint = request.response_key.thumbprint();
+        let session_transcript = match bound {
+            Bound::ResponseUri(uri) => {
+                transcript::redirect(&request.client_id, &request.nonce, &thumbprint, uri)
+            }
+            Bound::Origin(origin) => transcript::dc_api(origin, &request.nonce, &thumbprint),
+        };
+        let response = mdoc::present::present(
+            &issuer_signed,
+            doctype,
+            |ns, element| {
+                wanted
+                    .iter()
+                    .any(|w| w.len() == 2 && w[0] == ns && w[1] == element)
+            },
+            &holder_key,
+            &session_transcript,
+        )
+        .map_err(|e| WalletError::Issuer(e.to_string()))?;
+        return Ok(jose::b64url_encode(response));
+    }
+    let claims =
+        holder::pid_claims(&opts.claims).map_err(|e| WalletError::Issuer(e.to_string()))?;
+    let credential = match &opts.issuer_pem {
+        Some((key, chain)) => local_issuer(key, chain)?.issue(
+            &claims,
+            &holder_jwk,
+            "urn:eudi:pid:1",
+            now.unix_seconds(),
+            now.plus(Duration::from_secs(86_400)).unix_seconds(),
+        ),
+        None => {
+            test_credential(
+                client,
+                issuer_base,
+                json!({"holderJwk": holder_jwk, "claims": claims}),
+            )
+            .await?
+        }
+    };
+    let origin_audience;
+    let audience = match bound {
+        Bound::ResponseUri(_) => request.client_id.as_str(),
+        Bound::Origin(origin) => {
+            origin_audience = format!("origin:{origin}");
+            origin_audience.as_str()
+        }
+    };
+    holder::present(
+        &credential,
+        |path: &[String]| wanted.iter().any(|w| w.as_slice() == path),
+        &holder_key,
+        &request.nonce,
+        audience,
+        now.unix_seconds(),
+    )
+    .map_err(|e| WalletError::Issuer(e.to_string()))
+}
+
+/// An mdoc's `IssuerSigned` CBOR for `doctype`, holding the sample data with
+/// `opts.claims` applied.
+async fn mdoc_credential(
+    client: &reqwest::Client,
+    opts: &PresentOptions,
+    doctype: &str,
+    holder_jwk: &Jwk,
+    holder_key: &SigningKey,
+    issuer_base: &str,
+) -> Result<Vec<u8>, WalletError> {
+    let mut claims = sample::sample_claims(doctype)
+        .ok_or_else(|| WalletError::Issuer(format!("no sample data for doctype {doctype}")))?;
+    for item in &opts.claims {
+        holder::apply_override(&mut claims, item)
+            .map_err(|e| WalletError::Issuer(e.to_string()))?;
+    }
+    match &opts.issuer_pem {
+        Some((key_pem, chain_pem)) => {
+            let key = x509::parse_private_key_pem(key_pem)
+                .map_err(|e| WalletError::Issuer(e.to_string()))?;
+            let chain = x509::parse_certificates_pem(chain_pem)
+                .map_err(|e| WalletError::Issuer(e.to_string()))?;
+            let namespace = sample::namespace_of(doctype)
+                .ok_or_else(|| WalletError::Issuer(format!("unknown doctype {doctype}")))?;
+            let elements = sample::elements(namespace, &claims).map_err(WalletError::Issuer)?;
+            let now = Timestamp::now().unix_seconds();
+            let validity = mdoc::issue::Validity {
+                signed: now,
+                valid_from: now,
+                valid_until: now + 86_400,
+            };
+            Ok(
+                mdoc::issue::MdocIssuer::new(SigningKey::from(key), chain).issue(
+                    doctype,
+                    &elements,
+                    holder_key.verifying_key(),
+                    validity,
+                ),
+            )
+        }
+        None => {
+            let body = json!({
+                "holderJwk": holder_jwk,
+                "format": dcql::MDOC_FORMAT,
+                "doctype": doctype,
+                "claims": claims,
+            });
+            let encoded = test_credential(client, issuer_base, body).await?;
+            jose::b64url_decode(&encoded)
+                .map_err(|_| WalletError::Issuer("the test issuer sent no mdoc".into()))
+        }
+    }
+}
+
 fn local_issuer(key_pem: &str, chain_pem: &str) -> Result<Issuer, WalletError> {
     let key =
         x509::parse_private_key_pem(key_pem).map_err(|e| WalletError::Issuer(e.to_string()))?;
@@ -334,19 +564,15 @@ fn local_issuer(key_pem: &str, chain_pem: &str) -> Result<Issuer, WalletError> {
     Ok(Issuer::new(SigningKey::from(key), chain))
 }
 
-/// A PID from the server's test issuer (beside the response endpoint).
-async fn test_pid(
+/// A credential from the server's test issuer at `base`.
+async fn test_credential(
     client: &reqwest::Client,
-    response_uri: &str,
-    holder: &Jwk,
-    claims: Map<String, Value>,
+    base: &str,
+    body: Value,
 ) -> Result<String, WalletError> {
-    let base = response_uri
-        .strip_suffix("/oid4vp/response")
-        .ok_or_else(|| WalletError::Issuer("unexpected response_uri".into()))?;
     let resp = client
         .post(format!("{base}/oid4vp/test-issuer/credential"))
-        .json(&json!({"holderJwk": holder, "claims": claims}))
+        .json(&body)
         .send()
         .await?;
     if !resp.status().is_success() {

@@ -1,16 +1,108 @@
 //! The DCQL query for a proofme's credentials and the map back from a
-//! verified presentation to shared data keyed by credential (DESIGN 4a).
+//! verified presentation to shared data keyed by credential (DESIGN 4a, 4b).
+//!
+//! One request offers every credential type that holds all the proofme asks
+//! for, as the options of one credential set; the wallet answers with one.
 
 use super::failure::FailureReason;
-use super::sdjwt::Verified;
+use super::outcome::Verified;
 use crate::domain::{Credential, CredentialKey};
 use serde_json::{Map, Value, json};
 
-/// The credential query's id; the `vp_token` answers under it.
+/// The SD-JWT PID query's id (kept from before there were others).
 pub const CREDENTIAL_QUERY_ID: &str = "pid";
 pub const FORMAT: &str = "dc+sd-jwt";
+pub const MDOC_FORMAT: &str = "mso_mdoc";
 
-/// Where each credential sits in a PID.
+/// A kind of credential a wallet can answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialType {
+    /// The EUDI PID as SD-JWT VC.
+    PidSdJwt,
+    /// The EUDI PID as an mdoc.
+    PidMdoc,
+    /// An ISO 18013-5 mobile driving licence.
+    Mdl,
+    /// The EU age-verification app's Proof of Age attestation.
+    AgeAttestation,
+}
+
+pub const PID_DOCTYPE: &str = "eu.europa.ec.eudi.pid.1";
+pub const MDL_DOCTYPE: &str = "org.iso.18013.5.1.mDL";
+/// The mDL's elements live in this namespace, not one named after the doctype.
+pub const MDL_NAMESPACE: &str = "org.iso.18013.5.1";
+pub const AV_DOCTYPE: &str = "eu.europa.ec.av.1";
+
+impl CredentialType {
+    /// In the order the request offers them: the PID first.
+    pub const ALL: [CredentialType; 4] = [
+        CredentialType::PidSdJwt,
+        CredentialType::PidMdoc,
+        CredentialType::Mdl,
+        CredentialType::AgeAttestation,
+    ];
+
+    /// The credential query's id; the `vp_token` answers under it.
+    pub fn query_id(self) -> &'static str {
+        match self {
+            CredentialType::PidSdJwt => CREDENTIAL_QUERY_ID,
+            CredentialType::PidMdoc => "pid_mdoc",
+            CredentialType::Mdl => "mdl",
+            CredentialType::AgeAttestation => "age",
+        }
+    }
+
+    pub fn from_query_id(id: &str) -> Option<CredentialType> {
+        CredentialType::ALL.into_iter().find(|t| t.query_id() == id)
+    }
+
+    pub fn format(self) -> &'static str {
+        match self {
+            CredentialType::PidSdJwt => FORMAT,
+            _ => MDOC_FORMAT,
+        }
+    }
+
+    /// The mdoc document type, for mdoc types.
+    pub fn doctype(self) -> Option<&'static str> {
+        match self {
+            CredentialType::PidSdJwt => None,
+            CredentialType::PidMdoc => Some(PID_DOCTYPE),
+            CredentialType::Mdl => Some(MDL_DOCTYPE),
+            CredentialType::AgeAttestation => Some(AV_DOCTYPE),
+        }
+    }
+
+    /// The namespace of the elements, for mdoc types.
+    pub fn namespace(self) -> Option<&'static str> {
+        match self {
+            CredentialType::Mdl => Some(MDL_NAMESPACE),
+            other => other.doctype(),
+        }
+    }
+
+    /// The claim path of `key` in this type, or `None` if it doesn't hold it.
+    pub fn path(self, key: CredentialKey) -> Option<Vec<&'static str>> {
+        match self {
+            CredentialType::PidSdJwt => Some(claim_path(key).to_vec()),
+            _ => {
+                let element = mdoc_element(self, key)?;
+                Some(vec![self.namespace()?, element])
+            }
+        }
+    }
+
+    /// Holds every credential asked for, required or optional. The age
+    /// attestation holds ages only, so it answers age-only proofmes only.
+    pub fn answers(self, credentials: &[Credential]) -> bool {
+        if self == CredentialType::AgeAttestation && credentials.is_empty() {
+            return false;
+        }
+        credentials.iter().all(|c| self.path(c.key).is_some())
+    }
+}
+
+/// Where each credential sits in an SD-JWT PID.
 pub fn claim_path(key: CredentialKey) -> &'static [&'static str] {
     match key {
         CredentialKey::OlderThan18 => &["age_equal_or_over", "18"],
@@ -26,29 +118,86 @@ pub fn claim_path(key: CredentialKey) -> &'static [&'static str] {
     }
 }
 
+/// The data element of `key` in an mdoc type (ISO 18013-5 §7.2.1 for the
+/// mDL, the PID rulebook for the PID, the age-verification blueprint).
+pub fn mdoc_element(kind: CredentialType, key: CredentialKey) -> Option<&'static str> {
+    use CredentialKey as K;
+    use CredentialType as T;
+    let element = match key {
+        K::OlderThan18 => "age_over_18",
+        K::OlderThan21 => "age_over_21",
+        _ if kind == T::AgeAttestation || kind == T::PidSdJwt => return None,
+        K::FirstName => "given_name",
+        K::LastName => "family_name",
+        K::DateOfBirth => "birth_date",
+        K::Nationality => "nationality",
+        K::DocumentNumber => "document_number",
+        K::Photo => "portrait",
+        K::Email if kind == T::PidMdoc => "email_address",
+        K::PhoneNumber if kind == T::PidMdoc => "mobile_phone_number",
+        K::Email | K::PhoneNumber => return None,
+    };
+    Some(element)
+}
+
 fn is_age(key: CredentialKey) -> bool {
     matches!(key, CredentialKey::OlderThan18 | CredentialKey::OlderThan21)
 }
 
-/// The `dcql_query` request parameter: `{"credentials": [`[`query`]`]}`.
-pub fn dcql_query(credentials: &[Credential], vct_values: &[String]) -> Value {
-    json!({ "credentials": [query(credentials, vct_values)] })
+/// The types that can answer a proofme asking for `credentials`.
+pub fn offered(credentials: &[Credential]) -> Vec<CredentialType> {
+    CredentialType::ALL
+        .into_iter()
+        .filter(|t| t.answers(credentials))
+        .collect()
 }
 
-/// One credential query (`id: "pid"`) with a claim per credential, its id
-/// the credential key. When some credentials are optional, `claim_sets`
-/// offers all claims first, then the required ones only. When none is
-/// required there is no smaller set to offer (DCQL has no empty claim set),
-/// so all are asked for and the wallet's user may still decline.
+/// The `dcql_query` request parameter: a credential query per offered type,
+/// and one credential set whose options are those types, one each.
+pub fn dcql_query(credentials: &[Credential], vct_values: &[String]) -> Value {
+    let offered = offered(credentials);
+    let queries: Vec<Value> = offered
+        .iter()
+        .map(|t| query_for(*t, credentials, vct_values))
+        .collect();
+    let options: Vec<Value> = offered.iter().map(|t| json!([t.query_id()])).collect();
+    json!({
+        "credentials": queries,
+        "credential_sets": [{ "options": options }],
+    })
+}
+
+/// The SD-JWT PID's credential query.
 pub fn query(credentials: &[Credential], vct_values: &[String]) -> Value {
+    query_for(CredentialType::PidSdJwt, credentials, vct_values)
+}
+
+/// One credential query with a claim per credential, its id the credential
+/// key. When some credentials are optional, `claim_sets` offers all claims
+/// first, then the required ones only. When none is required there is no
+/// smaller set to offer (DCQL has no empty claim set), so all are asked for
+/// and the wallet's user may still decline.
+pub fn query_for(kind: CredentialType, credentials: &[Credential], vct_values: &[String]) -> Value {
     let claims: Vec<Value> = credentials
         .iter()
-        .map(|c| json!({ "id": c.key.as_str(), "path": claim_path(c.key) }))
+        .filter_map(|c| {
+            let path = kind.path(c.key)?;
+            let mut claim = json!({ "id": c.key.as_str(), "path": path });
+            if kind.format() == MDOC_FORMAT {
+                // Nothing is kept but the shared data, and that only until erased.
+                claim["intent_to_retain"] = Value::Bool(false);
+            }
+            Some(claim)
+        })
         .collect();
+    let meta = match kind.doctype() {
+        None => json!({ "vct_values": vct_values }),
+        Some(doctype) => json!({ "doctype_value": doctype }),
+    };
     let mut credential = json!({
-        "id": CREDENTIAL_QUERY_ID,
-        "format": FORMAT,
-        "meta": { "vct_values": vct_values },
+        "id": kind.query_id(),
+        "format": kind.format(),
+        "meta": meta,
     });
     if !claims.is_empty() {
         credential["claims"] = Value::Array(claims);
@@ -71,6 +220,15 @@ fn lookup<'a>(claims: &'a Value, path: &[&str]) -> Option<&'a Value> {
         .filter(|value| !value.is_null())
 }
 
+/// One shape whatever the format: an mDL's single nationality becomes a
+/// list like the PID's.
+fn normalise(key: CredentialKey, value: &Value) -> Value {
+    match (key, value) {
+        (CredentialKey::Nationality, Value::String(_)) => Value::Array(vec![value.clone()]),
+        _ => value.clone(),
+    }
+}
+
 /// The shared data: the requested credentials only, keyed by credential key.
 ///
 /// Failure precedence, so the reason is the same whatever the order of the
@@ -80,13 +238,17 @@ fn lookup<'a>(claims: &'a Value, path: &[&str]) -> Option<&'a Value> {
 /// credential not disclosed is left out.
 pub fn extract(
     credentials: &[Credential],
+    kind: CredentialType,
     verified: &Verified,
 ) -> Result<Map<String, Value>, FailureReason> {
     let mut data = Map::new();
     let mut age_not_met = false;
     let mut missing = false;
     for credential in credentials {
-        match lookup(&verified.claims, claim_path(credential.key)) {
+        let found = kind
+            .path(credential.key)
+            .and_then(|path| lookup(&verified.claims, &path));
+        match found {
             None => missing |= credential.required,
             Some(value) if is_age(credential.key) => match value {
                 Value::Bool(true) => {
@@ -96,7 +258,10 @@ pub fn extract(
                 _ => return Err(FailureReason::InvalidPresentation),
             },
             Some(value) => {
-                data.insert(credential.key.as_str().to_owned(), value.clone());
+                data.insert(
+                    credential.key.as_str().to_owned(),
+                    normalise(credential.key, value),
+                );
             }
         }
     }
@@ -208,12 +373,154 @@ mod tests {
     }
 
     #[test]
-    fn dcql_query_wraps_the_one_credential_query() {
-        let creds = [required(CredentialKey::Photo)];
+    fn an_age_only_proofme_offers_every_type_as_one_option_each() {
+        let creds = [required(CredentialKey::OlderThan18)];
+        let q = dcql_query(&creds, &vct());
         assert_eq!(
-            dcql_query(&creds, &vct()),
-            json!({"credentials": [query(&creds, &vct())]})
+            q["credential_sets"],
+            json!([{"options": [["pid"], ["pid_mdoc"], ["mdl"], ["age"]]}])
         );
+        assert_eq!(q["credentials"][0], query(&creds, &vct()));
+        assert_eq!(
+            q["credentials"][1],
+            json!({
+                "id": "pid_mdoc", "format": "mso_mdoc",
+                "meta": {"doctype_value": "eu.europa.ec.eudi.pid.1"},
+                "claims": [{"id": "OLDER_THAN_18",
+                            "path": ["eu.europa.ec.eudi.pid.1", "age_over_18"],
+                            "intent_to_retain": false}]
+            })
+        );
+        assert_eq!(
+            q["credentials"][2]["meta"]["doctype_value"],
+            "org.iso.18013.5.1.mDL"
+        );
+        assert_eq!(
+            q["credentials"][2]["claims"][0]["path"],
+            json!(["org.iso.18013.5.1", "age_over_18"])
+        );
+        assert_eq!(
+            q["credentials"][3]["claims"][0]["path"],
+            json!(["eu.europa.ec.av.1", "age_over_18"])
+        );
+    }
+
+    #[test]
+    fn a_type_lacking_something_asked_for_is_left_out_of_the_options() {
+        let name = dcql_query(&[required(CredentialKey::FirstName)], &vct());
+        assert_eq!(
+            name["credential_sets"],
+            json!([{"options": [["pid"], ["pid_mdoc"], ["mdl"]]}])
+        );
+        let email = dcql_query(
+            &[
+                required(CredentialKey::OlderThan18),
+                optional(CredentialKey::Email),
+            ],
+            &vct(),
+        );
+        assert_eq!(
+            email["credential_sets"],
+            json!([{"options": [["pid"], ["pid_mdoc"]]}])
+        );
+        assert_eq!(
+            email["credentials"][1]["claims"][1]["path"],
+            json!(["eu.europa.ec.eudi.pid.1", "email_address"])
+        );
+    }
+
+    #[test]
+    fn mdoc_elements_follow_the_design_table() {
+        type Row<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+        let table: Vec<Row> = CredentialKey::ALL
+            .iter()
+            .map(|k| {
+                (
+                    k.as_str(),
+                    mdoc_element(CredentialType::PidMdoc, *k),
+                    mdoc_element(CredentialType::Mdl, *k),
+                    mdoc_element(CredentialType::AgeAttestation, *k),
+                )
+            })
+            .collect();
+        assert_eq!(
+            table,
+            vec![
+                (
+                    "OLDER_THAN_18",
+                    Some("age_over_18"),
+                    Some("age_over_18"),
+                    Some("age_over_18")
+                ),
+                (
+                    "OLDER_THAN_21",
+                    Some("age_over_21"),
+                    Some("age_over_21"),
+                    Some("age_over_21")
+                ),
+                ("FIRST_NAME", Some("given_name"), Some("given_name"), None),
+                ("LAST_NAME", Some("family_name"), Some("family_name"), None),
+                (
+                    "DATE_OF_BIRTH",
+                    Some("birth_date"),
+                    Some("birth_date"),
+                    None
+                ),
+                (
+                    "NATIONALITY",
+                    Some("nationality"),
+                    Some("nationality"),
+                    None
+                ),
+                (
+                    "DOCUMENT_NUMBER",
+                    Some("document_number"),
+                    Some("document_number"),
+                    None
+                ),
+                ("PHOTO", Some("portrait"), Some("portrait"), None),
+                ("EMAIL", Some("email_address"), None, None),
+                ("PHONE_NUMBER", Some("mobile_phone_number"), None, None),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_mdoc_is_read_by_namespace_and_a_single_nationality_becomes_a_list() {
+        let claims = json!({"org.iso.18013.5.1": {
+            "age_over_18": true, "given_name": "Sanne", "nationality": "NL"
+        }});
+        let data = extract(
+            &[
+                required(CredentialKey::OlderThan18),
+                required(CredentialKey::FirstName),
+                required(CredentialKey::Nationality),
+            ],
+            CredentialType::Mdl,
+            &verified(claims.clone()),
+        )
+        .unwrap();
+        assert_eq!(
+            Value::Object(data),
+            json!({"OLDER_THAN_18": true, "FIRST_NAME": "Sanne", "NATIONALITY": ["NL"]})
+        );
+        // The same claims under another type's namespace are not found.
+        assert_eq!(
+            extract(
+                &[required(CredentialKey::FirstName)],
+                CredentialType::PidMdoc,
+                &verified(claims)
+            ),
+            Err(FailureReason::MissingCredential)
+        );
+    }
+
+    #[test]
+    fn query_ids_round_trip() {
+        for t in CredentialType::ALL {
+            assert_eq!(CredentialType::from_query_id(t.query_id()), Some(t));
+        }
+        assert_eq!(CredentialType::from_query_id("other"), None);
     }
 
     #[test]
@@ -237,6 +544,7 @@ mod tests {
                 required(CredentialKey::FirstName),
                 optional(CredentialKey::Nationality),
             ],
+            CredentialType::PidSdJwt,
             &verified(claims),
         )
         .unwrap();
@@ -253,6 +561,7 @@ mod tests {
                 required(CredentialKey::FirstName),
                 optional(CredentialKey::Email),
             ],
+            CredentialType::PidSdJwt,
             &verified(json!({"given_name": "Sanne"})),
         )
         .unwrap();
@@ -265,6 +574,7 @@ mod tests {
         assert_eq!(
             extract(
                 &creds,
+                CredentialType::PidSdJwt,
                 &verified(json!({"age_equal_or_over": {"18": true}}))
             ),
             Err(FailureReason::MissingCredential)
@@ -272,6 +582,7 @@ mod tests {
         assert_eq!(
             extract(
                 &creds,
+                CredentialType::PidSdJwt,
                 &verified(json!({"age_equal_or_over": {"21": null}}))
             ),
             Err(FailureReason::MissingCredential)
@@ -282,7 +593,11 @@ mod tests {
     fn extract_fails_when_an_age_claim_is_false_required_or_optional() {
         let claims = verified(json!({"age_equal_or_over": {"18": true, "21": false}}));
         assert_eq!(
-            extract(&[required(CredentialKey::OlderThan21)], &claims),
+            extract(
+                &[required(CredentialKey::OlderThan21)],
+                CredentialType::PidSdJwt,
+                &claims
+            ),
             Err(FailureReason::AgeRequirementNotMet)
         );
         assert_eq!(
@@ -291,6 +606,7 @@ mod tests {
                     required(CredentialKey::OlderThan18),
                     optional(CredentialKey::OlderThan21)
                 ],
+                CredentialType::PidSdJwt,
                 &claims
             ),
             Err(FailureReason::AgeRequirementNotMet)
@@ -303,6 +619,7 @@ mod tests {
             assert_eq!(
                 extract(
                     &[optional(CredentialKey::OlderThan18)],
+                    CredentialType::PidSdJwt,
                     &verified(json!({"age_equal_or_over": {"18": bad}}))
                 ),
                 Err(FailureReason::InvalidPresentation)
@@ -318,7 +635,7 @@ mod tests {
             required(CredentialKey::OlderThan18),
         ];
         assert_eq!(
-            extract(&creds, &claims),
+            extract(&creds, CredentialType::PidSdJwt, &claims),
             Err(FailureReason::AgeRequirementNotMet)
         );
     }

@@ -368,7 +368,7 @@ pub fn pid_claims<S: AsRef<str>>(overrides: &[S]) -> Result<Map<String, Value>, 
     Ok(claims)
 }
 
-fn apply_override(claims: &mut Map<String, Value>, item: &str) -> Result<(), HolderError> {
+pub fn apply_override(claims: &mut Map<String, Value>, item: &str) -> Result<(), HolderError> {
     let bad = || HolderError::Override(item.to_owned());
     let (path, raw) = item.split_once('=').ok_or_else(bad)?;
     let names: Vec<&str> = path.split('.').collect();

@@ -13,6 +13,9 @@ pub struct StoredSigningKey {
     pub wrapped_private_key: Vec<u8>,
     /// The certificate, DER.
     pub certificate: Vec<u8>,
+    /// The certificate of the CA that issued `certificate`, when it is not
+    /// self-signed (the test mdoc issuer's IACA root), DER.
+    pub issuer_certificate: Option<Vec<u8>>,
 }
 
 /// The request a wallet fetched last for an identification.
@@ -44,23 +47,28 @@ pub enum TransactionRefusal {
     Status(Box<Refusal>),
 }
 
+/// private_key, certificate, issuer_certificate.
+type KeyRow = (Vec<u8>, Vec<u8>, Option<Vec<u8>>);
+
 pub(super) const TRANSACTION_COLUMNS: &str = "identification_id, kid, state, nonce, response_key, \
     response_code, created_at, expires_at, used_at";
 
 impl Store {
     pub async fn signing_key(&self, name: &str) -> Result<Option<StoredSigningKey>, StoreError> {
         on_db!(&self.db, db, on => {
-            let row: Option<(Vec<u8>, Vec<u8>)> =
-                sqlx::query_as(&on::sql("SELECT private_key, certificate FROM signing_keys WHERE name = ?"))
-                    .bind(name)
-                    .fetch_optional(&db.reader)
-                    .await?;
-            Ok(
-                row.map(|(wrapped_private_key, certificate)| StoredSigningKey {
+            let row: Option<KeyRow> = sqlx::query_as(&on::sql(
+                "SELECT private_key, certificate, issuer_certificate FROM signing_keys WHERE name = ?",
+            ))
+            .bind(name)
+            .fetch_optional(&db.reader)
+            .await?;
+            Ok(row.map(
+                |(wrapped_private_key, certificate, issuer_certificate)| StoredSigningKey {
                     wrapped_private_key,
                     certificate,
-                }),
-            )
+                    issuer_certificate,
+                },
+            ))
         })
     }
 
@@ -73,22 +81,26 @@ impl Store {
     ) -> Result<StoredSigningKey, StoreError> {
         on_db!(&self.db, db, on => {
             sqlx::query(&on::sql(
-                "INSERT INTO signing_keys (name, private_key, certificate, created_at) \
-                 VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING"),
+                "INSERT INTO signing_keys (name, private_key, certificate, issuer_certificate, created_at) \
+                 VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING"),
             )
             .bind(name)
             .bind(&key.wrapped_private_key)
             .bind(&key.certificate)
+            .bind(&key.issuer_certificate)
             .bind(Timestamp::now().millis())
             .execute(&db.writer)
             .await?;
-            let row = sqlx::query(&on::sql("SELECT private_key, certificate FROM signing_keys WHERE name = ?"))
-                .bind(name)
-                .fetch_one(&db.writer)
-                .await?;
+            let row = sqlx::query(&on::sql(
+                "SELECT private_key, certificate, issuer_certificate FROM signing_keys WHERE name = ?",
+            ))
+            .bind(name)
+            .fetch_one(&db.writer)
+            .await?;
             Ok(StoredSigningKey {
                 wrapped_private_key: row.get("private_key"),
                 certificate: row.get("certificate"),
+                issuer_certificate: row.get("issuer_certificate"),
             })
         })
     }

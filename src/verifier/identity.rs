@@ -7,6 +7,7 @@ use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use crate::config::Config;
 use crate::domain::Timestamp;
 use crate::oid4vp::holder::Issuer;
+use crate::oid4vp::mdoc::issue::MdocIssuer;
 use crate::oid4vp::x509::{self, TrustAnchors};
 use crate::store::{Store, StoreError, StoredSigningKey};
 use crate::vault::DataKey;
@@ -38,6 +39,9 @@ pub struct Verifier {
     pub test_trust: TrustAnchors,
     /// Signs test PIDs; trusted by test identifications only.
     pub test_issuer: Issuer,
+    /// Signs test mdocs (a document signer under a test IACA root);
+    /// trusted by test identifications only.
+    pub test_mdoc_issuer: MdocIssuer,
     pub vct_values: Vec<String>,
 }
 
@@ -45,6 +49,7 @@ const VERIFIER: &str = "verifier";
 /// Certificates kept under the earlier name `test_issuer` carry no keyUsage,
 /// which the path rules now require; this name gets a fresh one.
 const TEST_ISSUER: &str = "test_pid_issuer";
+const TEST_MDOC_ISSUER: &str = "test_mdoc_issuer";
 
 impl Verifier {
     /// Loads the configured identity, or the one kept in the database, or
@@ -70,15 +75,19 @@ impl Verifier {
             stored_or_new(store, data_key, TEST_ISSUER, "Proofme test PID issuer").await?;
         let live_trust = TrustAnchors::from_pem(&config.trusted_issuers_pem)
             .map_err(|e| IdentityError::Invalid(format!("PROOFME_TRUSTED_ISSUERS: {e}")))?;
+        let (mdoc_key, mdoc_cert, iaca_cert) = stored_or_new_mdoc_issuer(store, data_key).await?;
         let mut test_trust = live_trust.clone();
-        test_trust
-            .add_der(&issuer_cert)
-            .map_err(|e| IdentityError::Invalid(format!("test issuer certificate: {e}")))?;
+        for cert in [&issuer_cert, &iaca_cert] {
+            test_trust
+                .add_der(cert)
+                .map_err(|e| IdentityError::Invalid(format!("test issuer certificate: {e}")))?;
+        }
         Ok(Verifier {
             identity,
             live_trust,
             test_trust,
             test_issuer: Issuer::new(issuer_key, vec![issuer_cert]),
+            test_mdoc_issuer: MdocIssuer::new(mdoc_key, vec![mdoc_cert]),
             vct_values: config.pid_vct_values.clone(),
         })
     }
@@ -132,6 +141,7 @@ async fn stored_or_new(
             let fresh = StoredSigningKey {
                 wrapped_private_key: data_key.wrap(der.as_bytes(), &context),
                 certificate: cert,
+                issuer_certificate: None,
             };
             // Another instance may have stored one first: use whichever is stored.
             store.insert_signing_key(name, &fresh).await?
@@ -143,4 +153,50 @@ async fn stored_or_new(
     let key = SigningKey::from_pkcs8_der(&der)
         .map_err(|e| IdentityError::Invalid(format!("{name} key: {e}")))?;
     Ok((key, stored.certificate))
+}
+
+/// The test mdoc issuer: a document signer key and certificate, and the test
+/// IACA root that issued it. The root's key is dropped once it has signed, so
+/// nothing else can ever chain to that root.
+async fn stored_or_new_mdoc_issuer(
+    store: &Store,
+    data_key: &DataKey,
+) -> Result<(SigningKey, Vec<u8>, Vec<u8>), IdentityError> {
+    let name = TEST_MDOC_ISSUER;
+    let context = format!("signing_key:{name}");
+    let invalid = |e: &dyn std::fmt::Display| IdentityError::Invalid(format!("{name}: {e}"));
+    let stored = match store.signing_key(name).await? {
+        Some(s) => s,
+        None => {
+            let validity = x509::Validity::days_from(Timestamp::now().unix_seconds(), 3650);
+            let iaca =
+                x509::CertificateAuthority::new("Proofme test IACA (test mode only)", validity)
+                    .map_err(|e| invalid(&e))?;
+            let secret = p256::SecretKey::random(&mut rand::rngs::OsRng);
+            let cert = iaca
+                .issue_leaf(
+                    &secret.public_key(),
+                    "Proofme test mdoc document signer",
+                    validity,
+                )
+                .map_err(|e| invalid(&e))?;
+            let der = SigningKey::from(&secret)
+                .to_pkcs8_der()
+                .map_err(|e| invalid(&e))?;
+            let fresh = StoredSigningKey {
+                wrapped_private_key: data_key.wrap(der.as_bytes(), &context),
+                certificate: cert,
+                issuer_certificate: Some(iaca.certificate_der()),
+            };
+            store.insert_signing_key(name, &fresh).await?
+        }
+    };
+    let der = data_key
+        .unwrap_secret(&stored.wrapped_private_key, &context)
+        .map_err(|_| IdentityError::Unwrap(name))?;
+    let key = SigningKey::from_pkcs8_der(&der).map_err(|e| invalid(&e))?;
+    let iaca = stored
+        .issuer_certificate
+        .ok_or_else(|| invalid(&"the IACA certificate is missing"))?;
+    Ok((key, stored.certificate, iaca))
 }

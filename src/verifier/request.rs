@@ -60,6 +60,11 @@ pub fn request_claims(
                 "dc+sd-jwt": {
                     "sd-jwt_alg_values": ["ES256"],
                     "kb-jwt_alg_values": ["ES256"]
+                },
+                // COSE algorithm numbers: -7 is ES256.
+                "mso_mdoc": {
+                    "issuerauth_alg_values": [-7],
+                    "deviceauth_alg_values": [-7]
                 }
             }
         }

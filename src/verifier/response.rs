@@ -21,17 +21,19 @@ use crate::AppState;
 use crate::domain::ids::random_base62;
 use crate::domain::{ChangeCause, FailureReason, Identification, Mode, Status, Timestamp};
 use crate::edge::Fields;
-use crate::oid4vp::{dcql, jose, sdjwt};
+use crate::oid4vp::dcql::{self, CredentialType};
+use crate::oid4vp::mdoc::{self, transcript};
+use crate::oid4vp::{Rejection, Verified, jose, sdjwt};
 use crate::store::{Change, WalletTransaction};
 
 /// The largest response we read: a PID with a portrait is tens of kilobytes.
 pub const RESPONSE_LIMIT: usize = 512 * 1024;
 
 /// What the wallet said, once decrypted and matched to its transaction.
-enum Answer {
+pub(super) enum Answer {
     Declined,
     WalletError,
-    Presentation(String),
+    Presentation(CredentialType, String),
     /// Decrypted and ours, but neither a presentation nor an error.
     Malformed,
 }
@@ -43,7 +45,7 @@ pub async fn post_response(State(state): State<AppState>, body: Bytes) -> Respon
     let Ok(Some(jwe)) = fields.text("response") else {
         return OAuthError::invalid_request("response is required").into_response();
     };
-    let (transaction, payload) = match open(&state, jwe).await {
+    let (transaction, payload, key) = match open(&state, jwe).await {
         Ok(opened) => opened,
         Err(reason) => {
             tracing::info!(reason, "wallet response refused");
@@ -51,18 +53,39 @@ pub async fn post_response(State(state): State<AppState>, body: Bytes) -> Respon
         }
     };
     let answer = read_answer(&payload);
-    match finish(&state, &transaction, answer).await {
+    let response_uri = format!("{}/oid4vp/response", state.config.public_url);
+    let binding = Binding {
+        response_key: &key,
+        to: BoundTo::ResponseUri(&response_uri),
+    };
+    match finish(&state, &transaction, answer, &binding).await {
         Ok(reply) => reply,
         Err(e) => e.into_response("recording a wallet response"),
     }
 }
 
+/// What a presentation must be bound to besides the transaction's nonce.
+pub struct Binding<'a> {
+    /// The transaction's response-encryption key: its thumbprint is in an
+    /// mdoc's session transcript.
+    pub response_key: &'a SecretKey,
+    pub to: BoundTo<'a>,
+}
+
+pub enum BoundTo<'a> {
+    /// A request by reference answered by `direct_post.jwt` to this URI.
+    ResponseUri(&'a str),
+    /// A request through the browser's Digital Credentials API, from this
+    /// origin (OpenID4VP 1.0 Appendix A).
+    Origin(&'a str),
+}
+
 /// Finds the transaction named by the JWE's `kid`, decrypts with its key and
 /// checks the `state`. Any failure here changes nothing.
-async fn open(
+pub(super) async fn open(
     state: &AppState,
     jwe: &str,
-) -> Result<(WalletTransaction, serde_json::Map<String, Value>), &'static str> {
+) -> Result<(WalletTransaction, serde_json::Map<String, Value>, SecretKey), &'static str> {
     let header = jose::jwe_header(jwe).map_err(|_| "not a JWE")?;
     let kid = header.get("kid").and_then(Value::as_str).ok_or("no kid")?;
     let transaction = state
@@ -89,28 +112,96 @@ async fn open(
     if payload.get("state").and_then(Value::as_str) != Some(transaction.state.as_str()) {
         return Err("state does not match");
     }
-    Ok((transaction, payload))
+    Ok((transaction, payload, key))
 }
 
-fn read_answer(payload: &serde_json::Map<String, Value>) -> Answer {
+pub(super) fn read_answer(payload: &serde_json::Map<String, Value>) -> Answer {
     if let Some(error) = payload.get("error") {
         return match error.as_str() {
             Some("access_denied") => Answer::Declined,
             _ => Answer::WalletError,
         };
     }
-    // OpenID4VP 1.0: `vp_token` maps each credential query id to its presentations.
-    let presentation = payload
-        .get("vp_token")
-        .and_then(|t| t.get(dcql::CREDENTIAL_QUERY_ID))
-        .and_then(Value::as_array)
-        .and_then(|list| match list.as_slice() {
-            [Value::String(p)] => Some(p.clone()),
-            _ => None,
-        });
-    match presentation {
-        Some(p) => Answer::Presentation(p),
-        None => Answer::Malformed,
+    // OpenID4VP 1.0: `vp_token` maps each credential query id to its
+    // presentations. The request's one credential set asks for one of them.
+    let Some(Value::Object(token)) = payload.get("vp_token") else {
+        return Answer::Malformed;
+    };
+    let mut entries = token.iter();
+    let (Some((id, list)), None) = (entries.next(), entries.next()) else {
+        return Answer::Malformed;
+    };
+    let Some(kind) = CredentialType::from_query_id(id) else {
+        return Answer::Malformed;
+    };
+    match list.as_array().map(Vec::as_slice) {
+        Some([Value::String(p)]) => Answer::Presentation(kind, p.clone()),
+        _ => Answer::Malformed,
+    }
+}
+
+/// Runs the checks of `kind`'s format on `presentation`.
+fn verify(
+    state: &AppState,
+    ident: &Identification,
+    transaction: &WalletTransaction,
+    kind: CredentialType,
+    presentation: &str,
+    binding: &Binding<'_>,
+) -> Result<Verified, Rejection> {
+    let verifier = &state.verifier;
+    let trust = match ident.mode {
+        Mode::Live => &verifier.live_trust,
+        Mode::Test => &verifier.test_trust,
+    };
+    let now = Timestamp::now().unix_seconds();
+    match kind.doctype() {
+        None => {
+            // Over the Digital Credentials API the audience is the origin,
+            // prefixed, even for signed requests (OpenID4VP 1.0 Appendix A.4).
+            let origin_audience;
+            let audience = match binding.to {
+                BoundTo::ResponseUri(_) => verifier.identity.client_id.as_str(),
+                BoundTo::Origin(origin) => {
+                    origin_audience = format!("origin:{origin}");
+                    origin_audience.as_str()
+                }
+            };
+            sdjwt::verify_presentation(
+                presentation,
+                &sdjwt::Expectations {
+                    trust,
+                    vct_values: &verifier.vct_values,
+                    nonce: &transaction.nonce,
+                    audience,
+                    now,
+                },
+            )
+        }
+        Some(doctype) => {
+            let thumbprint =
+                jose::Jwk::from_public_key(&binding.response_key.public_key()).thumbprint();
+            let transcript = match binding.to {
+                BoundTo::ResponseUri(uri) => transcript::redirect(
+                    &verifier.identity.client_id,
+                    &transaction.nonce,
+                    &thumbprint,
+                    uri,
+                ),
+                BoundTo::Origin(origin) => {
+                    transcript::dc_api(origin, &transaction.nonce, &thumbprint)
+                }
+            };
+            mdoc::verify_presentation(
+                presentation,
+                &mdoc::Expectations {
+                    trust,
+                    doctype,
+                    transcript: &transcript,
+                    now,
+                },
+            )
+        }
     }
 }
 
@@ -119,26 +210,29 @@ async fn judge(
     state: &AppState,
     ident: &Identification,
     transaction: &WalletTransaction,
+    kind: CredentialType,
     presentation: &str,
+    binding: &Binding<'_>,
 ) -> Result<Change, Failure> {
-    let verifier = &state.verifier;
-    let trust = match ident.mode {
-        Mode::Live => &verifier.live_trust,
-        Mode::Test => &verifier.test_trust,
-    };
-    let expectations = sdjwt::Expectations {
-        trust,
-        vct_values: &verifier.vct_values,
-        nonce: &transaction.nonce,
-        audience: &verifier.identity.client_id,
-        now: Timestamp::now().unix_seconds(),
-    };
     let failed = |reason: FailureReason| {
         let mut change = Change::to(Status::Failed, ChangeCause::Wallet);
         change.failure_reason = Some(reason);
         change
     };
-    let verified = match sdjwt::verify_presentation(presentation, &expectations) {
+    let proofme = state
+        .store
+        .get_proofme_revision(
+            &ident.organisation_id,
+            &ident.proofme_id,
+            ident.proofme_revision,
+        )
+        .await?
+        .ok_or("identification without proofme")?;
+    if !kind.answers(&proofme.credentials) {
+        tracing::info!(id = %ident.id.for_log(), query = kind.query_id(), "presentation of a type not offered");
+        return Ok(failed(FailureReason::InvalidPresentation));
+    }
+    let verified = match verify(state, ident, transaction, kind, presentation, binding) {
         Ok(v) => v,
         Err(rejection) => {
             tracing::info!(
@@ -150,16 +244,7 @@ async fn judge(
             return Ok(failed(rejection.reason));
         }
     };
-    let proofme = state
-        .store
-        .get_proofme_revision(
-            &ident.organisation_id,
-            &ident.proofme_id,
-            ident.proofme_revision,
-        )
-        .await?
-        .ok_or("identification without proofme")?;
-    match dcql::extract(&proofme.credentials, &verified) {
+    match dcql::extract(&proofme.credentials, kind, &verified) {
         Ok(data) => {
             let data = Value::Object(data);
             let mut change = Change::to(Status::Verified, ChangeCause::Wallet);
@@ -177,6 +262,7 @@ async fn finish(
     state: &AppState,
     transaction: &WalletTransaction,
     answer: Answer,
+    binding: &Binding<'_>,
 ) -> Result<Response, Failure> {
     let Some(ident) = state
         .store
@@ -200,7 +286,9 @@ async fn finish(
             c.failure_reason = Some(FailureReason::InvalidPresentation);
             c
         }
-        Answer::Presentation(p) => judge(state, &ident, transaction, &p).await?,
+        Answer::Presentation(kind, p) => {
+            judge(state, &ident, transaction, kind, &p, binding).await?
+        }
     };
     let refused_presentation =
         change.next == Status::Failed && change.failure_reason != Some(FailureReason::WalletError);

@@ -12,6 +12,7 @@ pub mod cbor;
 pub mod cose;
 pub mod issue;
 pub mod present;
+pub mod sample;
 pub mod transcript;
 pub mod verify;
 
