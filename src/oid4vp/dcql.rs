@@ -220,12 +220,19 @@ fn lookup<'a>(claims: &'a Value, path: &[&str]) -> Option<&'a Value> {
         .filter(|value| !value.is_null())
 }
 
-/// One shape whatever the format: an mDL's single nationality becomes a
-/// list like the PID's.
-fn normalise(key: CredentialKey, value: &Value) -> Value {
+/// One shape whatever the format, the API's: `NATIONALITY` is a string.
+/// The PID lists nationalities (an mDL has one); several are joined with
+/// commas, which no ISO 3166 code holds (`NL,DE`).
+fn normalise(key: CredentialKey, value: &Value) -> Result<Value, FailureReason> {
     match (key, value) {
-        (CredentialKey::Nationality, Value::String(_)) => Value::Array(vec![value.clone()]),
-        _ => value.clone(),
+        (CredentialKey::Nationality, Value::Array(list)) => {
+            let codes: Option<Vec<&str>> = list.iter().map(Value::as_str).collect();
+            match codes {
+                Some(codes) if !codes.is_empty() => Ok(Value::String(codes.join(","))),
+                _ => Err(FailureReason::InvalidPresentation),
+            }
+        }
+        _ => Ok(value.clone()),
     }
 }
 
@@ -260,7 +267,7 @@ pub fn extract(
             Some(value) => {
                 data.insert(
                     credential.key.as_str().to_owned(),
-                    normalise(credential.key, value),
+                    normalise(credential.key, value)?,
                 );
             }
         }
@@ -486,7 +493,7 @@ mod tests {
     }
 
     #[test]
-    fn an_mdoc_is_read_by_namespace_and_a_single_nationality_becomes_a_list() {
+    fn an_mdoc_is_read_by_its_namespace() {
         let claims = json!({"org.iso.18013.5.1": {
             "age_over_18": true, "given_name": "Sanne", "nationality": "NL"
         }});
@@ -502,7 +509,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             Value::Object(data),
-            json!({"OLDER_THAN_18": true, "FIRST_NAME": "Sanne", "NATIONALITY": ["NL"]})
+            json!({"OLDER_THAN_18": true, "FIRST_NAME": "Sanne", "NATIONALITY": "NL"})
         );
         // The same claims under another type's namespace are not found.
         assert_eq!(
@@ -550,8 +557,30 @@ mod tests {
         .unwrap();
         assert_eq!(
             Value::Object(data),
-            json!({"OLDER_THAN_18": true, "FIRST_NAME": "Sanne", "NATIONALITY": ["NL"]})
+            json!({"OLDER_THAN_18": true, "FIRST_NAME": "Sanne", "NATIONALITY": "NL"})
         );
+    }
+
+    #[test]
+    fn several_nationalities_are_one_comma_separated_string_and_a_non_text_one_is_refused() {
+        let creds = [required(CredentialKey::Nationality)];
+        let data = extract(
+            &creds,
+            CredentialType::PidSdJwt,
+            &verified(json!({"nationalities": ["NL", "DE"]})),
+        )
+        .unwrap();
+        assert_eq!(Value::Object(data), json!({"NATIONALITY": "NL,DE"}));
+        for bad in [json!([]), json!([1]), json!(["NL", null])] {
+            assert_eq!(
+                extract(
+                    &creds,
+                    CredentialType::PidSdJwt,
+                    &verified(json!({"nationalities": bad}))
+                ),
+                Err(FailureReason::InvalidPresentation)
+            );
+        }
     }
 
     #[test]

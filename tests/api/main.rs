@@ -26,6 +26,7 @@ mod instances;
 mod keys_and_secrets;
 mod leaks;
 mod lifecycle;
+mod mdoc;
 mod mode_isolation;
 mod mypage;
 mod proofmes;

@@ -18,12 +18,12 @@ use serde_json::{Value, json};
 const PID_VCT: &str = "urn:eudi:pid:1";
 
 /// A PID issuer trusted through a CA, as a real deployment configures it.
-struct TrustedIssuer {
-    issuer: Issuer,
-    anchors_pem: String,
+pub(crate) struct TrustedIssuer {
+    pub(crate) issuer: Issuer,
+    pub(crate) anchors_pem: String,
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     Timestamp::now().unix_seconds()
 }
 
@@ -42,13 +42,13 @@ fn trusted_issuer() -> TrustedIssuer {
 
 /// The app trusting `issuer`, with a live key and a proofme asking for
 /// `credentials` (`EPASS:OLDER_THAN_18` style).
-struct Live {
-    app: TestApp,
-    live_key: String,
-    proofme_id: String,
+pub(crate) struct Live {
+    pub(crate) app: TestApp,
+    pub(crate) live_key: String,
+    pub(crate) proofme_id: String,
 }
 
-async fn live_app(issuer: &TrustedIssuer, credentials: &[&str]) -> Live {
+pub(crate) async fn live_app(issuer: &TrustedIssuer, credentials: &[&str]) -> Live {
     let pem = issuer.anchors_pem.clone();
     let app = spawn_app_with(move |c| c.trusted_issuers_pem = pem).await;
     let live_key = app.create_api_key(Mode::Live).await;
@@ -61,7 +61,7 @@ async fn live_app(issuer: &TrustedIssuer, credentials: &[&str]) -> Live {
 }
 
 impl Live {
-    async fn create(&self) -> String {
+    pub(crate) async fn create(&self) -> String {
         let body = self
             .app
             .json_body_with(json!({"proofmeId": self.proofme_id}));
@@ -70,7 +70,7 @@ impl Live {
         created["id"].as_str().expect("id").to_owned()
     }
 
-    async fn identification(&self, id: &str) -> Value {
+    pub(crate) async fn identification(&self, id: &str) -> Value {
         let resp = self
             .app
             .get_with_key(&self.live_key, &format!("/v1/identification/{id}"))
@@ -79,7 +79,7 @@ impl Live {
         resp.json().await.expect("JSON")
     }
 
-    async fn data(&self, id: &str) -> Value {
+    pub(crate) async fn data(&self, id: &str) -> Value {
         let resp = self
             .app
             .get_with_key(&self.live_key, &format!("/v1/identification/data/{id}"))
@@ -90,7 +90,7 @@ impl Live {
 }
 
 /// Fetches and checks the request object as a wallet does.
-async fn fetch(app: &TestApp, id: &str) -> AuthorizationRequest {
+pub(crate) async fn fetch(app: &TestApp, id: &str) -> AuthorizationRequest {
     let resp = app
         .client
         .get(app.url(&format!("/oid4vp/request/{id}")))
@@ -138,7 +138,7 @@ fn vp_token(request: &AuthorizationRequest, presentation: &str) -> Value {
 }
 
 /// Encrypts `payload` to the request's response key and posts it.
-async fn respond(
+pub(crate) async fn respond(
     app: &TestApp,
     request: &AuthorizationRequest,
     payload: &Value,
@@ -198,7 +198,12 @@ impl TestApp {
 
 /// Asserts the presentation failed the identification with `reason`, and the
 /// wallet got a 400.
-async fn assert_failed_with(live: &Live, id: &str, answer: (StatusCode, Value), reason: &str) {
+pub(crate) async fn assert_failed_with(
+    live: &Live,
+    id: &str,
+    answer: (StatusCode, Value),
+    reason: &str,
+) {
     assert_eq!(answer.0, StatusCode::BAD_REQUEST, "{}", answer.1);
     assert_eq!(error_of(&answer.1), invalid_request());
     let ident = live.identification(id).await;
@@ -208,7 +213,7 @@ async fn assert_failed_with(live: &Live, id: &str, answer: (StatusCode, Value), 
 }
 
 /// Asserts nothing changed: still pending, no reason, and a 400.
-async fn assert_unchanged(live: &Live, id: &str, answer: (StatusCode, Value)) {
+pub(crate) async fn assert_unchanged(live: &Live, id: &str, answer: (StatusCode, Value)) {
     assert_eq!(answer.0, StatusCode::BAD_REQUEST, "{}", answer.1);
     assert_eq!(error_of(&answer.1), invalid_request());
     let ident = live.identification(id).await;
@@ -1125,7 +1130,7 @@ impl Live {
 
 // --- the wallet command -------------------------------------------------------
 
-async fn run_wallet(args: &[&str]) -> (bool, Value, String) {
+pub(crate) async fn run_wallet(args: &[&str]) -> (bool, Value, String) {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_proofme"))
         .args(args)
         .env_remove("RUST_LOG")
