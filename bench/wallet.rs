@@ -13,10 +13,9 @@
 mod common;
 
 use common::{Server, admin};
-use p256::ecdsa::SigningKey;
 use proofme::domain::Timestamp;
-use proofme::oid4vp::holder;
-use proofme::oid4vp::jose::{self, ContentEncryption, Jwk};
+use proofme::oid4vp::dcql;
+use proofme::oid4vp::jose::{self, ContentEncryption};
 use proofme::wallet;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -62,9 +61,44 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// What the wallet answers with.
+#[derive(Debug, Clone, Copy)]
+enum Format {
+    PidSdJwt,
+    PidMdoc,
+    AgeMdoc,
+}
+
+impl Format {
+    const ALL: [Format; 3] = [Format::PidSdJwt, Format::PidMdoc, Format::AgeMdoc];
+
+    fn wallet_format(self) -> wallet::WalletFormat {
+        match self {
+            Format::PidSdJwt => wallet::WalletFormat::SdJwt,
+            _ => wallet::WalletFormat::Mdoc,
+        }
+    }
+
+    fn doctype(self) -> Option<&'static str> {
+        match self {
+            Format::PidSdJwt => None,
+            Format::PidMdoc => Some(dcql::PID_DOCTYPE),
+            Format::AgeMdoc => Some(dcql::AV_DOCTYPE),
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Format::PidSdJwt => "PID, SD-JWT VC",
+            Format::PidMdoc => "PID, mdoc",
+            Format::AgeMdoc => "age attestation, mdoc",
+        }
+    }
+}
+
 /// One identification: open its status stream as a desktop would, then act as
 /// the wallet, timing from the POST of the answer to the final event.
-async fn one_latency(t: &Tenant) -> f64 {
+async fn one_latency(t: &Tenant, format: Format) -> f64 {
     let created = t.create().await;
     let id = created["id"].as_str().expect("id");
     let stream = t
@@ -88,29 +122,24 @@ async fn one_latency(t: &Tenant) -> f64 {
     let request = wallet::verify_request(&jwt, None, None, Timestamp::now()).expect("request");
     let pending = events.next().await.expect("pending event");
     assert!(pending.contains("pending"), "{pending}");
-    let holder_key = SigningKey::random(&mut rand::rngs::OsRng);
-    let holder_jwk = Jwk::from_verifying_key(holder_key.verifying_key());
-    let credential: Value = t
-        .http
-        .post(format!("{}/oid4vp/test-issuer/credential", t.base))
-        .json(&json!({"holderJwk": holder_jwk.to_value(), "claims": holder::pid_claims::<&str>(&[]).expect("claims")}))
-        .send()
-        .await
-        .expect("test issuer")
-        .json()
-        .await
-        .expect("JSON");
-    let paths = request.claim_paths.clone();
-    let presentation = holder::present(
-        credential["credential"].as_str().expect("credential"),
-        |p: &[String]| paths.iter().any(|w| w.as_slice() == p),
-        &holder_key,
-        &request.nonce,
-        &request.client_id,
-        Timestamp::now().unix_seconds(),
+    // The wallet command's own code gets the credential and presents it.
+    let chosen = wallet::choose(
+        &request.offered,
+        Some(format.wallet_format()),
+        format.doctype(),
     )
+    .expect("offered");
+    let presentation = wallet::presentation(
+        &t.http,
+        &wallet::PresentOptions::default(),
+        &request,
+        chosen,
+        wallet::Bound::ResponseUri(&request.response_uri),
+        &t.base,
+    )
+    .await
     .expect("presentation");
-    let payload = json!({"vp_token": {"pid": [presentation]}, "state": request.state});
+    let payload = json!({"vp_token": {chosen.id.as_str(): [presentation]}, "state": request.state});
     let jwe = jose::encrypt(
         payload.to_string().as_bytes(),
         &request.response_key,
@@ -220,15 +249,25 @@ async fn main() {
             .expect("client"),
     });
 
-    // Warm up, then the latency of one flow at a time.
-    for _ in 0..20 {
-        one_latency(&tenant).await;
+    // Warm up, then the latency of one flow at a time, the formats taking
+    // turns so that each sees the same machine.
+    for format in Format::ALL {
+        for _ in 0..10 {
+            one_latency(&tenant, format).await;
+        }
     }
-    let mut latencies = Vec::with_capacity(samples);
+    let mut latencies: Vec<Vec<f64>> = Format::ALL
+        .iter()
+        .map(|_| Vec::with_capacity(samples))
+        .collect();
     for _ in 0..samples {
-        latencies.push(one_latency(&tenant).await);
+        for (i, format) in Format::ALL.into_iter().enumerate() {
+            latencies[i].push(one_latency(&tenant, format).await);
+        }
     }
-    latencies.sort_by(f64::total_cmp);
+    for l in &mut latencies {
+        l.sort_by(f64::total_cmp);
+    }
 
     // Throughput: wallets in parallel, each taking identifications from
     // create to verified with the wallet command's own code.
@@ -264,19 +303,19 @@ async fn main() {
 
     println!("\n| measure | value |");
     println!("|---|---:|");
-    println!(
-        "| wallet POST → final status event, p50 | {:.2} ms |",
-        percentile(&latencies, 0.5)
-    );
-    println!(
-        "| wallet POST → final status event, p99 | {:.2} ms |",
-        percentile(&latencies, 0.99)
-    );
+    for (format, l) in Format::ALL.iter().zip(&latencies) {
+        println!(
+            "| wallet POST → final status event, {}, p50 / p99 | {:.2} / {:.2} ms |",
+            format.label(),
+            percentile(l, 0.5),
+            percentile(l, 0.99)
+        );
+    }
     println!(
         "| create → verified through the protocol, {wallets} wallets | {:.0} /s |",
         done.load(Ordering::Relaxed) as f64 / elapsed
     );
     println!("| failed flows | {} |", failed.load(Ordering::Relaxed));
     println!("| server peak RSS | {peak:.0} MiB |");
-    println!("\n{samples} latency samples; throughput over {seconds} s.");
+    println!("\n{samples} latency samples per format; throughput over {seconds} s.");
 }
