@@ -441,8 +441,16 @@ pub async fn presentation(
             .doctype
             .as_deref()
             .ok_or_else(|| WalletError::Request("an mdoc query without a doctype".into()))?;
-        let issuer_signed =
-            mdoc_credential(client, opts, doctype, &holder_jwk, &holder_key, issuer_base).await?;
+        let issuer_signed = mdoc_credential(
+            client,
+            opts,
+            request,
+            doctype,
+            &holder_jwk,
+            &holder_key,
+            issuer_base,
+        )
+        .await?;
         let thumbprint = request.response_key.thumbprint();
         let session_transcript = match bound {
             Bound::ResponseUri(uri) => {
@@ -507,6 +515,7 @@ pub async fn presentation(
 async fn mdoc_credential(
     client: &reqwest::Client,
     opts: &PresentOptions,
+    request: &AuthorizationRequest,
     doctype: &str,
     holder_jwk: &Jwk,
     holder_key: &SigningKey,
@@ -544,6 +553,7 @@ async fn mdoc_credential(
         }
         None => {
             let body = json!({
+                "nonce": request.nonce,
                 "holderJwk": holder_jwk,
                 "format": dcql::MDOC_FORMAT,
                 "doctype": doctype,
