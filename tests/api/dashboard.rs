@@ -161,6 +161,58 @@ async fn five_failures_from_one_address_close_sign_in_for_every_email() {
 }
 
 #[tokio::test]
+async fn a_burst_of_sign_ins_gets_no_more_than_five_attempts_evaluated() {
+    let app = spawn_app().await;
+    app.create_user(&app.org_id, "ann@example.com").await;
+    // Thirty wrong passwords and the right one last, all at once, each from
+    // a browser that has the sign-in form open.
+    let mut browsers = Vec::new();
+    for _ in 0..31 {
+        let mut b = Browser::new(&app.address);
+        b.get("/dashboard/login").await;
+        browsers.push(b);
+    }
+
+    let answers = futures::future::join_all(browsers.iter_mut().enumerate().map(|(n, b)| {
+        let password = if n == 30 { PASSWORD } else { "wrong password" };
+        async move {
+            b.post(
+                "/dashboard/login",
+                &[("email", "ann@example.com"), ("password", password)],
+            )
+            .await
+        }
+    }))
+    .await;
+
+    let count = |status: StatusCode| answers[..30].iter().filter(|p| p.status == status).count();
+    let (refused, throttled) = (
+        count(StatusCode::UNAUTHORIZED),
+        count(StatusCode::TOO_MANY_REQUESTS),
+    );
+    assert_eq!(
+        refused + throttled,
+        30,
+        "only 401 and 429 for wrong passwords"
+    );
+    assert!(refused <= 5, "{refused} wrong passwords were checked");
+    let right = answers[30].status;
+    if right == StatusCode::TOO_MANY_REQUESTS {
+        // Every place went to a wrong password: exactly five were checked,
+        // and sign-in stays closed, even for the right password.
+        assert_eq!(refused, 5);
+        let later = Browser::new(&app.address)
+            .sign_in("ann@example.com", PASSWORD)
+            .await;
+        assert_eq!(later.status, StatusCode::TOO_MANY_REQUESTS);
+    } else {
+        // The right password took one of the places and gave it back.
+        assert_eq!(right, StatusCode::SEE_OTHER, "{}", answers[30].html);
+        assert!(refused >= 4, "{refused}");
+    }
+}
+
+#[tokio::test]
 async fn old_failures_no_longer_count() {
     let app = spawn_app().await;
     app.create_user(&app.org_id, "ann@example.com").await;
