@@ -393,3 +393,90 @@ async fn dashboard_pages_carry_the_security_headers() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// Every dashboard action, with a form it accepts (ids need not exist) and
+/// the fields it cannot do without.
+const ACTIONS: &[(&str, &str, &[&str])] = &[
+    ("create-api-key", "mode=test", &["mode"]),
+    ("revoke-api-key", "id=key_nothing", &["id"]),
+    ("revoke-identification", "id=idn_nothing", &["id"]),
+    ("erase-data", "id=idn_nothing", &["id"]),
+    ("resend-webhook", "id=idn_nothing", &["id"]),
+    ("save-proofme", "name=Shop&purpose=AGE_VERIFICATION", &[]),
+    (
+        "save-public-link",
+        "id=pm_nothing&redirect_url=https%3A%2F%2Fexample.org%2F&mode=test",
+        &["id", "redirect_url", "mode"],
+    ),
+    ("remove-public-link", "id=pm_nothing", &["id"]),
+    ("reveal-webhook-secret", "", &[]),
+    ("rotate-webhook-secret", "", &[]),
+    (
+        "send-test-webhook",
+        "url=https%3A%2F%2Fexample.org%2F",
+        &["url"],
+    ),
+    ("sign-out", "", &[]),
+];
+
+/// `form` without the field `name`.
+fn without(form: &str, name: &str) -> String {
+    form.split('&')
+        .filter(|pair| pair.split('=').next() != Some(name))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The forms that are wrong in shape: a bracketed name, a required field
+/// bracketed or doubled, bytes that are not UTF-8, a pair without `=`.
+fn malformed(form: &str, required: &[&str]) -> Vec<String> {
+    let join = |extra: &str| {
+        if form.is_empty() {
+            extra.to_owned()
+        } else {
+            format!("{form}&{extra}")
+        }
+    };
+    let mut forms = vec![join("a[b]=1"), join("%FF%FE=%FF"), join("a[=1&]]]=2")];
+    for name in required {
+        forms.push(format!("{}&{name}[x]=1", without(form, name)));
+        forms.push(join(&format!("{name}=again")));
+    }
+    forms
+}
+
+#[tokio::test]
+async fn every_action_answers_a_missing_or_malformed_field_with_a_page_never_a_500() {
+    let app = spawn_app().await;
+    let mut cases = Vec::new();
+    for (endpoint, form, required) in ACTIONS {
+        for name in *required {
+            cases.push((*endpoint, without(form, name), true));
+        }
+        for bad in malformed(form, required) {
+            cases.push((*endpoint, bad, false));
+        }
+    }
+
+    for (endpoint, body, must_refuse) in cases {
+        // A fresh session each time: some of these forms are good enough
+        // to act (sign out, say).
+        let mut browser = app.signed_in().await;
+        let page = browser
+            .post_raw(&format!("/dashboard/act/{endpoint}"), &body)
+            .await;
+
+        let case = format!("{endpoint} with {body:?}: {} {}", page.status, page.html);
+        assert_ne!(page.status, StatusCode::INTERNAL_SERVER_ERROR, "{case}");
+        let location = page.location().unwrap_or_default();
+        assert!(!location.contains("__err"), "{case}");
+        if must_refuse {
+            assert_eq!(page.status, StatusCode::BAD_REQUEST, "{case}");
+        }
+        if page.status == StatusCode::BAD_REQUEST {
+            assert!(page.text().contains("missing or not understood"), "{case}");
+        } else {
+            assert!(page.status.is_redirection(), "{case}");
+        }
+    }
+}
