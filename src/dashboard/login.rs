@@ -48,6 +48,7 @@ pub async fn sign_in(
     State(state): State<AppState>,
     session: Session,
     addr: ClientAddr,
+    headers: axum::http::HeaderMap,
     Form(form): Form<Credentials>,
 ) -> Response {
     let store = &state.store;
@@ -76,7 +77,8 @@ pub async fn sign_in(
     if !super::password::verify(hash, form.password).await {
         // The place taken stays: it is this failure.
         tracing::info!("dashboard sign-in refused");
-        let csrf = guard::csrf_token(&session).await.unwrap_or_default();
+        // The form again, with the token of its cookie (checked already).
+        let csrf = guard::login_token(&headers).unwrap_or_default();
         return login_page(
             StatusCode::UNAUTHORIZED,
             csrf,

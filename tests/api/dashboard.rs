@@ -34,8 +34,10 @@ async fn signing_in_lands_on_identifications_with_a_new_session_id() {
     let app = spawn_app().await;
     app.create_user(&app.org_id, "ann@example.com").await;
     let mut browser = Browser::new(&app.address);
+    // An id planted before sign-in (session fixation), well formed.
+    let before = tower_sessions::session::Id::default().to_string();
+    browser.set_session_cookie(&before);
     browser.get("/dashboard/login").await;
-    let before = browser.session_cookie().expect("a session before sign-in");
 
     let answer = browser
         .post(
@@ -73,15 +75,29 @@ async fn signing_in_lands_on_identifications_with_a_new_session_id() {
     );
 }
 
+/// The `Set-Cookie` values of an answer.
+fn set_cookies(page: &crate::browser::Page) -> Vec<String> {
+    page.headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .collect()
+}
+
 #[tokio::test]
 async fn the_session_cookie_is_http_only_lax_and_scoped_to_the_dashboard() {
     let app = spawn_app().await;
+    app.create_user(&app.org_id, "ann@example.com").await;
     let mut browser = Browser::new(&app.address);
 
-    let page = browser.get("/dashboard/login").await;
+    let answer = browser.sign_in("ann@example.com", PASSWORD).await;
 
-    let cookie = page.headers["set-cookie"].to_str().unwrap().to_owned();
-    assert!(cookie.starts_with("proofme_dashboard="), "{cookie}");
+    let cookies = set_cookies(&answer);
+    let cookie = cookies
+        .iter()
+        .find(|c| c.starts_with("proofme_dashboard="))
+        .expect("a session cookie at sign-in");
     for part in ["HttpOnly", "SameSite=Lax", "Path=/dashboard"] {
         assert!(cookie.split("; ").any(|p| p == part), "{part} in {cookie}");
     }
@@ -89,14 +105,128 @@ async fn the_session_cookie_is_http_only_lax_and_scoped_to_the_dashboard() {
 }
 
 #[tokio::test]
-async fn over_https_the_session_cookie_is_secure() {
-    let app = spawn_app_with(|c| c.public_url = "https://id.example.com".into()).await;
+async fn the_sign_in_forms_cookie_is_http_only_strict_and_scoped_to_sign_in() {
+    let app = spawn_app().await;
     let mut browser = Browser::new(&app.address);
 
     let page = browser.get("/dashboard/login").await;
 
-    let cookie = page.headers["set-cookie"].to_str().unwrap().to_owned();
+    let cookies = set_cookies(&page);
+    assert_eq!(cookies.len(), 1, "{cookies:?}");
+    let cookie = &cookies[0];
+    assert!(cookie.starts_with("proofme_login_csrf="), "{cookie}");
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/dashboard/login"] {
+        assert!(cookie.split("; ").any(|p| p == part), "{part} in {cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "not Secure over http: {cookie}");
+}
+
+#[tokio::test]
+async fn over_https_the_session_cookie_is_secure() {
+    let public = "https://id.example.com";
+    let app = spawn_app_with(|c| c.public_url = public.into()).await;
+    app.create_user(&app.org_id, "ann@example.com").await;
+    // No cookie jar: it would keep a Secure cookie from going over http.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = client
+        .get(format!("{}/dashboard/login", app.address))
+        .send()
+        .await
+        .unwrap();
+    let login_cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        login_cookie.split("; ").any(|p| p == "Secure"),
+        "{login_cookie}"
+    );
+    let pair = login_cookie.split(';').next().unwrap().to_owned();
+    let token = pair.split_once('=').unwrap().1.to_owned();
+
+    let answer = client
+        .post(format!("{}/dashboard/login", app.address))
+        .header("cookie", pair)
+        .header("origin", public)
+        .form(&[
+            ("email", "ann@example.com"),
+            ("password", PASSWORD),
+            ("csrf", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    let cookie = answer
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("proofme_dashboard="))
+        .expect("a session cookie")
+        .to_owned();
     assert!(cookie.split("; ").any(|p| p == "Secure"), "{cookie}");
+}
+
+#[tokio::test]
+async fn viewing_the_sign_in_page_stores_no_session() {
+    let app = spawn_app().await;
+    app.create_user(&app.org_id, "ann@example.com").await;
+    let before = app.store.session_count().await.unwrap();
+    let mut returning = Browser::new(&app.address);
+
+    for n in 0..50 {
+        let page = if n % 2 == 0 {
+            Browser::new(&app.address).get("/dashboard/login").await
+        } else {
+            returning.get("/dashboard/login").await
+        };
+        assert_eq!(page.status, StatusCode::OK);
+    }
+
+    assert_eq!(app.store.session_count().await.unwrap(), before);
+    // The form still signs in; one session now.
+    let answer = returning
+        .post(
+            "/dashboard/login",
+            &[("email", "ann@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.html);
+    assert_eq!(app.store.session_count().await.unwrap(), before + 1);
+}
+
+#[tokio::test]
+async fn a_forged_or_borrowed_sign_in_token_is_refused() {
+    let app = spawn_app().await;
+    app.create_user(&app.org_id, "ann@example.com").await;
+    let mut other = Browser::new(&app.address);
+    other.get("/dashboard/login").await;
+    let borrowed = other.csrf.clone().expect("a token");
+    let mut browser = Browser::new(&app.address);
+    browser.get("/dashboard/login").await;
+    let origin = app.address.clone();
+    let fields = [("email", "ann@example.com"), ("password", PASSWORD)];
+
+    let forged = browser
+        .post_with("/dashboard/login", &fields, Some(&origin), Some("forged"))
+        .await;
+    let from_another_browser = browser
+        .post_with("/dashboard/login", &fields, Some(&origin), Some(&borrowed))
+        .await;
+    let without_cookie = Browser::new(&app.address)
+        .post_with("/dashboard/login", &fields, Some(&origin), Some(&borrowed))
+        .await;
+
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(from_another_browser.status, StatusCode::FORBIDDEN);
+    assert_eq!(without_cookie.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        browser.get("/dashboard").await.status,
+        StatusCode::SEE_OTHER,
+        "not signed in"
+    );
 }
 
 #[tokio::test]
