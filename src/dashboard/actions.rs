@@ -87,11 +87,39 @@ impl Act {
         Ok(())
     }
 
-    /// Ends the action showing `secret` once on the page at `to`.
+    /// Ends the action showing `secret` once on the page at `to`. The
+    /// session (a database row, and the database's log) holds it sealed
+    /// under the deployment data key, never in clear; the next page opens it.
     pub async fn reveal(&self, to: &str, message: &str, secret: &str) -> Result<(), ServerFnError> {
-        let _ = self.session.insert(ONCE, secret).await;
+        let sealed = seal_once(&self.state.data_key, &self.user.id, secret);
+        let _ = self.session.insert(ONCE, sealed).await;
         self.done(to, message).await
     }
+}
+
+/// What a once-shown secret is sealed to: this user's session only.
+fn once_context(user: &crate::domain::UserId) -> String {
+    format!("dashboard-once:{}", user.as_str())
+}
+
+/// `secret` sealed for the session of `user`, as text a session can hold.
+pub(super) fn seal_once(
+    key: &crate::vault::DataKey,
+    user: &crate::domain::UserId,
+    secret: &str,
+) -> String {
+    URL_SAFE.encode(key.wrap(secret.as_bytes(), &once_context(user)))
+}
+
+/// The secret `seal_once` sealed, if it opens for `user`.
+pub(super) fn open_once(
+    key: &crate::vault::DataKey,
+    user: &crate::domain::UserId,
+    sealed: &str,
+) -> Option<String> {
+    let wrapped = URL_SAFE.decode(sealed).ok()?;
+    let secret = key.unwrap_secret(&wrapped, &once_context(user)).ok()?;
+    String::from_utf8(secret).ok()
 }
 
 /// The header the server-function framework marks its failed answers with.
@@ -189,6 +217,23 @@ pub async fn answer_failures(req: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sealed_secret_opens_only_for_its_user_and_holds_no_clear_text() {
+        let key = crate::vault::DataKey::ephemeral();
+        let (ann, bob) = (
+            crate::domain::UserId::generate(),
+            crate::domain::UserId::generate(),
+        );
+        let sealed = seal_once(&key, &ann, "test_SecretSecret");
+        assert!(!sealed.contains("SecretSecret"));
+        assert_eq!(
+            open_once(&key, &ann, &sealed).as_deref(),
+            Some("test_SecretSecret")
+        );
+        assert_eq!(open_once(&key, &bob, &sealed), None);
+        assert_eq!(open_once(&key, &ann, "not sealed"), None);
+    }
 
     #[test]
     fn our_errors_are_known_again_by_their_message() {

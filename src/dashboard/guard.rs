@@ -16,6 +16,9 @@ use crate::domain::{OrganisationId, Timestamp, UserId};
 /// The session's keys.
 pub(super) const USER: &str = "user";
 pub(super) const CSRF: &str = "csrf";
+/// When the session's user signed in (Unix ms): the start of its absolute
+/// lifetime.
+pub const SIGNED_IN_AT: &str = "signed_in_at";
 /// When the session was last marked active (Unix ms).
 const SEEN: &str = "seen";
 /// A one-line message for the next page (after a redirect).
@@ -105,7 +108,20 @@ pub async fn require_user(State(state): State<AppState>, mut req: Request, next:
     };
     let path = req.uri().path();
     let public = path == super::LOGIN_PATH;
-    match signed_in(&state, &session).await {
+    let user = match signed_in(&state, &session).await {
+        // However active, a session ends this long after sign-in (a session
+        // without its sign-in time predates the rule, and ends too).
+        Some(user) if within_lifetime(&session, state.config.dashboard_session_max).await => {
+            Some(user)
+        }
+        Some(_) => {
+            let _ = session.flush().await;
+            None
+        }
+        None => None,
+    };
+    let user_id = user.as_ref().map(|u| u.id.clone());
+    match user {
         Some(_) if public && req.method() == Method::GET => {
             return Redirect::to("/dashboard").into_response();
         }
@@ -144,11 +160,24 @@ pub async fn require_user(State(state): State<AppState>, mut req: Request, next:
         if let Ok(Some(flash)) = session.remove::<String>(FLASH).await {
             req.extensions_mut().insert(super::Flash(flash));
         }
-        if let Ok(Some(once)) = session.remove::<String>(ONCE).await {
-            req.extensions_mut().insert(super::Once(once));
+        if let (Ok(Some(sealed)), Some(user)) =
+            (session.remove::<String>(ONCE).await, user_id.as_ref())
+        {
+            if let Some(once) = super::actions::open_once(&state.data_key, user, &sealed) {
+                req.extensions_mut().insert(super::Once(once));
+            }
         }
     }
     next.run(req).await
+}
+
+/// Whether the session's sign-in was less than `max` ago.
+async fn within_lifetime(session: &Session, max: std::time::Duration) -> bool {
+    let Ok(Some(at)) = session.get::<i64>(SIGNED_IN_AT).await else {
+        return false;
+    };
+    let max_ms = i64::try_from(max.as_millis()).unwrap_or(i64::MAX);
+    Timestamp::now().millis().saturating_sub(at) < max_ms
 }
 
 /// Keeps an active session from expiring: a session is stored (and so its

@@ -96,6 +96,10 @@ pub async fn sign_in(
     if session.cycle_id().await.is_err()
         || session.insert(USER, user.id.as_str()).await.is_err()
         || session
+            .insert(guard::SIGNED_IN_AT, Timestamp::now().millis())
+            .await
+            .is_err()
+        || session
             .insert(CSRF, crate::domain::ids::random_base62(32))
             .await
             .is_err()

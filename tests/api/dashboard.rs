@@ -420,6 +420,59 @@ async fn eight_idle_hours_end_a_session() {
     );
 }
 
+/// Moves the stored sign-in time of the session `cookie` names `by` into
+/// the past, as if that long had passed since sign-in.
+async fn backdate_sign_in(app: &TestApp, cookie: &str, by: Duration) {
+    use tower_sessions::SessionStore;
+    let key = proofme::dashboard::guard::SIGNED_IN_AT;
+    let id: tower_sessions::session::Id = cookie.parse().expect("a session id");
+    let sessions = app.store.sessions();
+    let mut record = sessions.load(&id).await.unwrap().expect("stored");
+    let at = record
+        .data
+        .get(key)
+        .and_then(|v| v.as_i64())
+        .expect("sign-in time");
+    let earlier = at - i64::try_from(by.as_millis()).unwrap();
+    record
+        .data
+        .insert(key.to_owned(), serde_json::json!(earlier));
+    sessions.save(&record).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_session_ends_twelve_hours_after_sign_in_however_active() {
+    let app = spawn_app().await;
+    let mut browser = app.signed_in().await;
+    let id = browser.session_cookie().unwrap();
+    let sessions = app.store.session_count().await.unwrap();
+
+    // Almost twelve hours on, and in use all along: still signed in.
+    backdate_sign_in(&app, &id, Duration::from_secs(12 * 3600 - 60)).await;
+    assert_eq!(browser.get("/dashboard").await.status, StatusCode::OK);
+
+    backdate_sign_in(&app, &id, Duration::from_secs(61)).await;
+    let page = browser.get("/dashboard").await;
+
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.location().as_deref(), Some("/dashboard/login"));
+    assert_eq!(app.store.session_count().await.unwrap(), sessions - 1);
+}
+
+#[tokio::test]
+async fn the_longest_session_is_configurable() {
+    let app = spawn_app_with(|c| c.dashboard_session_max = Duration::from_secs(3600)).await;
+    let mut browser = app.signed_in().await;
+    let id = browser.session_cookie().unwrap();
+
+    backdate_sign_in(&app, &id, Duration::from_secs(3601)).await;
+
+    assert_eq!(
+        browser.get("/dashboard").await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
 #[tokio::test]
 async fn an_action_without_the_token_is_refused_and_changes_nothing() {
     let app = spawn_app().await;
