@@ -60,6 +60,16 @@ pub struct ConfigArgs {
     )]
     pub webhook_lease_secs: u64,
 
+    /// Hours a dashboard session lasts at most from sign-in, however active
+    /// (beside the 8-hour idle expiry).
+    #[arg(
+        long,
+        env = "PROOFME_DASHBOARD_SESSION_MAX_HOURS",
+        default_value_t = 12,
+        global = true
+    )]
+    pub dashboard_session_max_hours: u64,
+
     /// Seconds an identification stays open before it expires.
     #[arg(
         long,
@@ -266,6 +276,8 @@ pub struct Config {
     /// How long a webhook claim keeps a delivery from other workers.
     pub webhook_lease: Duration,
     pub identification_ttl: Duration,
+    /// How long a dashboard session lasts at most from sign-in.
+    pub dashboard_session_max: Duration,
     pub rate_limit: u32,
     /// PEM text of the issuers' trust anchors (empty: trust none).
     pub trusted_issuers_pem: String,
@@ -319,6 +331,8 @@ pub enum ConfigError {
     RetrySchedule(String),
     #[error("PROOFME_IDENTIFICATION_TTL_SECS must be at least 1")]
     Ttl,
+    #[error("PROOFME_DASHBOARD_SESSION_MAX_HOURS must be at least 1")]
+    SessionMax,
     #[error("cannot read {what} from {path}: {source}")]
     Read {
         what: &'static str,
@@ -356,6 +370,9 @@ impl ConfigArgs {
         let webhook_retry_schedule = parse_schedule(&self.webhook_retry_schedule)?;
         if self.identification_ttl_secs == 0 {
             return Err(ConfigError::Ttl);
+        }
+        if self.dashboard_session_max_hours == 0 {
+            return Err(ConfigError::SessionMax);
         }
         let webhook_lease = Duration::from_secs(self.webhook_lease_secs);
         if webhook_lease <= crate::webhooks::deliver::DEFAULT_TIMEOUT {
@@ -447,6 +464,9 @@ impl ConfigArgs {
             webhook_retry_schedule,
             webhook_lease,
             identification_ttl: Duration::from_secs(self.identification_ttl_secs),
+            dashboard_session_max: Duration::from_secs(
+                self.dashboard_session_max_hours.saturating_mul(3600),
+            ),
             rate_limit: self.rate_limit,
             auth_failure_limit: self.auth_failure_limit,
             public_link_rate_limit: self.public_link_rate_limit,
@@ -514,6 +534,7 @@ impl Config {
                 .unwrap_or_default(),
             webhook_lease: crate::webhooks::worker::DEFAULT_LEASE,
             identification_ttl: Duration::from_secs(86_400),
+            dashboard_session_max: Duration::from_secs(12 * 3600),
             rate_limit: 100,
             trusted_issuers_pem: String::new(),
             verifier_identity_pem: None,

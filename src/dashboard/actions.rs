@@ -3,7 +3,14 @@
 //! and a redirect there (`303`-style POST-redirect-GET, so a reload never
 //! posts twice).
 
+use axum::body::to_bytes;
+use axum::extract::Request;
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE;
 use leptos::prelude::*;
 use tower_sessions::Session;
 
@@ -27,6 +34,17 @@ pub enum ActionError {
 }
 
 impl ActionError {
+    /// The error a failed action's message names, if it is one of ours.
+    fn from_message(message: &str) -> Option<ActionError> {
+        [
+            ActionError::NotSignedIn,
+            ActionError::Unavailable,
+            ActionError::Internal,
+        ]
+        .into_iter()
+        .find(|e| e.to_string() == message)
+    }
+
     pub fn store(e: &crate::store::StoreError) -> ActionError {
         if e.is_retryable() {
             ActionError::Unavailable
@@ -69,9 +87,178 @@ impl Act {
         Ok(())
     }
 
-    /// Ends the action showing `secret` once on the page at `to`.
+    /// Ends the action showing `secret` once on the page at `to`. The
+    /// session (a database row, and the database's log) holds it sealed
+    /// under the deployment data key, never in clear; the next page opens it.
     pub async fn reveal(&self, to: &str, message: &str, secret: &str) -> Result<(), ServerFnError> {
-        let _ = self.session.insert(ONCE, secret).await;
+        let sealed = seal_once(&self.state.data_key, &self.user.id, secret);
+        let _ = self.session.insert(ONCE, sealed).await;
         self.done(to, message).await
+    }
+}
+
+/// What a once-shown secret is sealed to: this user's session only.
+fn once_context(user: &crate::domain::UserId) -> String {
+    format!("dashboard-once:{}", user.as_str())
+}
+
+/// `secret` sealed for the session of `user`, as text a session can hold.
+pub(super) fn seal_once(
+    key: &crate::vault::DataKey,
+    user: &crate::domain::UserId,
+    secret: &str,
+) -> String {
+    URL_SAFE.encode(key.wrap(secret.as_bytes(), &once_context(user)))
+}
+
+/// The secret `seal_once` sealed, if it opens for `user`.
+pub(super) fn open_once(
+    key: &crate::vault::DataKey,
+    user: &crate::domain::UserId,
+    sealed: &str,
+) -> Option<String> {
+    let wrapped = URL_SAFE.decode(sealed).ok()?;
+    let secret = key.unwrap_secret(&wrapped, &once_context(user)).ok()?;
+    String::from_utf8(secret).ok()
+}
+
+/// The header the server-function framework marks its failed answers with.
+const SERVER_FN_ERROR_HEADER: &str = "serverfnerror";
+
+/// How an action failed, as the framework encodes it (`Kind|message`).
+fn failure_kind(encoded: &str) -> (&str, &str) {
+    encoded.split_once('|').unwrap_or(("", encoded))
+}
+
+/// The page for a failed action. A form the framework could not read (a
+/// field missing, doubled or not understood) is the sender's mistake: 400.
+fn failure_page(encoded: &str) -> Response {
+    let (kind, message) = failure_kind(encoded);
+    match kind {
+        "Args" | "MissingArg" | "Deserialization" => {
+            tracing::info!("a dashboard form could not be read");
+            super::app::message_page(
+                StatusCode::BAD_REQUEST,
+                "This form could not be read",
+                "Something in the form was missing or not understood, so nothing was changed. \
+                 Please go back, reload the page and try again.",
+            )
+        }
+        _ => match ActionError::from_message(message) {
+            Some(ActionError::NotSignedIn) => super::app::message_page(
+                StatusCode::FORBIDDEN,
+                "Not allowed",
+                "Your session has ended. Please sign in again.",
+            ),
+            Some(ActionError::Unavailable) => {
+                let mut res = super::app::message_page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Please try again",
+                    "The dashboard is briefly unavailable. Please try again in a moment.",
+                );
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                res
+            }
+            _ => {
+                tracing::error!(kind, "a dashboard action failed");
+                super::app::message_page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "Something went wrong on our side. Please try again.",
+                )
+            }
+        },
+    }
+}
+
+/// The encoded failure a plain form post was sent back with in its
+/// redirect (`?__err=`), if any.
+fn failure_in_location(res: &Response) -> Option<String> {
+    let location = res.headers().get(header::LOCATION)?.to_str().ok()?;
+    let url = url::Url::parse("http://x").ok()?.join(location).ok()?;
+    let encoded = url
+        .query_pairs()
+        .find(|(k, _)| k == "__err")
+        .map(|(_, v)| v.into_owned())?;
+    String::from_utf8(URL_SAFE.decode(encoded).ok()?).ok()
+}
+
+/// Around every action: its failures are answered here, as a page with a
+/// status that says whose fault it was. Left to the framework, a plain form
+/// post that failed was redirected back with the error in the URL (where the
+/// page never showed it, and logs kept it), and one that could not be read
+/// was a 500.
+pub async fn answer_failures(req: Request, next: Next) -> Response {
+    let is_action = req.method() == Method::POST
+        && req
+            .uri()
+            .path()
+            .strip_prefix(super::ACTIONS)
+            .is_some_and(|rest| rest.starts_with('/'));
+    if !is_action {
+        return next.run(req).await;
+    }
+    let res = next.run(req).await;
+    let in_location = failure_in_location(&res);
+    if in_location.is_none() && !res.headers().contains_key(SERVER_FN_ERROR_HEADER) {
+        return res;
+    }
+    let body = to_bytes(res.into_body(), super::guard::FORM_LIMIT)
+        .await
+        .unwrap_or_default();
+    let encoded = match in_location {
+        Some(encoded) => encoded,
+        None => String::from_utf8_lossy(&body).into_owned(),
+    };
+    failure_page(&encoded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_secret_opens_only_for_its_user_and_holds_no_clear_text() {
+        let key = crate::vault::DataKey::ephemeral();
+        let (ann, bob) = (
+            crate::domain::UserId::generate(),
+            crate::domain::UserId::generate(),
+        );
+        let sealed = seal_once(&key, &ann, "test_SecretSecret");
+        assert!(!sealed.contains("SecretSecret"));
+        assert_eq!(
+            open_once(&key, &ann, &sealed).as_deref(),
+            Some("test_SecretSecret")
+        );
+        assert_eq!(open_once(&key, &bob, &sealed), None);
+        assert_eq!(open_once(&key, &ann, "not sealed"), None);
+    }
+
+    #[test]
+    fn our_errors_are_known_again_by_their_message() {
+        for e in [
+            ActionError::NotSignedIn,
+            ActionError::Unavailable,
+            ActionError::Internal,
+        ] {
+            let again = ActionError::from_message(&e.to_string()).map(|a| a.to_string());
+            assert_eq!(again, Some(e.to_string()));
+        }
+        assert!(ActionError::from_message("anything else").is_none());
+    }
+
+    #[test]
+    fn a_form_that_cannot_be_read_is_a_400_and_ours_keep_their_status() {
+        let status = |s: &str| failure_page(s).status();
+        assert_eq!(status("Args|missing field `mode`"), StatusCode::BAD_REQUEST);
+        assert_eq!(status("MissingArg|id"), StatusCode::BAD_REQUEST);
+        assert_eq!(status("Deserialization|x"), StatusCode::BAD_REQUEST);
+        assert_eq!(status("ServerError|not signed in"), StatusCode::FORBIDDEN);
+        assert_eq!(
+            status(&format!("ServerError|{}", ActionError::Unavailable)),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(status("garbage"), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

@@ -4,7 +4,7 @@
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use subtle::ConstantTimeEq;
@@ -16,12 +16,22 @@ use crate::domain::{OrganisationId, Timestamp, UserId};
 /// The session's keys.
 pub(super) const USER: &str = "user";
 pub(super) const CSRF: &str = "csrf";
+/// When the session's user signed in (Unix ms): the start of its absolute
+/// lifetime.
+pub const SIGNED_IN_AT: &str = "signed_in_at";
 /// When the session was last marked active (Unix ms).
 const SEEN: &str = "seen";
 /// A one-line message for the next page (after a redirect).
 pub(super) const FLASH: &str = "flash";
 /// A secret to show once on the next page (a new API key, say).
 pub(super) const ONCE: &str = "once";
+
+/// The cookie that carries the sign-in form's CSRF token (a double-submit
+/// token): before sign-in there is no stored session to keep it in, and a
+/// row per view of the sign-in page would let anyone fill the table.
+pub const LOGIN_COOKIE: &str = "proofme_login_csrf";
+/// Random base62 characters in a CSRF token.
+const TOKEN_CHARS: usize = 32;
 
 /// The form field that carries the CSRF token.
 pub const CSRF_FIELD: &str = "csrf";
@@ -64,6 +74,31 @@ pub(super) async fn csrf_token(session: &Session) -> Option<String> {
     Some(token)
 }
 
+/// The sign-in form's token, from the request's cookie, if it holds one of
+/// the right shape.
+pub(super) fn login_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == LOGIN_COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|v| v.len() == TOKEN_CHARS && v.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// The `Set-Cookie` value for the sign-in form's token: only sent back to
+/// the sign-in form, never to script, and never from another site.
+fn login_cookie(token: &str, secure: bool) -> Option<HeaderValue> {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{LOGIN_COOKIE}={token}; Path={}; HttpOnly; SameSite=Strict{secure}",
+        super::LOGIN_PATH
+    ))
+    .ok()
+}
+
 /// Pages and actions need a signed-in user; the sign-in page and its form
 /// do not. Unsigned requests for pages go to the sign-in page; for anything
 /// else they get 403.
@@ -73,7 +108,20 @@ pub async fn require_user(State(state): State<AppState>, mut req: Request, next:
     };
     let path = req.uri().path();
     let public = path == super::LOGIN_PATH;
-    match signed_in(&state, &session).await {
+    let user = match signed_in(&state, &session).await {
+        // However active, a session ends this long after sign-in (a session
+        // without its sign-in time predates the rule, and ends too).
+        Some(user) if within_lifetime(&session, state.config.dashboard_session_max).await => {
+            Some(user)
+        }
+        Some(_) => {
+            let _ = session.flush().await;
+            None
+        }
+        None => None,
+    };
+    let user_id = user.as_ref().map(|u| u.id.clone());
+    match user {
         Some(_) if public && req.method() == Method::GET => {
             return Redirect::to("/dashboard").into_response();
         }
@@ -81,7 +129,23 @@ pub async fn require_user(State(state): State<AppState>, mut req: Request, next:
             touch(&session).await;
             req.extensions_mut().insert(user);
         }
-        None if public => {}
+        None if public => {
+            // The sign-in page stores nothing: its token lives in a cookie.
+            if req.method() != Method::GET {
+                return next.run(req).await;
+            }
+            let (token, fresh) = match login_token(req.headers()) {
+                Some(token) => (token, false),
+                None => (crate::domain::ids::random_base62(TOKEN_CHARS), true),
+            };
+            req.extensions_mut().insert(CsrfToken(token.clone()));
+            let mut res = next.run(req).await;
+            let secure = state.config.public_url.starts_with("https://");
+            if let Some(cookie) = login_cookie(&token, secure).filter(|_| fresh) {
+                res.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            return res;
+        }
         None if req.method() == Method::GET || req.method() == Method::HEAD => {
             return Redirect::to(super::LOGIN_PATH).into_response();
         }
@@ -96,11 +160,24 @@ pub async fn require_user(State(state): State<AppState>, mut req: Request, next:
         if let Ok(Some(flash)) = session.remove::<String>(FLASH).await {
             req.extensions_mut().insert(super::Flash(flash));
         }
-        if let Ok(Some(once)) = session.remove::<String>(ONCE).await {
-            req.extensions_mut().insert(super::Once(once));
+        if let (Ok(Some(sealed)), Some(user)) =
+            (session.remove::<String>(ONCE).await, user_id.as_ref())
+        {
+            if let Some(once) = super::actions::open_once(&state.data_key, user, &sealed) {
+                req.extensions_mut().insert(super::Once(once));
+            }
         }
     }
     next.run(req).await
+}
+
+/// Whether the session's sign-in was less than `max` ago.
+async fn within_lifetime(session: &Session, max: std::time::Duration) -> bool {
+    let Ok(Some(at)) = session.get::<i64>(SIGNED_IN_AT).await else {
+        return false;
+    };
+    let max_ms = i64::try_from(max.as_millis()).unwrap_or(i64::MAX);
+    Timestamp::now().millis().saturating_sub(at) < max_ms
 }
 
 /// Keeps an active session from expiring: a session is stored (and so its
@@ -134,7 +211,13 @@ pub async fn check_csrf(State(state): State<AppState>, req: Request, next: Next)
     let sent = url::form_urlencoded::parse(&bytes)
         .find(|(name, _)| name == CSRF_FIELD)
         .map(|(_, value)| value.into_owned());
-    let expected: Option<String> = session.get(CSRF).await.ok().flatten();
+    // The sign-in form is checked against its cookie; everything else
+    // against the signed-in session's token.
+    let expected: Option<String> = if parts.uri.path() == super::LOGIN_PATH {
+        login_token(&parts.headers)
+    } else {
+        session.get(CSRF).await.ok().flatten()
+    };
     let valid = match (sent, expected) {
         (Some(sent), Some(expected)) => bool::from(sent.as_bytes().ct_eq(expected.as_bytes())),
         _ => false,
@@ -177,7 +260,6 @@ fn forbidden(message: &'static str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
 
     fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -229,5 +311,28 @@ mod tests {
             ours
         ));
         assert!(!same_origin(&headers(&[]), ours));
+    }
+}
+
+#[cfg(test)]
+mod login_token_tests {
+    use super::*;
+
+    #[test]
+    fn the_sign_in_token_is_read_from_its_cookie_only_when_well_formed() {
+        let good = "a".repeat(TOKEN_CHARS);
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("x=1; {LOGIN_COOKIE}={good}")).unwrap(),
+        );
+        assert_eq!(login_token(&h), Some(good));
+        let mut short = HeaderMap::new();
+        short.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("{LOGIN_COOKIE}=abc")).unwrap(),
+        );
+        assert_eq!(login_token(&short), None);
+        assert_eq!(login_token(&HeaderMap::new()), None);
     }
 }

@@ -48,31 +48,37 @@ pub async fn sign_in(
     State(state): State<AppState>,
     session: Session,
     addr: ClientAddr,
+    headers: axum::http::HeaderMap,
     Form(form): Form<Credentials>,
 ) -> Response {
     let store = &state.store;
     let (email_subject, addr_subject) = subjects(&form.email, addr);
-    let since = Timestamp::now().minus(FAILURE_WINDOW);
+    let now = Timestamp::now();
     let mut counted = vec![email_subject.as_str()];
     counted.extend(addr_subject.as_deref());
-    for subject in &counted {
-        match store.login_failures_since(subject, since).await {
-            Ok(n) if n >= MAX_FAILURES => return throttled(),
-            Ok(_) => {}
-            Err(e) => return unavailable(&e),
-        }
-    }
+    // The place is taken before the password is checked: checking first
+    // and counting after let a burst of attempts all see room.
+    let attempt = match store
+        .reserve_login_attempt(&counted, now.minus(FAILURE_WINDOW), now, MAX_FAILURES)
+        .await
+    {
+        Ok(Some(attempt)) => attempt,
+        Ok(None) => return throttled(),
+        Err(e) => return unavailable(&e),
+    };
     let user = match store.find_user_by_email(form.email.trim()).await {
         Ok(user) => user,
-        Err(e) => return unavailable(&e),
+        Err(e) => {
+            let _ = store.release_login_attempt(&attempt).await;
+            return unavailable(&e);
+        }
     };
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     if !super::password::verify(hash, form.password).await {
-        if let Err(e) = store.record_login_failure(&counted, Timestamp::now()).await {
-            return unavailable(&e);
-        }
+        // The place taken stays: it is this failure.
         tracing::info!("dashboard sign-in refused");
-        let csrf = guard::csrf_token(&session).await.unwrap_or_default();
+        // The form again, with the token of its cookie (checked already).
+        let csrf = guard::login_token(&headers).unwrap_or_default();
         return login_page(
             StatusCode::UNAUTHORIZED,
             csrf,
@@ -83,11 +89,16 @@ pub async fn sign_in(
     let Some(user) = user else {
         return unavailable(&crate::store::StoreError::Corrupt("user vanished".into()));
     };
+    let _ = store.release_login_attempt(&attempt).await;
     let _ = store.clear_login_failures(&email_subject).await;
     // A new id at sign-in: an id planted before it (session fixation) is
     // worth nothing after it. A new CSRF token for the same reason.
     if session.cycle_id().await.is_err()
         || session.insert(USER, user.id.as_str()).await.is_err()
+        || session
+            .insert(guard::SIGNED_IN_AT, Timestamp::now().millis())
+            .await
+            .is_err()
         || session
             .insert(CSRF, crate::domain::ids::random_base62(32))
             .await

@@ -111,6 +111,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .leptos_routes_with_context(state, routes, || (), app::shell)
         .route("/dashboard/{*rest}", axum::routing::any(not_found))
+        .layer(middleware::from_fn(actions::answer_failures))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guard::check_csrf,

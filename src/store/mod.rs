@@ -57,7 +57,7 @@ pub use search::{
 pub use sessions::Sessions;
 pub use sqlite::{StoreOptions, connect_options};
 pub use status::{Change, Refusal, SealedData, StatusChange};
-pub use users::{NewUserError, User};
+pub use users::{LoginAttempt, NewUserError, User};
 pub use wallet::{StoredSigningKey, TransactionRefusal, WalletTransaction};
 pub use webhooks::{Attempt, Delivery, DeliveryState, DueWebhook};
 

@@ -2,7 +2,22 @@
 
 use super::{Store, StoreError};
 use crate::domain::{OrganisationId, Timestamp, UserId};
+use sha2::{Digest, Sha256};
 use sqlx::Row;
+
+/// A place taken in the sign-in throttle by one attempt (see
+/// `Store::reserve_login_attempt`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginAttempt(String);
+
+/// The PostgreSQL advisory lock that serialises reservations for `subject`:
+/// the first eight bytes of its SHA-256, so every instance picks the same.
+fn lock_key(subject: &str) -> i64 {
+    let digest = Sha256::digest(subject.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(first)
+}
 
 /// A person who signs in to the dashboard for one organisation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +125,75 @@ impl Store {
             .fetch_one(&db.reader)
             .await?
             .get::<i64, _>("n"))
+        })
+    }
+
+    /// Takes a place for one sign-in attempt against each of `subjects`,
+    /// unless one of them already counts `max` failures (or places taken)
+    /// since `since`: then `None`. The count and the place are one
+    /// transaction (SQLite's write lock; on PostgreSQL an advisory lock per
+    /// subject, taken in a fixed order), so however many attempts arrive at
+    /// once, at most `max` get through. A place left alone counts as a
+    /// failure; a successful attempt gives it back (`release_login_attempt`).
+    pub async fn reserve_login_attempt(
+        &self,
+        subjects: &[&str],
+        since: Timestamp,
+        at: Timestamp,
+        max: i64,
+    ) -> Result<Option<LoginAttempt>, StoreError> {
+        let attempt = LoginAttempt(crate::domain::ids::random_base62(24));
+        let mut keys: Vec<i64> = subjects.iter().map(|s| lock_key(s)).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        on_db!(&self.db, db, on => {
+            let mut tx = db.begin_write().await?;
+            if on::POSTGRES {
+                for key in &keys {
+                    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                        .bind(*key)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            for subject in subjects {
+                let n: i64 = sqlx::query(&on::sql(
+                    "SELECT COUNT(*) AS n FROM login_failures WHERE subject = ? AND at >= ?"),
+                )
+                .bind(*subject)
+                .bind(since.millis())
+                .fetch_one(&mut *tx)
+                .await?
+                .get("n");
+                if n >= max {
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
+            }
+            for subject in subjects {
+                sqlx::query(&on::sql(
+                    "INSERT INTO login_failures (subject, at, attempt) VALUES (?, ?, ?)"),
+                )
+                .bind(*subject)
+                .bind(at.millis())
+                .bind(&attempt.0)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(Some(attempt))
+        })
+    }
+
+    /// Gives back the places `attempt` took: it succeeded, or was never
+    /// evaluated, so it is no failure.
+    pub async fn release_login_attempt(&self, attempt: &LoginAttempt) -> Result<(), StoreError> {
+        on_db!(&self.db, db, on => {
+            sqlx::query(&on::sql("DELETE FROM login_failures WHERE attempt = ?"))
+                .bind(&attempt.0)
+                .execute(&db.writer)
+                .await?;
+            Ok(())
         })
     }
 

@@ -148,6 +148,32 @@ impl Browser {
         Browser::page(req.send().await.expect("POST")).await
     }
 
+    /// Posts `body` exactly as given (already form-encoded, or not), with
+    /// our Origin and the page's CSRF token appended.
+    pub async fn post_raw(&mut self, path: &str, body: &str) -> Page {
+        let token = self.csrf.clone().unwrap_or_default();
+        let body = if body.is_empty() {
+            format!("csrf={token}")
+        } else {
+            format!("{body}&csrf={token}")
+        };
+        let req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(ACCEPT, "text/html")
+            .header(ORIGIN, self.base.clone())
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body);
+        let req = match &self.last_url {
+            Some(referer) => req.header(REFERER, referer),
+            None => req,
+        };
+        Browser::page(req.send().await.expect("POST")).await
+    }
+
     /// Signs in through the form; the answer to the form post.
     pub async fn sign_in(&mut self, email: &str, password: &str) -> Page {
         self.get("/dashboard/login").await;

@@ -34,8 +34,10 @@ async fn signing_in_lands_on_identifications_with_a_new_session_id() {
     let app = spawn_app().await;
     app.create_user(&app.org_id, "ann@example.com").await;
     let mut browser = Browser::new(&app.address);
+    // An id planted before sign-in (session fixation), well formed.
+    let before = tower_sessions::session::Id::default().to_string();
+    browser.set_session_cookie(&before);
     browser.get("/dashboard/login").await;
-    let before = browser.session_cookie().expect("a session before sign-in");
 
     let answer = browser
         .post(
@@ -73,15 +75,29 @@ async fn signing_in_lands_on_identifications_with_a_new_session_id() {
     );
 }
 
+/// The `Set-Cookie` values of an answer.
+fn set_cookies(page: &crate::browser::Page) -> Vec<String> {
+    page.headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .collect()
+}
+
 #[tokio::test]
 async fn the_session_cookie_is_http_only_lax_and_scoped_to_the_dashboard() {
     let app = spawn_app().await;
+    app.create_user(&app.org_id, "ann@example.com").await;
     let mut browser = Browser::new(&app.address);
 
-    let page = browser.get("/dashboard/login").await;
+    let answer = browser.sign_in("ann@example.com", PASSWORD).await;
 
-    let cookie = page.headers["set-cookie"].to_str().unwrap().to_owned();
-    assert!(cookie.starts_with("proofme_dashboard="), "{cookie}");
+    let cookies = set_cookies(&answer);
+    let cookie = cookies
+        .iter()
+        .find(|c| c.starts_with("proofme_dashboard="))
+        .expect("a session cookie at sign-in");
     for part in ["HttpOnly", "SameSite=Lax", "Path=/dashboard"] {
         assert!(cookie.split("; ").any(|p| p == part), "{part} in {cookie}");
     }
@@ -89,14 +105,128 @@ async fn the_session_cookie_is_http_only_lax_and_scoped_to_the_dashboard() {
 }
 
 #[tokio::test]
-async fn over_https_the_session_cookie_is_secure() {
-    let app = spawn_app_with(|c| c.public_url = "https://id.example.com".into()).await;
+async fn the_sign_in_forms_cookie_is_http_only_strict_and_scoped_to_sign_in() {
+    let app = spawn_app().await;
     let mut browser = Browser::new(&app.address);
 
     let page = browser.get("/dashboard/login").await;
 
-    let cookie = page.headers["set-cookie"].to_str().unwrap().to_owned();
+    let cookies = set_cookies(&page);
+    assert_eq!(cookies.len(), 1, "{cookies:?}");
+    let cookie = &cookies[0];
+    assert!(cookie.starts_with("proofme_login_csrf="), "{cookie}");
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/dashboard/login"] {
+        assert!(cookie.split("; ").any(|p| p == part), "{part} in {cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "not Secure over http: {cookie}");
+}
+
+#[tokio::test]
+async fn over_https_the_session_cookie_is_secure() {
+    let public = "https://id.example.com";
+    let app = spawn_app_with(|c| c.public_url = public.into()).await;
+    app.create_user(&app.org_id, "ann@example.com").await;
+    // No cookie jar: it would keep a Secure cookie from going over http.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = client
+        .get(format!("{}/dashboard/login", app.address))
+        .send()
+        .await
+        .unwrap();
+    let login_cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        login_cookie.split("; ").any(|p| p == "Secure"),
+        "{login_cookie}"
+    );
+    let pair = login_cookie.split(';').next().unwrap().to_owned();
+    let token = pair.split_once('=').unwrap().1.to_owned();
+
+    let answer = client
+        .post(format!("{}/dashboard/login", app.address))
+        .header("cookie", pair)
+        .header("origin", public)
+        .form(&[
+            ("email", "ann@example.com"),
+            ("password", PASSWORD),
+            ("csrf", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    let cookie = answer
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("proofme_dashboard="))
+        .expect("a session cookie")
+        .to_owned();
     assert!(cookie.split("; ").any(|p| p == "Secure"), "{cookie}");
+}
+
+#[tokio::test]
+async fn viewing_the_sign_in_page_stores_no_session() {
+    let app = spawn_app().await;
+    app.create_user(&app.org_id, "ann@example.com").await;
+    let before = app.store.session_count().await.unwrap();
+    let mut returning = Browser::new(&app.address);
+
+    for n in 0..50 {
+        let page = if n % 2 == 0 {
+            Browser::new(&app.address).get("/dashboard/login").await
+        } else {
+            returning.get("/dashboard/login").await
+        };
+        assert_eq!(page.status, StatusCode::OK);
+    }
+
+    assert_eq!(app.store.session_count().await.unwrap(), before);
+    // The form still signs in; one session now.
+    let answer = returning
+        .post(
+            "/dashboard/login",
+            &[("email", "ann@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.html);
+    assert_eq!(app.store.session_count().await.unwrap(), before + 1);
+}
+
+#[tokio::test]
+async fn a_forged_or_borrowed_sign_in_token_is_refused() {
+    let app = spawn_app().await;
+    app.create_user(&app.org_id, "ann@example.com").await;
+    let mut other = Browser::new(&app.address);
+    other.get("/dashboard/login").await;
+    let borrowed = other.csrf.clone().expect("a token");
+    let mut browser = Browser::new(&app.address);
+    browser.get("/dashboard/login").await;
+    let origin = app.address.clone();
+    let fields = [("email", "ann@example.com"), ("password", PASSWORD)];
+
+    let forged = browser
+        .post_with("/dashboard/login", &fields, Some(&origin), Some("forged"))
+        .await;
+    let from_another_browser = browser
+        .post_with("/dashboard/login", &fields, Some(&origin), Some(&borrowed))
+        .await;
+    let without_cookie = Browser::new(&app.address)
+        .post_with("/dashboard/login", &fields, Some(&origin), Some(&borrowed))
+        .await;
+
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(from_another_browser.status, StatusCode::FORBIDDEN);
+    assert_eq!(without_cookie.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        browser.get("/dashboard").await.status,
+        StatusCode::SEE_OTHER,
+        "not signed in"
+    );
 }
 
 #[tokio::test]
@@ -158,6 +288,58 @@ async fn five_failures_from_one_address_close_sign_in_for_every_email() {
     let page = browser.sign_in("ann@example.com", PASSWORD).await;
 
     assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn a_burst_of_sign_ins_gets_no_more_than_five_attempts_evaluated() {
+    let app = spawn_app().await;
+    app.create_user(&app.org_id, "ann@example.com").await;
+    // Thirty wrong passwords and the right one last, all at once, each from
+    // a browser that has the sign-in form open.
+    let mut browsers = Vec::new();
+    for _ in 0..31 {
+        let mut b = Browser::new(&app.address);
+        b.get("/dashboard/login").await;
+        browsers.push(b);
+    }
+
+    let answers = futures::future::join_all(browsers.iter_mut().enumerate().map(|(n, b)| {
+        let password = if n == 30 { PASSWORD } else { "wrong password" };
+        async move {
+            b.post(
+                "/dashboard/login",
+                &[("email", "ann@example.com"), ("password", password)],
+            )
+            .await
+        }
+    }))
+    .await;
+
+    let count = |status: StatusCode| answers[..30].iter().filter(|p| p.status == status).count();
+    let (refused, throttled) = (
+        count(StatusCode::UNAUTHORIZED),
+        count(StatusCode::TOO_MANY_REQUESTS),
+    );
+    assert_eq!(
+        refused + throttled,
+        30,
+        "only 401 and 429 for wrong passwords"
+    );
+    assert!(refused <= 5, "{refused} wrong passwords were checked");
+    let right = answers[30].status;
+    if right == StatusCode::TOO_MANY_REQUESTS {
+        // Every place went to a wrong password: exactly five were checked,
+        // and sign-in stays closed, even for the right password.
+        assert_eq!(refused, 5);
+        let later = Browser::new(&app.address)
+            .sign_in("ann@example.com", PASSWORD)
+            .await;
+        assert_eq!(later.status, StatusCode::TOO_MANY_REQUESTS);
+    } else {
+        // The right password took one of the places and gave it back.
+        assert_eq!(right, StatusCode::SEE_OTHER, "{}", answers[30].html);
+        assert!(refused >= 4, "{refused}");
+    }
 }
 
 #[tokio::test]
@@ -231,6 +413,59 @@ async fn eight_idle_hours_end_a_session() {
         .age_sessions(Duration::from_secs(8 * 3600 + 1))
         .await
         .unwrap();
+
+    assert_eq!(
+        browser.get("/dashboard").await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+/// Moves the stored sign-in time of the session `cookie` names `by` into
+/// the past, as if that long had passed since sign-in.
+async fn backdate_sign_in(app: &TestApp, cookie: &str, by: Duration) {
+    use tower_sessions::SessionStore;
+    let key = proofme::dashboard::guard::SIGNED_IN_AT;
+    let id: tower_sessions::session::Id = cookie.parse().expect("a session id");
+    let sessions = app.store.sessions();
+    let mut record = sessions.load(&id).await.unwrap().expect("stored");
+    let at = record
+        .data
+        .get(key)
+        .and_then(|v| v.as_i64())
+        .expect("sign-in time");
+    let earlier = at - i64::try_from(by.as_millis()).unwrap();
+    record
+        .data
+        .insert(key.to_owned(), serde_json::json!(earlier));
+    sessions.save(&record).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_session_ends_twelve_hours_after_sign_in_however_active() {
+    let app = spawn_app().await;
+    let mut browser = app.signed_in().await;
+    let id = browser.session_cookie().unwrap();
+    let sessions = app.store.session_count().await.unwrap();
+
+    // Almost twelve hours on, and in use all along: still signed in.
+    backdate_sign_in(&app, &id, Duration::from_secs(12 * 3600 - 60)).await;
+    assert_eq!(browser.get("/dashboard").await.status, StatusCode::OK);
+
+    backdate_sign_in(&app, &id, Duration::from_secs(61)).await;
+    let page = browser.get("/dashboard").await;
+
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.location().as_deref(), Some("/dashboard/login"));
+    assert_eq!(app.store.session_count().await.unwrap(), sessions - 1);
+}
+
+#[tokio::test]
+async fn the_longest_session_is_configurable() {
+    let app = spawn_app_with(|c| c.dashboard_session_max = Duration::from_secs(3600)).await;
+    let mut browser = app.signed_in().await;
+    let id = browser.session_cookie().unwrap();
+
+    backdate_sign_in(&app, &id, Duration::from_secs(3601)).await;
 
     assert_eq!(
         browser.get("/dashboard").await.status,
@@ -340,4 +575,91 @@ async fn dashboard_pages_carry_the_security_headers() {
         browser.get("/dashboard/nothing-here").await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+/// Every dashboard action, with a form it accepts (ids need not exist) and
+/// the fields it cannot do without.
+const ACTIONS: &[(&str, &str, &[&str])] = &[
+    ("create-api-key", "mode=test", &["mode"]),
+    ("revoke-api-key", "id=key_nothing", &["id"]),
+    ("revoke-identification", "id=idn_nothing", &["id"]),
+    ("erase-data", "id=idn_nothing", &["id"]),
+    ("resend-webhook", "id=idn_nothing", &["id"]),
+    ("save-proofme", "name=Shop&purpose=AGE_VERIFICATION", &[]),
+    (
+        "save-public-link",
+        "id=pm_nothing&redirect_url=https%3A%2F%2Fexample.org%2F&mode=test",
+        &["id", "redirect_url", "mode"],
+    ),
+    ("remove-public-link", "id=pm_nothing", &["id"]),
+    ("reveal-webhook-secret", "", &[]),
+    ("rotate-webhook-secret", "", &[]),
+    (
+        "send-test-webhook",
+        "url=https%3A%2F%2Fexample.org%2F",
+        &["url"],
+    ),
+    ("sign-out", "", &[]),
+];
+
+/// `form` without the field `name`.
+fn without(form: &str, name: &str) -> String {
+    form.split('&')
+        .filter(|pair| pair.split('=').next() != Some(name))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The forms that are wrong in shape: a bracketed name, a required field
+/// bracketed or doubled, bytes that are not UTF-8, a pair without `=`.
+fn malformed(form: &str, required: &[&str]) -> Vec<String> {
+    let join = |extra: &str| {
+        if form.is_empty() {
+            extra.to_owned()
+        } else {
+            format!("{form}&{extra}")
+        }
+    };
+    let mut forms = vec![join("a[b]=1"), join("%FF%FE=%FF"), join("a[=1&]]]=2")];
+    for name in required {
+        forms.push(format!("{}&{name}[x]=1", without(form, name)));
+        forms.push(join(&format!("{name}=again")));
+    }
+    forms
+}
+
+#[tokio::test]
+async fn every_action_answers_a_missing_or_malformed_field_with_a_page_never_a_500() {
+    let app = spawn_app().await;
+    let mut cases = Vec::new();
+    for (endpoint, form, required) in ACTIONS {
+        for name in *required {
+            cases.push((*endpoint, without(form, name), true));
+        }
+        for bad in malformed(form, required) {
+            cases.push((*endpoint, bad, false));
+        }
+    }
+
+    for (endpoint, body, must_refuse) in cases {
+        // A fresh session each time: some of these forms are good enough
+        // to act (sign out, say).
+        let mut browser = app.signed_in().await;
+        let page = browser
+            .post_raw(&format!("/dashboard/act/{endpoint}"), &body)
+            .await;
+
+        let case = format!("{endpoint} with {body:?}: {} {}", page.status, page.html);
+        assert_ne!(page.status, StatusCode::INTERNAL_SERVER_ERROR, "{case}");
+        let location = page.location().unwrap_or_default();
+        assert!(!location.contains("__err"), "{case}");
+        if must_refuse {
+            assert_eq!(page.status, StatusCode::BAD_REQUEST, "{case}");
+        }
+        if page.status == StatusCode::BAD_REQUEST {
+            assert!(page.text().contains("missing or not understood"), "{case}");
+        } else {
+            assert!(page.status.is_redirection(), "{case}");
+        }
+    }
 }

@@ -99,6 +99,74 @@ async fn a_new_key_is_shown_once_and_authenticates() {
     assert!(reload.texts(".once").is_empty());
 }
 
+/// Every stored session's data, as the database holds it.
+async fn stored_session_data(app: &TestApp) -> Vec<Vec<u8>> {
+    use sqlx::Connection;
+    let sql = "SELECT data FROM dashboard_sessions";
+    if on_postgres() {
+        let mut db = sqlx::PgConnection::connect(&app.database_url)
+            .await
+            .unwrap();
+        sqlx::query_scalar(sql).fetch_all(&mut db).await.unwrap()
+    } else {
+        let mut db = sqlx::SqliteConnection::connect(&app.database_url)
+            .await
+            .unwrap();
+        sqlx::query_scalar(sql).fetch_all(&mut db).await.unwrap()
+    }
+}
+
+fn holds(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn a_new_keys_secret_never_reaches_the_database_in_clear() {
+    let app = spawn_app().await;
+    let mut browser = app.signed_in().await;
+    browser.get(KEYS).await;
+
+    let answer = browser
+        .post("/dashboard/act/create-api-key", &[("mode", "test")])
+        .await;
+
+    assert!(answer.status.is_redirection(), "{}", answer.status);
+    // Between the action and its page, the session holds the secret: not
+    // even its first characters in clear.
+    let org = OrganisationId::parse(&app.org_id).unwrap();
+    let prefix = app
+        .store
+        .list_api_keys(&org)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|k| k.id.as_str() != app.api_key_id)
+        .and_then(|k| k.secret_prefix)
+        .expect("the new key's prefix");
+    let stored = stored_session_data(&app).await;
+    assert!(!stored.is_empty());
+    assert!(stored.iter().all(|d| !holds(d, prefix.as_bytes())));
+    let page = browser.get(KEYS).await;
+    let shown = page.texts(".once code.secret");
+    assert_eq!(shown.len(), 1, "{}", page.text());
+    let secret = shown[0].clone();
+    assert!(secret.starts_with(&prefix), "{secret}");
+    if !on_postgres() {
+        // The database file and its log, as a disk would keep them.
+        let file = app.database_url.trim_start_matches("sqlite://").to_owned();
+        for suffix in ["", "-wal", "-shm"] {
+            if let Ok(bytes) = std::fs::read(format!("{file}{suffix}")) {
+                assert!(
+                    !holds(&bytes, secret.as_bytes()),
+                    "secret in {file}{suffix}"
+                );
+            }
+        }
+    }
+    let reload = browser.get(KEYS).await;
+    assert!(!reload.html.contains(&secret), "shown twice");
+}
+
 #[tokio::test]
 async fn a_key_revoked_from_the_dashboard_is_refused_at_once() {
     let app = spawn_app().await;
