@@ -93,7 +93,7 @@ async fn one_latency(t: &Tenant) -> f64 {
     let credential: Value = t
         .http
         .post(format!("{}/oid4vp/test-issuer/credential", t.base))
-        .json(&json!({"holderJwk": holder_jwk.to_value(), "claims": holder::pid_claims::<&str>(&[]).expect("claims")}))
+        .json(&json!({"nonce": request.nonce, "holderJwk": holder_jwk.to_value(), "claims": holder::pid_claims::<&str>(&[]).expect("claims")}))
         .send()
         .await
         .expect("test issuer")

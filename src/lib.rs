@@ -220,7 +220,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(api::router())
-        .merge(verifier::router())
+        .merge(verifier::router(&state.config))
         .merge(public_link::router(&state.config))
         .merge(dashboard::router(&state))
         .merge(mypage::router())

@@ -275,7 +275,16 @@ pub async fn present(opts: &PresentOptions) -> Result<PresentOutcome, WalletErro
                     .plus(Duration::from_secs(86_400))
                     .unix_seconds(),
             ),
-            None => test_pid(&client, &request.response_uri, &holder_jwk, claims).await?,
+            None => {
+                test_pid(
+                    &client,
+                    &request.response_uri,
+                    &request.nonce,
+                    &holder_jwk,
+                    claims,
+                )
+                .await?
+            }
         };
         let omitted: Vec<Vec<String>> = opts
             .omit
@@ -334,10 +343,13 @@ fn local_issuer(key_pem: &str, chain_pem: &str) -> Result<Issuer, WalletError> {
     Ok(Issuer::new(SigningKey::from(key), chain))
 }
 
-/// A PID from the server's test issuer (beside the response endpoint).
+/// A PID from the server's test issuer (beside the response endpoint),
+/// which serves only a wallet holding a request of an open test
+/// identification: it is shown that request's `nonce`.
 async fn test_pid(
     client: &reqwest::Client,
     response_uri: &str,
+    nonce: &str,
     holder: &Jwk,
     claims: Map<String, Value>,
 ) -> Result<String, WalletError> {
@@ -346,7 +358,7 @@ async fn test_pid(
         .ok_or_else(|| WalletError::Issuer("unexpected response_uri".into()))?;
     let resp = client
         .post(format!("{base}/oid4vp/test-issuer/credential"))
-        .json(&json!({"holderJwk": holder, "claims": claims}))
+        .json(&json!({"nonce": nonce, "holderJwk": holder, "claims": claims}))
         .send()
         .await?;
     if !resp.status().is_success() {

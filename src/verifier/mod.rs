@@ -14,10 +14,12 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde_json::json;
+use std::sync::Arc;
 
 use crate::AppState;
+use crate::config::Config;
 use crate::lifecycle::SealError;
 use crate::store::StoreError;
 
@@ -116,7 +118,12 @@ impl IntoResponse for OAuthError {
     }
 }
 
-pub fn router() -> Router<AppState> {
+/// The wallet endpoints; `config` sets the test issuer's rate limit.
+pub fn router(config: &Config) -> Router<AppState> {
+    let issue_limiter = Arc::new(test_issuer::IssueLimiter::new(
+        config.test_issuer_rate_limit,
+        test_issuer::MAX_BURST,
+    ));
     Router::new()
         .route(
             "/oid4vp/request/{id}",
@@ -132,6 +139,7 @@ pub fn router() -> Router<AppState> {
             "/oid4vp/test-issuer/credential",
             post(test_issuer::issue).layer(DefaultBodyLimit::max(test_issuer::BODY_LIMIT)),
         )
+        .layer(Extension(issue_limiter))
     // Protocol answers are for one wallet, once: like every answer they are
     // never cached nor sniffed (`edge::headers`).
 }

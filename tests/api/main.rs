@@ -32,5 +32,6 @@ mod proofmes;
 mod rate_limit;
 mod reliability;
 mod storage_faults;
+mod test_issuer;
 mod verifier;
 mod webhooks;
