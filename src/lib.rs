@@ -232,6 +232,7 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(limit_header_size))
         .layer(axum::middleware::from_fn(api::v1_problems))
+        .layer(axum::middleware::from_fn(verifier::oauth_errors))
         // Outside every layer that answers by itself (limits, timeouts, panics).
         .layer(edge::headers::every_answer())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))

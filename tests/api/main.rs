@@ -28,6 +28,7 @@ mod leaks;
 mod lifecycle;
 mod mode_isolation;
 mod mypage;
+mod oid4vp_errors;
 mod proofmes;
 mod rate_limit;
 mod reliability;
