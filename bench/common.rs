@@ -39,6 +39,8 @@ impl Server {
             .env("PROOFME_ADDR", format!("127.0.0.1:{port}"))
             .env("PROOFME_PUBLIC_URL", &base)
             .env("PROOFME_RATE_LIMIT", "0")
+            // The benchmarks drive the test issuer from one address.
+            .env("PROOFME_TEST_ISSUER_RATE_LIMIT", "0")
             .env("RUST_LOG", "warn")
             .envs(env.iter().copied())
             .stdout(Stdio::null())

@@ -137,6 +137,15 @@ pub struct ConfigArgs {
         global = true
     )]
     pub public_link_rate_limit: u32,
+    /// Test credentials per minute per client address from the test issuer,
+    /// in bursts of at most 10; beyond it 429. 0 turns it off.
+    #[arg(
+        long,
+        env = "PROOFME_TEST_ISSUER_RATE_LIMIT",
+        default_value_t = 60,
+        global = true
+    )]
+    pub test_issuer_rate_limit: u32,
 
     /// Seconds a client has to send a request's headers (from connecting, or
     /// from the first byte of a later request on the same connection).
@@ -294,6 +303,8 @@ pub struct Config {
     pub auth_failure_limit: u32,
     /// Public link visits per minute per client address; 0 is off.
     pub public_link_rate_limit: u32,
+    /// Test issuer credentials per minute per client address; 0 is off.
+    pub test_issuer_rate_limit: u32,
     pub header_read_timeout: Duration,
     pub idle_timeout: Duration,
     pub request_timeout: Duration,
@@ -470,6 +481,7 @@ impl ConfigArgs {
             rate_limit: self.rate_limit,
             auth_failure_limit: self.auth_failure_limit,
             public_link_rate_limit: self.public_link_rate_limit,
+            test_issuer_rate_limit: self.test_issuer_rate_limit,
             header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
             idle_timeout: Duration::from_secs(self.idle_timeout_secs),
             request_timeout: Duration::from_secs(self.request_timeout_secs),
@@ -543,6 +555,7 @@ impl Config {
             wallet_response_window: WALLET_RESPONSE_WINDOW,
             auth_failure_limit: 30,
             public_link_rate_limit: 20,
+            test_issuer_rate_limit: 60,
             header_read_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
             request_timeout: Duration::from_secs(30),

@@ -220,7 +220,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(api::router())
-        .merge(verifier::router())
+        .merge(verifier::router(&state.config))
         .merge(public_link::router(&state.config))
         .merge(dashboard::router(&state))
         .merge(mypage::router())
@@ -232,6 +232,7 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(limit_header_size))
         .layer(axum::middleware::from_fn(api::v1_problems))
+        .layer(axum::middleware::from_fn(verifier::oauth_errors))
         // Outside every layer that answers by itself (limits, timeouts, panics).
         .layer(edge::headers::every_answer())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))

@@ -9,19 +9,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
-use governor::clock::{Clock, DefaultClock};
-use governor::middleware::NoOpMiddleware;
-use governor::state::keyed::DashMapStateStore;
-use governor::{Quota, RateLimiter};
-use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::AppState;
 use crate::api::identifications::create::new_identification;
-use crate::api::rate_limit::retry_after_secs;
+use crate::api::rate_limit::{AddressLimiter, retry_after_secs};
 use crate::config::Config;
 use crate::connections::ClientAddr;
 use crate::domain::HttpUrl;
@@ -33,52 +26,8 @@ use crate::webhooks::guard;
 /// The most visits one address may make at once, however high the rate.
 const MAX_BURST: u32 = 5;
 
-/// How many visits between sweeps of addresses whose allowance is whole again.
-const SWEEP_EVERY: u64 = 4096;
-
-type Keyed = RateLimiter<
-    Option<IpAddr>,
-    DashMapStateStore<Option<IpAddr>>,
-    DefaultClock,
-    NoOpMiddleware<<DefaultClock as Clock>::Instant>,
->;
-
-/// Visits per client address: `per_minute`, in bursts of at most
-/// `MAX_BURST`. Requests whose address is unknown share one allowance.
-pub struct VisitLimiter {
-    gcra: Option<Keyed>,
-    clock: DefaultClock,
-    checks: AtomicU64,
-}
-
-impl VisitLimiter {
-    /// 0 turns limiting off.
-    pub fn new(per_minute: u32) -> VisitLimiter {
-        let clock = DefaultClock::default();
-        let gcra = NonZeroU32::new(per_minute).map(|n| {
-            let burst = NonZeroU32::new(n.get().min(MAX_BURST)).unwrap_or(n);
-            RateLimiter::dashmap_with_clock(Quota::per_minute(n).allow_burst(burst), clock.clone())
-        });
-        VisitLimiter {
-            gcra,
-            clock,
-            checks: AtomicU64::new(0),
-        }
-    }
-
-    /// `Ok` to go ahead, or how long until this address may visit again.
-    pub fn check(&self, client: Option<IpAddr>) -> Result<(), Duration> {
-        let Some(gcra) = &self.gcra else {
-            return Ok(());
-        };
-        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            gcra.retain_recent();
-            gcra.shrink_to_fit();
-        }
-        gcra.check_key(&client)
-            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
-    }
-}
+/// Visits per client address (see `router`).
+pub type VisitLimiter = AddressLimiter;
 
 /// Why a public link's URLs were refused, by field (`redirectUrl`,
 /// `webhookUrl`), with the same rules and words as the API's create.
@@ -119,7 +68,7 @@ pub async fn check_link_urls(
 
 /// `GET /p/{slug}`, with MyPage's headers and its own rate limit.
 pub fn router(config: &Config) -> Router<AppState> {
-    let limiter = Arc::new(VisitLimiter::new(config.public_link_rate_limit));
+    let limiter = Arc::new(VisitLimiter::new(config.public_link_rate_limit, MAX_BURST));
     mypage::with_page_headers(
         Router::new()
             .route("/p/{slug}", get(visit))

@@ -5,17 +5,20 @@
 //! work. Both take their clock as a parameter, so tests can move time.
 
 use governor::clock::{Clock, DefaultClock, Reference};
-use governor::middleware::NoOpMiddleware;
+use governor::middleware::{NoOpMiddleware, RateLimitingMiddleware, StateInformationMiddleware};
 use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter as Gcra};
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 type Keyed<K, C> = Gcra<K, DashMapStateStore<K>, C, NoOpMiddleware<<C as Clock>::Instant>>;
+/// A keyed limiter whose checks tell how much allowance is left.
+type KeyedWithState<K, C> = Gcra<K, DashMapStateStore<K>, C, StateInformationMiddleware>;
 
 /// Whole seconds to put in `Retry-After`: at least 1, rounded up.
 pub fn retry_after_secs(wait: Duration) -> u64 {
@@ -88,10 +91,11 @@ impl<C: Clock + Clone> RateLimiter<C> {
 }
 
 /// Failed authentications per client address. Failures are counted after
-/// the fact; an address that used up its allowance is refused before its
-/// next key is even looked at, until the allowance has grown back.
+/// the fact; the failure that uses up an address's allowance blocks it, so
+/// its next request is refused before its key is even looked at, until the
+/// allowance has grown back: exactly `per_minute` failures pass.
 pub struct FailedAuthLimiter<C: Clock = DefaultClock> {
-    gcra: Option<Keyed<IpAddr, C>>,
+    gcra: Option<KeyedWithState<IpAddr, C>>,
     blocked: Mutex<HashMap<IpAddr, C::Instant>>,
     clock: C,
 }
@@ -107,8 +111,10 @@ impl FailedAuthLimiter {
 impl<C: Clock + Clone> FailedAuthLimiter<C> {
     pub fn with_clock(per_minute: u32, clock: C) -> FailedAuthLimiter<C> {
         FailedAuthLimiter {
-            gcra: NonZeroU32::new(per_minute)
-                .map(|n| Gcra::dashmap_with_clock(Quota::per_minute(n), clock.clone())),
+            gcra: NonZeroU32::new(per_minute).map(|n| {
+                Gcra::dashmap_with_clock(Quota::per_minute(n), clock.clone())
+                    .with_middleware::<StateInformationMiddleware>()
+            }),
             blocked: Mutex::new(HashMap::new()),
             clock,
         }
@@ -130,24 +136,33 @@ impl<C: Clock + Clone> FailedAuthLimiter<C> {
         None
     }
 
-    /// Counts a failed authentication from `client`.
+    /// Counts a failed authentication from `client`; the one that uses up
+    /// its allowance (or any beyond it) blocks it.
     pub fn failed(&self, client: IpAddr) {
         let Some(gcra) = &self.gcra else {
             return;
         };
-        if let Err(not_until) = gcra.check_key(&client) {
-            let wait: Duration = not_until.wait_time_from(self.clock.now());
-            if self
-                .blocked()
-                .insert(client, not_until.earliest_possible())
-                .is_none()
-            {
-                tracing::warn!(
-                    client = %client,
-                    wait_secs = wait.as_secs(),
-                    "too many failed authentications: refusing this address for a while"
-                );
-            }
+        let not_until = match gcra.check_key(&client) {
+            Ok(left) if left.remaining_burst_capacity() > 0 => return,
+            // That was the last one: blocked until one more would pass,
+            // which the next check (refused, so not counted) tells.
+            Ok(_) => match gcra.check_key(&client) {
+                Err(not_until) => not_until,
+                Ok(_) => return,
+            },
+            Err(not_until) => not_until,
+        };
+        let wait: Duration = not_until.wait_time_from(self.clock.now());
+        if self
+            .blocked()
+            .insert(client, not_until.earliest_possible())
+            .is_none()
+        {
+            tracing::warn!(
+                client = %client,
+                wait_secs = wait.as_secs(),
+                "too many failed authentications: refusing this address for a while"
+            );
         }
     }
 
@@ -160,8 +175,56 @@ impl<C: Clock + Clone> FailedAuthLimiter<C> {
     }
 }
 
+/// Requests per client address: `per_minute`, in bursts of at most
+/// `max_burst`. Requests whose address is unknown share one allowance.
+/// Addresses whose allowance is whole again are swept out every so many
+/// checks, so a flood from many addresses cannot grow the map for good.
+pub struct AddressLimiter<C: Clock = DefaultClock> {
+    gcra: Option<Keyed<Option<IpAddr>, C>>,
+    clock: C,
+    checks: AtomicU64,
+}
+
+/// How many checks between sweeps of an `AddressLimiter`.
+const SWEEP_EVERY: u64 = 4096;
+
+impl AddressLimiter {
+    /// 0 per minute turns limiting off.
+    pub fn new(per_minute: u32, max_burst: u32) -> AddressLimiter {
+        AddressLimiter::with_clock(per_minute, max_burst, DefaultClock::default())
+    }
+}
+
+impl<C: Clock + Clone> AddressLimiter<C> {
+    pub fn with_clock(per_minute: u32, max_burst: u32, clock: C) -> AddressLimiter<C> {
+        let gcra = NonZeroU32::new(per_minute).map(|n| {
+            let burst = NonZeroU32::new(n.get().min(max_burst)).unwrap_or(n);
+            Gcra::dashmap_with_clock(Quota::per_minute(n).allow_burst(burst), clock.clone())
+        });
+        AddressLimiter {
+            gcra,
+            clock,
+            checks: AtomicU64::new(0),
+        }
+    }
+
+    /// `Ok` to go ahead, or how long until `client` may come again.
+    pub fn check(&self, client: Option<IpAddr>) -> Result<(), Duration> {
+        let Some(gcra) = &self.gcra else {
+            return Ok(());
+        };
+        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            forget_recent(gcra);
+        }
+        gcra.check_key(&client)
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    }
+}
+
 /// Drops the entries whose bucket is full again; returns how many.
-fn forget_recent<K: Eq + Hash + Clone, C: Clock>(gcra: &Keyed<K, C>) -> usize {
+fn forget_recent<K: Eq + Hash + Clone, C: Clock, M: RateLimitingMiddleware<C::Instant>>(
+    gcra: &Gcra<K, DashMapStateStore<K>, C, M>,
+) -> usize {
     let before = gcra.len();
     gcra.retain_recent();
     gcra.shrink_to_fit();
@@ -239,17 +302,12 @@ mod tests {
     fn an_address_is_blocked_once_its_failures_are_used_up() {
         let clock = FakeRelativeClock::default();
         let limiter = FailedAuthLimiter::with_clock(3, clock.clone());
-        for _ in 0..3 {
-            assert_eq!(limiter.wait(ip("10.0.0.1")), None);
+        for i in 0..3 {
+            assert_eq!(limiter.wait(ip("10.0.0.1")), None, "attempt {}", i + 1);
             limiter.failed(ip("10.0.0.1"));
         }
-        assert_eq!(
-            limiter.wait(ip("10.0.0.1")),
-            None,
-            "three failures are allowed"
-        );
-        limiter.failed(ip("10.0.0.1"));
 
+        // The fourth attempt is the first refused.
         let wait = limiter.wait(ip("10.0.0.1")).expect("blocked");
         assert!(
             wait > Duration::ZERO && wait <= Duration::from_secs(20),

@@ -2,7 +2,7 @@
 //! transaction.
 
 use super::identifications::{COLUMNS, IdentificationRow};
-use super::{Store, StoreError, corrupt};
+use super::{Engine, Store, StoreError, corrupt};
 use crate::domain::{
     ChangeCause, FailureReason, Identification, IdentificationId, OrganisationId, Status, Timestamp,
 };
@@ -214,24 +214,38 @@ impl Store {
     /// Erases shared attributes (and their key) for good. Returns how many
     /// records went.
     pub async fn erase_shared_data(&self, id: &IdentificationId) -> Result<u64, StoreError> {
-        on_db!(&self.db, db, on => {
+        let erased = on_db!(&self.db, db, on => {
             let done = sqlx::query(&on::sql("DELETE FROM shared_data WHERE identification_id = ?"))
                 .bind(id.as_str())
                 .execute(&db.writer)
                 .await?;
-            Ok(done.rows_affected())
-        })
+            done.rows_affected()
+        });
+        self.after_erasure(erased).await;
+        Ok(erased)
+    }
+
+    /// After `erased` records went: on SQLite, whose `secure_delete`
+    /// overwrites them in the database, the WAL still holds the pages they
+    /// were written in until it is emptied. PostgreSQL keeps dead rows
+    /// until VACUUM reclaims them (autovacuum, or an operator's).
+    async fn after_erasure(&self, erased: u64) {
+        if let (Engine::Sqlite(db), 1..) = (&self.db, erased) {
+            db.truncate_wal().await;
+        }
     }
 
     /// Erases shared attributes written before `cutoff` (data is written when
     /// its identification becomes final). Returns how many records went.
     pub async fn erase_shared_data_before(&self, cutoff: Timestamp) -> Result<u64, StoreError> {
-        on_db!(&self.db, db, on => {
+        let erased = on_db!(&self.db, db, on => {
             let done = sqlx::query(&on::sql("DELETE FROM shared_data WHERE created_at < ?"))
                 .bind(cutoff.millis())
                 .execute(&db.writer)
                 .await?;
-            Ok(done.rows_affected())
-        })
+            done.rows_affected()
+        });
+        self.after_erasure(erased).await;
+        Ok(erased)
     }
 }

@@ -10,14 +10,17 @@ pub mod test_issuer;
 
 pub use identity::{IdentityError, Verifier, VerifierIdentity};
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::routing::{any, get, post};
+use axum::{Extension, Json, Router};
 use serde_json::json;
+use std::sync::Arc;
 
 use crate::AppState;
+use crate::config::Config;
 use crate::lifecycle::SealError;
 use crate::store::StoreError;
 
@@ -116,7 +119,12 @@ impl IntoResponse for OAuthError {
     }
 }
 
-pub fn router() -> Router<AppState> {
+/// The wallet endpoints; `config` sets the test issuer's rate limit.
+pub fn router(config: &Config) -> Router<AppState> {
+    let issue_limiter = Arc::new(test_issuer::IssueLimiter::new(
+        config.test_issuer_rate_limit,
+        test_issuer::MAX_BURST,
+    ));
     Router::new()
         .route(
             "/oid4vp/request/{id}",
@@ -132,6 +140,76 @@ pub fn router() -> Router<AppState> {
             "/oid4vp/test-issuer/credential",
             post(test_issuer::issue).layer(DefaultBodyLimit::max(test_issuer::BODY_LIMIT)),
         )
+        .route("/oid4vp", any(unknown_endpoint))
+        .route("/oid4vp/{*rest}", any(unknown_endpoint))
+        .layer(Extension(issue_limiter))
     // Protocol answers are for one wallet, once: like every answer they are
     // never cached nor sniffed (`edge::headers`).
+}
+
+async fn unknown_endpoint() -> OAuthError {
+    OAuthError::new(
+        StatusCode::NOT_FOUND,
+        "invalid_request",
+        "there is no such endpoint",
+    )
+}
+
+fn is_wallet_path(path: &str) -> bool {
+    path == "/oid4vp" || path.starts_with("/oid4vp/")
+}
+
+/// The OAuth error code and description for an error status that reached a
+/// wallet endpoint without an OAuth body (a rejection, a limit, a timeout).
+fn oauth_error_for(status: StatusCode) -> (&'static str, &'static str) {
+    match status {
+        StatusCode::NOT_FOUND => ("invalid_request", "there is no such endpoint"),
+        StatusCode::METHOD_NOT_ALLOWED => ("invalid_request", "this method is not allowed here"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("invalid_request", "the request body is too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("invalid_request", "the content type is not supported")
+        }
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => {
+            ("invalid_request", "the request headers are too large")
+        }
+        StatusCode::FORBIDDEN => ("access_denied", "this is not allowed"),
+        StatusCode::REQUEST_TIMEOUT
+        | StatusCode::TOO_MANY_REQUESTS
+        | StatusCode::SERVICE_UNAVAILABLE => {
+            ("temporarily_unavailable", "please try again shortly")
+        }
+        s if s.is_server_error() => ("server_error", "something went wrong on our side"),
+        _ => ("invalid_request", "the request could not be read"),
+    }
+}
+
+/// Every error under `/oid4vp/`, from whichever layer (axum's rejections,
+/// the router's 404 and 405, body limits, timeouts, panics), as the OAuth
+/// JSON wallets read: `{"error", "error_description"}`, keeping its status
+/// and headers such as `Allow` and `Retry-After`. Wraps the whole app, as
+/// `api::v1_problems` does for `/v1`.
+pub async fn oauth_errors(req: Request, next: Next) -> Response {
+    if !is_wallet_path(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let res = next.run(req).await;
+    let status = res.status();
+    let is_ours = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|ct| ct.as_bytes() == b"application/json");
+    if !(status.is_client_error() || status.is_server_error()) || is_ours {
+        return res;
+    }
+    let (mut parts, _) = res.into_parts();
+    let (error, description) = oauth_error_for(status);
+    let body = OAuthError::new(status, error, description)
+        .into_response()
+        .into_body();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Response::from_parts(parts, body)
 }

@@ -97,7 +97,7 @@ async fn a_flood_of_wrong_keys_gets_429_with_retry_after() {
 
     let elapsed = started.elapsed();
     let limited = limited.unwrap_or_else(|| panic!("never limited: {statuses:?}"));
-    // Five failures pass, the sixth is counted over the limit, then 429;
+    // Five failures pass, then 429;
     // plus one failure for every 12 s (a minute's allowance over five) these
     // took, on a machine that slow.
     let grown_back = usize::try_from(elapsed.as_secs() / 12).unwrap();
@@ -160,4 +160,23 @@ async fn right_keys_do_not_use_up_the_failure_allowance() {
             .as_u16(),
         401
     );
+}
+
+#[tokio::test]
+async fn exactly_the_failure_limit_passes_and_the_next_attempt_is_the_first_refused() {
+    let limit = 30;
+    let app = spawn_app_with(|c| c.auth_failure_limit = limit).await;
+    let wrong = "test_000000000000000000000000000000";
+
+    let mut statuses = Vec::new();
+    for _ in 0..=limit {
+        let resp = app.get_with_key(wrong, "/v1/identification").await;
+        statuses.push(resp.status().as_u16());
+    }
+
+    // Thirty failures pass, and request 31 is the first refused. (These
+    // take far less than the 2 s in which the allowance grows back by one.)
+    let limit = usize::try_from(limit).unwrap();
+    assert!(statuses[..limit].iter().all(|s| *s == 401), "{statuses:?}");
+    assert_eq!(statuses[limit], 429, "{statuses:?}");
 }

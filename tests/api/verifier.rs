@@ -455,7 +455,7 @@ async fn the_same_device_redirect_goes_to_the_organisation_with_the_right_code_o
     let id = app.create_with_description("x").await;
     let request = fetch(&app, &id).await;
     let holder = SigningKey::random(&mut OsRng);
-    let credential = test_pid(&app, &holder, &[]).await;
+    let credential = test_pid(&app, &request.nonce, &holder, &[]).await;
     let (status, body) = respond(
         &app,
         &request,
@@ -497,7 +497,7 @@ async fn a_desktop_page_follows_a_wallet_on_another_device_by_events() {
 
     let request = fetch(&app, &id).await;
     let holder = SigningKey::random(&mut OsRng);
-    let credential = test_pid(&app, &holder, &[]).await;
+    let credential = test_pid(&app, &request.nonce, &holder, &[]).await;
     respond(
         &app,
         &request,
@@ -513,13 +513,15 @@ async fn a_desktop_page_follows_a_wallet_on_another_device_by_events() {
     assert_eq!(last["redirectUrl"], REDIRECT_URL);
 }
 
-/// A PID from the server's test issuer, as the wallet command gets one.
-async fn test_pid(app: &TestApp, holder: &SigningKey, overrides: &[&str]) -> String {
+/// A PID from the server's test issuer, as the wallet command gets one:
+/// showing the nonce of the request it fetched.
+async fn test_pid(app: &TestApp, nonce: &str, holder: &SigningKey, overrides: &[&str]) -> String {
     let claims = holder::pid_claims(overrides).unwrap();
     let resp = app
         .client
         .post(app.url("/oid4vp/test-issuer/credential"))
         .json(&json!({
+            "nonce": nonce,
             "holderJwk": jose::Jwk::from_verifying_key(holder.verifying_key()).to_value(),
             "claims": claims,
         }))
@@ -539,7 +541,7 @@ async fn the_test_issuer_verifies_test_identifications() {
     let id = app.create_with_description("x").await;
     let request = fetch(&app, &id).await;
     let holder = SigningKey::random(&mut OsRng);
-    let credential = test_pid(&app, &holder, &[]).await;
+    let credential = test_pid(&app, &request.nonce, &holder, &[]).await;
 
     let (status, _) = respond(
         &app,
@@ -563,7 +565,11 @@ async fn the_test_issuer_never_verifies_a_live_identification() {
     let id = live.create().await;
     let request = fetch(&live.app, &id).await;
     let holder = SigningKey::random(&mut OsRng);
-    let credential = test_pid(&live.app, &holder, &[]).await;
+    // The issuer serves wallets of test identifications only: the credential
+    // comes by way of one, and is then shown to the live one.
+    let test_id = live.app.create_with_description("x").await;
+    let test_request = fetch(&live.app, &test_id).await;
+    let credential = test_pid(&live.app, &test_request.nonce, &holder, &[]).await;
 
     let answer = respond(
         &live.app,

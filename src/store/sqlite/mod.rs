@@ -265,6 +265,36 @@ impl Engine {
             .await?)
     }
 
+    /// Copies the whole WAL into the database and empties the WAL file, so
+    /// that rows just erased (overwritten in the database by
+    /// `secure_delete`) leave no earlier copy of their pages in the WAL.
+    /// A checkpoint already running (the background one) makes it busy for
+    /// a moment: it tries again a few times. A WAL that readers still need
+    /// after that is left to later checkpoints, and that is logged.
+    pub(super) async fn truncate_wal(&self) {
+        const ATTEMPTS: u32 = 20;
+        let mut pause = Duration::from_millis(5);
+        for attempt in 1..=ATTEMPTS {
+            let outcome = sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&self.writer)
+                .await;
+            let busy = match outcome {
+                Ok((0, _, _)) => return,
+                Ok(_) => "readers still use it".to_owned(),
+                Err(e) => e.to_string(),
+            };
+            if attempt == ATTEMPTS {
+                tracing::warn!(
+                    cause = %busy,
+                    "the WAL could not be emptied after an erasure; later checkpoints will"
+                );
+                return;
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(100));
+        }
+    }
+
     /// Checkpoints the WAL and closes the pools, for a clean shutdown.
     pub(super) async fn close(&self) {
         if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
