@@ -99,7 +99,6 @@ export interface VerifiedRequest {
   /** The verifier's response-encryption key. */
   encryptionJwk: jose.JWK & { kid?: string };
   enc: string;
-  payload: jose.JWTPayload;
 }
 
 interface DcqlClaim {
@@ -179,7 +178,6 @@ export async function fetchRequest(link: string): Promise<VerifiedRequest> {
     dcqlQuery: payload.dcql_query as DcqlQuery,
     encryptionJwk,
     enc: metadata.encrypted_response_enc_values_supported?.[0] ?? 'A128GCM',
-    payload,
   };
 }
 

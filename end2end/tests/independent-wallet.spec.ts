@@ -104,6 +104,35 @@ test('an mdoc from an issuer the server does not trust fails the identification 
   expect(after.failureReason).toBe('untrusted_issuer');
 });
 
+test('an SD-JWT PID from an issuer the server does not trust fails the identification as untrusted_issuer', async ({ integrator }) => {
+  const ident = await integrator.create({ mode: 'live' });
+
+  const answer = await presentSdJwt(requestUri(ident.id), { issuer: independentIssuer.untrusted });
+
+  expect(answer.status, JSON.stringify(answer.body)).toBe(400);
+  const after = await integrator.get(ident.id);
+  expect(after.statusName).toBe('failed');
+  expect(after.failureReason).toBe('untrusted_issuer');
+});
+
+test('an independent mdoc that says the holder is under 18 fails as age_requirement_not_met', async ({ integrator }) => {
+  const ident = await integrator.create({ mode: 'live', credentials: 'age' });
+
+  // Both ages false: ISO 18013-5 lets a wallet answer age_over_18 with a true
+  // age_over_21, which @owf/mdoc does.
+  const answer = await presentMdoc(requestUri(ident.id), {
+    doctype: 'org.iso.18013.5.1.mDL',
+    issuer: independentIssuer.trusted,
+    elements: { age_over_18: false, age_over_21: false },
+  });
+
+  expect(answer.status, JSON.stringify(answer.body)).toBe(400);
+  const after = await integrator.get(ident.id);
+  expect(after.statusName).toBe('failed');
+  expect(after.failureReason).toBe('age_requirement_not_met');
+  expect(await integrator.data(ident.id)).toBeNull();
+});
+
 // The handover written out by hand from OpenID4VP 1.0 Appendix B.2.6.1, so a
 // library that built another draft's handover would be caught here, not only
 // by the server's refusal.
