@@ -46,6 +46,14 @@ export default async function globalSetup() {
     '--credential', 'EMAIL:EMAIL:optional',
     '--credential', 'PHONE:PHONE_NUMBER:optional',
   ]);
+  // Over-18 alone: the EU age attestation and the mDL can answer it too.
+  const ageOnly = admin([
+    'create-proofme',
+    '--organisation', org.id,
+    '--name', 'Age only',
+    '--purpose', 'AGE_VERIFICATION',
+    '--credential', 'EPASS:OLDER_THAN_18',
+  ]);
   // Someone of the organisation who signs in to the dashboard.
   const dashboard = { email: 'owner@e2e-shop.example', password: crypto.randomBytes(18).toString('base64url') };
   admin(['create-user', '--organisation', org.id, '--email', dashboard.email], `${dashboard.password}\n`);
@@ -55,6 +63,7 @@ export default async function globalSetup() {
     liveKey: liveKey.key,
     proofmeId: proofme.id,
     nineCredentialProofmeId: nine.id,
+    ageOnlyProofmeId: ageOnly.id,
     dashboard,
   };
   fs.writeFileSync(fixturesFile, JSON.stringify(fixtures, null, 2));

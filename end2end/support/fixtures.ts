@@ -16,6 +16,8 @@ export interface Identification {
   mode: 'test' | 'live';
   description: string | null;
   redirectUrl: string;
+  /** Why the wallet's answer was refused (`null` unless failed by the wallet). */
+  failureReason?: string | null;
 }
 
 export interface CreateOptions {
@@ -23,8 +25,8 @@ export interface CreateOptions {
   locale?: string;
   description?: string;
   webhook?: boolean;
-  /** Which proofme: over-18 and an optional email (default), or nine credentials. */
-  credentials?: 'two' | 'nine';
+  /** Which proofme: over-18 and an optional email (default), nine credentials, or over-18 alone. */
+  credentials?: 'two' | 'nine' | 'age';
 }
 
 /** A created identification, with the reference the shop knows it by. */
@@ -77,7 +79,11 @@ export class Integrator {
     const ref = options.description ?? `e2e-${crypto.randomBytes(9).toString('hex')}`;
     const returnUrl = `${shopURL}/return?ref=${encodeURIComponent(ref)}`;
     const body: Record<string, unknown> = {
-      proofmeId: options.credentials === 'nine' ? this.fx.nineCredentialProofmeId : this.fx.proofmeId,
+      proofmeId: {
+        two: this.fx.proofmeId,
+        nine: this.fx.nineCredentialProofmeId,
+        age: this.fx.ageOnlyProofmeId,
+      }[options.credentials ?? 'two'],
       organisationId: this.fx.organisation.id,
       redirectUrl: returnUrl,
       description: ref,
@@ -96,6 +102,13 @@ export class Integrator {
     const res = await this.call('GET', `/v1/identification/${id}`);
     expect(res.status, `get: ${JSON.stringify(res.json)}`).toBe(200);
     return res.json as Identification;
+  }
+
+  /** The shared attributes (`null` before verified). */
+  async data(id: string): Promise<Record<string, unknown> | null> {
+    const res = await this.call('GET', `/v1/identification/data/${id}`);
+    expect(res.status, `data: ${JSON.stringify(res.json)}`).toBe(200);
+    return res.json.data;
   }
 
   /** Drives a test identification to a status, as an integrator's CI would. */
