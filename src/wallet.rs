@@ -486,7 +486,7 @@ pub async fn presentation(
             test_credential(
                 client,
                 issuer_base,
-                json!({"holderJwk": holder_jwk, "claims": claims}),
+                json!({"nonce": request.nonce, "holderJwk": holder_jwk, "claims": claims}),
             )
             .await?
         }

@@ -74,7 +74,15 @@ pub async fn sign_in(
         }
     };
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    if !super::password::verify(hash, form.password).await {
+    let matches = match super::password::verify(hash, form.password).await {
+        Ok(matches) => matches,
+        Err(super::password::Busy) => {
+            // Nothing was checked: the place goes back.
+            let _ = store.release_login_attempt(&attempt).await;
+            return busy();
+        }
+    };
+    if !matches {
         // The place taken stays: it is this failure.
         tracing::info!("dashboard sign-in refused");
         // The form again, with the token of its cookie (checked already).
@@ -129,6 +137,19 @@ fn throttled() -> Response {
         header::RETRY_AFTER,
         HeaderValue::from(FAILURE_WINDOW.as_secs()),
     );
+    res
+}
+
+/// Every password-hashing slot stayed taken: a burst of sign-ins.
+fn busy() -> Response {
+    tracing::warn!("dashboard sign-in refused: password hashing is busy");
+    let mut res = message_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Please try again",
+        "Many people are signing in just now. Please try again in a few seconds.",
+    );
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
     res
 }
 

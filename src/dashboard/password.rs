@@ -1,11 +1,14 @@
 //! Passwords: argon2id with the crate's defaults (19 MiB, 2 passes: OWASP's
 //! recommendation), hashed and checked on the blocking pool so that a burst
-//! of sign-ins does not stall other requests.
+//! of sign-ins does not stall other requests, and a few at a time, so that a
+//! burst cannot take the memory either (100 at once took some 270 MB).
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::rngs::OsRng;
 use std::sync::LazyLock;
+use std::time::Duration;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// Shorter passwords are refused when a user is created.
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -20,7 +23,45 @@ pub enum PasswordError {
     TooLong,
     #[error("the password could not be hashed: {0}")]
     Hash(String),
+    #[error(transparent)]
+    Busy(#[from] Busy),
 }
+
+/// Every hashing slot stayed taken for the whole wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("password hashing is busy")]
+pub struct Busy;
+
+/// Hands out the right to run one argon2 computation.
+pub struct Slots {
+    permits: Semaphore,
+    wait: Duration,
+}
+
+impl Slots {
+    pub fn new(permits: usize, wait: Duration) -> Slots {
+        Slots {
+            permits: Semaphore::new(permits.max(1)),
+            wait,
+        }
+    }
+
+    /// A slot, after waiting at most `wait` for one.
+    pub async fn take(&self) -> Result<SemaphorePermit<'_>, Busy> {
+        match tokio::time::timeout(self.wait, self.permits.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(Busy),
+        }
+    }
+}
+
+/// One slot per core, at most four: 19 MiB each, and more at once than there
+/// are cores only queues inside the blocking pool. A sign-in waits up to
+/// five seconds for a slot, then gets "try again".
+static SLOTS: LazyLock<Slots> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    Slots::new(cores.min(4), Duration::from_secs(5))
+});
 
 fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::default())
@@ -34,6 +75,7 @@ pub async fn hash(password: String) -> Result<String, PasswordError> {
     if password.len() > MAX_PASSWORD_BYTES {
         return Err(PasswordError::TooLong);
     }
+    let _slot = SLOTS.take().await?;
     tokio::task::spawn_blocking(move || hash_now(&password))
         .await
         .map_err(|e| PasswordError::Hash(e.to_string()))?
@@ -56,12 +98,14 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 
 /// Whether `password` matches `stored` (a PHC string), or, with no stored
 /// hash, the same work with the answer no. The comparison inside argon2 is
-/// constant-time.
-pub async fn verify(stored: Option<String>, password: String) -> bool {
+/// constant-time. `Busy` when no hashing slot came free in time: nothing
+/// was checked.
+pub async fn verify(stored: Option<String>, password: String) -> Result<bool, Busy> {
     if password.len() > MAX_PASSWORD_BYTES {
-        return false;
+        return Ok(false);
     }
-    tokio::task::spawn_blocking(move || {
+    let _slot = SLOTS.take().await?;
+    Ok(tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| DUMMY_HASH.clone());
         let Ok(parsed) = PasswordHash::new(&hash) else {
@@ -73,7 +117,7 @@ pub async fn verify(stored: Option<String>, password: String) -> bool {
         known && matches
     })
     .await
-    .unwrap_or(false)
+    .unwrap_or(false))
 }
 
 /// Computes the stand-in hash now, so the first unknown email costs what the
@@ -90,9 +134,15 @@ mod tests {
     async fn a_hash_is_argon2id_and_checks_only_its_password() {
         let h = hash("correct horse battery".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
-        assert!(verify(Some(h.clone()), "correct horse battery".into()).await);
-        assert!(!verify(Some(h.clone()), "correct horse batterY".into()).await);
-        assert!(!verify(Some(h), String::new()).await);
+        assert_eq!(
+            verify(Some(h.clone()), "correct horse battery".into()).await,
+            Ok(true)
+        );
+        assert_eq!(
+            verify(Some(h.clone()), "correct horse batterY".into()).await,
+            Ok(false)
+        );
+        assert_eq!(verify(Some(h), String::new()).await, Ok(false));
     }
 
     #[tokio::test]
@@ -104,9 +154,12 @@ mod tests {
 
     #[tokio::test]
     async fn an_unknown_user_never_matches_even_the_dummy_password() {
-        assert!(!verify(None, String::new()).await);
-        assert!(!verify(None, "anything at all".into()).await);
-        assert!(!verify(Some("not a phc string".into()), "x".into()).await);
+        assert_eq!(verify(None, String::new()).await, Ok(false));
+        assert_eq!(verify(None, "anything at all".into()).await, Ok(false));
+        assert_eq!(
+            verify(Some("not a phc string".into()), "x".into()).await,
+            Ok(false)
+        );
     }
 
     #[tokio::test]
@@ -117,6 +170,23 @@ mod tests {
         let parameters = |h: &str| h.split('$').take(4).collect::<Vec<_>>().join("$");
         assert_eq!(parameters(&DUMMY_HASH), parameters(&real));
         assert!(PasswordHash::new(&DUMMY_HASH).is_ok());
+    }
+
+    #[tokio::test]
+    async fn with_every_slot_taken_a_check_waits_then_is_busy() {
+        let slots = Slots::new(2, Duration::from_millis(20));
+        let a = slots.take().await.unwrap();
+        let _b = slots.take().await.unwrap();
+
+        assert_eq!(slots.take().await.err(), Some(Busy));
+        drop(a);
+        assert!(slots.take().await.is_ok(), "a freed slot is taken again");
+    }
+
+    #[test]
+    fn there_is_always_at_least_one_slot() {
+        let slots = Slots::new(0, Duration::from_secs(1));
+        assert_eq!(slots.permits.available_permits(), 1);
     }
 
     #[tokio::test]

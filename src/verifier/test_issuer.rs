@@ -252,7 +252,10 @@ fn kind_of(rest: &Map<String, Value>) -> Result<Kind, OAuthError> {
     match rest.get("format").map(Value::as_str) {
         None | Some(Some(dcql::FORMAT)) => Ok(Kind::Pid),
         Some(Some(dcql::MDOC_FORMAT)) => {
-            let doctype = rest.get("doctype").and_then(Value::as_str).unwrap_or_default();
+            let doctype = rest
+                .get("doctype")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             dcql::CredentialType::ALL
                 .into_iter()
                 .find_map(|t| t.doctype().filter(|d| *d == doctype))

@@ -524,19 +524,21 @@ async fn create_user_reads_the_password_from_stdin_and_prints_the_user() {
         .unwrap()
         .unwrap();
     assert!(user.password_hash.starts_with("$argon2id$"));
-    assert!(
+    assert_eq!(
         proofme::dashboard::password::verify(
             Some(user.password_hash.clone()),
             "a long enough password".into()
         )
-        .await
+        .await,
+        Ok(true)
     );
-    assert!(
-        !proofme::dashboard::password::verify(
+    assert_eq!(
+        proofme::dashboard::password::verify(
             Some(user.password_hash),
             "a long enough password\n".into()
         )
-        .await
+        .await,
+        Ok(false)
     );
 }
 

@@ -230,17 +230,76 @@ async fn an_age_element_that_is_false_fails_the_identification() {
 async fn test_mdocs_never_verify_a_live_identification() {
     let iaca = iaca();
     let live = live_with(&iaca, &["EPASS:OLDER_THAN_18"]).await;
+    // A test mdoc, got as the test issuer allows: for an open test request.
+    let test_id = live.app.create_with_description("Test").await;
+    let test_request = fetch(&live.app, &test_id).await;
+    let device = SigningKey::random(&mut OsRng);
+    let resp = live
+        .app
+        .client
+        .post(live.app.url("/oid4vp/test-issuer/credential"))
+        .json(&json!({
+            "nonce": test_request.nonce,
+            "holderJwk": jose::Jwk::from_verifying_key(device.verifying_key()),
+            "format": "mso_mdoc",
+            "doctype": PID_DOCTYPE,
+            "claims": sample::sample_claims(PID_DOCTYPE).unwrap(),
+        }))
+        .send()
+        .await
+        .expect("test issuer");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.expect("JSON");
+    let issuer_signed = jose::b64url_decode(body["credential"].as_str().unwrap()).unwrap();
     let id = live.create().await;
-    let url = format!("{}/{id}", live.app.config.public_url);
-
-    let (ok, out, _) = run_wallet(&["wallet", "present", &url, "--format", "mdoc"]).await;
-
-    assert!(!ok);
-    assert_eq!(out["status"], 400);
-    assert_eq!(
-        live.identification(&id).await["failureReason"],
-        "untrusted_issuer"
+    let request = fetch(&live.app, &id).await;
+    let session = transcript::redirect(
+        &request.client_id,
+        &request.nonce,
+        &request.response_key.thumbprint(),
+        &request.response_uri,
     );
+    let response =
+        present::present(&issuer_signed, PID_DOCTYPE, |_, _| true, &device, &session).unwrap();
+
+    let answer_ = respond(
+        &live.app,
+        &request,
+        &answer(
+            &request,
+            &query_id(&request, PID_DOCTYPE),
+            &jose::b64url_encode(response),
+        ),
+    )
+    .await;
+
+    assert_failed_with(&live, &id, answer_, "untrusted_issuer").await;
+}
+
+#[tokio::test]
+async fn the_test_issuer_refuses_an_mdoc_of_a_doctype_it_does_not_know() {
+    let app = spawn_app().await;
+    let id = app.create_with_description("Test").await;
+    let request = fetch(&app, &id).await;
+    let device = SigningKey::random(&mut OsRng);
+
+    let resp = app
+        .client
+        .post(app.url("/oid4vp/test-issuer/credential"))
+        .json(&json!({
+            "nonce": request.nonce,
+            "holderJwk": jose::Jwk::from_verifying_key(device.verifying_key()),
+            "format": "mso_mdoc",
+            "doctype": "org.example.library-card",
+            "claims": {"age_over_18": true},
+        }))
+        .send()
+        .await
+        .expect("test issuer");
+
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body: Value = resp.json().await.expect("JSON");
+    assert_eq!(body["error"], "invalid_request");
 }
 
 #[tokio::test]
