@@ -504,3 +504,69 @@ async fn a_wallet_that_meets_a_held_write_lock_is_asked_to_come_back() {
     assert_eq!(resp.status(), StatusCode::OK, "log:\n{}", server.log());
     holder.close().await.expect("close");
 }
+
+/// Writes zeros into a file on `dir` until the filesystem refuses more, so
+/// that not one byte is left free there; returns the file, to delete.
+fn take_every_free_byte(dir: &Path) -> std::path::PathBuf {
+    use std::io::Write;
+    let path = dir.join("ballast");
+    let mut file = std::fs::File::create(&path).expect("create ballast");
+    let chunk = vec![0u8; 4096];
+    // A full disk ends the loop; a page at a time, then byte by byte.
+    while file.write_all(&chunk).is_ok() {}
+    while file.write_all(&[0]).is_ok() {}
+    let _ = file.sync_all();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_is_unavailable_while_creates_fail_for_a_full_disk_and_ready_once_they_would_not() {
+    let Some(disk) = Tmpfs::mount("3m") else {
+        eprintln!("not root, so no tmpfs to fill: skipped");
+        return;
+    };
+    let server = serve_binary_in(Some(disk.path()), &[], None).await;
+    let http = client();
+    let mut acknowledged = vec![wait_for_a_create(&http, &server, 0).await];
+    wait_for_readyz(&http, &server, StatusCode::OK).await;
+
+    // Something else takes every free byte of the filesystem.
+    let ballast = take_every_free_byte(disk.path());
+    let mut n = 1;
+    loop {
+        let answer = create(&http, &server, n).await;
+        if answer.status == StatusCode::CREATED {
+            acknowledged.push(answer.body["id"].as_str().expect("id").to_owned());
+        } else {
+            assert_unavailable(&answer, &server);
+            break;
+        }
+        n += 1;
+        assert!(n < 1_000, "creates never failed; log:\n{}", server.log());
+    }
+
+    // Creates fail for lack of space: readiness says so, every time it is
+    // asked, however small its own write would be.
+    for _ in 0..3 {
+        let (status, body) = readyz(&http, &server).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert!(
+            body.starts_with("database unavailable: disk full"),
+            "{body}"
+        );
+    }
+
+    // Space comes back; with no create to show it, readiness sees it.
+    std::fs::remove_file(&ballast).expect("remove ballast");
+    let freed = Instant::now();
+    let body = wait_for_readyz(&http, &server, StatusCode::OK).await;
+    eprintln!(
+        "a filesystem filled by another file: /readyz answered 200 {:?} after space came back",
+        freed.elapsed()
+    );
+    assert!(body.starts_with("ready"), "{body}");
+    let answer = create(&http, &server, n + 1).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    acknowledged.push(answer.body["id"].as_str().expect("id").to_owned());
+    assert_all_readable(&http, &server, &acknowledged).await;
+}

@@ -4,13 +4,15 @@
 //! idle service commits a lone create at once; a busy one shares commits.
 
 use sqlx::SqlitePool;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::domain::Identification;
-use crate::store::StoreError;
 use crate::store::identifications::{
     CreateOutcome, IdempotencyRecord, idempotent_outcome, insert_idempotency, insert_new,
 };
+use crate::store::{Outage, StoreError};
 use std::collections::HashMap;
 
 /// The most creates one transaction takes.
@@ -29,9 +31,11 @@ pub struct GroupCommit {
 
 impl GroupCommit {
     /// Starts the committing task; it ends when every handle is dropped.
-    pub fn start(writer: SqlitePool) -> GroupCommit {
+    /// It sets `disk_full` when a commit fails for lack of space and clears
+    /// it when one succeeds, for readiness to report.
+    pub fn start(writer: SqlitePool, disk_full: Arc<AtomicBool>) -> GroupCommit {
         let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(writer, rx));
+        tokio::spawn(run(writer, rx, disk_full));
         GroupCommit { jobs }
     }
 
@@ -51,11 +55,19 @@ impl GroupCommit {
     }
 }
 
-async fn run(writer: SqlitePool, mut rx: mpsc::Receiver<Job>) {
+async fn run(writer: SqlitePool, mut rx: mpsc::Receiver<Job>, disk_full: Arc<AtomicBool>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let jobs = std::mem::take(&mut batch);
-        match commit(&writer, &jobs).await {
+        let result = commit(&writer, &jobs).await;
+        match &result {
+            Ok(_) => disk_full.store(false, Ordering::Relaxed),
+            Err(e) if e.outage() == Some(Outage::DiskFull) => {
+                disk_full.store(true, Ordering::Relaxed)
+            }
+            Err(_) => {}
+        }
+        match result {
             Ok(outcomes) => {
                 for (job, outcome) in jobs.into_iter().zip(outcomes) {
                     let _ = job.reply.send(Ok(outcome));

@@ -15,6 +15,7 @@ use sqlx::{Connection, Sqlite, Transaction};
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::{Outage, StoreError};
@@ -109,10 +110,21 @@ pub(super) struct Engine {
     limited: bool,
     /// The last write probe, shared by readiness checks that come together.
     probe: Arc<tokio::sync::Mutex<Option<Probe>>>,
+    /// The last create's commit failed for lack of space (set and cleared by
+    /// group commit), or a readiness probe found no room since. While set,
+    /// readiness probes with a write as large as a create's.
+    disk_full: Arc<AtomicBool>,
 }
 
-/// When the write path was last probed, and how that went.
-type Probe = (Instant, Result<(), Outage>);
+/// When the write path was last probed, whether with the large write, and
+/// how that went.
+type Probe = (Instant, bool, Result<(), Outage>);
+
+/// The size of the write readiness probes with while creates fail for lack
+/// of space: a failed commit leaves its frames' room in the WAL file, where
+/// a one-page write still fits; this needs as much new room as a batch of
+/// creates does, so it succeeds only once creates would.
+const LARGE_PROBE_BYTES: i64 = 64 * 1024;
 
 /// How long one readiness probe of the write path may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -161,13 +173,15 @@ impl Engine {
                 .connect_with(options.read_only(true))
                 .await?
         };
+        let disk_full = Arc::new(AtomicBool::new(false));
         Ok(Engine {
             reader,
-            group_commit: group_commit::GroupCommit::start(writer.clone()),
+            group_commit: group_commit::GroupCommit::start(writer.clone(), disk_full.clone()),
             checkpointer,
             file,
             limited: settings.max_database_bytes.is_some(),
             probe: Arc::default(),
+            disk_full,
             writer,
         })
     }
@@ -175,28 +189,40 @@ impl Engine {
     /// Readiness of the write path: takes the write lock and commits a
     /// write of one page (the schema's unchanged `user_version`), so that it
     /// fails exactly when writes fail: a lock held elsewhere, a full disk, a
-    /// writer that cannot reconnect. Within `PROBE_TIMEOUT`; probes asked
-    /// for together share one.
+    /// writer that cannot reconnect. While creates fail for lack of space,
+    /// the write is a create's size instead (see `LARGE_PROBE_BYTES`), and
+    /// its success is what clears that state. Within `PROBE_TIMEOUT`; probes
+    /// asked for together share one.
     pub(super) async fn check_writes(&self) -> Result<(), Outage> {
         let mut last = self.probe.lock().await;
-        if let Some((at, result)) = *last {
-            if at.elapsed() < PROBE_REUSE {
+        let large = self.disk_full.load(Ordering::Relaxed);
+        if let Some((at, was_large, result)) = *last {
+            // A small probe's success says nothing once creates fail for space.
+            if at.elapsed() < PROBE_REUSE && (was_large || !large) {
                 return result;
             }
         }
-        let result = match tokio::time::timeout(PROBE_TIMEOUT, self.probe_write()).await {
+        let result = match tokio::time::timeout(PROBE_TIMEOUT, self.probe_write(large)).await {
             Ok(result) => result,
             Err(_) => {
                 tracing::warn!(timeout = ?PROBE_TIMEOUT, "the write probe timed out");
                 Err(Outage::Busy)
             }
         };
-        *last = Some((Instant::now(), result));
+        match result {
+            Ok(()) if large => {
+                self.disk_full.store(false, Ordering::Relaxed);
+                tracing::info!("a create-sized write commits again: ready");
+            }
+            Err(Outage::DiskFull) => self.disk_full.store(true, Ordering::Relaxed),
+            _ => {}
+        }
+        *last = Some((Instant::now(), large, result));
         result
     }
 
-    async fn probe_write(&self) -> Result<(), Outage> {
-        match self.probe_write_once().await {
+    async fn probe_write(&self, large: bool) -> Result<(), Outage> {
+        match self.probe_write_once(large).await {
             Ok(true) => Ok(()),
             Ok(false) => Err(Outage::DiskFull),
             Err(e) => {
@@ -209,7 +235,7 @@ impl Engine {
     /// `Ok(false)`: the write went through, but the database has reached
     /// its size limit (`max_page_count`), which a one-page write that
     /// reuses its page cannot tell.
-    async fn probe_write_once(&self) -> Result<bool, StoreError> {
+    async fn probe_write_once(&self, large: bool) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
         let room = if self.limited {
             let mut pragma = async |name: &str| -> Result<i64, StoreError> {
@@ -223,12 +249,23 @@ impl Engine {
         } else {
             true
         };
-        let version: i64 = sqlx::query_scalar("PRAGMA user_version")
-            .fetch_one(&mut *tx)
-            .await?;
-        sqlx::query(&format!("PRAGMA user_version = {version}"))
-            .execute(&mut *tx)
-            .await?;
+        if large {
+            // Random bytes, so that nothing on the way can make them smaller.
+            sqlx::query("INSERT INTO readiness_probe (b) VALUES (randomblob(?))")
+                .bind(LARGE_PROBE_BYTES)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM readiness_probe")
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            let version: i64 = sqlx::query_scalar("PRAGMA user_version")
+                .fetch_one(&mut *tx)
+                .await?;
+            sqlx::query(&format!("PRAGMA user_version = {version}"))
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(room)
     }
