@@ -151,7 +151,7 @@ async fn one_latency(t: &Tenant, format: Format) -> f64 {
     let started = Instant::now();
     let answer = t
         .http
-        .post(&request.response_uri)
+        .post(request.response_uri.as_deref().expect("response_uri"))
         .form(&[("response", jwe.as_str())])
         .send()
         .await

@@ -72,6 +72,40 @@ pub enum WalletCommand {
         #[arg(long)]
         doctype: Option<String>,
     },
+    /// Answer a request handed over by the browser's Digital Credentials API:
+    /// read the signed request object (stdin, or --request), check it as a
+    /// wallet must, present a credential bound to --origin and print the
+    /// encrypted answer (the JWE the page receives as data.response).
+    DcApi {
+        /// The origin of the page that asked, as the browser reports it.
+        #[arg(long)]
+        origin: String,
+        /// The server's base URL, whose test issuer signs the credential.
+        #[arg(long)]
+        server: String,
+        /// The request object; read from standard input when absent.
+        #[arg(long)]
+        request: Option<String>,
+        /// Decline instead of presenting.
+        #[arg(long)]
+        decline: bool,
+        /// A credential to leave out, for example OLDER_THAN_18. Repeat for more.
+        #[arg(long = "omit", value_name = "CREDENTIAL")]
+        omit: Vec<String>,
+        /// A claim to set, as for `wallet present`. Repeat for more.
+        #[arg(long = "claim", value_name = "NAME=VALUE")]
+        claims: Vec<String>,
+        /// Answer with this format: sd-jwt or mdoc.
+        #[arg(long, value_parser = parse_format)]
+        format: Option<crate::wallet::WalletFormat>,
+        /// Answer with an mdoc of this doctype.
+        #[arg(long)]
+        doctype: Option<String>,
+        /// Answer even if the request's expected_origins lack --origin, as a
+        /// careless wallet would (to test the verifier's origin binding).
+        #[arg(long)]
+        no_origin_check: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -138,7 +172,25 @@ pub async fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// `--omit` values (`OLDER_THAN_18`, or `EPASS:OLDER_THAN_18`).
+fn parse_omit(omit: &[String]) -> Result<Vec<crate::domain::CredentialKey>, String> {
+    omit.iter()
+        .map(|o| {
+            let key = o.rsplit(':').next().unwrap_or(o);
+            crate::domain::CredentialKey::parse(key)
+                .ok_or_else(|| format!("--omit: unknown credential {o:?}"))
+        })
+        .collect()
+}
+
 async fn run_wallet(command: WalletCommand) -> ExitCode {
+    match command {
+        present @ WalletCommand::Present { .. } => run_present(present).await,
+        dc_api @ WalletCommand::DcApi { .. } => run_dc_api(dc_api).await,
+    }
+}
+
+async fn run_present(command: WalletCommand) -> ExitCode {
     let WalletCommand::Present {
         link,
         decline,
@@ -149,16 +201,11 @@ async fn run_wallet(command: WalletCommand) -> ExitCode {
         post,
         format,
         doctype,
-    } = command;
-    let omit = match omit
-        .iter()
-        .map(|o| {
-            let key = o.rsplit(':').next().unwrap_or(o);
-            crate::domain::CredentialKey::parse(key)
-                .ok_or_else(|| format!("--omit: unknown credential {o:?}"))
-        })
-        .collect::<Result<Vec<_>, _>>()
-    {
+    } = command
+    else {
+        return fail("not a present command");
+    };
+    let omit = match parse_omit(&omit) {
         Ok(o) => o,
         Err(e) => return fail(e),
     };
@@ -187,6 +234,57 @@ async fn run_wallet(command: WalletCommand) -> ExitCode {
             } else {
                 ExitCode::FAILURE
             }
+        }
+        Err(e) => fail(e),
+    }
+}
+
+async fn run_dc_api(command: WalletCommand) -> ExitCode {
+    let WalletCommand::DcApi {
+        origin,
+        server,
+        request,
+        decline,
+        omit,
+        claims,
+        format,
+        doctype,
+        no_origin_check,
+    } = command
+    else {
+        return fail("not a dc-api command");
+    };
+    let omit = match parse_omit(&omit) {
+        Ok(o) => o,
+        Err(e) => return fail(e),
+    };
+    let request = match request {
+        Some(r) => r,
+        None => {
+            let mut read = String::new();
+            if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut read) {
+                return fail(format!("cannot read the request from standard input: {e}"));
+            }
+            read
+        }
+    };
+    let options = crate::wallet::DcApiOptions {
+        present: crate::wallet::PresentOptions {
+            decline,
+            omit,
+            claims,
+            format,
+            doctype,
+            ..Default::default()
+        },
+        origin,
+        server,
+        skip_origin_check: no_origin_check,
+    };
+    match crate::wallet::dc_api_response(&request, &options).await {
+        Ok(jwe) => {
+            println!("{jwe}");
+            ExitCode::SUCCESS
         }
         Err(e) => fail(e),
     }

@@ -139,7 +139,12 @@ pub fn request_ref(link: &str) -> Result<RequestRef, WalletError> {
 #[derive(Debug, Clone)]
 pub struct AuthorizationRequest {
     pub client_id: String,
-    pub response_uri: String,
+    /// How the wallet answers.
+    pub response_mode: ResponseMode,
+    /// Where a `direct_post.jwt` answer goes; `None` for `dc_api.jwt`.
+    pub response_uri: Option<String>,
+    /// The origins a `dc_api.jwt` request may come from (empty otherwise).
+    pub expected_origins: Vec<String>,
     pub nonce: String,
     pub state: String,
     /// The claim paths the first credential query (the SD-JWT PID) asks for.
@@ -150,8 +155,20 @@ pub struct AuthorizationRequest {
     pub enc: ContentEncryption,
 }
 
+/// The response modes the wallet answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseMode {
+    /// A request by reference, answered by a form post to `response_uri`.
+    DirectPostJwt,
+    /// A request through the browser's Digital Credentials API, answered
+    /// to the page that asked (OpenID4VP 1.0 Appendix A).
+    DcApiJwt,
+}
+
 /// Checks the request object as a wallet must: signed (ES256) by the leaf of
-/// `x5c`, whose hash is the `client_id`, not expired, for `direct_post.jwt`.
+/// `x5c`, whose hash is the `client_id`, not expired, for `direct_post.jwt`
+/// with a `response_uri`, or for `dc_api.jwt` with `expected_origins` (see
+/// [`check_origin`] for the browser's origin).
 pub fn verify_request(
     jwt: &str,
     expected_client_id: Option<&str>,
@@ -189,8 +206,37 @@ pub fn verify_request(
     if expected_client_id.is_some_and(|e| e != client_id) {
         return Err(bad("client_id differs from the link's"));
     }
-    if text("response_mode")? != "direct_post.jwt" || text("response_type")? != "vp_token" {
-        return Err(bad("not a direct_post.jwt vp_token request"));
+    if text("response_type")? != "vp_token" {
+        return Err(bad("not a vp_token request"));
+    }
+    let response_mode = match text("response_mode")?.as_str() {
+        "direct_post.jwt" => ResponseMode::DirectPostJwt,
+        "dc_api.jwt" => ResponseMode::DcApiJwt,
+        _ => return Err(bad("not a direct_post.jwt or dc_api.jwt request")),
+    };
+    let response_uri = match response_mode {
+        ResponseMode::DirectPostJwt => Some(text("response_uri")?),
+        // The browser returns the answer to the page; a response_uri here
+        // would send it elsewhere (OpenID4VP 1.0 Appendix A.2).
+        ResponseMode::DcApiJwt if claims.contains_key("response_uri") => {
+            return Err(bad("a dc_api.jwt request has no response_uri"));
+        }
+        ResponseMode::DcApiJwt => None,
+    };
+    let expected_origins: Vec<String> = claims
+        .get("expected_origins")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    // A signed request through the browser must say where it may be used,
+    // or any site could replay it (Appendix A.3.2).
+    if response_mode == ResponseMode::DcApiJwt && expected_origins.is_empty() {
+        return Err(bad("a signed dc_api.jwt request needs expected_origins"));
     }
     let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
     if exp < now.unix_seconds() {
@@ -227,7 +273,9 @@ pub fn verify_request(
         .unwrap_or(ContentEncryption::A128Gcm);
     Ok(AuthorizationRequest {
         client_id,
-        response_uri: text("response_uri")?,
+        response_mode,
+        response_uri,
+        expected_origins,
         nonce: text("nonce")?,
         state: text("state")?,
         claim_paths,
@@ -235,6 +283,22 @@ pub fn verify_request(
         response_key,
         enc,
     })
+}
+
+/// A `dc_api.jwt` request may be answered only for a page of one of its
+/// `expected_origins`: the origin the browser says asked.
+pub fn check_origin(request: &AuthorizationRequest, origin: &str) -> Result<(), WalletError> {
+    if request.response_mode != ResponseMode::DcApiJwt {
+        return Err(WalletError::Request(
+            "not a Digital Credentials API (dc_api.jwt) request".into(),
+        ));
+    }
+    if !request.expected_origins.iter().any(|o| o == origin) {
+        return Err(WalletError::Request(format!(
+            "the request is not for {origin} (expected_origins)"
+        )));
+    }
+    Ok(())
 }
 
 /// The credential queries of a DCQL query, in the order of its first
@@ -365,29 +429,25 @@ pub async fn present(opts: &PresentOptions) -> Result<PresentOutcome, WalletErro
         Timestamp::now(),
     )?;
 
+    let response_uri = request
+        .response_uri
+        .clone()
+        .ok_or_else(|| WalletError::Request("the request has no response_uri".into()))?;
     let payload = if opts.decline {
         json!({"error": "access_denied", "state": request.state})
     } else {
         let chosen = choose(&request.offered, opts.format, opts.doctype.as_deref())?;
-        let bound = Bound::ResponseUri(&request.response_uri);
-        let issuer_base = request
-            .response_uri
+        let bound = Bound::ResponseUri(&response_uri);
+        let issuer_base = response_uri
             .strip_suffix("/oid4vp/response")
             .ok_or_else(|| WalletError::Issuer("unexpected response_uri".into()))?;
         let presentation =
             presentation(&client, opts, &request, chosen, bound, issuer_base).await?;
         json!({"vp_token": {chosen.id.as_str(): [presentation]}, "state": request.state})
     };
-    let kid = request.response_key.kid.clone();
-    let jwe = jose::encrypt(
-        payload.to_string().as_bytes(),
-        &request.response_key,
-        request.enc,
-        kid.as_deref(),
-    )
-    .map_err(|e| WalletError::Request(e.to_string()))?;
+    let jwe = encrypt_answer(&request, &payload)?;
     let resp = client
-        .post(&request.response_uri)
+        .post(&response_uri)
         .form(&[("response", jwe.as_str())])
         .send()
         .await?;
@@ -398,6 +458,73 @@ pub async fn present(opts: &PresentOptions) -> Result<PresentOutcome, WalletErro
         status,
         body,
     })
+}
+
+/// How the wallet answers a request handed to it by the browser's Digital
+/// Credentials API.
+#[derive(Debug, Clone, Default)]
+pub struct DcApiOptions {
+    /// What to present (`link` is not used).
+    pub present: PresentOptions,
+    /// The origin the browser says asked; the presentation is bound to it.
+    pub origin: String,
+    /// The server whose test issuer signs the credential.
+    pub server: String,
+    /// Answer even when `expected_origins` lacks `origin`, as a careless
+    /// wallet would (for tests of the verifier's own origin binding).
+    pub skip_origin_check: bool,
+}
+
+/// The wallet's side of the Digital Credentials API: checks the signed
+/// request as a wallet must (signature, client_id, `dc_api.jwt`, the origin
+/// among `expected_origins`), presents what it asks for bound to the origin,
+/// and answers the encrypted response, the JWE the browser hands to the page
+/// as `data.response`.
+pub async fn dc_api_response(
+    request_jwt: &str,
+    opts: &DcApiOptions,
+) -> Result<String, WalletError> {
+    let request = verify_request(request_jwt.trim(), None, None, Timestamp::now())?;
+    match check_origin(&request, &opts.origin) {
+        Ok(()) => {}
+        Err(e) if !opts.skip_origin_check || request.response_mode != ResponseMode::DcApiJwt => {
+            return Err(e);
+        }
+        Err(_) => {}
+    }
+    let payload = if opts.present.decline {
+        json!({"error": "access_denied", "state": request.state})
+    } else {
+        let client = http()?;
+        let chosen = choose(
+            &request.offered,
+            opts.present.format,
+            opts.present.doctype.as_deref(),
+        )?;
+        let base = opts.server.trim_end_matches('/');
+        let presentation = presentation(
+            &client,
+            &opts.present,
+            &request,
+            chosen,
+            Bound::Origin(&opts.origin),
+            base,
+        )
+        .await?;
+        json!({"vp_token": {chosen.id.as_str(): [presentation]}, "state": request.state})
+    };
+    encrypt_answer(&request, &payload)
+}
+
+/// The answer, encrypted to the request's response key.
+fn encrypt_answer(request: &AuthorizationRequest, payload: &Value) -> Result<String, WalletError> {
+    jose::encrypt(
+        payload.to_string().as_bytes(),
+        &request.response_key,
+        request.enc,
+        request.response_key.kid.as_deref(),
+    )
+    .map_err(|e| WalletError::Request(e.to_string()))
 }
 
 /// What the presentation is bound to besides the nonce.

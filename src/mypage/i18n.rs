@@ -165,6 +165,13 @@ pub struct Strings {
     pub qr_label: &'static str,
     /// The desktop's quieter same-device wallet link.
     pub open_wallet_here: &'static str,
+    /// The browser's own wallet chooser (the Digital Credentials API),
+    /// shown by the script only where the browser has it.
+    pub use_wallet_on_device: &'static str,
+    /// Said when the browser's wallet sheet was closed without an answer.
+    pub device_wallet_closed: &'static str,
+    /// Said when the browser's wallet answered but the answer was not taken.
+    pub device_wallet_failed: &'static str,
     pub no_wallet: &'static str,
     /// Under "no wallet", unless the deployment configures its own text.
     pub wallet_help: &'static str,
@@ -291,6 +298,9 @@ const EN: Strings = Strings {
     scan_help: "Scan this code with the wallet app on your phone.",
     qr_label: "QR code to scan with your wallet app",
     open_wallet_here: "Wallet on this computer? Open it",
+    use_wallet_on_device: "Use a wallet on this device",
+    device_wallet_closed: "No wallet was chosen. You can try again, or use the QR code or the link.",
+    device_wallet_failed: "That did not work. You can try again, or use the QR code or the link.",
     no_wallet: "Don't have a wallet app?",
     wallet_help: "You need a wallet app with your digital ID, such as the EU Digital Identity Wallet of your country. Install it from your phone's app store, add your ID, then come back to this page.",
     check_status: "Check status",
@@ -423,6 +433,9 @@ const NL: Strings = Strings {
     scan_help: "Scan deze code met de wallet-app op je telefoon.",
     qr_label: "QR-code om te scannen met je wallet-app",
     open_wallet_here: "Wallet op deze computer? Open hem",
+    use_wallet_on_device: "Gebruik een wallet op dit apparaat",
+    device_wallet_closed: "Er is geen wallet gekozen. Probeer het opnieuw, of gebruik de QR-code of de link.",
+    device_wallet_failed: "Dat lukte niet. Probeer het opnieuw, of gebruik de QR-code of de link.",
     no_wallet: "Geen wallet-app?",
     wallet_help: "Je hebt een wallet-app met je digitale identiteit nodig, zoals de EU Digital Identity Wallet van jouw land. Installeer hem via de app store van je telefoon, voeg je identiteitsbewijs toe en kom dan terug naar deze pagina.",
     check_status: "Status controleren",

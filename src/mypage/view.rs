@@ -205,11 +205,36 @@ fn Progress(
     }
 }
 
+/// "Use a wallet on this device": the browser's own wallet chooser (the
+/// Digital Credentials API). Hidden as rendered: the script shows it only
+/// where the browser has the API, so without either the page is unchanged.
+/// The messages it may need are here, in the page's language, for the
+/// script to put in the live region.
+#[component]
+fn DeviceWallet(id: String, t: &'static Strings) -> impl IntoView {
+    view! {
+        <div class="device-wallet">
+            <button
+                type="button"
+                class="button primary device-wallet-button"
+                data-dc-api=format!("/{id}/dc-api")
+                data-msg-closed=t.device_wallet_closed
+                data-msg-failed=t.device_wallet_failed
+                hidden
+            >
+                {t.use_wallet_on_device}
+            </button>
+            <p id="device-wallet-message" class="device-wallet-message" role="status"></p>
+        </div>
+    }
+}
+
 /// The two ways to the wallet. On a phone the button leads and the QR code
 /// waits behind a disclosure; on a desktop the stylesheet shows the QR code
 /// and turns the button into a quiet link.
 #[component]
 fn WalletPanel(
+    id: String,
     wallet_link: String,
     qr_svg: Option<Arc<str>>,
     wallet_help: String,
@@ -221,6 +246,7 @@ fn WalletPanel(
     view! {
         <section id="wallet" class="card wallet" aria-labelledby="wallet-heading">
             <h2 id="wallet-heading">{t.wallet_heading}</h2>
+            <DeviceWallet id=id t=t/>
             <a class="button primary wallet-button" href=wallet_link.clone()>{t.open_wallet}</a>
             <details class="qr-details">
                 <summary>{t.show_qr}</summary>
@@ -327,6 +353,7 @@ pub fn identification_page(data: PageData) -> String {
         let wallet = (status == Status::Open).then(|| {
             view! {
                 <WalletPanel
+                    id=id.clone()
                     wallet_link=data.wallet_link.clone()
                     qr_svg=data.qr_svg
                     wallet_help=data.wallet_help

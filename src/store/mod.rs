@@ -58,7 +58,7 @@ pub use sessions::Sessions;
 pub use sqlite::{StoreOptions, connect_options};
 pub use status::{Change, Refusal, SealedData, StatusChange};
 pub use users::{LoginAttempt, NewUserError, User};
-pub use wallet::{StoredSigningKey, TransactionRefusal, WalletTransaction};
+pub use wallet::{StoredSigningKey, TransactionRefusal, WalletFlow, WalletTransaction};
 pub use webhooks::{Attempt, Delivery, DeliveryState, DueWebhook};
 
 // What the dashboard's API keys and webhooks pages show.

@@ -35,7 +35,7 @@ macro_rules! per_backend {
 
 use super::identifications::{COLUMNS, IDEMPOTENCY_WINDOW, IdentificationRow, folded};
 use super::status::{Change, Refusal, SealedData};
-use super::wallet::WalletTransaction;
+use super::wallet::{WalletFlow, WalletTransaction};
 use super::{CreateOutcome, IdempotencyRecord, StoreError, corrupt};
 use crate::domain::{
     ChangeCause, Description, FailureReason, HttpUrl, Identification, IdentificationId, Locale,
@@ -62,6 +62,7 @@ per_backend! {
             used_at: r
                 .get::<Option<i64>, _>("used_at")
                 .map(Timestamp::from_millis),
+            flow: WalletFlow::from_stored(&r.get::<String, _>("flow")),
         }
     }
 

@@ -33,6 +33,34 @@ pub struct WalletTransaction {
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub used_at: Option<Timestamp>,
+    /// How the wallet got the request, and so where its answer must arrive.
+    pub flow: WalletFlow,
+}
+
+/// How a wallet transaction's request reached the wallet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WalletFlow {
+    /// Fetched by reference (`request_uri`), answered by `direct_post.jwt`.
+    Redirect,
+    /// Handed to the browser's Digital Credentials API, answered through the page.
+    DcApi,
+}
+
+impl WalletFlow {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WalletFlow::Redirect => "redirect",
+            WalletFlow::DcApi => "dc_api",
+        }
+    }
+
+    /// The stored name; the column's CHECK allows no other.
+    pub fn from_stored(s: &str) -> WalletFlow {
+        match s {
+            "dc_api" => WalletFlow::DcApi,
+            _ => WalletFlow::Redirect,
+        }
+    }
 }
 
 /// Why a wallet response was not taken.
@@ -51,7 +79,7 @@ pub enum TransactionRefusal {
 type KeyRow = (Vec<u8>, Vec<u8>, Option<Vec<u8>>);
 
 pub(super) const TRANSACTION_COLUMNS: &str = "identification_id, kid, state, nonce, response_key, \
-    response_code, created_at, expires_at, used_at";
+    response_code, created_at, expires_at, used_at, flow";
 
 impl Store {
     pub async fn signing_key(&self, name: &str) -> Result<Option<StoredSigningKey>, StoreError> {
@@ -111,11 +139,12 @@ impl Store {
         on_db!(&self.db, db, on => {
             sqlx::query(&on::sql(
                 "INSERT INTO wallet_transactions (identification_id, kid, state, nonce, response_key, \
-                 response_code, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, NULL) \
+                 response_code, created_at, expires_at, used_at, flow) \
+                 VALUES (?, ?, ?, ?, ?, NULL, ?, ?, NULL, ?) \
                  ON CONFLICT (identification_id) DO UPDATE SET kid = excluded.kid, \
                  state = excluded.state, nonce = excluded.nonce, response_key = excluded.response_key, \
                  response_code = NULL, created_at = excluded.created_at, \
-                 expires_at = excluded.expires_at, used_at = NULL"),
+                 expires_at = excluded.expires_at, used_at = NULL, flow = excluded.flow"),
             )
             .bind(t.identification_id.as_str())
             .bind(&t.kid)
@@ -124,6 +153,7 @@ impl Store {
             .bind(&t.wrapped_response_key)
             .bind(t.created_at.millis())
             .bind(t.expires_at.millis())
+            .bind(t.flow.as_str())
             .execute(&db.writer)
             .await?;
             Ok(())

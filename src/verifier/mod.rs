@@ -3,6 +3,7 @@
 //! test issuer that lets integrators finish test identifications through the
 //! real protocol. The cryptography lives in `crate::oid4vp`.
 
+pub mod dc_api;
 pub mod identity;
 pub mod request;
 pub mod response;
@@ -135,6 +136,15 @@ pub fn router(config: &Config) -> Router<AppState> {
         .route(
             "/oid4vp/response",
             post(response::post_response).layer(DefaultBodyLimit::max(response::RESPONSE_LIMIT)),
+        )
+        // MyPage's Digital Credentials API: same-origin JSON for its script.
+        .route(
+            "/{id}/dc-api/request",
+            post(dc_api::post_request).layer(DefaultBodyLimit::max(dc_api::REQUEST_LIMIT)),
+        )
+        .route(
+            "/{id}/dc-api/response",
+            post(dc_api::post_response).layer(DefaultBodyLimit::max(response::RESPONSE_LIMIT)),
         )
         .route(
             "/oid4vp/test-issuer/credential",

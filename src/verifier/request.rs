@@ -19,7 +19,7 @@ use crate::domain::proofme::Proofme;
 use crate::domain::{ChangeCause, IdentificationId, Status, Timestamp};
 use crate::edge::Fields;
 use crate::oid4vp::{dcql, jose};
-use crate::store::{Change, Refusal, WalletTransaction};
+use crate::store::{Change, Refusal, WalletFlow, WalletTransaction};
 
 /// How long a request object is valid (its `exp`).
 const REQUEST_LIFETIME: Duration = Duration::from_secs(5 * 60);
@@ -31,22 +31,45 @@ fn random_token() -> String {
     random_base62(22)
 }
 
+/// How a request reaches the wallet, and so how the wallet answers.
+#[derive(Debug, Clone, Copy)]
+pub enum Delivery<'a> {
+    /// Fetched by reference; answered by `direct_post.jwt` to `response_uri`.
+    /// A `POST` fetch may carry a `wallet_nonce`, which the request echoes.
+    Reference {
+        response_uri: &'a str,
+        wallet_nonce: Option<&'a str>,
+    },
+    /// Handed to the browser's Digital Credentials API on a page of
+    /// `origin`; answered by `dc_api.jwt` through that page (OpenID4VP 1.0
+    /// Appendix A). There is no `response_uri`: the browser returns the
+    /// answer to the page, and `expected_origins` lets the wallet refuse a
+    /// request replayed from another site.
+    DcApi { origin: &'a str },
+}
+
+impl Delivery<'_> {
+    pub fn flow(&self) -> WalletFlow {
+        match self {
+            Delivery::Reference { .. } => WalletFlow::Redirect,
+            Delivery::DcApi { .. } => WalletFlow::DcApi,
+        }
+    }
+}
+
 /// The claims of a request object.
 pub fn request_claims(
     verifier: &Verifier,
-    response_uri: &str,
+    delivery: Delivery<'_>,
     proofme: &Proofme,
     transaction: &WalletTransaction,
     response_key: &jose::Jwk,
-    wallet_nonce: Option<&str>,
     now: Timestamp,
 ) -> Value {
     let mut claims = json!({
         "iss": verifier.identity.client_id,
         "client_id": verifier.identity.client_id,
         "response_type": "vp_token",
-        "response_mode": "direct_post.jwt",
-        "response_uri": response_uri,
         "nonce": transaction.nonce,
         "state": transaction.state,
         "aud": "https://self-issued.me/v2",
@@ -69,8 +92,24 @@ pub fn request_claims(
             }
         }
     });
-    if let (Some(n), Some(obj)) = (wallet_nonce, claims.as_object_mut()) {
-        obj.insert("wallet_nonce".into(), Value::from(n));
+    let Some(obj) = claims.as_object_mut() else {
+        return claims;
+    };
+    match delivery {
+        Delivery::Reference {
+            response_uri,
+            wallet_nonce,
+        } => {
+            obj.insert("response_mode".into(), Value::from("direct_post.jwt"));
+            obj.insert("response_uri".into(), Value::from(response_uri));
+            if let Some(n) = wallet_nonce {
+                obj.insert("wallet_nonce".into(), Value::from(n));
+            }
+        }
+        Delivery::DcApi { origin } => {
+            obj.insert("response_mode".into(), Value::from("dc_api.jwt"));
+            obj.insert("expected_origins".into(), json!([origin]));
+        }
     }
     claims
 }
@@ -131,8 +170,13 @@ fn not_found() -> Response {
 }
 
 async fn answer(state: &AppState, id: &str, wallet_nonce: Option<&str>) -> Response {
-    match fetch(state, id, wallet_nonce).await {
-        Ok(Some(jwt)) => {
+    let response_uri = format!("{}/oid4vp/response", state.config.public_url);
+    let delivery = Delivery::Reference {
+        response_uri: &response_uri,
+        wallet_nonce,
+    };
+    match start(state, id, delivery).await {
+        Ok(Started::Request(jwt)) => {
             let mut res = (StatusCode::OK, jwt).into_response();
             res.headers_mut().insert(
                 header::CONTENT_TYPE,
@@ -140,26 +184,35 @@ async fn answer(state: &AppState, id: &str, wallet_nonce: Option<&str>) -> Respo
             );
             res
         }
-        Ok(None) => not_found(),
+        Ok(Started::Unknown | Started::Final) => not_found(),
         Err(e) => e.into_response("answering a request object fetch"),
     }
 }
 
-/// The request object for an open or pending identification; `None` for an
-/// unknown, final or expired one (nothing changes then).
-async fn fetch(
-    state: &AppState,
-    id: &str,
-    wallet_nonce: Option<&str>,
-) -> Result<Option<String>, Failure> {
+/// What asking for a request object came to.
+pub enum Started {
+    /// The signed request object of the new transaction.
+    Request(String),
+    /// No such identification.
+    Unknown,
+    /// The identification is final (or expired): no request for it.
+    Final,
+}
+
+/// Starts a new wallet transaction for an open or pending identification,
+/// replacing any earlier one, and answers its signed request object. The
+/// identification becomes pending (with its webhook and event), however
+/// the request reaches the wallet. Nothing changes for an unknown, final or
+/// expired identification.
+pub async fn start(state: &AppState, id: &str, delivery: Delivery<'_>) -> Result<Started, Failure> {
     let Ok(id) = IdentificationId::parse(id) else {
-        return Ok(None);
+        return Ok(Started::Unknown);
     };
     let Some(ident) = state.store.find_identification(&id).await? else {
-        return Ok(None);
+        return Ok(Started::Unknown);
     };
     if ident.status.is_final() {
-        return Ok(None);
+        return Ok(Started::Final);
     }
     let proofme = state
         .store
@@ -188,22 +241,14 @@ async fn fetch(
         created_at: now,
         expires_at: now.plus(state.config.wallet_response_window),
         used_at: None,
+        flow: delivery.flow(),
     };
     let mut public = jose::Jwk::from_public_key(&response_key.public_key());
     public.kid = Some(kid.clone());
     public.key_use = Some("enc".into());
     public.alg = Some(jose::JWE_ALG.into());
     let verifier = &state.verifier;
-    let response_uri = format!("{}/oid4vp/response", state.config.public_url);
-    let claims = request_claims(
-        verifier,
-        &response_uri,
-        &proofme,
-        &transaction,
-        &public,
-        wallet_nonce,
-        now,
-    );
+    let claims = request_claims(verifier, delivery, &proofme, &transaction, &public, now);
     state.store.start_wallet_transaction(&transaction).await?;
 
     // The wallet has the request: the customer is under way.
@@ -216,11 +261,12 @@ async fn fetch(
         {
             Ok(_) | Err(Refusal::NotAllowed(_)) => {}
             // It ended (or expired) meanwhile: no request for it.
-            Err(Refusal::AlreadyFinal(_) | Refusal::NotFound) => return Ok(None),
+            Err(Refusal::AlreadyFinal(_)) => return Ok(Started::Final),
+            Err(Refusal::NotFound) => return Ok(Started::Unknown),
         }
     }
-    tracing::info!(id = %ident.id.for_log(), "wallet fetched the request");
-    Ok(Some(sign_request(verifier, &claims)))
+    tracing::info!(id = %ident.id.for_log(), flow = delivery.flow().as_str(), "wallet request started");
+    Ok(Started::Request(sign_request(verifier, &claims)))
 }
 
 /// What the response key is wrapped with: bound to its transaction.

@@ -24,7 +24,7 @@ use crate::edge::Fields;
 use crate::oid4vp::dcql::{self, CredentialType};
 use crate::oid4vp::mdoc::{self, transcript};
 use crate::oid4vp::{Rejection, Verified, jose, sdjwt};
-use crate::store::{Change, WalletTransaction};
+use crate::store::{Change, WalletFlow, WalletTransaction};
 
 /// The largest response we read: a PID with a portrait is tens of kilobytes.
 pub const RESPONSE_LIMIT: usize = 512 * 1024;
@@ -45,7 +45,7 @@ pub async fn post_response(State(state): State<AppState>, body: Bytes) -> Respon
     let Ok(Some(jwe)) = fields.text("response") else {
         return OAuthError::invalid_request("response is required").into_response();
     };
-    let (transaction, payload, key) = match open(&state, jwe).await {
+    let (transaction, payload, key) = match open(&state, jwe, WalletFlow::Redirect).await {
         Ok(opened) => opened,
         Err(reason) => {
             tracing::info!(reason, "wallet response refused");
@@ -81,10 +81,13 @@ pub enum BoundTo<'a> {
 }
 
 /// Finds the transaction named by the JWE's `kid`, decrypts with its key and
-/// checks the `state`. Any failure here changes nothing.
+/// checks the `state`. The transaction's request must have reached the
+/// wallet by `flow`: an answer arriving the other way would be judged by the
+/// wrong binding. Any failure here changes nothing.
 pub(super) async fn open(
     state: &AppState,
     jwe: &str,
+    flow: WalletFlow,
 ) -> Result<(WalletTransaction, serde_json::Map<String, Value>, SecretKey), &'static str> {
     let header = jose::jwe_header(jwe).map_err(|_| "not a JWE")?;
     let kid = header.get("kid").and_then(Value::as_str).ok_or("no kid")?;
@@ -94,6 +97,9 @@ pub(super) async fn open(
         .await
         .map_err(|_| "transaction lookup failed")?
         .ok_or("no current transaction for this key")?;
+    if transaction.flow != flow {
+        return Err("the answer arrived by another flow than its request");
+    }
     if transaction.expires_at < Timestamp::now() {
         return Err("transaction expired");
     }
@@ -205,6 +211,16 @@ fn verify(
     }
 }
 
+/// What a presentation comes to.
+enum Judgement {
+    /// The change it makes.
+    Change(Change),
+    /// Over the Digital Credentials API, a presentation bound to another
+    /// origin or another request: it is no answer to this one, so nothing
+    /// changes (the request may still be answered properly).
+    Unbound,
+}
+
 /// What the presentation proves, as the change it makes.
 async fn judge(
     state: &AppState,
@@ -213,7 +229,7 @@ async fn judge(
     kind: CredentialType,
     presentation: &str,
     binding: &Binding<'_>,
-) -> Result<Change, Failure> {
+) -> Result<Judgement, Failure> {
     let failed = |reason: FailureReason| {
         let mut change = Change::to(Status::Failed, ChangeCause::Wallet);
         change.failure_reason = Some(reason);
@@ -230,10 +246,23 @@ async fn judge(
         .ok_or("identification without proofme")?;
     if !kind.answers(&proofme.credentials) {
         tracing::info!(id = %ident.id.for_log(), query = kind.query_id(), "presentation of a type not offered");
-        return Ok(failed(FailureReason::InvalidPresentation));
+        return Ok(Judgement::Change(failed(
+            FailureReason::InvalidPresentation,
+        )));
     }
     let verified = match verify(state, ident, transaction, kind, presentation, binding) {
         Ok(v) => v,
+        Err(rejection)
+            if rejection.reason == FailureReason::InvalidKeyBinding
+                && matches!(binding.to, BoundTo::Origin(_)) =>
+        {
+            tracing::info!(
+                id = %ident.id.for_log(),
+                detail = %rejection.detail,
+                "presentation bound to something else refused, nothing changed"
+            );
+            return Ok(Judgement::Unbound);
+        }
         Err(rejection) => {
             tracing::info!(
                 id = %ident.id.for_log(),
@@ -241,7 +270,7 @@ async fn judge(
                 detail = %rejection.detail,
                 "presentation refused"
             );
-            return Ok(failed(rejection.reason));
+            return Ok(Judgement::Change(failed(rejection.reason)));
         }
     };
     match dcql::extract(&proofme.credentials, kind, &verified) {
@@ -249,16 +278,16 @@ async fn judge(
             let data = Value::Object(data);
             let mut change = Change::to(Status::Verified, ChangeCause::Wallet);
             change.data = Some(state.lifecycle.seal_shared_data(ident, &data).await?);
-            Ok(change)
+            Ok(Judgement::Change(change))
         }
         Err(reason) => {
             tracing::info!(id = %ident.id.for_log(), reason = reason.as_str(), "presentation refused");
-            Ok(failed(reason))
+            Ok(Judgement::Change(failed(reason)))
         }
     }
 }
 
-async fn finish(
+pub(super) async fn finish(
     state: &AppState,
     transaction: &WalletTransaction,
     answer: Answer,
@@ -287,7 +316,15 @@ async fn finish(
             c
         }
         Answer::Presentation(kind, p) => {
-            judge(state, &ident, transaction, kind, &p, binding).await?
+            match judge(state, &ident, transaction, kind, &p, binding).await? {
+                Judgement::Change(change) => change,
+                Judgement::Unbound => {
+                    return Ok(OAuthError::invalid_request(
+                        "the presentation is bound to another request",
+                    )
+                    .into_response());
+                }
+            }
         }
     };
     let refused_presentation =

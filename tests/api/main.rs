@@ -16,6 +16,7 @@ mod dashboard_identifications;
 mod dashboard_keys;
 mod dashboard_proofmes;
 mod dashboard_webhooks;
+mod dc_api;
 mod erasure;
 mod errors;
 mod export;

@@ -965,6 +965,57 @@ async fn the_open_page_offers_the_wallet_button_a_qr_code_behind_a_disclosure_an
 }
 
 #[tokio::test]
+async fn the_open_page_carries_the_device_wallet_button_hidden_for_the_script() {
+    let app = spawn_app().await;
+    let id = create(&app, json!({})).await;
+    let dutch = create(&app, json!({ "locale": "nl_NL" })).await;
+
+    let (_, html) = page(&app, &id).await;
+    let (_, nl) = page(&app, &dutch).await;
+
+    let buttons = with_class(&html, "button", "device-wallet-button");
+    assert_eq!(buttons.len(), 1);
+    let button = &buttons[0];
+    // Its accessible name is its text; without the script (or without the
+    // browser's API) it stays hidden and the page offers what it did before.
+    assert_eq!(button.text, "Use a wallet on this device");
+    assert!(button.attr("hidden").is_some(), "rendered hidden");
+    assert_eq!(button.attr("type"), Some("button"), "never submits a form");
+    assert_eq!(
+        button.attr("data-dc-api"),
+        Some(format!("/{id}/dc-api").as_str())
+    );
+    assert!(
+        button
+            .attr("data-msg-closed")
+            .is_some_and(|m| !m.is_empty())
+    );
+    assert!(
+        button
+            .attr("data-msg-failed")
+            .is_some_and(|m| !m.is_empty())
+    );
+    let live = html
+        .find("p", "id", "device-wallet-message")
+        .expect("a live region for its messages");
+    assert_eq!(live.attr("role"), Some("status"));
+    assert_eq!(live.text, "");
+    // On a phone it comes first, before the wallet link.
+    let wallet = html.find("section", "id", "wallet").expect("wallet panel");
+    assert!(
+        wallet
+            .text
+            .starts_with("Share with your wallet app Use a wallet on this device Open wallet app"),
+        "{}",
+        wallet.text
+    );
+    assert_eq!(
+        with_class(&nl, "button", "device-wallet-button")[0].text,
+        "Gebruik een wallet op dit apparaat"
+    );
+}
+
+#[tokio::test]
 async fn the_wallet_help_is_configurable_per_language() {
     let app = spawn_app_with(|c| {
         c.wallet_help = proofme::config::WalletHelp {

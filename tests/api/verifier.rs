@@ -238,7 +238,7 @@ async fn the_request_object_is_signed_and_asks_for_the_proofmes_claims() {
     assert!(request.client_id.starts_with("x509_hash:"));
     assert_eq!(
         request.response_uri,
-        format!("{}/oid4vp/response", live.app.config.public_url)
+        Some(format!("{}/oid4vp/response", live.app.config.public_url))
     );
     assert_eq!(
         request.claim_paths,
