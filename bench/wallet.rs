@@ -134,7 +134,7 @@ async fn one_latency(t: &Tenant, format: Format) -> f64 {
         &wallet::PresentOptions::default(),
         &request,
         chosen,
-        wallet::Bound::ResponseUri(&request.response_uri),
+        wallet::Bound::ResponseUri(request.response_uri.as_deref().expect("response_uri")),
         &t.base,
     )
     .await

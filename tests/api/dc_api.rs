@@ -268,9 +268,11 @@ async fn an_answer_to_a_superseded_dc_api_request_changes_nothing() {
     let app = spawn_app().await;
     let id = app.create_with_description("x").await;
     let first = request_jwt(&app, &id).await;
+    // The wallet prepares its answer (the test issuer serves current
+    // requests only), then the page asks again before it arrives.
+    let late = answer(&app, &first, on_our_origin(&app, None, None)).await;
     let second = request_jwt(&app, &id).await;
 
-    let late = answer(&app, &first, on_our_origin(&app, None, None)).await;
     let refused = post_answer(&app, &id, &late).await;
 
     assert_refused_and_pending(&app, &id, refused).await;

@@ -89,7 +89,10 @@ fn mdoc_presentation(
         &request.client_id,
         twist.nonce.unwrap_or(&request.nonce),
         &request.response_key.thumbprint(),
-        twist.response_uri.unwrap_or(&request.response_uri),
+        twist
+            .response_uri
+            .or(request.response_uri.as_deref())
+            .expect("a redirect-flow request"),
     );
     // What the request asks of this doctype, or everything if it isn't offered.
     let wanted: Option<Vec<Vec<String>>> = request
@@ -257,7 +260,7 @@ async fn test_mdocs_never_verify_a_live_identification() {
         &request.client_id,
         &request.nonce,
         &request.response_key.thumbprint(),
-        &request.response_uri,
+        request.response_uri.as_deref().expect("response_uri"),
     );
     let response =
         present::present(&issuer_signed, PID_DOCTYPE, |_, _| true, &device, &session).unwrap();
