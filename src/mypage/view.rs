@@ -224,7 +224,9 @@ fn DeviceWallet(id: String, t: &'static Strings) -> impl IntoView {
             >
                 {t.use_wallet_on_device}
             </button>
-            <p id="device-wallet-message" class="device-wallet-message" role="status"></p>
+            // A live region without the status role: the page has one status, the
+            // identification's; this one only speaks up when the sheet fails.
+            <p id="device-wallet-message" class="device-wallet-message" aria-live="polite"></p>
         </div>
     }
 }

@@ -998,7 +998,12 @@ async fn the_open_page_carries_the_device_wallet_button_hidden_for_the_script() 
     let live = html
         .find("p", "id", "device-wallet-message")
         .expect("a live region for its messages");
-    assert_eq!(live.attr("role"), Some("status"));
+    assert_eq!(live.attr("aria-live"), Some("polite"));
+    assert_eq!(
+        live.attr("role"),
+        None,
+        "the page has one status: the identification's"
+    );
     assert_eq!(live.text, "");
     // On a phone it comes first, before the wallet link.
     let wallet = html.find("section", "id", "wallet").expect("wallet panel");
