@@ -14,10 +14,10 @@ use std::time::Duration;
 
 use crate::AppState;
 use crate::api::identifications::create::new_identification;
-use crate::api::rate_limit::{AddressLimiter, retry_after_secs};
 use crate::config::Config;
 use crate::connections::ClientAddr;
 use crate::domain::HttpUrl;
+use crate::edge::address_limit::{AddressLimiter, retry_after_secs};
 use crate::mypage::i18n::Lang;
 use crate::mypage::{self, view};
 use crate::store::CreateOutcome;

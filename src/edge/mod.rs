@@ -3,6 +3,7 @@
 //! `InputError` into its own answer: problem+json, a page, an OAuth error),
 //! and the headers every answer carries.
 
+pub mod address_limit;
 pub mod fields;
 pub mod headers;
 

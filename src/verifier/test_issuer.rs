@@ -24,9 +24,9 @@ use std::time::Duration;
 
 use super::{Failure, OAuthError, Verifier};
 use crate::AppState;
-use crate::api::rate_limit::{AddressLimiter, retry_after_secs};
 use crate::connections::ClientAddr;
 use crate::domain::Timestamp;
+use crate::edge::address_limit::{AddressLimiter, retry_after_secs};
 use crate::oid4vp::dcql;
 use crate::oid4vp::jose::{self, Jwk};
 use crate::oid4vp::mdoc::{issue::Validity, sample};
