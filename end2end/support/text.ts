@@ -20,6 +20,12 @@ export interface Text {
   openWallet: string;
   /** The desktop's quieter wallet link. */
   openWalletHere: string;
+  /** The browser's own wallet chooser (the Digital Credentials API). */
+  useWalletOnDevice: string;
+  /** What the page says when the browser's sheet closed without an answer. */
+  deviceWalletClosed: string;
+  /** ... and when the answer was refused. */
+  deviceWalletFailed: string;
   showQr: string;
   noWallet: string;
   walletHelp: RegExp;
@@ -61,6 +67,9 @@ export const TEXT: Record<Language, Text> = {
     qrLabel: 'QR code to scan with your wallet app',
     openWallet: 'Open wallet app',
     openWalletHere: 'Wallet on this computer? Open it',
+    useWalletOnDevice: 'Use a wallet on this device',
+    deviceWalletClosed: 'No wallet was chosen. You can try again, or use the QR code or the link.',
+    deviceWalletFailed: 'That did not work. You can try again, or use the QR code or the link.',
     showQr: 'Use another device? Show QR code',
     noWallet: "Don't have a wallet app?",
     walletHelp: /wallet app with your digital ID/,
@@ -104,6 +113,9 @@ export const TEXT: Record<Language, Text> = {
     qrLabel: 'QR-code om te scannen met je wallet-app',
     openWallet: 'Open wallet-app',
     openWalletHere: 'Wallet op deze computer? Open hem',
+    useWalletOnDevice: 'Gebruik een wallet op dit apparaat',
+    deviceWalletClosed: 'Er is geen wallet gekozen. Probeer het opnieuw, of gebruik de QR-code of de link.',
+    deviceWalletFailed: 'Dat lukte niet. Probeer het opnieuw, of gebruik de QR-code of de link.',
     showQr: 'Ander apparaat? Toon QR-code',
     noWallet: 'Geen wallet-app?',
     walletHelp: /wallet-app met je digitale identiteit/,

@@ -1,5 +1,5 @@
 // What the customer needs is on the first screen, without scrolling: on a
-// phone the wallet button, right after the request; on a desktop the QR code,
+// phone the way to the wallet, right after the request; on a desktop the QR code,
 // even for the longest request (nine credentials).
 import type { Locator, Page } from '@playwright/test';
 import { test, expect } from '../support/fixtures';
@@ -28,22 +28,39 @@ for (const language of LANGUAGES) {
     for (const mode of ['test', 'live'] as const) {
       const name = `${credentials} credentials, ${mode}, ${language}`;
 
-      test(`on a phone the wallet button leads, full width, inside the first screen (${name})`, async ({ page, integrator, isMobile }) => {
+      test(`on a phone the way to the wallet leads, full width, inside the first screen (${name})`, async ({ page, integrator, isMobile, jsEnabled }) => {
         test.skip(!isMobile, 'a phone');
         const ident = await integrator.create({ credentials, mode, locale: LOCALE[language] });
 
         await page.goto(ident.path);
 
-        const button = page.getByRole('link', { name: t.openWallet, exact: true });
-        await expect(button).toBeVisible();
-        await expectInFirstScreen(page, button, 'the wallet button');
-        // Full width of the content column, and right after the request summary.
-        const b = await box(button);
+        // Where the browser has the Digital Credentials API (the script shows
+        // its button), the browser's own wallet chooser leads and the wallet
+        // link follows it; elsewhere the wallet link leads.
+        const dcApi = jsEnabled && (await page.evaluate(() => 'DigitalCredential' in window));
+        const walletLink = page.getByRole('link', { name: t.openWallet, exact: true });
+        const deviceWallet = page.getByRole('button', { name: t.useWalletOnDevice });
+        const first = dcApi ? deviceWallet : walletLink;
+        await expect(first).toBeVisible();
+        if (!dcApi) await expect(deviceWallet).toBeHidden();
         const main = await box(page.getByRole('main'));
-        expect(b.width).toBeGreaterThanOrEqual(main.width - 2 * 16 - 1);
+        for (const [what, button] of [['the first way to the wallet', first], ['the wallet link', walletLink]] as const) {
+          await expect(button).toBeVisible();
+          await expectInFirstScreen(page, button, what);
+          // Full width of the content column.
+          expect((await box(button)).width, what).toBeGreaterThanOrEqual(main.width - 2 * 16 - 1);
+        }
+        // Right after the request summary; the wallet link right after the
+        // device button when there is one.
+        const b = await box(first);
         const summary = await box(page.getByRole('region', { name: t.whatShared }));
         expect(b.y).toBeGreaterThanOrEqual(summary.y + summary.height);
         expect(b.y - (summary.y + summary.height)).toBeLessThan(40);
+        if (dcApi) {
+          const link = await box(walletLink);
+          expect(link.y).toBeGreaterThanOrEqual(b.y + b.height);
+          expect(link.y - (b.y + b.height)).toBeLessThan(24);
+        }
         // The QR code, useless on the phone that would scan it, waits.
         await expect(page.getByRole('img', { name: t.qrLabel })).toBeHidden();
         await expect(page.getByText(t.showQr)).toBeVisible();
