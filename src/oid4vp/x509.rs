@@ -994,75 +994,57 @@ mod tests {
         }
     }
 
+    /// The path rule `chain` (leaf first) breaks under the anchor `root`.
+    fn rule_broken_under(root: &CertificateAuthority, chain: &[Vec<u8>]) -> PathRule {
+        rule_broken(verify_chain(
+            chain,
+            &anchors(&[root.certificate_der()]),
+            NOW,
+        ))
+    }
+
+    /// A leaf with these usages, issued straight by `root`.
+    fn leaf_of(root: &CertificateAuthority, usages: Vec<KeyUsagePurpose>, ca: IsCa) -> Vec<u8> {
+        root.issue_with(&leaf_key().public_key(), leaf_params(usages, ca))
+            .unwrap()
+    }
+
     #[test]
     fn a_leaf_that_may_only_agree_keys_is_refused() {
         let root = ca("Root");
-        let leaf = root
-            .issue_with(
-                &leaf_key().public_key(),
-                leaf_params(vec![KeyUsagePurpose::KeyAgreement], IsCa::NoCa),
-            )
-            .unwrap();
-        assert_eq!(
-            rule_broken(verify_chain(
-                &[leaf],
-                &anchors(&[root.certificate_der()]),
-                NOW
-            )),
-            PathRule::LeafCannotSign
-        );
+        let leaf = leaf_of(&root, vec![KeyUsagePurpose::KeyAgreement], IsCa::NoCa);
+        assert_eq!(rule_broken_under(&root, &[leaf]), PathRule::LeafCannotSign);
     }
 
     #[test]
     fn a_leaf_without_key_usage_is_refused() {
         let root = ca("Root");
-        let leaf = root
-            .issue_with(&leaf_key().public_key(), leaf_params(vec![], IsCa::NoCa))
-            .unwrap();
-        assert_eq!(
-            rule_broken(verify_chain(
-                &[leaf],
-                &anchors(&[root.certificate_der()]),
-                NOW
-            )),
-            PathRule::LeafCannotSign
-        );
+        let leaf = leaf_of(&root, vec![], IsCa::NoCa);
+        assert_eq!(rule_broken_under(&root, &[leaf]), PathRule::LeafCannotSign);
     }
 
     #[test]
     fn a_non_ca_leaf_that_may_only_sign_certificates_is_refused() {
         let root = ca("Root");
-        let leaf = root
-            .issue_with(
-                &leaf_key().public_key(),
-                leaf_params(vec![KeyUsagePurpose::KeyCertSign], IsCa::ExplicitNoCa),
-            )
-            .unwrap();
-        assert_eq!(
-            rule_broken(verify_chain(
-                &[leaf],
-                &anchors(&[root.certificate_der()]),
-                NOW
-            )),
-            PathRule::LeafCannotSign
+        let leaf = leaf_of(
+            &root,
+            vec![KeyUsagePurpose::KeyCertSign],
+            IsCa::ExplicitNoCa,
         );
+        assert_eq!(rule_broken_under(&root, &[leaf]), PathRule::LeafCannotSign);
     }
 
     #[test]
     fn a_ca_certificate_as_leaf_is_refused() {
         let root = ca("Root");
-        let leaf = root
-            .issue_with(
-                &leaf_key().public_key(),
-                leaf_params(
-                    vec![
-                        KeyUsagePurpose::DigitalSignature,
-                        KeyUsagePurpose::KeyCertSign,
-                    ],
-                    IsCa::Ca(BasicConstraints::Unconstrained),
-                ),
-            )
-            .unwrap();
+        let leaf = leaf_of(
+            &root,
+            vec![
+                KeyUsagePurpose::DigitalSignature,
+                KeyUsagePurpose::KeyCertSign,
+            ],
+            IsCa::Ca(BasicConstraints::Unconstrained),
+        );
         // webpki refuses a CA as end entity before our rules run; either
         // way the chain is not trusted.
         assert!(matches!(
@@ -1091,11 +1073,7 @@ mod tests {
             .issue_leaf(&leaf_key().public_key(), "Issuer", validity())
             .unwrap();
         assert_eq!(
-            rule_broken(verify_chain(
-                &[leaf, intermediate.certificate_der()],
-                &anchors(&[root.certificate_der()]),
-                NOW
-            )),
+            rule_broken_under(&root, &[leaf, intermediate.certificate_der()]),
             PathRule::IssuerCannotCertify
         );
     }
@@ -1110,11 +1088,7 @@ mod tests {
             .issue_leaf(&leaf_key().public_key(), "Issuer", validity())
             .unwrap();
         assert_eq!(
-            rule_broken(verify_chain(
-                &[leaf, intermediate.certificate_der()],
-                &anchors(&[root.certificate_der()]),
-                NOW
-            )),
+            rule_broken_under(&root, &[leaf, intermediate.certificate_der()]),
             PathRule::IssuerCannotCertify
         );
     }
@@ -1131,11 +1105,7 @@ mod tests {
             .issue_leaf(&leaf_key().public_key(), "Issuer", validity())
             .unwrap();
         assert_eq!(
-            rule_broken(verify_chain(
-                &[leaf],
-                &anchors(&[root.certificate_der()]),
-                NOW
-            )),
+            rule_broken_under(&root, &[leaf]),
             PathRule::IssuerCannotCertify
         );
     }
@@ -1157,14 +1127,7 @@ mod tests {
         let leaf = not_a_ca
             .issue_leaf(&leaf_key().public_key(), "Issuer", validity())
             .unwrap();
-        assert_eq!(
-            rule_broken(verify_chain(
-                &[leaf],
-                &anchors(&[not_a_ca.certificate_der()]),
-                NOW
-            )),
-            PathRule::IssuerNotCa
-        );
+        assert_eq!(rule_broken_under(&not_a_ca, &[leaf]), PathRule::IssuerNotCa);
     }
 
     #[test]
