@@ -43,17 +43,8 @@ pub enum WalletCommand {
     Present {
         /// A MyPage URL (…/id_…) or an openid4vp:// wallet link.
         link: String,
-        /// Decline instead of presenting (the identification is canceled).
-        #[arg(long)]
-        decline: bool,
-        /// A credential to leave out, for example OLDER_THAN_18. Repeat for more.
-        #[arg(long = "omit", value_name = "CREDENTIAL")]
-        omit: Vec<String>,
-        /// A claim to set: for the SD-JWT PID given_name=Alice or
-        /// age_equal_or_over.18=false, for an mdoc the element, as
-        /// age_over_18=false. Repeat for more.
-        #[arg(long = "claim", value_name = "NAME=VALUE")]
-        claims: Vec<String>,
+        #[command(flatten)]
+        answer: WalletAnswer,
         /// Sign the PID with this issuer key (PEM) instead of the test issuer.
         #[arg(long, requires = "issuer_cert")]
         issuer_key: Option<std::path::PathBuf>,
@@ -63,14 +54,6 @@ pub enum WalletCommand {
         /// Fetch the request with POST (request_uri_method=post).
         #[arg(long)]
         post: bool,
-        /// Answer with this format: sd-jwt or mdoc (default: the first the
-        /// request offers).
-        #[arg(long, value_parser = parse_format)]
-        format: Option<crate::wallet::WalletFormat>,
-        /// Answer with an mdoc of this doctype, for example
-        /// eu.europa.ec.av.1 (default: the first the request offers).
-        #[arg(long)]
-        doctype: Option<String>,
     },
     /// Answer a request handed over by the browser's Digital Credentials API:
     /// read the signed request object (stdin, or --request), check it as a
@@ -86,26 +69,52 @@ pub enum WalletCommand {
         /// The request object; read from standard input when absent.
         #[arg(long)]
         request: Option<String>,
-        /// Decline instead of presenting.
-        #[arg(long)]
-        decline: bool,
-        /// A credential to leave out, for example OLDER_THAN_18. Repeat for more.
-        #[arg(long = "omit", value_name = "CREDENTIAL")]
-        omit: Vec<String>,
-        /// A claim to set, as for `wallet present`. Repeat for more.
-        #[arg(long = "claim", value_name = "NAME=VALUE")]
-        claims: Vec<String>,
-        /// Answer with this format: sd-jwt or mdoc.
-        #[arg(long, value_parser = parse_format)]
-        format: Option<crate::wallet::WalletFormat>,
-        /// Answer with an mdoc of this doctype.
-        #[arg(long)]
-        doctype: Option<String>,
+        #[command(flatten)]
+        answer: WalletAnswer,
         /// Answer even if the request's expected_origins lack --origin, as a
         /// careless wallet would (to test the verifier's origin binding).
         #[arg(long)]
         no_origin_check: bool,
     },
+}
+
+/// What the test wallet answers with, the same for both ways a request
+/// reaches it.
+#[derive(Debug, clap::Args)]
+pub struct WalletAnswer {
+    /// Decline instead of presenting (the identification is canceled).
+    #[arg(long)]
+    decline: bool,
+    /// A credential to leave out, for example OLDER_THAN_18. Repeat for more.
+    #[arg(long = "omit", value_name = "CREDENTIAL")]
+    omit: Vec<String>,
+    /// A claim to set: for the SD-JWT PID given_name=Alice or
+    /// age_equal_or_over.18=false, for an mdoc the element, as
+    /// age_over_18=false. Repeat for more.
+    #[arg(long = "claim", value_name = "NAME=VALUE")]
+    claims: Vec<String>,
+    /// Answer with this format: sd-jwt or mdoc (default: the first the
+    /// request offers).
+    #[arg(long, value_parser = parse_format)]
+    format: Option<crate::wallet::WalletFormat>,
+    /// Answer with an mdoc of this doctype, for example
+    /// eu.europa.ec.av.1 (default: the first the request offers).
+    #[arg(long)]
+    doctype: Option<String>,
+}
+
+impl WalletAnswer {
+    /// The wallet's options; `link` and the issuer are the caller's to set.
+    fn into_options(self) -> Result<crate::wallet::PresentOptions, String> {
+        Ok(crate::wallet::PresentOptions {
+            decline: self.decline,
+            omit: parse_omit(&self.omit)?,
+            claims: self.claims,
+            format: self.format,
+            doctype: self.doctype,
+            ..Default::default()
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -185,47 +194,42 @@ fn parse_omit(omit: &[String]) -> Result<Vec<crate::domain::CredentialKey>, Stri
 
 async fn run_wallet(command: WalletCommand) -> ExitCode {
     match command {
-        present @ WalletCommand::Present { .. } => run_present(present).await,
-        dc_api @ WalletCommand::DcApi { .. } => run_dc_api(dc_api).await,
+        WalletCommand::Present {
+            link,
+            answer,
+            issuer_key,
+            issuer_cert,
+            post,
+        } => run_present(link, answer, issuer_key.zip(issuer_cert), post).await,
+        WalletCommand::DcApi {
+            origin,
+            server,
+            request,
+            answer,
+            no_origin_check,
+        } => run_dc_api(origin, server, request, answer, no_origin_check).await,
     }
 }
 
-async fn run_present(command: WalletCommand) -> ExitCode {
-    let WalletCommand::Present {
-        link,
-        decline,
-        omit,
-        claims,
-        issuer_key,
-        issuer_cert,
-        post,
-        format,
-        doctype,
-    } = command
-    else {
-        return fail("not a present command");
-    };
-    let omit = match parse_omit(&omit) {
+async fn run_present(
+    link: String,
+    answer: WalletAnswer,
+    issuer_files: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    post: bool,
+) -> ExitCode {
+    let mut options = match answer.into_options() {
         Ok(o) => o,
         Err(e) => return fail(e),
     };
-    let issuer_pem = match (issuer_key, issuer_cert) {
-        (Some(k), Some(c)) => match (std::fs::read_to_string(&k), std::fs::read_to_string(&c)) {
+    options.issuer_pem = match issuer_files {
+        Some((k, c)) => match (std::fs::read_to_string(&k), std::fs::read_to_string(&c)) {
             (Ok(k), Ok(c)) => Some((k, c)),
             (Err(e), _) | (_, Err(e)) => return fail(format!("cannot read the issuer files: {e}")),
         },
-        _ => None,
+        None => None,
     };
-    let options = crate::wallet::PresentOptions {
-        link,
-        decline,
-        omit,
-        claims,
-        issuer_pem,
-        post,
-        format,
-        doctype,
-    };
+    options.link = link;
+    options.post = post;
     match crate::wallet::present(&options).await {
         Ok(outcome) => {
             println!("{}", outcome.to_json());
@@ -239,22 +243,14 @@ async fn run_present(command: WalletCommand) -> ExitCode {
     }
 }
 
-async fn run_dc_api(command: WalletCommand) -> ExitCode {
-    let WalletCommand::DcApi {
-        origin,
-        server,
-        request,
-        decline,
-        omit,
-        claims,
-        format,
-        doctype,
-        no_origin_check,
-    } = command
-    else {
-        return fail("not a dc-api command");
-    };
-    let omit = match parse_omit(&omit) {
+async fn run_dc_api(
+    origin: String,
+    server: String,
+    request: Option<String>,
+    answer: WalletAnswer,
+    no_origin_check: bool,
+) -> ExitCode {
+    let present = match answer.into_options() {
         Ok(o) => o,
         Err(e) => return fail(e),
     };
@@ -269,14 +265,7 @@ async fn run_dc_api(command: WalletCommand) -> ExitCode {
         }
     };
     let options = crate::wallet::DcApiOptions {
-        present: crate::wallet::PresentOptions {
-            decline,
-            omit,
-            claims,
-            format,
-            doctype,
-            ..Default::default()
-        },
+        present,
         origin,
         server,
         skip_origin_check: no_origin_check,
