@@ -299,16 +299,7 @@ async fn an_answer_posted_for_another_identification_changes_nothing() {
 async fn a_redirect_flow_answer_is_refused_at_the_dc_api_endpoint() {
     let app = spawn_app().await;
     let id = app.create_with_description("x").await;
-    let jwt = app
-        .client
-        .get(app.url(&format!("/oid4vp/request/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let request = wallet::verify_request(&jwt, None, None, Timestamp::now()).expect("valid");
+    let request = crate::verifier::fetch(&app, &id).await;
     let response_uri = request.response_uri.clone().expect("response_uri");
     let chosen = wallet::choose(&request.offered, Some(WalletFormat::SdJwt), None).unwrap();
     let presentation = wallet::presentation(

@@ -5,10 +5,9 @@
 
 use crate::helpers::*;
 use p256::ecdsa::SigningKey;
-use proofme::domain::{Mode, Timestamp};
+use proofme::domain::Mode;
 use proofme::oid4vp::holder;
 use proofme::oid4vp::jose::Jwk;
-use proofme::wallet;
 use rand::rngs::OsRng;
 use reqwest::StatusCode;
 use serde_json::{Map, Value, json};
@@ -18,17 +17,7 @@ const ISSUER: &str = "/oid4vp/test-issuer/credential";
 
 /// Fetches the request object of `id` as a wallet does; returns its nonce.
 async fn nonce_of(app: &TestApp, id: &str) -> String {
-    let resp = app
-        .client
-        .get(app.url(&format!("/oid4vp/request/{id}")))
-        .send()
-        .await
-        .expect("GET request");
-    assert_eq!(resp.status(), StatusCode::OK);
-    let jwt = resp.text().await.expect("body");
-    wallet::verify_request(&jwt, None, None, Timestamp::now())
-        .expect("a valid request object")
-        .nonce
+    crate::verifier::fetch(app, id).await.nonce
 }
 
 /// The nonce of a fresh test identification's request.
