@@ -273,6 +273,17 @@ pub struct ConfigArgs {
 /// that a request's nonce is not good for long.
 const WALLET_RESPONSE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
+/// One password check per core, at most four: more at once than there are
+/// cores only queues inside the blocking pool.
+fn default_password_slots() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(4)
+}
+
+/// A sign-in waits this long for a password-check slot.
+const DASHBOARD_PASSWORD_WAIT: Duration = Duration::from_secs(5);
+
 /// The validated configuration the program runs with.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -287,6 +298,10 @@ pub struct Config {
     pub identification_ttl: Duration,
     /// How long a dashboard session lasts at most from sign-in.
     pub dashboard_session_max: Duration,
+    /// How many sign-in password checks (argon2, 19 MiB each) run at once.
+    pub dashboard_password_slots: usize,
+    /// How long a sign-in waits for a free slot before "try again" (503).
+    pub dashboard_password_wait: Duration,
     pub rate_limit: u32,
     /// PEM text of the issuers' trust anchors (empty: trust none).
     pub trusted_issuers_pem: String,
@@ -478,6 +493,8 @@ impl ConfigArgs {
             dashboard_session_max: Duration::from_secs(
                 self.dashboard_session_max_hours.saturating_mul(3600),
             ),
+            dashboard_password_slots: default_password_slots(),
+            dashboard_password_wait: DASHBOARD_PASSWORD_WAIT,
             rate_limit: self.rate_limit,
             auth_failure_limit: self.auth_failure_limit,
             public_link_rate_limit: self.public_link_rate_limit,
@@ -547,6 +564,8 @@ impl Config {
             webhook_lease: crate::webhooks::worker::DEFAULT_LEASE,
             identification_ttl: Duration::from_secs(86_400),
             dashboard_session_max: Duration::from_secs(12 * 3600),
+            dashboard_password_slots: default_password_slots(),
+            dashboard_password_wait: DASHBOARD_PASSWORD_WAIT,
             rate_limit: 100,
             trusted_issuers_pem: String::new(),
             verifier_identity_pem: None,

@@ -86,6 +86,8 @@ pub struct AppParts {
     pub api_bodies: api::identifications::get::BodyCache,
     /// MyPage's page and QR caches and its status stream slots.
     pub mypage: mypage::MyPageState,
+    /// The right to run a sign-in's password check, a few at a time.
+    pub password_slots: dashboard::password::Slots,
     /// What Leptos needs to render the dashboard's routes.
     pub leptos: leptos::config::LeptosOptions,
 }
@@ -107,6 +109,10 @@ impl AppState {
             verifier: Arc::new(verifier),
             limits: Limits::new(config.rate_limit, config.auth_failure_limit),
             mypage: mypage::MyPageState::new(&config),
+            password_slots: dashboard::password::Slots::new(
+                config.dashboard_password_slots,
+                config.dashboard_password_wait,
+            ),
             in_flight: InFlight::default(),
             api_bodies: api::identifications::get::BodyCache::new(16 * 1024 * 1024),
             leptos: dashboard::leptos_options(),

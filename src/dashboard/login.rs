@@ -74,7 +74,7 @@ pub async fn sign_in(
         }
     };
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    let matches = match super::password::verify(hash, form.password).await {
+    let matches = match super::password::verify(&state.password_slots, hash, form.password).await {
         Ok(matches) => matches,
         Err(super::password::Busy) => {
             // Nothing was checked: the place goes back.

@@ -23,8 +23,6 @@ pub enum PasswordError {
     TooLong,
     #[error("the password could not be hashed: {0}")]
     Hash(String),
-    #[error(transparent)]
-    Busy(#[from] Busy),
 }
 
 /// Every hashing slot stayed taken for the whole wait.
@@ -55,19 +53,12 @@ impl Slots {
     }
 }
 
-/// One slot per core, at most four: 19 MiB each, and more at once than there
-/// are cores only queues inside the blocking pool. A sign-in waits up to
-/// five seconds for a slot, then gets "try again".
-static SLOTS: LazyLock<Slots> = LazyLock::new(|| {
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    Slots::new(cores.min(4), Duration::from_secs(5))
-});
-
 fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::default())
 }
 
-/// The argon2id PHC string of `password`, with a fresh salt.
+/// The argon2id PHC string of `password`, with a fresh salt. Users are made
+/// one at a time (from the command line), so this takes no slot.
 pub async fn hash(password: String) -> Result<String, PasswordError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(PasswordError::TooShort);
@@ -75,7 +66,6 @@ pub async fn hash(password: String) -> Result<String, PasswordError> {
     if password.len() > MAX_PASSWORD_BYTES {
         return Err(PasswordError::TooLong);
     }
-    let _slot = SLOTS.take().await?;
     tokio::task::spawn_blocking(move || hash_now(&password))
         .await
         .map_err(|e| PasswordError::Hash(e.to_string()))?
@@ -100,11 +90,11 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 /// hash, the same work with the answer no. The comparison inside argon2 is
 /// constant-time. `Busy` when no hashing slot came free in time: nothing
 /// was checked.
-pub async fn verify(stored: Option<String>, password: String) -> Result<bool, Busy> {
+pub async fn verify(slots: &Slots, stored: Option<String>, password: String) -> Result<bool, Busy> {
     if password.len() > MAX_PASSWORD_BYTES {
         return Ok(false);
     }
-    let _slot = SLOTS.take().await?;
+    let _slot = slots.take().await?;
     Ok(tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| DUMMY_HASH.clone());
@@ -130,19 +120,23 @@ pub fn warm_up() {
 mod tests {
     use super::*;
 
+    fn one() -> Slots {
+        Slots::new(1, Duration::from_secs(5))
+    }
+
     #[tokio::test]
     async fn a_hash_is_argon2id_and_checks_only_its_password() {
         let h = hash("correct horse battery".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
         assert_eq!(
-            verify(Some(h.clone()), "correct horse battery".into()).await,
+            verify(&one(), Some(h.clone()), "correct horse battery".into()).await,
             Ok(true)
         );
         assert_eq!(
-            verify(Some(h.clone()), "correct horse batterY".into()).await,
+            verify(&one(), Some(h.clone()), "correct horse batterY".into()).await,
             Ok(false)
         );
-        assert_eq!(verify(Some(h), String::new()).await, Ok(false));
+        assert_eq!(verify(&one(), Some(h), String::new()).await, Ok(false));
     }
 
     #[tokio::test]
@@ -154,10 +148,13 @@ mod tests {
 
     #[tokio::test]
     async fn an_unknown_user_never_matches_even_the_dummy_password() {
-        assert_eq!(verify(None, String::new()).await, Ok(false));
-        assert_eq!(verify(None, "anything at all".into()).await, Ok(false));
+        assert_eq!(verify(&one(), None, String::new()).await, Ok(false));
         assert_eq!(
-            verify(Some("not a phc string".into()), "x".into()).await,
+            verify(&one(), None, "anything at all".into()).await,
+            Ok(false)
+        );
+        assert_eq!(
+            verify(&one(), Some("not a phc string".into()), "x".into()).await,
             Ok(false)
         );
     }
@@ -181,6 +178,18 @@ mod tests {
         assert_eq!(slots.take().await.err(), Some(Busy));
         drop(a);
         assert!(slots.take().await.is_ok(), "a freed slot is taken again");
+    }
+
+    #[tokio::test]
+    async fn a_check_with_every_slot_taken_is_busy_and_checks_nothing() {
+        let slots = Slots::new(1, Duration::from_millis(20));
+        let _held = slots.take().await.unwrap();
+        let h = hash("correct horse battery".into()).await.unwrap();
+
+        assert_eq!(
+            verify(&slots, Some(h), "correct horse battery".into()).await,
+            Err(Busy)
+        );
     }
 
     #[test]

@@ -524,8 +524,10 @@ async fn create_user_reads_the_password_from_stdin_and_prints_the_user() {
         .unwrap()
         .unwrap();
     assert!(user.password_hash.starts_with("$argon2id$"));
+    let slots = proofme::dashboard::password::Slots::new(1, std::time::Duration::from_secs(30));
     assert_eq!(
         proofme::dashboard::password::verify(
+            &slots,
             Some(user.password_hash.clone()),
             "a long enough password".into()
         )
@@ -534,6 +536,7 @@ async fn create_user_reads_the_password_from_stdin_and_prints_the_user() {
     );
     assert_eq!(
         proofme::dashboard::password::verify(
+            &slots,
             Some(user.password_hash),
             "a long enough password\n".into()
         )

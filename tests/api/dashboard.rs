@@ -275,6 +275,37 @@ async fn five_failures_for_an_email_close_sign_in_even_for_the_right_password() 
 }
 
 #[tokio::test]
+async fn a_sign_in_that_finds_every_password_slot_taken_is_busy_and_is_not_counted() {
+    let app = spawn_app_with(|c| {
+        c.dashboard_password_slots = 1;
+        c.dashboard_password_wait = Duration::from_millis(50);
+    })
+    .await;
+    app.create_user(&app.org_id, "ann@example.com").await;
+    let held = app.state.password_slots.take().await.expect("the one slot");
+
+    for _ in 0..5 {
+        let mut b = Browser::new(&app.address);
+        let page = b.sign_in("ann@example.com", "wrong password").await;
+        assert_eq!(
+            page.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{}",
+            page.html
+        );
+        assert!(page.headers.contains_key("retry-after"));
+    }
+    drop(held);
+
+    // None of the five was checked, so none counts as a failure: the right
+    // password still gets in.
+    let mut browser = Browser::new(&app.address);
+    let page = browser.sign_in("ann@example.com", PASSWORD).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.html);
+    assert_eq!(browser.get("/dashboard").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn five_failures_from_one_address_close_sign_in_for_every_email() {
     let app = spawn_app().await;
     app.create_user(&app.org_id, "ann@example.com").await;

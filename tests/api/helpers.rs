@@ -50,6 +50,9 @@ pub struct TestApp {
     pub org_name: String,
     /// The organisation's Standard Webhooks secret, `whsec_<base64>`.
     pub webhook_secret: String,
+    /// The running server's state, for what only the process can see or
+    /// hold (its password-check slots).
+    pub state: proofme::AppState,
     server: Option<RunningServer>,
     _database: TestDatabase,
     _dir: TempDir,
@@ -179,21 +182,22 @@ pub fn checked(client: reqwest::Client) -> Client {
         .build()
 }
 
-/// Starts `proofme::serve` on a fresh port. Returns the address and the server.
-async fn start_server(config: Config, store: Store) -> (String, Config, RunningServer) {
+/// Starts `proofme::serve` on a fresh port. Returns the address, the
+/// server's state and the server.
+async fn start_server(config: Config, store: Store) -> (String, proofme::AppState, RunningServer) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
     let addr = listener.local_addr().expect("local addr");
     let address = format!("http://{addr}");
-    let state = proofme::AppState::load(config.clone(), store)
+    let state = proofme::AppState::load(config, store)
         .await
         .expect("app state");
     let (tx, rx) = oneshot::channel::<()>();
-    let handle = tokio::spawn(proofme::serve(listener, state, async move {
+    let handle = tokio::spawn(proofme::serve(listener, state.clone(), async move {
         let _ = rx.await;
     }));
     (
         address,
-        config,
+        state,
         RunningServer {
             shutdown: tx,
             handle,
@@ -249,11 +253,12 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         .await
         .expect("app state");
     let (tx, rx) = oneshot::channel::<()>();
-    let handle = tokio::spawn(proofme::serve(listener, state, async move {
+    let handle = tokio::spawn(proofme::serve(listener, state.clone(), async move {
         let _ = rx.await;
     }));
 
     TestApp {
+        state,
         address: format!("http://{addr}"),
         client: client(),
         store,
@@ -285,7 +290,7 @@ pub async fn serve_database(
     config.data_key_file = data_key_file;
     config.rate_limit = 0;
     config.auth_failure_limit = 0;
-    let (address, _config, server) = start_server(config, store).await;
+    let (address, _state, server) = start_server(config, store).await;
     // Keep it running: dropping the sender would end the shutdown future.
     std::mem::forget(server.shutdown);
     address
@@ -312,9 +317,9 @@ impl TestApp {
         let store = Store::connect(&self.database_url)
             .await
             .expect("reconnect store");
-        let (address, config, server) = start_server(self.config.clone(), store.clone()).await;
+        let (address, state, server) = start_server(self.config.clone(), store.clone()).await;
         self.address = address;
-        self.config = config;
+        self.state = state;
         self.store = store;
         self.client = client();
         self.server = Some(server);
