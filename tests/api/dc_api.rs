@@ -4,9 +4,14 @@
 //! separation from the redirect flow.
 
 use crate::helpers::*;
+use crate::verifier::{TrustedIssuer, live_app, now};
+use p256::ecdsa::SigningKey;
 use proofme::domain::Timestamp;
+use proofme::oid4vp::holder::Issuer;
 use proofme::oid4vp::jose::{self, ContentEncryption};
+use proofme::oid4vp::x509::{self, CertificateAuthority, Validity};
 use proofme::wallet::{self, Bound, DcApiOptions, PresentOptions, WalletFormat};
+use rand::rngs::OsRng;
 use reqwest::StatusCode;
 use reqwest::header::ORIGIN;
 use serde_json::{Value, json};
@@ -238,6 +243,49 @@ async fn an_mdoc_of_every_offered_doctype_through_the_dc_api_verifies_a_test_ide
         let answered = post_body(&app, &id, &json!({"response": {"response": jwe}})).await;
 
         assert_verified(&app, &id, answered).await;
+    }
+}
+
+#[tokio::test]
+async fn a_live_identification_is_verified_through_the_dc_api_in_each_format_from_a_trusted_issuer()
+{
+    // One root for the PID provider and the IACA, as a bundle may hold both.
+    let issuer_key = p256::SecretKey::random(&mut OsRng);
+    let validity = Validity::days_from(now() - 86_400, 365);
+    let root = CertificateAuthority::new("Trusted root", validity).expect("root");
+    let leaf = root
+        .issue_leaf(&issuer_key.public_key(), "Trusted issuer", validity)
+        .expect("issuer certificate");
+    let live = live_app(
+        &TrustedIssuer {
+            issuer: Issuer::new(SigningKey::from(&issuer_key), vec![leaf.clone()]),
+            anchors_pem: x509::certificate_to_pem(&root.certificate_der()),
+        },
+        &["EPASS:OLDER_THAN_18"],
+    )
+    .await;
+    let issuer_pem = (
+        x509::private_key_to_pem(&issuer_key)
+            .expect("PEM")
+            .to_string(),
+        x509::certificate_to_pem(&leaf),
+    );
+    let answers = [(Some(WalletFormat::SdJwt), None)]
+        .into_iter()
+        .chain(DOCTYPES.map(|d| (None, Some(d))));
+    for (format, doctype) in answers {
+        let id = live.create().await;
+        let jwt = request_jwt(&live.app, &id).await;
+        let mut opts = on_our_origin(&live.app, format, doctype);
+        opts.present.issuer_pem = Some(issuer_pem.clone());
+
+        let jwe = answer(&live.app, &jwt, opts).await;
+        let (status, body) = post_answer(&live.app, &id, &jwe).await;
+
+        assert_eq!(status, StatusCode::OK, "{format:?} {doctype:?}: {body}");
+        assert!(body["redirect_uri"].is_string(), "{body}");
+        assert_eq!(live.identification(&id).await["statusName"], "verified");
+        assert_eq!(live.data(&id).await["data"], json!({"OLDER_THAN_18": true}));
     }
 }
 
