@@ -13,6 +13,7 @@ pub mod jose;
 pub mod mdoc;
 pub mod outcome;
 pub mod sdjwt;
+pub mod status_list;
 pub mod x509;
 
 pub use failure::FailureReason;
