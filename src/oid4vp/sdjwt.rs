@@ -184,8 +184,9 @@ pub fn check_vct(payload: &Map<String, Value>, expected: &[String]) -> Result<()
     }
 }
 
-/// A JWT NumericDate: a number of seconds, possibly fractional.
-fn numeric_date(
+/// A JWT NumericDate: a number of seconds, possibly fractional (rounded
+/// down). Status List Tokens read theirs with it too.
+pub(crate) fn numeric_date(
     claims: &Map<String, Value>,
     name: &'static str,
 ) -> Result<Option<i64>, &'static str> {

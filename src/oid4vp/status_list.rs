@@ -17,7 +17,7 @@
 //! are those of draft-ietf-oauth-status-list-20.
 
 use super::jose::{JoseError, Jws, b64url_decode};
-use super::sdjwt::LEEWAY_SECS;
+use super::sdjwt::{self, LEEWAY_SECS};
 use super::x509::{ChainError, TrustAnchors, decode_x5c, verify_chain};
 use ciborium::Value as Cbor;
 use flate2::bufread::ZlibDecoder;
@@ -387,22 +387,12 @@ fn check_not_before(claims: &Map<String, Value>, now: i64) -> Result<(), StatusL
     }
 }
 
-/// A JWT NumericDate: seconds, possibly fractional (rounded down).
+/// A JWT NumericDate claim, read as credentials' are.
 fn numeric_date(
     claims: &Map<String, Value>,
     name: &'static str,
 ) -> Result<Option<i64>, StatusListError> {
-    let not_a_date = || E::Malformed(format!("{name} is not a NumericDate"));
-    match claims.get(name) {
-        None => Ok(None),
-        Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
-            (Some(i), _) => Ok(Some(i)),
-            // Saturating: far-off dates still compare correctly.
-            (None, Some(f)) if f.is_finite() => Ok(Some(f.floor() as i64)),
-            _ => Err(not_a_date()),
-        },
-        Some(_) => Err(not_a_date()),
-    }
+    sdjwt::numeric_date(claims, name).map_err(|e| E::Malformed(format!("{name}: {e}")))
 }
 
 fn ttl(claims: &Map<String, Value>) -> Result<Option<u64>, StatusListError> {
