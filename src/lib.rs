@@ -13,6 +13,7 @@ pub mod lifecycle;
 pub mod maintenance;
 pub mod mypage;
 pub mod oid4vp;
+pub mod outbound;
 pub mod public_link;
 pub mod store;
 pub mod vault;

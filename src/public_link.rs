@@ -20,8 +20,8 @@ use crate::domain::HttpUrl;
 use crate::edge::address_limit::{AddressLimiter, retry_after_secs};
 use crate::mypage::i18n::Lang;
 use crate::mypage::{self, view};
+use crate::outbound::guard;
 use crate::store::CreateOutcome;
-use crate::webhooks::guard;
 
 /// The most visits one address may make at once, however high the rate.
 const MAX_BURST: u32 = 5;

@@ -1,23 +1,14 @@
-//! One delivery attempt over HTTP, with the address guard enforced on the
-//! addresses actually connected to.
-//!
-//! A URL checked when it was given may resolve elsewhere later (DNS rebinding),
-//! so the client resolves names itself, drops every non-public address, and
-//! connects only to what is left. Literal addresses never reach a resolver, so
-//! they are checked before the first request and on every redirect hop.
+//! One delivery attempt over HTTP, through the guarded client
+//! ([`crate::outbound::client`]): the address guard holds on the addresses
+//! actually connected to and on every redirect hop.
 
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
-use reqwest::redirect::{Attempt, Policy};
-use reqwest::{Client, StatusCode};
-use std::error::Error as StdError;
+use reqwest::Client;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use url::Url;
 
-use super::guard::{self, Refused, is_public};
 use crate::domain::HttpUrl;
+use crate::outbound::client::{Redirects, blocked_in, causes, check_target, guarded_builder};
 
 /// The whole attempt, from connecting to the response headers (DESIGN §5).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -25,9 +16,6 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
 /// Connecting (resolving, TCP and TLS) gets a smaller share, so an address
 /// that swallows packets fails fast and with a clearer message.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Redirect hops followed per attempt (DESIGN §5).
-const MAX_REDIRECTS: usize = 3;
 
 /// Error texts are stored with the attempt and shown to integrators; a long
 /// TLS or I/O message is cut to keep them short.
@@ -93,28 +81,6 @@ impl AttemptResult {
     }
 }
 
-/// Why we refused to send to a target. Travels inside reqwest's error chain
-/// from the resolver and the redirect policy, and is found again by type.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-enum Blocked {
-    #[error("address {0} is not public")]
-    Address(IpAddr),
-    #[error("host {0} names this machine")]
-    LocalName(String),
-    /// The addresses stay out of the message: it is shown to the integrator
-    /// (attempts), who could otherwise map our internal names.
-    #[error("{0} has no public address")]
-    NoPublicAddress(String),
-    #[error("could not resolve {0}")]
-    Unresolvable(String),
-    #[error("redirect to a non-http URL")]
-    Scheme,
-    #[error("URL has no host")]
-    NoHost,
-    #[error("too many redirects")]
-    TooManyRedirects,
-}
-
 impl Deliverer {
     /// A deliverer with the standard 15 s timeout. With `allow_private`, the
     /// address guard is off (local development and tests only).
@@ -124,19 +90,14 @@ impl Deliverer {
 
     /// A deliverer whose attempts give up after `timeout` (tests use a short one).
     pub fn with_timeout(allow_private: bool, timeout: Duration) -> Result<Deliverer, BuildError> {
-        let client = Client::builder()
-            .timeout(timeout)
-            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
-            // A proxy would connect on our behalf to addresses we never checked.
-            .no_proxy()
-            .dns_resolver(Arc::new(GuardedResolver { allow_private }))
-            .redirect(Policy::custom(move |attempt| {
-                redirect_policy(attempt, allow_private)
-            }))
-            // The first URL may carry a path the integrator keeps private.
-            .referer(false)
-            .user_agent(USER_AGENT)
-            .build()?;
+        let client = guarded_builder(
+            allow_private,
+            Redirects::KeepingTheBody,
+            timeout,
+            CONNECT_TIMEOUT,
+        )
+        .user_agent(USER_AGENT)
+        .build()?;
         Ok(Deliverer {
             client,
             allow_private,
@@ -197,7 +158,7 @@ impl Deliverer {
 
     /// A short text for a failed request, most specific cause first.
     fn describe(&self, err: &reqwest::Error) -> String {
-        if let Some(blocked) = causes(err).find_map(|e| e.downcast_ref::<Blocked>()) {
+        if let Some(blocked) = blocked_in(err) {
             return blocked.to_string();
         }
         if err.is_timeout() {
@@ -237,93 +198,6 @@ impl Deliverer {
     }
 }
 
-/// Resolves with the system resolver and keeps only public addresses, so the
-/// connection goes to exactly the addresses that passed the guard.
-#[derive(Debug, Clone, Copy)]
-struct GuardedResolver {
-    allow_private: bool,
-}
-
-impl Resolve for GuardedResolver {
-    fn resolve(&self, name: Name) -> Resolving {
-        let allow_private = self.allow_private;
-        let host = name.as_str().to_owned();
-        Box::pin(async move {
-            let addrs = resolve_guarded(&host, allow_private).await?;
-            Ok(Box::new(addrs.into_iter()) as Addrs)
-        })
-    }
-}
-
-async fn resolve_guarded(host: &str, allow_private: bool) -> Result<Vec<SocketAddr>, Blocked> {
-    // Port 0: reqwest puts the URL's port (or the scheme's default) in place.
-    let all: Vec<SocketAddr> = tokio::net::lookup_host((host, 0))
-        .await
-        .map_err(|_| Blocked::Unresolvable(host.to_owned()))?
-        .collect();
-    if all.is_empty() {
-        return Err(Blocked::Unresolvable(host.to_owned()));
-    }
-    if allow_private {
-        return Ok(all);
-    }
-    let public: Vec<SocketAddr> = all.into_iter().filter(|a| is_public(a.ip())).collect();
-    if public.is_empty() {
-        return Err(Blocked::NoPublicAddress(host.to_owned()));
-    }
-    Ok(public)
-}
-
-/// Only 307 and 308 keep the method and body, which a signed POST needs; any
-/// other redirect is returned as the answer, and counts as a failure.
-fn redirect_policy(attempt: Attempt<'_>, allow_private: bool) -> reqwest::redirect::Action {
-    if !matches!(
-        attempt.status(),
-        StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
-    ) {
-        return attempt.stop();
-    }
-    // `previous` holds the first URL and every hop followed so far.
-    if attempt.previous().len() > MAX_REDIRECTS {
-        return attempt.error(Blocked::TooManyRedirects);
-    }
-    match check_target(attempt.url(), allow_private) {
-        Ok(()) => attempt.follow(),
-        Err(blocked) => attempt.error(blocked),
-    }
-}
-
-impl From<Refused> for Blocked {
-    fn from(refused: Refused) -> Blocked {
-        match refused {
-            Refused::Address(ip) => Blocked::Address(ip),
-            Refused::LocalName(name) => Blocked::LocalName(name),
-            Refused::ResolvesToNonPublic(name) => Blocked::NoPublicAddress(name),
-        }
-    }
-}
-
-/// The checks the resolver cannot make: the scheme, and the guard's host
-/// check (literal addresses are never resolved; names that mean this machine).
-fn check_target(url: &Url, allow_private: bool) -> Result<(), Blocked> {
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(Blocked::Scheme);
-    }
-    url.host().ok_or(Blocked::NoHost)?;
-    if allow_private {
-        return Ok(());
-    }
-    guard::check_host(url)?;
-    Ok(())
-}
-
-/// `err` and its sources, outermost first.
-fn causes<'a>(
-    err: &'a (dyn StdError + 'static),
-) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
-    std::iter::successors(Some(err), |e| (*e).source())
-}
-
 /// "15 s", or "500 ms" for the short timeouts tests use.
 fn seconds(d: Duration) -> String {
     if d.subsec_millis() == 0 {
@@ -348,10 +222,13 @@ fn truncate(mut s: String, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outbound::client::redirect_policy;
     use axum::Router;
     use axum::http::{HeaderMap, StatusCode as AxStatus, header};
     use axum::response::{IntoResponse, Response};
     use axum::routing::post;
+    use reqwest::redirect::Policy;
+    use std::sync::Arc;
     use std::sync::Mutex;
     use tokio::net::TcpListener;
 
@@ -560,31 +437,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_redirect_hop_to_a_private_address_or_other_scheme_is_refused() {
-        let check = |s: &str| check_target(&Url::parse(s).unwrap(), false);
-        assert_eq!(
-            check("http://169.254.169.254/latest/meta-data/"),
-            Err(Blocked::Address("169.254.169.254".parse().unwrap()))
-        );
-        assert_eq!(
-            check("http://[fd00::1]/"),
-            Err(Blocked::Address("fd00::1".parse().unwrap()))
-        );
-        assert_eq!(check("ftp://8.8.8.8/"), Err(Blocked::Scheme));
-        assert_eq!(check("https://8.8.8.8/hook"), Ok(()));
-        assert_eq!(
-            check("http://LocalHost:8080/"),
-            Err(Blocked::LocalName("localhost".into()))
-        );
-        assert_eq!(check("https://example.com/hook"), Ok(()));
-        // With the guard off, only the scheme matters.
-        assert_eq!(
-            check_target(&Url::parse("http://127.0.0.1/").unwrap(), true),
-            Ok(())
-        );
-    }
-
     #[tokio::test]
     async fn a_307_to_a_loopback_address_is_not_followed() {
         // Test servers live on loopback, which the guard refuses outright. So
@@ -604,7 +456,9 @@ mod tests {
         let base = redirecting(307, Some(&format!("{target}/hook"))).await;
         let client = Client::builder()
             .no_proxy()
-            .redirect(Policy::custom(|attempt| redirect_policy(attempt, false)))
+            .redirect(Policy::custom(|attempt| {
+                redirect_policy(attempt, false, Redirects::KeepingTheBody)
+            }))
             .build()
             .unwrap();
         let d = Deliverer {
@@ -658,35 +512,6 @@ mod tests {
         assert_eq!(result.status, None);
         assert_eq!(result.error.as_deref(), Some("connection refused"));
         assert_eq!(result.outcome(), Outcome::Failed);
-    }
-
-    #[tokio::test]
-    async fn the_resolver_refuses_a_name_with_only_private_addresses() {
-        let resolver = GuardedResolver {
-            allow_private: false,
-        };
-        let err = match resolver.resolve("localhost".parse().unwrap()).await {
-            Ok(addrs) => panic!("resolved to {:?}", addrs.collect::<Vec<_>>()),
-            Err(e) => e,
-        };
-        let blocked = err.downcast_ref::<Blocked>().expect("a Blocked error");
-        assert!(
-            matches!(blocked, Blocked::NoPublicAddress(host) if host == "localhost"),
-            "{blocked:?}"
-        );
-        assert_eq!(blocked.to_string(), "localhost has no public address");
-    }
-
-    #[tokio::test]
-    async fn the_resolver_keeps_private_addresses_when_allowed() {
-        let resolver = GuardedResolver {
-            allow_private: true,
-        };
-        let addrs: Vec<SocketAddr> = match resolver.resolve("localhost".parse().unwrap()).await {
-            Ok(addrs) => addrs.collect(),
-            Err(e) => panic!("{e}"),
-        };
-        assert!(addrs.iter().any(|a| a.ip().is_loopback()), "{addrs:?}");
     }
 
     #[tokio::test]

@@ -212,7 +212,7 @@ async fn a_private_name() -> (String, Vec<String>) {
         if !ips.is_empty()
             && ips
                 .iter()
-                .all(|ip| !proofme::webhooks::guard::is_public(*ip))
+                .all(|ip| !proofme::outbound::guard::is_public(*ip))
         {
             return (name, ips.iter().map(ToString::to_string).collect());
         }

@@ -20,8 +20,8 @@ use crate::domain::{
     ProofmeId, Status, Timestamp,
 };
 use crate::edge::{BodyFormat, FieldValue, Fields};
+use crate::outbound::guard;
 use crate::store::{CreateOutcome, IdempotencyRecord};
-use crate::webhooks::guard;
 
 /// The body of `POST /v1/identification` as JSON.
 #[allow(dead_code)] // documents the body; the fields are read by `Fields`

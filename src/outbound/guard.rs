@@ -1,6 +1,7 @@
-//! The address guard: webhooks go only to public addresses, so an integrator
-//! cannot make us call into our own network (SSRF). A URL is checked when it is
-//! given, and the addresses actually connected to are checked again at delivery.
+//! The address guard: webhooks and status list fetches go only to public
+//! addresses, so an integrator or a credential cannot make us call into our
+//! own network (SSRF). A webhook URL is checked when it is given, and the
+//! addresses actually connected to are checked again on every request.
 //!
 //! One function decides whether an address is public (`is_public`), and one
 //! checks a URL's host before any name is resolved (`check_host`); creation
