@@ -147,6 +147,29 @@ pub struct ConfigArgs {
     )]
     pub test_issuer_rate_limit: u32,
 
+    /// What a presentation comes to when its credential's status list cannot
+    /// be had (unreachable, an error, a bad signature, expired): `fail-closed`
+    /// fails it with `status_unavailable`; `fail-open` accepts it and records
+    /// that in the status history.
+    #[arg(
+        long,
+        env = "PROOFME_STATUS_LIST_POLICY",
+        value_enum,
+        default_value_t = StatusListPolicy::FailClosed,
+        global = true
+    )]
+    pub status_list_policy: StatusListPolicy,
+
+    /// Seconds a fetched status list is used at most, whatever its `ttl` and
+    /// `exp` allow: the longest a revocation can go unseen.
+    #[arg(
+        long,
+        env = "PROOFME_STATUS_LIST_MAX_AGE_SECS",
+        default_value_t = 300,
+        global = true
+    )]
+    pub status_list_max_age_secs: u64,
+
     /// Seconds a client has to send a request's headers (from connecting, or
     /// from the first byte of a later request on the same connection).
     #[arg(
@@ -320,6 +343,9 @@ pub struct Config {
     pub public_link_rate_limit: u32,
     /// Test issuer credentials per minute per client address; 0 is off.
     pub test_issuer_rate_limit: u32,
+    pub status_list_policy: StatusListPolicy,
+    /// The longest a fetched status list is used (0: never kept).
+    pub status_list_max_age: Duration,
     pub header_read_timeout: Duration,
     pub idle_timeout: Duration,
     pub request_timeout: Duration,
@@ -340,6 +366,15 @@ pub struct Config {
     pub min_free_disk_bytes: u64,
     /// The most the database may hold; `None`: as much as the disk takes.
     pub max_database_bytes: Option<u64>,
+}
+
+/// What a presentation comes to when its credential's status list cannot be had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusListPolicy {
+    /// Fail it with `status_unavailable`: nothing unconfirmed is verified.
+    FailClosed,
+    /// Accept it, and record the unchecked status in the history.
+    FailOpen,
 }
 
 /// Configured texts for MyPage's "Don't have a wallet app?".
@@ -499,6 +534,8 @@ impl ConfigArgs {
             auth_failure_limit: self.auth_failure_limit,
             public_link_rate_limit: self.public_link_rate_limit,
             test_issuer_rate_limit: self.test_issuer_rate_limit,
+            status_list_policy: self.status_list_policy,
+            status_list_max_age: Duration::from_secs(self.status_list_max_age_secs),
             header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
             idle_timeout: Duration::from_secs(self.idle_timeout_secs),
             request_timeout: Duration::from_secs(self.request_timeout_secs),
@@ -575,6 +612,8 @@ impl Config {
             auth_failure_limit: 30,
             public_link_rate_limit: 20,
             test_issuer_rate_limit: 60,
+            status_list_policy: StatusListPolicy::FailClosed,
+            status_list_max_age: Duration::from_secs(300),
             header_read_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
             request_timeout: Duration::from_secs(30),

@@ -79,6 +79,8 @@ pub struct AppParts {
     pub data_key: vault::DataKey,
     /// The OpenID4VP verifier: its identity, trust anchors, test issuer.
     pub verifier: Arc<verifier::Verifier>,
+    /// Credential issuers' status lists, fetched and kept a while.
+    pub status_lists: verifier::revocation::StatusLists,
     /// The API's rate limits: per key, and failed authentications per address.
     pub limits: Limits,
     /// Idempotency keys whose first request is still running.
@@ -99,8 +101,8 @@ impl AppState {
         store: Store,
         data_key: vault::DataKey,
         verifier: verifier::Verifier,
-    ) -> AppState {
-        AppState(Arc::new(AppParts {
+    ) -> Result<AppState, StartError> {
+        Ok(AppState(Arc::new(AppParts {
             lifecycle: Lifecycle::new(
                 store.clone(),
                 lifecycle::Events::default(),
@@ -108,6 +110,7 @@ impl AppState {
             ),
             data_key,
             verifier: Arc::new(verifier),
+            status_lists: verifier::revocation::StatusLists::new(&config)?,
             limits: Limits::new(config.rate_limit, config.auth_failure_limit),
             mypage: mypage::MyPageState::new(&config),
             password_slots: dashboard::password::Slots::new(
@@ -119,7 +122,7 @@ impl AppState {
             leptos: dashboard::leptos_options(),
             config: Arc::new(config),
             store,
-        }))
+        })))
     }
 }
 
@@ -132,6 +135,8 @@ pub enum StartError {
     Store(#[from] store::StoreError),
     #[error(transparent)]
     Verifier(#[from] verifier::IdentityError),
+    #[error("could not build the HTTP client for status lists: {0}")]
+    HttpClient(#[from] reqwest::Error),
 }
 
 impl AppState {
@@ -144,7 +149,7 @@ impl AppState {
             None => vault::DataKey::ephemeral(),
         };
         let verifier = verifier::Verifier::load(&config, &store, &data_key).await?;
-        Ok(AppState::new(config, store, data_key, verifier))
+        AppState::new(config, store, data_key, verifier)
     }
 }
 

@@ -171,10 +171,13 @@ pub enum ChangeCause {
     Expiry,
     /// The customer's wallet.
     Wallet,
+    /// The customer's wallet, accepted although the credential's status list
+    /// could not be had (`PROOFME_STATUS_LIST_POLICY=fail-open`).
+    WalletStatusUnchecked,
 }
 
 impl ChangeCause {
-    pub const ALL: [ChangeCause; 8] = [
+    pub const ALL: [ChangeCause; 9] = [
         ChangeCause::Created,
         ChangeCause::ApiTestOutcome,
         ChangeCause::MyPageTestOutcome,
@@ -183,6 +186,7 @@ impl ChangeCause {
         ChangeCause::DashboardRevoke,
         ChangeCause::Expiry,
         ChangeCause::Wallet,
+        ChangeCause::WalletStatusUnchecked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -195,6 +199,7 @@ impl ChangeCause {
             ChangeCause::DashboardRevoke => "dashboard_revoke",
             ChangeCause::Expiry => "expiry",
             ChangeCause::Wallet => "wallet",
+            ChangeCause::WalletStatusUnchecked => "wallet_status_unchecked",
         }
     }
 
@@ -224,10 +229,16 @@ pub enum FailureReason {
     AgeRequirementNotMet,
     /// The wallet answered with an error other than `access_denied`.
     WalletError,
+    /// The issuer's status list says the credential is revoked or suspended.
+    RevokedCredential,
+    /// The credential's status could not be confirmed: its status list could
+    /// not be had or trusted (under the fail-closed policy), or does not
+    /// reach the credential's index.
+    StatusUnavailable,
 }
 
 impl FailureReason {
-    pub const ALL: [FailureReason; 8] = [
+    pub const ALL: [FailureReason; 10] = [
         FailureReason::UntrustedIssuer,
         FailureReason::InvalidSignature,
         FailureReason::ExpiredCredential,
@@ -236,6 +247,8 @@ impl FailureReason {
         FailureReason::MissingCredential,
         FailureReason::AgeRequirementNotMet,
         FailureReason::WalletError,
+        FailureReason::RevokedCredential,
+        FailureReason::StatusUnavailable,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -248,6 +261,8 @@ impl FailureReason {
             FailureReason::MissingCredential => "missing_credential",
             FailureReason::AgeRequirementNotMet => "age_requirement_not_met",
             FailureReason::WalletError => "wallet_error",
+            FailureReason::RevokedCredential => "revoked_credential",
+            FailureReason::StatusUnavailable => "status_unavailable",
         }
     }
 

@@ -217,7 +217,7 @@ pub struct Strings {
     next_step: [&'static str; 7],
     /// Why a wallet's answer failed: issuer not trusted, credential expired,
     /// something asked for not shared, the answer could not be checked.
-    failure: [&'static str; 4],
+    failure: [&'static str; 6],
     purposes: [&'static str; 5],
     credentials: [&'static str; 10],
 }
@@ -248,6 +248,8 @@ impl Strings {
             | FailureReason::InvalidKeyBinding
             | FailureReason::InvalidPresentation
             | FailureReason::WalletError => 3,
+            FailureReason::RevokedCredential => 4,
+            FailureReason::StatusUnavailable => 5,
         };
         self.failure[i]
     }
@@ -370,6 +372,8 @@ const EN: Strings = Strings {
         "The ID in your wallet has expired.",
         "Your wallet did not share everything {org} asked for.",
         "Your wallet's answer could not be checked.",
+        "The ID in your wallet has been withdrawn or suspended by its issuer.",
+        "Its issuer could not confirm that the ID in your wallet is still valid.",
     ],
     purposes: [
         "To check your age.",
@@ -505,6 +509,8 @@ const NL: Strings = Strings {
         "Het identiteitsbewijs in je wallet is verlopen.",
         "Je wallet heeft niet alles gedeeld waar {org} om vroeg.",
         "Het antwoord van je wallet kon niet worden gecontroleerd.",
+        "Het identiteitsbewijs in je wallet is ingetrokken of geschorst door de uitgever.",
+        "De uitgever kon niet bevestigen dat het identiteitsbewijs in je wallet nog geldig is.",
     ],
     purposes: [
         "Om je leeftijd te controleren.",

@@ -304,7 +304,12 @@ mod tests {
     }
 
     fn verified(claims: Value) -> Verified {
-        Verified { claims }
+        let key = p256::ecdsa::SigningKey::random(&mut rand::rngs::OsRng);
+        Verified {
+            claims,
+            status: None,
+            issuer_key: *key.verifying_key(),
+        }
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! claims, or the reason it was refused.
 
 use super::failure::FailureReason;
+use super::status_list::StatusReference;
+use p256::ecdsa::VerifyingKey;
 use serde_json::Value;
 
 /// A presentation that passed every check.
@@ -11,6 +13,12 @@ pub struct Verified {
     /// with every disclosed claim in place and `_sd`, `_sd_alg` and array
     /// digests removed. mdoc: `{namespace: {element: value}}`.
     pub claims: Value,
+    /// Where the issuer keeps the credential's status, if it said: revocation
+    /// is checked there before the presentation counts.
+    pub status: Option<StatusReference>,
+    /// The key that signed the credential, after its chain was validated: a
+    /// Status List Token without a chain of its own must verify with it.
+    pub issuer_key: VerifyingKey,
 }
 
 /// Why a presentation was refused. `detail` is for logs: it names the rule

@@ -16,6 +16,7 @@
 
 use super::failure::FailureReason;
 use super::jose::{JoseError, Jwk, Jws, b64url_decode, b64url_encode, parse_json};
+use super::status_list::{StatusReference, reference_from_json};
 use super::x509::{ChainError, TrustAnchors, decode_x5c, verify_chain};
 use p256::ecdsa::VerifyingKey;
 use serde_json::{Map, Value};
@@ -70,7 +71,9 @@ pub fn verify_presentation(
     check_sd_alg(payload)?;
     let holder_key = holder_key(payload)?;
     let disclosures = parse_disclosures(&parts.disclosures)?;
+    let status = status_reference(payload)?;
     let claims = resolve_disclosures(payload, disclosures)?;
+    check_status_not_disclosed(payload, &claims)?;
     let kb = parse_kb_jwt(parts.kb_jwt)?;
     check_kb_typ(kb.header())?;
     check_kb_signature(&kb, &holder_key)?;
@@ -78,7 +81,36 @@ pub fn verify_presentation(
     check_kb_audience(kb.payload(), expect.audience)?;
     check_kb_iat(kb.payload(), expect.now)?;
     check_sd_hash(kb.payload(), parts.sd_hash_input)?;
-    Ok(Verified { claims })
+    Ok(Verified {
+        claims,
+        status,
+        issuer_key,
+    })
+}
+
+/// The issuer's `status` claim (draft-ietf-oauth-status-list §6.2), read
+/// from what the issuer signed in the clear.
+pub fn status_reference(
+    payload: &Map<String, Value>,
+) -> Result<Option<StatusReference>, Rejection> {
+    match payload.get("status") {
+        None => Ok(None),
+        Some(status) => {
+            reference_from_json(status).map_err(|e| invalid(format!("status claim: {e}")))
+        }
+    }
+}
+
+/// SD-JWT VC requires `status` in the clear: one a holder could withhold
+/// would let a revoked credential pass as one without a status.
+pub fn check_status_not_disclosed(
+    payload: &Map<String, Value>,
+    claims: &Value,
+) -> Result<(), Rejection> {
+    if !payload.contains_key("status") && claims.get("status").is_some() {
+        return Err(invalid("status is selectively disclosable"));
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -749,6 +781,56 @@ mod tests {
     }
 
     // --- the whole flow ---
+
+    #[test]
+    fn a_status_reference_signed_in_the_clear_comes_with_the_claims_and_the_issuer_key() {
+        let w = world();
+        let reference = json!({"status_list": {"idx": 7, "uri": "https://issuer.example/lists/1"}});
+        let presentation = w.with_payload(|p| {
+            p.insert("status".into(), reference);
+        });
+        let verified = w.verify(&presentation).unwrap();
+        assert_eq!(
+            verified.status,
+            Some(StatusReference {
+                idx: 7,
+                uri: "https://issuer.example/lists/1".into()
+            })
+        );
+        assert_eq!(verified.issuer_key, w.issuer.verifying_key());
+        assert_eq!(w.verify(&w.valid()).unwrap().status, None);
+    }
+
+    #[test]
+    fn a_malformed_status_reference_is_an_invalid_presentation() {
+        let w = world();
+        let presentation = w.with_payload(|p| {
+            p.insert(
+                "status".into(),
+                json!({"status_list": {"idx": -1, "uri": "https://issuer.example/l"}}),
+            );
+        });
+        assert_eq!(w.reason(&presentation), FailureReason::InvalidPresentation);
+    }
+
+    #[test]
+    fn a_selectively_disclosable_status_is_an_invalid_presentation() {
+        // A holder could leave it out, and a revoked credential would pass
+        // as one without a status.
+        let w = world();
+        let mut claims = pid_claims::<&str>(&[]).unwrap();
+        claims.insert(
+            "status".into(),
+            json!({"status_list": {"idx": 7, "uri": "https://issuer.example/lists/1"}}),
+        );
+        let unsigned = w
+            .issuer
+            .prepare(&claims, &w.holder_jwk(), VCT, NOW - 3600, NOW + 86_400);
+        let presentation = w.present(&w.issuer.sign(&unsigned));
+        let rejection = w.verify(&presentation).unwrap_err();
+        assert_eq!(rejection.reason, FailureReason::InvalidPresentation);
+        assert_eq!(rejection.detail, "status is selectively disclosable");
+    }
 
     #[test]
     fn a_valid_presentation_yields_the_disclosed_claims() {

@@ -7,6 +7,7 @@ pub mod dc_api;
 pub mod identity;
 pub mod request;
 pub mod response;
+pub mod revocation;
 pub mod test_issuer;
 
 pub use identity::{IdentityError, Verifier, VerifierIdentity};

@@ -4,8 +4,8 @@
 //! get `400 {"error":"invalid_request"}`. An answer to the current request
 //! ends the identification: `access_denied` cancels it, another wallet error
 //! or a presentation that fails a check fails it (with `failureReason`), and
-//! a presentation that passes every check verifies it with the attributes,
-//! which are stored only encrypted.
+//! a presentation that passes every check, its credential's status included,
+//! verifies it with the attributes, which are stored only encrypted.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -16,13 +16,16 @@ use p256::SecretKey;
 use serde_json::{Value, json};
 
 use super::request::response_key_context;
-use super::{Failure, OAuthError};
+use super::revocation::CredentialStatus;
+use super::{Failure, OAuthError, Verifier};
 use crate::AppState;
+use crate::config::StatusListPolicy;
 use crate::domain::ids::random_base62;
 use crate::domain::{ChangeCause, FailureReason, Identification, Mode, Status, Timestamp};
 use crate::edge::Fields;
 use crate::oid4vp::dcql::{self, CredentialType};
 use crate::oid4vp::mdoc::{self, transcript};
+use crate::oid4vp::x509::TrustAnchors;
 use crate::oid4vp::{Rejection, Verified, jose, sdjwt};
 use crate::store::{Change, WalletFlow, WalletTransaction};
 
@@ -156,10 +159,7 @@ fn verify(
     binding: &Binding<'_>,
 ) -> Result<Verified, Rejection> {
     let verifier = &state.verifier;
-    let trust = match ident.mode {
-        Mode::Live => &verifier.live_trust,
-        Mode::Test => &verifier.test_trust,
-    };
+    let trust = trust_for(verifier, ident.mode);
     let now = Timestamp::now().unix_seconds();
     match kind.doctype() {
         None => {
@@ -208,6 +208,62 @@ fn verify(
                 },
             )
         }
+    }
+}
+
+/// The issuers an identification in `mode` accepts.
+fn trust_for(verifier: &Verifier, mode: Mode) -> &TrustAnchors {
+    match mode {
+        Mode::Live => &verifier.live_trust,
+        Mode::Test => &verifier.test_trust,
+    }
+}
+
+/// What the credential's status allows.
+enum StatusVerdict {
+    /// Valid, or the issuer keeps no status for it.
+    Valid,
+    /// The list could not be had, and the policy is to accept anyway.
+    Unchecked,
+    Refused(FailureReason),
+}
+
+/// Looks the credential up in its issuer's status list, if it names one.
+async fn status_verdict(
+    state: &AppState,
+    ident: &Identification,
+    verified: &Verified,
+) -> StatusVerdict {
+    let Some(reference) = &verified.status else {
+        return StatusVerdict::Valid;
+    };
+    let trust = trust_for(&state.verifier, ident.mode);
+    let now = Timestamp::now().unix_seconds();
+    let checked = state
+        .status_lists
+        .check(reference, ident.mode, trust, &verified.issuer_key, now)
+        .await;
+    let id = ident.id.for_log();
+    match checked {
+        Ok(CredentialStatus::Valid) => StatusVerdict::Valid,
+        Ok(CredentialStatus::NotValid(status)) => {
+            tracing::info!(id = %id, status, "presentation refused: the credential is not valid in its status list");
+            StatusVerdict::Refused(FailureReason::RevokedCredential)
+        }
+        Ok(CredentialStatus::OutOfRange) => {
+            tracing::info!(id = %id, "presentation refused: the status list does not reach the credential");
+            StatusVerdict::Refused(FailureReason::StatusUnavailable)
+        }
+        Err(e) => match state.status_lists.policy() {
+            StatusListPolicy::FailClosed => {
+                tracing::warn!(id = %id, error = %e, "presentation refused: status list unavailable");
+                StatusVerdict::Refused(FailureReason::StatusUnavailable)
+            }
+            StatusListPolicy::FailOpen => {
+                tracing::warn!(id = %id, error = %e, "presentation accepted unchecked: status list unavailable");
+                StatusVerdict::Unchecked
+            }
+        },
     }
 }
 
@@ -275,8 +331,14 @@ async fn judge(
     };
     match dcql::extract(&proofme.credentials, kind, &verified) {
         Ok(data) => {
+            // Last: a presentation refused anyway costs no fetch.
+            let cause = match status_verdict(state, ident, &verified).await {
+                StatusVerdict::Valid => ChangeCause::Wallet,
+                StatusVerdict::Unchecked => ChangeCause::WalletStatusUnchecked,
+                StatusVerdict::Refused(reason) => return Ok(Judgement::Change(failed(reason))),
+            };
             let data = Value::Object(data);
-            let mut change = Change::to(Status::Verified, ChangeCause::Wallet);
+            let mut change = Change::to(Status::Verified, cause);
             change.data = Some(state.lifecycle.seal_shared_data(ident, &data).await?);
             Ok(Judgement::Change(change))
         }

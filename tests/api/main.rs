@@ -35,6 +35,7 @@ mod oid4vp_errors;
 mod proofmes;
 mod rate_limit;
 mod reliability;
+mod revocation;
 mod storage_faults;
 mod test_issuer;
 mod verifier;

@@ -120,7 +120,11 @@ fn pid(issuer: &Issuer, holder: &SigningKey, overrides: &[&str]) -> String {
 }
 
 /// The presentation of what the request asks for, bound to its nonce and client.
-fn present(credential: &str, request: &AuthorizationRequest, holder: &SigningKey) -> String {
+pub(crate) fn present(
+    credential: &str,
+    request: &AuthorizationRequest,
+    holder: &SigningKey,
+) -> String {
     let paths = request.claim_paths.clone();
     holder::present(
         credential,
@@ -133,7 +137,7 @@ fn present(credential: &str, request: &AuthorizationRequest, holder: &SigningKey
     .expect("presentation")
 }
 
-fn vp_token(request: &AuthorizationRequest, presentation: &str) -> Value {
+pub(crate) fn vp_token(request: &AuthorizationRequest, presentation: &str) -> Value {
     json!({"vp_token": {"pid": [presentation]}, "state": request.state})
 }
 
@@ -176,7 +180,7 @@ fn error_of(body: &Value) -> Value {
 
 impl TestApp {
     /// A proofme of the app's organisation asking for `credentials`.
-    async fn create_proofme(&self, credentials: &[&str]) -> String {
+    pub(crate) async fn create_proofme(&self, credentials: &[&str]) -> String {
         let org = proofme::domain::OrganisationId::parse(&self.org_id).expect("org id");
         let credentials: Vec<proofme::domain::Credential> = credentials
             .iter()

@@ -23,6 +23,7 @@ use super::{cose, present};
 use crate::oid4vp::failure::FailureReason;
 use crate::oid4vp::jose::b64url_decode;
 use crate::oid4vp::outcome::{Rejection, Verified, invalid, reject};
+use crate::oid4vp::status_list::{StatusReference, reference_from_cbor};
 use crate::oid4vp::x509::{ChainError, TrustAnchors, verify_chain};
 
 /// The longest `vp_token` entry read (base64url text): a PID with a portrait
@@ -67,10 +68,25 @@ pub fn verify_presentation(
     check_mso_doctype(&mso, &document)?;
     check_digest_algorithm(&mso)?;
     check_validity(&mso, expect.now)?;
+    let status = status_reference(&mso)?;
     let claims = check_disclosed_items(&document, &mso)?;
     let device_key = device_key(&mso)?;
     check_device_signature(&document, &device_key, expect.transcript)?;
-    Ok(Verified { claims })
+    Ok(Verified {
+        claims,
+        status,
+        issuer_key,
+    })
+}
+
+/// The MSO's `status` (draft-ietf-oauth-status-list §6.3), signed with it.
+pub fn status_reference(mso: &TextMap<'_>) -> Result<Option<StatusReference>, Rejection> {
+    match mso.get("status") {
+        None => Ok(None),
+        Some(status) => {
+            reference_from_cbor(status).map_err(|e| invalid(format!("MSO status: {e}")))
+        }
+    }
 }
 
 fn shape(e: cbor::CborError) -> Rejection {
