@@ -9,7 +9,7 @@ use p256::ecdsa::SigningKey;
 use proofme::oid4vp::dcql::{AV_DOCTYPE, MDL_DOCTYPE, PID_DOCTYPE};
 use proofme::oid4vp::holder;
 use proofme::oid4vp::jose;
-use proofme::oid4vp::mdoc::issue::{MdocIssuer, Validity};
+use proofme::oid4vp::mdoc::issue::{self, MdocIssuer, Validity};
 use proofme::oid4vp::mdoc::{present, sample, transcript};
 use proofme::oid4vp::x509::{self, CertificateAuthority};
 use proofme::wallet::{AuthorizationRequest, OfferedCredential};
@@ -22,6 +22,10 @@ const DOCTYPES: [&str; 3] = [PID_DOCTYPE, MDL_DOCTYPE, AV_DOCTYPE];
 /// A document signer under an IACA root, as a real deployment trusts one.
 struct Iaca {
     signer: MdocIssuer,
+    /// The document signer's key and certificate, which also sign its
+    /// status lists.
+    key: SigningKey,
+    ds: Vec<u8>,
     anchors_pem: String,
 }
 
@@ -33,7 +37,9 @@ fn iaca() -> Iaca {
         .issue_leaf(&key.public_key(), "Test document signer", validity)
         .expect("DS certificate");
     Iaca {
-        signer: MdocIssuer::new(SigningKey::from(&key), vec![ds]),
+        signer: MdocIssuer::new(SigningKey::from(&key), vec![ds.clone()]),
+        key: SigningKey::from(&key),
+        ds,
         anchors_pem: x509::certificate_to_pem(&root.certificate_der()),
     }
 }
@@ -62,6 +68,8 @@ struct Twist<'a> {
     nonce: Option<&'a str>,
     /// ... or for this response URI.
     response_uri: Option<&'a str>,
+    /// The MSO's `status`.
+    status: Option<ciborium::Value>,
 }
 
 /// The base64url DeviceResponse a wallet holding an mdoc of `doctype` from
@@ -84,7 +92,11 @@ fn mdoc_presentation(
         valid_from: now() - 60,
         valid_until: now() + 86_400,
     };
-    let issuer_signed = signer.issue(doctype, &elements, device.verifying_key(), validity);
+    let mut unsigned = issue::prepare(doctype, &elements, device.verifying_key(), validity);
+    if let (Some(status), ciborium::Value::Map(mso)) = (twist.status, &mut unsigned.mso) {
+        mso.push((ciborium::Value::Text("status".into()), status));
+    }
+    let issuer_signed = signer.sign(unsigned);
     let session = transcript::redirect(
         &request.client_id,
         twist.nonce.unwrap_or(&request.nonce),
@@ -531,4 +543,64 @@ async fn a_pid_mdoc_answers_every_credential_in_the_apis_shape() {
             .unwrap()
             .starts_with("data:image/png;base64,")
     );
+}
+
+#[tokio::test]
+async fn an_mdoc_revoked_in_its_status_list_fails_and_a_valid_one_verifies() {
+    use crate::revocation::{Answer, ListServer, status_list_token};
+    let iaca = iaca();
+    let (server, base) = ListServer::start().await;
+    let uri = format!("{base}/mdoc");
+    // Entry 0 valid, entry 1 invalid.
+    let token = status_list_token(&iaca.key, Some(&iaca.ds), &uri, 1, &[0b10]);
+    server.set("mdoc", Answer::Token(token));
+    let pem = iaca.anchors_pem.clone();
+    let app = spawn_app_with(move |c| {
+        c.trusted_issuers_pem = pem;
+        c.allow_private_webhooks = true;
+    })
+    .await;
+    let live = Live {
+        live_key: app.create_api_key(proofme::domain::Mode::Live).await,
+        proofme_id: app.create_proofme(&["EPASS:OLDER_THAN_18"]).await,
+        app,
+    };
+    let reference = |idx: u64| {
+        ciborium::Value::Map(vec![(
+            ciborium::Value::Text("status_list".into()),
+            ciborium::Value::Map(vec![
+                (
+                    ciborium::Value::Text("idx".into()),
+                    ciborium::Value::Integer(idx.into()),
+                ),
+                (
+                    ciborium::Value::Text("uri".into()),
+                    ciborium::Value::Text(uri.clone()),
+                ),
+            ]),
+        )])
+    };
+
+    for (idx, outcome) in [(0, "verified"), (1, "failed")] {
+        let id = live.create().await;
+        let request = fetch(&live.app, &id).await;
+        let twist = Twist {
+            status: Some(reference(idx)),
+            ..Twist::default()
+        };
+        let presentation = mdoc_presentation(&iaca.signer, AV_DOCTYPE, &request, twist);
+        let query = query_id(&request, AV_DOCTYPE);
+        respond(
+            &live.app,
+            &request,
+            &answer(&request, &query, &presentation),
+        )
+        .await;
+        let ident = live.identification(&id).await;
+        assert_eq!(ident["statusName"], outcome, "{ident}");
+        if outcome == "failed" {
+            assert_eq!(ident["failureReason"], "revoked_credential", "{ident}");
+        }
+    }
+    assert_eq!(server.hits(), 1, "one fetch for both presentations");
 }

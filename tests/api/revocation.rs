@@ -33,14 +33,14 @@ const PID_VCT: &str = "urn:eudi:pid:1";
 
 /// What the status list server answers at one path.
 #[derive(Clone)]
-enum Answer {
+pub(crate) enum Answer {
     Token(String),
     Status(u16),
 }
 
 /// A status list server on loopback that counts the requests it gets.
 #[derive(Clone, Default)]
-struct ListServer {
+pub(crate) struct ListServer {
     answers: Arc<Mutex<HashMap<String, Answer>>>,
     hits: Arc<AtomicUsize>,
     accept: Arc<Mutex<Vec<String>>>,
@@ -49,7 +49,7 @@ struct ListServer {
 }
 
 impl ListServer {
-    async fn start() -> (ListServer, String) {
+    pub(crate) async fn start() -> (ListServer, String) {
         let server = ListServer::default();
         let router = Router::new()
             .route("/lists/{name}", get(serve_list))
@@ -60,11 +60,11 @@ impl ListServer {
         (server, format!("http://{addr}/lists"))
     }
 
-    fn set(&self, name: &str, answer: Answer) {
+    pub(crate) fn set(&self, name: &str, answer: Answer) {
         self.answers.lock().unwrap().insert(name.to_owned(), answer);
     }
 
-    fn hits(&self) -> usize {
+    pub(crate) fn hits(&self) -> usize {
         self.hits.load(Ordering::SeqCst)
     }
 }
@@ -96,6 +96,37 @@ async fn serve_list(
             .unwrap_or(AxStatus::INTERNAL_SERVER_ERROR)
             .into_response(),
         None => AxStatus::NOT_FOUND.into_response(),
+    }
+}
+
+/// A valid Status List Token for `uri` holding `bytes` at `bits` per entry,
+/// signed by `key`, with `certificate` as its `x5c` when given.
+pub(crate) fn status_list_token(
+    key: &SigningKey,
+    certificate: Option<&[u8]>,
+    uri: &str,
+    bits: u8,
+    bytes: &[u8],
+) -> String {
+    let token = token_parts(certificate, uri, bits, bytes);
+    sign_es256(&token.header, &token.claims, key)
+}
+
+fn token_parts(certificate: Option<&[u8]>, uri: &str, bits: u8, bytes: &[u8]) -> Token {
+    let mut header = json!({"alg": "ES256", "typ": "statuslist+jwt"});
+    if let Some(certificate) = certificate {
+        header["x5c"] = encode_x5c(&[certificate.to_vec()]);
+    }
+    let claims = json!({
+        "sub": uri,
+        "iat": now() - 10,
+        "exp": now() + 3_600,
+        "ttl": 300,
+        "status_list": {"bits": bits, "lst": lst(bytes)},
+    });
+    Token {
+        header: header.as_object().cloned().unwrap_or_default(),
+        claims: claims.as_object().cloned().unwrap_or_default(),
     }
 }
 
@@ -137,21 +168,10 @@ struct Token {
 }
 
 impl ListIssuer {
-    /// A valid token for `uri` carrying `bytes` at `bits` per entry, signed
-    /// with the issuer's key and its chain in `x5c`.
+    /// A valid token for `uri` carrying `bytes` at `bits` per entry, with
+    /// the issuer's chain in `x5c`.
     fn token(&self, uri: &str, bits: u8, bytes: &[u8]) -> Token {
-        let header = json!({"alg": "ES256", "typ": "statuslist+jwt", "x5c": encode_x5c(std::slice::from_ref(&self.leaf))});
-        let claims = json!({
-            "sub": uri,
-            "iat": now() - 10,
-            "exp": now() + 3_600,
-            "ttl": 300,
-            "status_list": {"bits": bits, "lst": lst(bytes)},
-        });
-        Token {
-            header: header.as_object().cloned().unwrap_or_default(),
-            claims: claims.as_object().cloned().unwrap_or_default(),
-        }
+        token_parts(Some(&self.leaf), uri, bits, bytes)
     }
 
     fn sign(&self, token: &Token) -> String {

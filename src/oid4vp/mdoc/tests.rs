@@ -794,3 +794,58 @@ fn the_annex_d_mso_with_one_bit_changed_no_longer_verifies() {
     );
     assert_eq!(result.unwrap_err().reason, FailureReason::InvalidSignature);
 }
+
+// --- The status reference -----------------------------------------------------
+
+/// A credential whose MSO carries `status`, signed with it.
+fn with_mso_status(f: &Fixture, status: Value) -> Vec<u8> {
+    let mut unsigned = f.unsigned();
+    if let Value::Map(entries) = &mut unsigned.mso {
+        entries.push((Value::Text("status".into()), status));
+    }
+    f.issuer.sign(unsigned)
+}
+
+fn status_list(idx: Value, uri: &str) -> Value {
+    Value::Map(vec![(
+        Value::Text("status_list".into()),
+        Value::Map(vec![
+            (Value::Text("idx".into()), idx),
+            (Value::Text("uri".into()), Value::Text(uri.into())),
+        ]),
+    )])
+}
+
+#[test]
+fn the_msos_status_reference_comes_with_the_claims_and_the_issuer_key() {
+    let f = fixture();
+    let credential = with_mso_status(
+        &f,
+        status_list(Value::Integer(412.into()), "https://issuer.example/lists/3"),
+    );
+    let verified = verify::verify_presentation(&f.present(&credential), &f.expect()).unwrap();
+    assert_eq!(
+        verified.status,
+        Some(crate::oid4vp::status_list::StatusReference {
+            idx: 412,
+            uri: "https://issuer.example/lists/3".into()
+        })
+    );
+    let signer = crate::oid4vp::x509::verify_chain(f.issuer.chain(), &f.trust, NOW).unwrap();
+    assert_eq!(verified.issuer_key, signer);
+    let plain = verify::verify_presentation(&f.present(&f.issued()), &f.expect()).unwrap();
+    assert_eq!(plain.status, None);
+}
+
+#[test]
+fn a_malformed_mso_status_is_an_invalid_presentation() {
+    let f = fixture();
+    let credential = with_mso_status(
+        &f,
+        status_list(Value::Text("412".into()), "https://issuer.example/lists/3"),
+    );
+    assert_eq!(
+        f.verify(&f.present(&credential)),
+        Err(FailureReason::InvalidPresentation)
+    );
+}
