@@ -169,15 +169,7 @@ impl Lifecycle {
     ) -> Result<Change, SealError> {
         let mut change = Change::to(next, cause);
         if next == Status::Verified {
-            let proofme = self
-                .store
-                .get_proofme_revision(
-                    &ident.organisation_id,
-                    &ident.proofme_id,
-                    ident.proofme_revision,
-                )
-                .await?
-                .ok_or(SealError::Missing("proofme"))?;
+            let proofme = self.store.proofme_of(ident).await?;
             change.data = Some(
                 self.seal_shared_data(ident, &sample_data(&proofme.credentials))
                     .await?,

@@ -369,15 +369,7 @@ async fn render_page(
             csp,
         });
     }
-    let proofme = state
-        .store
-        .get_proofme_revision(
-            &ident.organisation_id,
-            &ident.proofme_id,
-            ident.proofme_revision,
-        )
-        .await?
-        .ok_or("identification without proofme")?;
+    let proofme = state.store.proofme_of(&ident).await?;
     let wallet_link = qr::wallet_link(
         &state.config.public_url,
         &state.verifier.identity.client_id,

@@ -9,7 +9,8 @@
 use super::{Store, StoreError, corrupt};
 use crate::domain::proofme::{Proofme, PublicLink};
 use crate::domain::{
-    Credential, CredentialKey, HttpUrl, Mode, OrganisationId, ProofmeId, Purpose, Timestamp,
+    Credential, CredentialKey, HttpUrl, Identification, Mode, OrganisationId, ProofmeId, Purpose,
+    Timestamp,
 };
 use sqlx::Row;
 
@@ -237,6 +238,18 @@ impl Store {
         };
         self.get_proofme_revision(organisation_id, id, revision)
             .await
+    }
+
+    /// The proofme revision `ident` was made with. Every identification has
+    /// one (the schema's foreign keys), so a missing one is a corrupt store.
+    pub async fn proofme_of(&self, ident: &Identification) -> Result<Proofme, StoreError> {
+        self.get_proofme_revision(
+            &ident.organisation_id,
+            &ident.proofme_id,
+            ident.proofme_revision,
+        )
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("an identification without its proofme revision".into()))
     }
 
     /// One revision of this organisation's proofme: what an identification

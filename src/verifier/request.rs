@@ -214,15 +214,7 @@ pub async fn start(state: &AppState, id: &str, delivery: Delivery<'_>) -> Result
     if ident.status.is_final() {
         return Ok(Started::Final);
     }
-    let proofme = state
-        .store
-        .get_proofme_revision(
-            &ident.organisation_id,
-            &ident.proofme_id,
-            ident.proofme_revision,
-        )
-        .await?
-        .ok_or("identification without proofme")?;
+    let proofme = state.store.proofme_of(&ident).await?;
 
     let now = Timestamp::now();
     let response_key = SecretKey::random(&mut rand::rngs::OsRng);

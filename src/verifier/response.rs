@@ -291,15 +291,7 @@ async fn judge(
         change.failure_reason = Some(reason);
         change
     };
-    let proofme = state
-        .store
-        .get_proofme_revision(
-            &ident.organisation_id,
-            &ident.proofme_id,
-            ident.proofme_revision,
-        )
-        .await?
-        .ok_or("identification without proofme")?;
+    let proofme = state.store.proofme_of(&ident).await?;
     if !kind.answers(&proofme.credentials) {
         tracing::info!(id = %ident.id.for_log(), query = kind.query_id(), "presentation of a type not offered");
         return Ok(Judgement::Change(failed(
