@@ -37,5 +37,6 @@ mod rate_limit;
 mod reliability;
 mod storage_faults;
 mod test_issuer;
+mod test_status_lists;
 mod verifier;
 mod webhooks;
