@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use tokio::net::TcpListener;
 
 use crate::config::{Config, ConfigArgs};
-use crate::domain::{ApiKeyId, Credential, Mode, OrganisationId, Purpose};
+use crate::domain::{
+    ApiKeyId, Credential, CredentialStatus, IdentificationId, Mode, OrganisationId, Purpose,
+};
 use crate::store::{Store, redact_url};
 use crate::{AppState, serve};
 
@@ -101,6 +103,10 @@ pub struct WalletAnswer {
     /// eu.europa.ec.av.1 (default: the first the request offers).
     #[arg(long)]
     doctype: Option<String>,
+    /// The status the test issuer gives the credential: valid (the
+    /// default), invalid (revoked) or suspended.
+    #[arg(long, value_name = "STATUS", value_parser = parse_credential_status)]
+    credential_status: Option<CredentialStatus>,
 }
 
 impl WalletAnswer {
@@ -112,6 +118,7 @@ impl WalletAnswer {
             claims: self.claims,
             format: self.format,
             doctype: self.doctype,
+            credential_status: self.credential_status,
             ..Default::default()
         })
     }
@@ -158,6 +165,10 @@ pub enum Admin {
         #[arg(long)]
         id: String,
     },
+    /// Change the status of the credentials the test issuer issued for a
+    /// test identification, as their status lists serve it.
+    #[command(subcommand)]
+    TestCredentials(TestCredentials),
     /// Encrypt an organisation's shared data end to end to an age recipient
     /// (age1…); `--recipient none` goes back to encryption at rest.
     SetDataRecipient {
@@ -166,6 +177,42 @@ pub enum Admin {
         #[arg(long)]
         recipient: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TestCredentials {
+    /// Revoke them for good (status invalid).
+    Revoke {
+        #[arg(long)]
+        identification: String,
+    },
+    /// Suspend them (status suspended).
+    Suspend {
+        #[arg(long)]
+        identification: String,
+    },
+    /// Make them valid again.
+    Reinstate {
+        #[arg(long)]
+        identification: String,
+    },
+}
+
+impl TestCredentials {
+    /// The identification named and the status to give its credentials.
+    fn into_parts(self) -> (String, CredentialStatus) {
+        match self {
+            TestCredentials::Revoke { identification } => {
+                (identification, CredentialStatus::Invalid)
+            }
+            TestCredentials::Suspend { identification } => {
+                (identification, CredentialStatus::Suspended)
+            }
+            TestCredentials::Reinstate { identification } => {
+                (identification, CredentialStatus::Valid)
+            }
+        }
+    }
 }
 
 /// Runs the command line; the exit code says whether it worked.
@@ -277,6 +324,10 @@ async fn run_dc_api(
         }
         Err(e) => fail(e),
     }
+}
+
+fn parse_credential_status(s: &str) -> Result<CredentialStatus, String> {
+    CredentialStatus::parse(s).ok_or_else(|| "expected valid, invalid or suspended".to_owned())
 }
 
 fn parse_format(s: &str) -> Result<crate::wallet::WalletFormat, String> {
@@ -555,6 +606,30 @@ async fn admin_command(store: &Store, admin: Admin) -> Result<serde_json::Value,
                 .await
                 .map_err(db)?;
             Ok(json!({"id": org, "dataRecipient": recipient}))
+        }
+        Admin::TestCredentials(change) => {
+            let (id, status) = change.into_parts();
+            let id = IdentificationId::parse(&id).map_err(|e| format!("--identification {e}"))?;
+            let ident = store
+                .find_identification(&id)
+                .await
+                .map_err(db)?
+                .ok_or_else(|| format!("there is no identification {id}"))?;
+            if ident.mode != Mode::Test {
+                return Err(format!(
+                    "{id} is a live identification: only test credentials have a status to change"
+                ));
+            }
+            let changed = store
+                .set_test_credential_status(&id, status)
+                .await
+                .map_err(db)?;
+            if changed == 0 {
+                return Err(format!(
+                    "the test issuer has issued no credential for {id} yet"
+                ));
+            }
+            Ok(json!({"id": id, "credentialStatus": status.as_str(), "credentials": changed}))
         }
         Admin::RevokeApiKey { id } => {
             let id = ApiKeyId::parse(&id).map_err(|e| format!("--id {e}"))?;

@@ -15,9 +15,9 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use url::Url;
 
-use crate::domain::CredentialKey;
 use crate::domain::Timestamp;
 use crate::domain::ids::random_base62;
+use crate::domain::{CredentialKey, CredentialStatus};
 use crate::oid4vp::dcql::{self, CredentialType};
 use crate::oid4vp::holder::{self, Issuer};
 use crate::oid4vp::jose::{self, ContentEncryption, Jwk};
@@ -56,6 +56,8 @@ pub struct PresentOptions {
     pub format: Option<WalletFormat>,
     /// Answer with an mdoc of this doctype (implies `mso_mdoc`).
     pub doctype: Option<String>,
+    /// The status the test issuer gives the credential (default valid).
+    pub credential_status: Option<CredentialStatus>,
 }
 
 /// The credential formats the wallet can answer with.
@@ -547,6 +549,11 @@ pub async fn presentation(
     bound: Bound<'_>,
     issuer_base: &str,
 ) -> Result<String, WalletError> {
+    if opts.issuer_pem.is_some() && opts.credential_status.is_some() {
+        return Err(WalletError::Issuer(
+            "only the server's test issuer sets a credential status, not your own issuer".into(),
+        ));
+    }
     let holder_key = SigningKey::random(&mut rand::rngs::OsRng);
     let holder_jwk = Jwk::from_public_key(&p256::PublicKey::from(holder_key.verifying_key()));
     let kind = CredentialType::from_query_id(&chosen.id);
@@ -613,6 +620,7 @@ pub async fn presentation(
             test_credential(
                 client,
                 issuer_base,
+                opts,
                 json!({"nonce": request.nonce, "holderJwk": holder_jwk, "claims": claims}),
             )
             .await?
@@ -686,7 +694,7 @@ async fn mdoc_credential(
                 "doctype": doctype,
                 "claims": claims,
             });
-            let encoded = test_credential(client, issuer_base, body).await?;
+            let encoded = test_credential(client, issuer_base, opts, body).await?;
             jose::b64url_decode(&encoded)
                 .map_err(|_| WalletError::Issuer("the test issuer sent no mdoc".into()))
         }
@@ -701,12 +709,17 @@ fn local_issuer(key_pem: &str, chain_pem: &str) -> Result<Issuer, WalletError> {
     Ok(Issuer::new(SigningKey::from(key), chain))
 }
 
-/// A credential from the server's test issuer at `base`.
+/// A credential from the server's test issuer at `base`, with the status
+/// `opts` asks for.
 async fn test_credential(
     client: &reqwest::Client,
     base: &str,
-    body: Value,
+    opts: &PresentOptions,
+    mut body: Value,
 ) -> Result<String, WalletError> {
+    if let Some(status) = opts.credential_status {
+        body["status"] = json!(status.as_str());
+    }
     let resp = client
         .post(format!("{base}/oid4vp/test-issuer/credential"))
         .json(&body)

@@ -1,6 +1,7 @@
 //! Domain types shared by the API and MyPage. Each parses at the edge; past the
 //! edge the rest of the code trusts them.
 
+pub mod credential_status;
 pub mod identification;
 pub mod ids;
 pub mod json;
@@ -11,6 +12,7 @@ pub mod time;
 pub mod urls;
 pub mod webhook;
 
+pub use credential_status::CredentialStatus;
 pub use identification::{ChangeCause, Description, FailureReason, Identification, Mode, Status};
 pub use ids::{ApiKeyId, IdentificationId, OrganisationId, ProofmeId, UserId};
 pub use locale::Locale;

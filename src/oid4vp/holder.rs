@@ -5,6 +5,7 @@
 
 use super::jose::{JoseError, Jwk, Jws, b64url_encode, sign_es256};
 use super::sdjwt::{Disclosure, DisclosureKind, SD_ALG, TYP_KB_JWT, TYP_SD_JWT_VC, sd_digest};
+use super::status_list::StatusReference;
 use super::x509::encode_x5c;
 use p256::ecdsa::{SigningKey, VerifyingKey};
 use rand::RngCore;
@@ -143,6 +144,33 @@ impl Issuer {
         exp: i64,
     ) -> String {
         self.sign(&self.prepare(claims, holder, vct, iat, exp))
+    }
+
+    /// [`Issuer::issue`] with a plain `status` claim pointing at the
+    /// credential's entry in a Token Status List. Plain, never selectively
+    /// disclosable: a verifier must be able to check the status of every
+    /// presentation.
+    pub fn issue_with_status(
+        &self,
+        claims: &Map<String, Value>,
+        holder: &Jwk,
+        vct: &str,
+        iat: i64,
+        exp: i64,
+        status: &StatusReference,
+    ) -> String {
+        let mut sd_jwt = self.prepare(claims, holder, vct, iat, exp);
+        sd_jwt.payload.insert("status".into(), status.to_json());
+        self.sign(&sd_jwt)
+    }
+
+    /// A JWT of `claims` with header `typ` and this issuer's `x5c` chain,
+    /// signed with ES256: how the issuer signs its Status List Tokens.
+    pub fn sign_jwt(&self, typ: &str, claims: &Map<String, Value>) -> String {
+        let mut header = Map::new();
+        header.insert("typ".into(), Value::from(typ));
+        header.insert("x5c".into(), encode_x5c(&self.x5c));
+        sign_es256(&header, claims, &self.key)
     }
 
     /// `{"_sd": [...]}` holding a digest per member (plus decoys), sorted so
@@ -606,5 +634,46 @@ mod tests {
             present("a.b.c~", |_| true, &key, "n", "a", 0),
             Err(HolderError::Jose(_))
         ));
+    }
+
+    #[test]
+    fn a_status_is_a_plain_signed_claim_never_a_disclosure() {
+        let issuer = issuer();
+        let (_, jwk) = holder();
+        let claims = pid_claims::<&str>(&[]).unwrap();
+        let reference = StatusReference {
+            idx: 65_536,
+            uri: "https://proofme.example/oid4vp/test-issuer/status-lists/1".into(),
+        };
+
+        let sd_jwt = issuer.issue_with_status(&claims, &jwk, "urn:eudi:pid:1", 1, 2, &reference);
+
+        let jwt = sd_jwt.split('~').next().unwrap();
+        let jws = Jws::parse(jwt).unwrap();
+        jws.verify(&issuer.verifying_key()).unwrap();
+        let status = &jws.payload()["status"];
+        assert_eq!(
+            crate::oid4vp::status_list::reference_from_json(status),
+            Ok(Some(reference))
+        );
+        assert!(!names(&sd_jwt).contains(&"status".to_owned()));
+        assert_eq!(
+            names(&sd_jwt),
+            names(&issuer.issue(&claims, &jwk, "urn:eudi:pid:1", 1, 2))
+        );
+    }
+
+    #[test]
+    fn a_jwt_signed_by_the_issuer_carries_its_typ_and_chain() {
+        let issuer = issuer();
+        let claims = Map::from_iter([("sub".to_owned(), json!("https://x.example/1"))]);
+
+        let jwt = issuer.sign_jwt("statuslist+jwt", &claims);
+
+        let jws = Jws::parse(&jwt).unwrap();
+        jws.verify(&issuer.verifying_key()).unwrap();
+        assert_eq!(jws.header()["typ"], "statuslist+jwt");
+        assert_eq!(jws.header()["x5c"], encode_x5c(&[vec![1, 2, 3]]));
+        assert_eq!(jws.payload(), &claims);
     }
 }

@@ -16,14 +16,16 @@
 //! Errors name the rule that failed, never the input. Section numbers (§)
 //! are those of draft-ietf-oauth-status-list-20.
 
-use super::jose::{JoseError, Jws, b64url_decode};
+use super::jose::{JoseError, Jws, b64url_decode, b64url_encode};
 use super::sdjwt::{self, LEEWAY_SECS};
 use super::x509::{ChainError, TrustAnchors, decode_x5c, verify_chain};
 use ciborium::Value as Cbor;
+use flate2::Compression;
 use flate2::bufread::ZlibDecoder;
+use flate2::write::ZlibEncoder;
 use p256::ecdsa::VerifyingKey;
 use serde_json::{Map, Value};
-use std::io::{ErrorKind, Read};
+use std::io::{ErrorKind, Read, Write};
 
 /// The `typ` a Status List Token must carry (§5.1).
 pub const TYP_STATUS_LIST_JWT: &str = "statuslist+jwt";
@@ -405,17 +407,81 @@ fn ttl(claims: &Map<String, Value>) -> Result<Option<u64>, StatusListError> {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Writing a list (the issuer's side)
+
+impl StatusList {
+    /// A list of `entries` entries of `bits` each, every one 0 (VALID).
+    /// `entries` is rounded up to whole bytes.
+    pub fn all_valid(bits: u8, entries: usize) -> Result<StatusList, StatusListError> {
+        check_bits(bits)?;
+        let per_byte = 8 / usize::from(bits);
+        Ok(StatusList {
+            bits,
+            bytes: vec![0; entries.div_ceil(per_byte)],
+        })
+    }
+
+    /// Sets entry `idx` to `status`. Refused past the end, or for a status
+    /// that does not fit in `bits`.
+    pub fn set(&mut self, idx: u64, status: u8) -> Result<(), StatusListError> {
+        let bits = u64::from(self.bits);
+        let per_byte = 8 / bits;
+        let mask = u8::MAX >> (8 - self.bits);
+        if status & !mask != 0 {
+            return Err(E::Malformed(
+                "a status does not fit in the list's bits".into(),
+            ));
+        }
+        let byte = usize::try_from(idx / per_byte)
+            .ok()
+            .and_then(|i| self.bytes.get_mut(i))
+            .ok_or_else(|| E::Malformed("an index past the end of the list".into()))?;
+        let shift = (idx % per_byte) * bits;
+        *byte = (*byte & !(mask << shift)) | (status << shift);
+        Ok(())
+    }
+
+    /// `lst` (§4.2): the list ZLIB-compressed (RFC 1950, best compression),
+    /// base64url without padding.
+    pub fn encode_lst(&self) -> String {
+        let mut encoder = ZlibEncoder::new(Vec::new(), Compression::best());
+        // Writing into a Vec cannot fail.
+        let _ = encoder.write_all(&self.bytes);
+        let compressed = encoder.finish().unwrap_or_default();
+        b64url_encode(compressed)
+    }
+}
+
+impl StatusReference {
+    /// The value of an SD-JWT VC's `status` claim (§6.2): `{"status_list":
+    /// {"idx", "uri"}}`, as [`reference_from_json`] reads it.
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({ "status_list": { "idx": self.idx, "uri": self.uri } })
+    }
+
+    /// The `status` entry of an mdoc's MSO (§6.3), as
+    /// [`reference_from_cbor`] reads it.
+    pub fn to_cbor(&self) -> Cbor {
+        let text = |s: &str| Cbor::Text(s.to_owned());
+        Cbor::Map(vec![(
+            text("status_list"),
+            Cbor::Map(vec![
+                (text("idx"), Cbor::Integer(self.idx.into())),
+                (text("uri"), text(&self.uri)),
+            ]),
+        )])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oid4vp::jose::{Jwk, b64url_encode, sign_es256, sign_es256_as_is};
+    use crate::oid4vp::jose::{Jwk, sign_es256, sign_es256_as_is};
     use crate::oid4vp::x509::{CertificateAuthority, Validity, encode_x5c};
-    use flate2::Compression;
-    use flate2::write::ZlibEncoder;
     use p256::ecdsa::SigningKey;
     use rand::rngs::OsRng;
     use serde_json::json;
-    use std::io::Write;
 
     const NOW: i64 = 1_750_000_000;
     const URI: &str = "https://issuer.example/statuslists/1";
@@ -1109,5 +1175,66 @@ mod tests {
                 "{status:?}"
             );
         }
+    }
+
+    // -- Writing lists
+
+    #[test]
+    fn an_encoded_list_decodes_to_the_same_statuses() {
+        for (bits, bytes) in [(1, BYTES_1BIT.to_vec()), (2, BYTES_2BIT.to_vec())] {
+            let list = StatusList::new(bits, bytes).unwrap();
+
+            let lst = list.encode_lst();
+
+            assert!(!lst.contains(['=', '+', '/']), "{lst}");
+            assert_eq!(StatusList::decode(bits, &lst, MAX).unwrap(), list);
+        }
+    }
+
+    #[test]
+    fn set_entries_read_back_and_leave_their_neighbours_alone() {
+        let mut list = StatusList::all_valid(2, 1 << 16).unwrap();
+        assert_eq!(list.as_bytes().len(), 1 << 14);
+        for (idx, status) in [(0, 1), (1, 2), (5, 3), (65_535, 2)] {
+            list.set(idx, status).unwrap();
+        }
+        list.set(5, 1).unwrap();
+
+        let decoded = StatusList::decode(2, &list.encode_lst(), MAX).unwrap();
+
+        let nonzero: Vec<(u64, u8)> = (0..decoded.entries())
+            .filter_map(|i| decoded.status(i).filter(|s| *s != 0).map(|s| (i, s)))
+            .collect();
+        assert_eq!(nonzero, [(0, 1), (1, 2), (5, 1), (65_535, 2)]);
+        // A mostly valid list compresses to next to nothing.
+        assert!(list.encode_lst().len() < 200);
+    }
+
+    #[test]
+    fn set_refuses_an_index_past_the_end_or_a_status_too_wide() {
+        let mut list = StatusList::all_valid(2, 8).unwrap();
+        assert!(matches!(list.set(8, 1), Err(E::Malformed(_))));
+        assert!(matches!(list.set(u64::MAX, 1), Err(E::Malformed(_))));
+        assert!(matches!(list.set(0, 4), Err(E::Malformed(_))));
+        assert_eq!(StatusList::all_valid(3, 8), Err(E::BadBits));
+        assert_eq!(list, StatusList::all_valid(2, 8).unwrap());
+    }
+
+    #[test]
+    fn a_written_reference_reads_back_in_both_forms() {
+        let reference = StatusReference {
+            idx: 70_000,
+            uri: URI.to_owned(),
+        };
+
+        let json = reference.to_json();
+        let cbor = reference.to_cbor();
+
+        assert_eq!(
+            json,
+            json!({ "status_list": { "idx": 70_000, "uri": URI } })
+        );
+        assert_eq!(reference_from_json(&json), Ok(Some(reference.clone())));
+        assert_eq!(reference_from_cbor(&cbor), Ok(Some(reference)));
     }
 }

@@ -39,6 +39,7 @@ mod search;
 mod sessions;
 mod sqlite;
 mod status;
+mod test_credentials;
 mod tx;
 mod users;
 mod wallet;
@@ -57,6 +58,7 @@ pub use search::{
 pub use sessions::Sessions;
 pub use sqlite::{StoreOptions, connect_options};
 pub use status::{Change, Refusal, SealedData, StatusChange};
+pub use test_credentials::{StatusEntry, TEST_STATUS_LIST_ENTRIES};
 pub use users::{LoginAttempt, NewUserError, User};
 pub use wallet::{StoredSigningKey, TransactionRefusal, WalletFlow, WalletTransaction};
 pub use webhooks::{Attempt, Delivery, DeliveryState, DueWebhook};

@@ -160,14 +160,17 @@ impl Store {
         })
     }
 
-    /// Whether `nonce` is that of a current, unanswered, unexpired wallet
-    /// transaction of a test identification that is still open: what lets
-    /// a wallet ask the test issuer for a credential.
-    pub async fn is_open_test_transaction(&self, nonce: &str) -> Result<bool, StoreError> {
+    /// The test identification whose current, unanswered, unexpired wallet
+    /// transaction has `nonce`, if it is still open: what lets a wallet ask
+    /// the test issuer for a credential (issued for that identification).
+    pub async fn open_test_transaction(
+        &self,
+        nonce: &str,
+    ) -> Result<Option<IdentificationId>, StoreError> {
         let now = Timestamp::now().millis();
         on_db!(&self.db, db, on => {
-            let found: Option<i32> = sqlx::query_scalar(&on::sql(
-                "SELECT 1 FROM wallet_transactions w \
+            let found: Option<String> = sqlx::query_scalar(&on::sql(
+                "SELECT i.id FROM wallet_transactions w \
                  JOIN identifications i ON i.id = w.identification_id \
                  WHERE w.nonce = ? AND w.used_at IS NULL AND w.expires_at > ? \
                  AND i.mode = 'test' AND i.status IN (0, 1) AND i.expires_at > ? LIMIT 1",
@@ -177,7 +180,7 @@ impl Store {
             .bind(now)
             .fetch_optional(&db.reader)
             .await?;
-            Ok(found.is_some())
+            Ok(found.map(IdentificationId::from_trusted))
         })
     }
 

@@ -9,6 +9,7 @@ pub mod request;
 pub mod response;
 pub mod revocation;
 pub mod test_issuer;
+pub mod test_status_lists;
 
 pub use identity::{IdentityError, Verifier, VerifierIdentity};
 
@@ -127,6 +128,12 @@ pub fn router(config: &Config) -> Router<AppState> {
         config.test_issuer_rate_limit,
         test_issuer::MAX_BURST,
     ));
+    let list_limiter = Arc::new(test_status_lists::ListLimiter(
+        crate::edge::address_limit::AddressLimiter::new(
+            config.test_issuer_rate_limit,
+            test_issuer::MAX_BURST,
+        ),
+    ));
     Router::new()
         .route(
             "/oid4vp/request/{id}",
@@ -151,9 +158,14 @@ pub fn router(config: &Config) -> Router<AppState> {
             "/oid4vp/test-issuer/credential",
             post(test_issuer::issue).layer(DefaultBodyLimit::max(test_issuer::BODY_LIMIT)),
         )
+        .route(
+            "/oid4vp/test-issuer/status-lists/{k}",
+            get(test_status_lists::get_list),
+        )
         .route("/oid4vp", any(unknown_endpoint))
         .route("/oid4vp/{*rest}", any(unknown_endpoint))
         .layer(Extension(issue_limiter))
+        .layer(Extension(list_limiter))
     // Protocol answers are for one wallet, once: like every answer they are
     // never cached nor sniffed (`edge::headers`).
 }

@@ -12,6 +12,10 @@
 //! identification (the request's `nonce`); and the signing runs on the
 //! blocking pool, off the threads that answer requests. Each step is a small
 //! function of its own, for every credential format the issuer serves.
+//!
+//! Every credential carries a status reference: its own entry in one of the
+//! test status lists (`test_status_lists`), which starts with the body's
+//! `status` (valid unless asked otherwise) and can be changed afterwards.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -22,14 +26,15 @@ use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Failure, OAuthError, Verifier};
+use super::{Failure, OAuthError, Verifier, test_status_lists};
 use crate::AppState;
 use crate::connections::ClientAddr;
-use crate::domain::Timestamp;
+use crate::domain::{CredentialStatus, IdentificationId, Timestamp};
 use crate::edge::address_limit::{AddressLimiter, retry_after_secs};
 use crate::oid4vp::dcql;
 use crate::oid4vp::jose::{self, Jwk};
 use crate::oid4vp::mdoc::{issue::Validity, sample};
+use crate::oid4vp::status_list::StatusReference;
 use crate::store::Store;
 
 /// The largest request body: a PID's claims with room to spare.
@@ -117,7 +122,8 @@ impl ClaimLimits {
 /// What a wallet asks the test issuer for:
 /// `{"nonce": <the request's nonce>, "holderJwk": <EC P-256 JWK>, "claims": {…}}`,
 /// and for an mdoc `"format": "mso_mdoc", "doctype": <doctype>`, the claims
-/// then its elements (dates as `YYYY-MM-DD`, portraits as `data:` URLs).
+/// then its elements (dates as `YYYY-MM-DD`, portraits as `data:` URLs);
+/// optionally `"status": "valid" | "invalid" | "suspended"`.
 #[derive(Debug)]
 pub struct IssueRequest {
     /// The `nonce` of the request object the wallet fetched.
@@ -180,8 +186,8 @@ pub fn rate_refusal(limiter: &IssueLimiter, client: ClientAddr) -> Option<Respon
 }
 
 /// 403 `access_denied` unless `nonce` is that of a live wallet transaction
-/// of a test identification that is still open.
-pub async fn authorize(store: &Store, nonce: Option<&str>) -> Result<(), Response> {
+/// of a test identification that is still open; that identification.
+pub async fn authorize(store: &Store, nonce: Option<&str>) -> Result<IdentificationId, Response> {
     let denied = || {
         OAuthError::new(
             StatusCode::FORBIDDEN,
@@ -193,9 +199,9 @@ pub async fn authorize(store: &Store, nonce: Option<&str>) -> Result<(), Respons
     let Some(nonce) = nonce else {
         return Err(denied());
     };
-    match store.is_open_test_transaction(nonce).await {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(denied()),
+    match store.open_test_transaction(nonce).await {
+        Ok(Some(id)) => Ok(id),
+        Ok(None) => Err(denied()),
         Err(e) => Err(Failure::from(e).into_response("checking a test issuer nonce")),
     }
 }
@@ -213,28 +219,54 @@ pub async fn issue(
         Ok(parsed) => parsed,
         Err(e) => return e.into_response(),
     };
-    let kind = match kind_of(&rest) {
-        Ok(kind) => kind,
-        Err(e) => return e.into_response(),
+    let (kind, status) = match (kind_of(&rest), status_of(&rest)) {
+        (Ok(kind), Ok(status)) => (kind, status),
+        (Err(e), _) | (_, Err(e)) => return e.into_response(),
     };
-    if let Err(refused) = authorize(&state.store, request.nonce.as_deref()).await {
-        return refused;
-    }
+    let id = match authorize(&state.store, request.nonce.as_deref()).await {
+        Ok(id) => id,
+        Err(refused) => return refused,
+    };
+    let prepared = match prepare(&state.verifier, &request, kind) {
+        Ok(prepared) => prepared,
+        Err(why) => return OAuthError::invalid_request(why).into_response(),
+    };
+    // Only now, with nothing left to refuse, is an entry handed out.
+    let reference = match state
+        .store
+        .allocate_test_credential_status(&id, status, Timestamp::now())
+        .await
+    {
+        Ok(entry) => StatusReference {
+            idx: u64::from(entry.idx),
+            uri: test_status_lists::list_uri(&state.config.public_url, entry.list_no),
+        },
+        Err(e) => return Failure::from(e).into_response("handing out a test credential status"),
+    };
     let verifier = state.verifier.clone();
-    let signed = off_request_threads(move || match kind {
-        Kind::Pid => sign_pid(&verifier, &request).ok_or("no credential type is configured"),
-        Kind::Mdoc(doctype) => sign_mdoc(&verifier, &request, doctype),
-    })
-    .await;
+    let signed = off_request_threads(move || sign(&verifier, &request, prepared, &reference)).await;
     match signed {
-        Ok(Ok(credential)) => {
+        Ok(credential) => {
             (StatusCode::OK, Json(json!({ "credential": credential }))).into_response()
         }
-        Ok(Err(why)) => OAuthError::invalid_request(why).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "signing a test credential failed");
             OAuthError::server_error().into_response()
         }
+    }
+}
+
+/// The status the credential's entry starts with: the body's `status`,
+/// `"valid"` (the default), `"invalid"` or `"suspended"`.
+fn status_of(rest: &Map<String, Value>) -> Result<CredentialStatus, OAuthError> {
+    match rest.get("status") {
+        None => Ok(CredentialStatus::Valid),
+        Some(status) => status
+            .as_str()
+            .and_then(CredentialStatus::parse)
+            .ok_or_else(|| {
+                OAuthError::invalid_request("status must be valid, invalid or suspended")
+            }),
     }
 }
 
@@ -272,45 +304,91 @@ fn kind_of(rest: &Map<String, Value>) -> Result<Kind, OAuthError> {
     }
 }
 
-/// A test mdoc of `request`'s claims for its holder, as the base64url of
-/// its `IssuerSigned` CBOR, valid from now.
-fn sign_mdoc(
-    verifier: &Verifier,
-    request: &IssueRequest,
-    doctype: &'static str,
-) -> Result<String, &'static str> {
-    let namespace = sample::namespace_of(doctype).ok_or("this doctype has no namespace")?;
-    let elements = sample::elements(namespace, &request.claims)
-        .map_err(|_| "claims must be elements: dates as YYYY-MM-DD, portraits as data: URLs")?;
-    let device_key = request
-        .holder
-        .to_public_key()
-        .map(p256::ecdsa::VerifyingKey::from)
-        .map_err(|_| "holderJwk must be an EC P-256 public key")?;
-    let now = Timestamp::now();
-    let validity = Validity {
-        signed: now.unix_seconds(),
-        valid_from: now.unix_seconds(),
-        valid_until: now.plus(VALIDITY).unix_seconds(),
-    };
-    let issuer_signed = verifier
-        .test_mdoc_issuer
-        .issue(doctype, &elements, &device_key, validity);
-    Ok(jose::b64url_encode(issuer_signed))
+/// A credential checked and ready to sign: everything about it that the
+/// request could get wrong has been found out.
+enum Prepared {
+    /// An SD-JWT PID of this `vct`.
+    Pid { vct: String },
+    /// An mdoc of this doctype, its elements and its device key.
+    Mdoc {
+        doctype: &'static str,
+        elements: Vec<(String, String, ciborium::Value)>,
+        device_key: p256::ecdsa::VerifyingKey,
+    },
 }
 
-/// A test PID of `request`'s claims for its holder, valid from now (`None`
-/// when no credential type is configured).
-fn sign_pid(verifier: &Verifier, request: &IssueRequest) -> Option<String> {
-    let vct = verifier.vct_values.first()?;
+fn prepare(
+    verifier: &Verifier,
+    request: &IssueRequest,
+    kind: Kind,
+) -> Result<Prepared, &'static str> {
+    match kind {
+        Kind::Pid => {
+            let vct = verifier
+                .vct_values
+                .first()
+                .ok_or("no credential type is configured")?;
+            Ok(Prepared::Pid { vct: vct.clone() })
+        }
+        Kind::Mdoc(doctype) => {
+            let namespace = sample::namespace_of(doctype).ok_or("this doctype has no namespace")?;
+            let elements = sample::elements(namespace, &request.claims).map_err(
+                |_| "claims must be elements: dates as YYYY-MM-DD, portraits as data: URLs",
+            )?;
+            let device_key = request
+                .holder
+                .to_public_key()
+                .map(p256::ecdsa::VerifyingKey::from)
+                .map_err(|_| "holderJwk must be an EC P-256 public key")?;
+            Ok(Prepared::Mdoc {
+                doctype,
+                elements,
+                device_key,
+            })
+        }
+    }
+}
+
+/// Signs a prepared credential for `request`'s holder, valid from now, with
+/// `status` as its status reference: an SD-JWT VC, or the base64url of an
+/// mdoc's `IssuerSigned` CBOR.
+fn sign(
+    verifier: &Verifier,
+    request: &IssueRequest,
+    prepared: Prepared,
+    status: &StatusReference,
+) -> String {
     let now = Timestamp::now();
-    Some(verifier.test_issuer.issue(
-        &request.claims,
-        &request.holder,
-        vct,
-        now.unix_seconds(),
-        now.plus(VALIDITY).unix_seconds(),
-    ))
+    let until = now.plus(VALIDITY);
+    match prepared {
+        Prepared::Pid { vct } => verifier.test_issuer.issue_with_status(
+            &request.claims,
+            &request.holder,
+            &vct,
+            now.unix_seconds(),
+            until.unix_seconds(),
+            status,
+        ),
+        Prepared::Mdoc {
+            doctype,
+            elements,
+            device_key,
+        } => {
+            let validity = Validity {
+                signed: now.unix_seconds(),
+                valid_from: now.unix_seconds(),
+                valid_until: until.unix_seconds(),
+            };
+            let issuer_signed = verifier.test_mdoc_issuer.issue_with_status(
+                doctype,
+                &elements,
+                &device_key,
+                validity,
+                status,
+            );
+            jose::b64url_encode(issuer_signed)
+        }
+    }
 }
 
 /// Runs `work` on the blocking pool. Hashing and signing take CPU time in

@@ -38,5 +38,6 @@ mod reliability;
 mod revocation;
 mod storage_faults;
 mod test_issuer;
+mod test_status_lists;
 mod verifier;
 mod webhooks;

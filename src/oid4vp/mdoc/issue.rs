@@ -11,6 +11,7 @@ use rand::seq::SliceRandom;
 use sha2::{Digest, Sha256};
 
 use super::{cbor, cose};
+use crate::oid4vp::status_list::StatusReference;
 
 /// Validity of an mdoc, Unix seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +47,24 @@ impl MdocIssuer {
         validity: Validity,
     ) -> Vec<u8> {
         let unsigned = prepare(doctype, elements, device_key, validity);
+        self.sign(unsigned)
+    }
+
+    /// [`MdocIssuer::issue`] with the MSO's `status` pointing at the
+    /// document's entry in a Token Status List
+    /// (draft-ietf-oauth-status-list §6.3).
+    pub fn issue_with_status(
+        &self,
+        doctype: &str,
+        elements: &[(String, String, Value)],
+        device_key: &VerifyingKey,
+        validity: Validity,
+        status: &StatusReference,
+    ) -> Vec<u8> {
+        let mut unsigned = prepare(doctype, elements, device_key, validity);
+        if let Value::Map(mso) = &mut unsigned.mso {
+            mso.push((Value::Text("status".into()), status.to_cbor()));
+        }
         self.sign(unsigned)
     }
 
@@ -188,5 +207,50 @@ pub fn map_entry_mut<'a>(map: &'a mut Value, key: &str) -> Option<&'a mut Value>
             _ => None,
         }),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oid4vp::status_list::reference_from_cbor;
+
+    #[test]
+    fn an_mdoc_issued_with_a_status_carries_it_in_its_signed_mso() {
+        let key = SigningKey::random(&mut OsRng);
+        let issuer = MdocIssuer::new(key.clone(), Vec::new());
+        let elements = [(
+            "eu.europa.ec.av.1".to_owned(),
+            "age_over_18".to_owned(),
+            Value::Bool(true),
+        )];
+        let reference = StatusReference {
+            idx: 3,
+            uri: "https://proofme.example/oid4vp/test-issuer/status-lists/0".into(),
+        };
+        let validity = Validity {
+            signed: 1_750_000_000,
+            valid_from: 1_750_000_000,
+            valid_until: 1_750_086_400,
+        };
+
+        let issued = issuer.issue_with_status(
+            "eu.europa.ec.av.1",
+            &elements,
+            SigningKey::random(&mut OsRng).verifying_key(),
+            validity,
+            &reference,
+        );
+
+        let issued = cbor::decode(&issued).unwrap();
+        let issuer_auth = map_entry_mut(&mut issued.clone(), "issuerAuth")
+            .unwrap()
+            .clone();
+        let sign1 = cose::sign1_from(&issuer_auth).unwrap();
+        cose::verify(&sign1, key.verifying_key()).unwrap();
+        let payload = cbor::decode(sign1.payload.as_deref().unwrap()).unwrap();
+        let (_, mut mso) = cbor::embedded(&payload, "MSO").unwrap();
+        let status = map_entry_mut(&mut mso, "status").unwrap();
+        assert_eq!(reference_from_cbor(status), Ok(Some(reference)));
     }
 }
