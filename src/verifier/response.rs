@@ -16,7 +16,8 @@ use p256::SecretKey;
 use serde_json::{Value, json};
 
 use super::request::response_key_context;
-use super::revocation::CredentialStatus;
+use super::revocation::{EntryStatus, Unavailable, status_in_own_list};
+use super::test_status_lists::{StatusListTokenError, own_list_number, status_list_token};
 use super::{Failure, OAuthError, Verifier};
 use crate::AppState;
 use crate::config::StatusListPolicy;
@@ -229,28 +230,42 @@ enum StatusVerdict {
 }
 
 /// Looks the credential up in its issuer's status list, if it names one.
+/// Our own test issuer's lists are read in process; a database that cannot
+/// answer for them is a failure to retry, not a verdict.
 async fn status_verdict(
     state: &AppState,
     ident: &Identification,
     verified: &Verified,
-) -> StatusVerdict {
+) -> Result<StatusVerdict, Failure> {
     let Some(reference) = &verified.status else {
-        return StatusVerdict::Valid;
+        return Ok(StatusVerdict::Valid);
     };
     let trust = trust_for(&state.verifier, ident.mode);
     let now = Timestamp::now().unix_seconds();
-    let checked = state
-        .status_lists
-        .check(reference, ident.mode, trust, &verified.issuer_key, now)
-        .await;
+    let public_url = &state.config.public_url;
+    let checked = match own_list_number(public_url, &reference.uri) {
+        Some(list_no) => {
+            match status_list_token(&state.verifier, &state.store, public_url, list_no, now).await {
+                Ok(token) => status_in_own_list(&token, reference, trust, now),
+                Err(StatusListTokenError::Store(e)) => return Err(e.into()),
+                Err(e) => Err(Unavailable::Fetch(e.to_string())),
+            }
+        }
+        None => {
+            state
+                .status_lists
+                .check(reference, ident.mode, trust, &verified.issuer_key, now)
+                .await
+        }
+    };
     let id = ident.id.for_log();
-    match checked {
-        Ok(CredentialStatus::Valid) => StatusVerdict::Valid,
-        Ok(CredentialStatus::NotValid(status)) => {
+    Ok(match checked {
+        Ok(EntryStatus::Valid) => StatusVerdict::Valid,
+        Ok(EntryStatus::NotValid(status)) => {
             tracing::info!(id = %id, status, "presentation refused: the credential is not valid in its status list");
             StatusVerdict::Refused(FailureReason::RevokedCredential)
         }
-        Ok(CredentialStatus::OutOfRange) => {
+        Ok(EntryStatus::OutOfRange) => {
             tracing::info!(id = %id, "presentation refused: the status list does not reach the credential");
             StatusVerdict::Refused(FailureReason::StatusUnavailable)
         }
@@ -264,7 +279,7 @@ async fn status_verdict(
                 StatusVerdict::Unchecked
             }
         },
-    }
+    })
 }
 
 /// What a presentation comes to.
@@ -291,7 +306,7 @@ async fn judge(
         change.failure_reason = Some(reason);
         change
     };
-    let proofme = state.store.proofme_of(&ident).await?;
+    let proofme = state.store.proofme_of(ident).await?;
     if !kind.answers(&proofme.credentials) {
         tracing::info!(id = %ident.id.for_log(), query = kind.query_id(), "presentation of a type not offered");
         return Ok(Judgement::Change(failed(
@@ -324,7 +339,7 @@ async fn judge(
     match dcql::extract(&proofme.credentials, kind, &verified) {
         Ok(data) => {
             // Last: a presentation refused anyway costs no fetch.
-            let cause = match status_verdict(state, ident, &verified).await {
+            let cause = match status_verdict(state, ident, &verified).await? {
                 StatusVerdict::Valid => ChangeCause::Wallet,
                 StatusVerdict::Unchecked => ChangeCause::WalletStatusUnchecked,
                 StatusVerdict::Refused(reason) => return Ok(Judgement::Change(failed(reason))),

@@ -14,6 +14,9 @@
 //!   credential's issuer; a list kept from one issuer's credential is checked
 //!   again with the next one's key, without fetching it again.
 //!
+//! Lists of our own test issuer are read in process, never fetched: see
+//! [`status_in_own_list`].
+//!
 //! Logs name the list's host, never its index: together they would follow
 //! one credential across presentations.
 
@@ -31,7 +34,7 @@ use crate::config::{Config, StatusListPolicy};
 use crate::domain::Mode;
 use crate::oid4vp::jose;
 use crate::oid4vp::status_list::{
-    StatusListError, StatusReference, TokenKey, VerifiedList, verify_token,
+    StatusList, StatusListError, StatusReference, TokenKey, VerifiedList, verify_token,
 };
 use crate::oid4vp::x509::TrustAnchors;
 use crate::outbound::client::{Redirects, blocked_in, check_target, guarded_builder};
@@ -50,9 +53,9 @@ pub const MAX_LIST_BYTES: usize = 16 * 1024 * 1024;
 const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 const USER_AGENT: &str = "Proofme-Verifier/1";
 
-/// The status the issuer gives a credential (§7.1).
+/// What a credential's entry in its status list says (§7.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CredentialStatus {
+pub enum EntryStatus {
     /// 0: valid.
     Valid,
     /// 1 (invalid, revoked for good) or 2 (suspended), or any other value:
@@ -166,7 +169,7 @@ impl StatusLists {
         trust: &TrustAnchors,
         issuer_key: &VerifyingKey,
         now: i64,
-    ) -> Result<CredentialStatus, Unavailable> {
+    ) -> Result<EntryStatus, Unavailable> {
         let key = ListKey {
             uri: reference.uri.clone(),
             mode,
@@ -193,11 +196,7 @@ impl StatusLists {
             }
             _ => kept.list.list.clone(),
         };
-        Ok(match list.status(reference.idx) {
-            Some(0) => CredentialStatus::Valid,
-            Some(other) => CredentialStatus::NotValid(other),
-            None => CredentialStatus::OutOfRange,
-        })
+        Ok(entry_status(&list, reference.idx))
     }
 
     async fn fetch_and_verify(
@@ -284,6 +283,33 @@ impl StatusLists {
     }
 }
 
+/// The entry `reference` points to in `token`, a list of our own test
+/// issuer's read in process (always current, so never kept): it must pass
+/// the same checks as a fetched one, under the anchors of `trust`.
+pub fn status_in_own_list(
+    token: &str,
+    reference: &StatusReference,
+    trust: &TrustAnchors,
+    now: i64,
+) -> Result<EntryStatus, Unavailable> {
+    let verified = verify_token(
+        token,
+        &reference.uri,
+        TokenKey::Anchors(trust),
+        now,
+        MAX_LIST_BYTES,
+    )?;
+    Ok(entry_status(&verified.list, reference.idx))
+}
+
+fn entry_status(list: &StatusList, idx: u64) -> EntryStatus {
+    match list.status(idx) {
+        Some(0) => EntryStatus::Valid,
+        Some(other) => EntryStatus::NotValid(other),
+        None => EntryStatus::OutOfRange,
+    }
+}
+
 /// How long a verified list is used: until its `ttl`, its `exp` or
 /// `max_age`, whichever comes first (zero: not kept at all).
 fn keep_for(list: &VerifiedList, now: i64, max_age: Duration) -> Duration {
@@ -316,7 +342,6 @@ fn sec1(key: &VerifyingKey) -> Box<[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oid4vp::status_list::StatusList;
 
     fn verified(ttl: Option<u64>, exp: Option<i64>) -> VerifiedList {
         VerifiedList {

@@ -1463,3 +1463,32 @@ async fn a_failed_wallet_answer_says_why() {
         "Your wallet did not share everything Test Shop asked for."
     );
 }
+
+#[tokio::test]
+async fn a_revoked_credential_is_named_as_such() {
+    let app = spawn_app().await;
+    let created = app
+        .create_identification(json!({ "locale": "en_US" }))
+        .await;
+    let id = created["id"].as_str().unwrap();
+
+    let outcome = proofme::wallet::present(&proofme::wallet::PresentOptions {
+        link: created["myPageUrl"].as_str().unwrap().to_owned(),
+        credential_status: Some(proofme::domain::CredentialStatus::Invalid),
+        ..Default::default()
+    })
+    .await
+    .expect("the wallet answered");
+    assert_eq!(outcome.status, 400);
+    assert_eq!(
+        app.identification(id).await["failureReason"],
+        "revoked_credential"
+    );
+
+    let (_, html) = page(&app, id).await;
+
+    assert_eq!(
+        with_class(&html, "p", "reason")[0].text,
+        "The ID in your wallet has been withdrawn or suspended by its issuer."
+    );
+}

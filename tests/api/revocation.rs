@@ -565,3 +565,47 @@ async fn concurrent_presentations_share_one_fetch() {
     }
     assert_eq!(server.hits(), 1);
 }
+
+// --- the test issuer's own lists ---------------------------------------------
+
+/// A test identification answered by the wallet command with a credential
+/// the test issuer gives `status`, in `format`.
+async fn present_test_credential(
+    app: &TestApp,
+    status: Option<proofme::domain::CredentialStatus>,
+    doctype: Option<&str>,
+) -> (String, u16) {
+    let created = app.create_identification(json!({})).await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    let outcome = proofme::wallet::present(&proofme::wallet::PresentOptions {
+        link: created["myPageUrl"].as_str().expect("link").to_owned(),
+        credential_status: status,
+        doctype: doctype.map(str::to_owned),
+        ..Default::default()
+    })
+    .await
+    .expect("the wallet answered");
+    (id, outcome.status)
+}
+
+#[tokio::test]
+async fn test_credentials_revoked_or_suspended_at_issue_fail_in_either_format() {
+    use proofme::domain::CredentialStatus;
+    use proofme::oid4vp::dcql::AV_DOCTYPE;
+    let app = spawn_app().await;
+
+    for doctype in [None, Some(AV_DOCTYPE)] {
+        let (valid, status) = present_test_credential(&app, None, doctype).await;
+        assert_eq!(status, 200, "{doctype:?}");
+        assert_eq!(app.identification(&valid).await["statusName"], "verified");
+        for revoked in [CredentialStatus::Invalid, CredentialStatus::Suspended] {
+            let (id, status) = present_test_credential(&app, Some(revoked), doctype).await;
+            assert_eq!(status, 400, "{doctype:?} {revoked:?}");
+            let ident = app.identification(&id).await;
+            assert_eq!(ident["statusName"], "failed", "{ident}");
+            assert_eq!(ident["failureReason"], "revoked_credential", "{ident}");
+        }
+    }
+    // Read in process: nothing was fetched over HTTP.
+    assert_eq!(app.state.status_lists.fetches(), 0);
+}
