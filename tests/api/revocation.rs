@@ -425,6 +425,21 @@ async fn a_list_answering_5xx_is_unavailable() {
     assert_failed(&live, &id, &answer, "status_unavailable").await;
 }
 
+#[tokio::test]
+async fn a_list_larger_than_the_cap_is_unavailable() {
+    let (issuer, server, uri, live) = with_list(1, &ONE_BIT).await;
+    // A valid token padded past the 1 MiB the verifier reads.
+    let token = issuer.sign(&issuer.token(&uri, 1, &ONE_BIT));
+    server.set(
+        "a",
+        Answer::Token(format!("{token}{}", " ".repeat(1024 * 1024))),
+    );
+
+    let (id, answer) = present_pid(&live, &issuer, &uri, 0).await;
+
+    assert_failed(&live, &id, &answer, "status_unavailable").await;
+}
+
 /// Waits until the server has had `n` requests; panics after `DEADLINE`.
 async fn wait_for_hits(server: &ListServer, n: usize) {
     let deadline = tokio::time::Instant::now() + DEADLINE;
