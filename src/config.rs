@@ -304,6 +304,34 @@ fn default_password_slots() -> usize {
         .min(4)
 }
 
+/// A webhook attempt, from connecting to the response headers (DESIGN §5).
+pub const WEBHOOK_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How long a claimed webhook delivery stays out of reach by default: longer
+/// than any attempt, so it is never sent twice at once; after a crash it is
+/// due again, for this instance after its restart or for any other one.
+pub const DEFAULT_WEBHOOK_LEASE: Duration = Duration::from_secs(60);
+
+/// How often an open status stream re-reads the status by default. Changes
+/// made in this process (including expiry) arrive at once by broadcast, and on
+/// PostgreSQL so do other instances' (`LISTEN`/`NOTIFY`); this only catches
+/// what those missed (a listener reconnecting).
+pub const DEFAULT_STATUS_RECHECK: Duration = Duration::from_secs(5);
+
+/// Where the deployment data key file goes by default: beside a SQLite database file
+/// (`proofme.db` → `proofme.db.data-key`). `None` for in-memory databases and
+/// other backends, which must name the file.
+pub fn default_data_key_path(database_url: &str) -> Option<PathBuf> {
+    let rest = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))?;
+    let file = rest.split('?').next().unwrap_or(rest);
+    if file.is_empty() || file.contains(":memory:") || database_url.contains("mode=memory") {
+        return None;
+    }
+    Some(PathBuf::from(format!("{file}.data-key")))
+}
+
 /// A sign-in waits this long for a password-check slot.
 const DASHBOARD_PASSWORD_WAIT: Duration = Duration::from_secs(5);
 
@@ -436,7 +464,7 @@ impl ConfigArgs {
             return Err(ConfigError::SessionMax);
         }
         let webhook_lease = Duration::from_secs(self.webhook_lease_secs);
-        if webhook_lease <= crate::webhooks::deliver::DEFAULT_TIMEOUT {
+        if webhook_lease <= WEBHOOK_ATTEMPT_TIMEOUT {
             return Err(ConfigError::Lease);
         }
         let trusted_issuers_pem = match self.trusted_issuers {
@@ -464,7 +492,7 @@ impl ConfigArgs {
         }
         let data_key_file = self
             .data_key_file
-            .or_else(|| crate::vault::default_key_path(&self.database_url));
+            .or_else(|| default_data_key_path(&self.database_url));
         if data_key_file.is_none() && Backend::of_url(&self.database_url) == Backend::Postgres {
             return Err(ConfigError::DataKeyFileRequired);
         }
@@ -591,14 +619,14 @@ impl Config {
     pub fn with_database(database_url: impl Into<String>) -> Config {
         let database_url = database_url.into();
         Config {
-            data_key_file: crate::vault::default_key_path(&database_url),
+            data_key_file: default_data_key_path(&database_url),
             database_url,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             public_url: "http://127.0.0.1:3000".to_owned(),
             allow_private_webhooks: false,
             webhook_retry_schedule: parse_schedule("60,120,240,480,960,1740,3600,7200,79200")
                 .unwrap_or_default(),
-            webhook_lease: crate::webhooks::worker::DEFAULT_LEASE,
+            webhook_lease: DEFAULT_WEBHOOK_LEASE,
             identification_ttl: Duration::from_secs(86_400),
             dashboard_session_max: Duration::from_secs(12 * 3600),
             dashboard_password_slots: default_password_slots(),
@@ -622,7 +650,7 @@ impl Config {
             max_streams_per_identification: 8,
             max_streams_per_address: 64,
             wallet_help: WalletHelp::default(),
-            status_recheck: crate::mypage::events::RECHECK_EVERY,
+            status_recheck: DEFAULT_STATUS_RECHECK,
             db_pool: PoolSettings::default(),
             busy_timeout: StoreOptions::default().busy_timeout,
             min_free_disk_bytes: 256 * 1024 * 1024,
@@ -641,6 +669,22 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn key_files_sit_beside_sqlite_files() {
+        use super::default_data_key_path;
+        use std::path::PathBuf;
+        assert_eq!(
+            default_data_key_path("sqlite://data/proofme.db"),
+            Some(PathBuf::from("data/proofme.db.data-key"))
+        );
+        assert_eq!(
+            default_data_key_path("sqlite:proofme.db?mode=rwc"),
+            Some(PathBuf::from("proofme.db.data-key"))
+        );
+        assert_eq!(default_data_key_path("sqlite::memory:"), None);
+        assert_eq!(default_data_key_path("postgres://localhost/db"), None);
+    }
+
     use super::*;
 
     #[test]

@@ -214,20 +214,6 @@ impl std::fmt::Debug for DataRecipient {
     }
 }
 
-/// Where the key file goes by default: beside a SQLite database file
-/// (`proofme.db` → `proofme.db.data-key`). `None` for in-memory databases and
-/// other backends, which must name the file.
-pub fn default_key_path(database_url: &str) -> Option<PathBuf> {
-    let rest = database_url
-        .strip_prefix("sqlite://")
-        .or_else(|| database_url.strip_prefix("sqlite:"))?;
-    let file = rest.split('?').next().unwrap_or(rest);
-    if file.is_empty() || file.contains(":memory:") || database_url.contains("mode=memory") {
-        return None;
-    }
-    Some(PathBuf::from(format!("{file}.data-key")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,20 +288,6 @@ mod tests {
         ));
         std::fs::write(&path, STANDARD.encode([1u8; 16])).unwrap();
         assert!(DataKey::load_or_create(&path).is_err());
-    }
-
-    #[test]
-    fn key_files_sit_beside_sqlite_files() {
-        assert_eq!(
-            default_key_path("sqlite://data/proofme.db"),
-            Some(PathBuf::from("data/proofme.db.data-key"))
-        );
-        assert_eq!(
-            default_key_path("sqlite:proofme.db?mode=rwc"),
-            Some(PathBuf::from("proofme.db.data-key"))
-        );
-        assert_eq!(default_key_path("sqlite::memory:"), None);
-        assert_eq!(default_key_path("postgres://localhost/db"), None);
     }
 
     #[test]

@@ -18,12 +18,6 @@ use crate::domain::{Identification, IdentificationId};
 use crate::lifecycle::{Events, StatusEvent};
 use crate::store::Store;
 
-/// How often an open stream re-reads the status by default. Changes made in
-/// this process (including expiry) arrive at once by broadcast, and on
-/// PostgreSQL so do other instances' (`LISTEN`/`NOTIFY`); this only catches
-/// what those missed (a listener reconnecting).
-pub const RECHECK_EVERY: Duration = Duration::from_secs(5);
-
 /// A comment this often keeps proxies from closing an idle stream, and is how
 /// the server notices a customer who left: writing to a closed connection fails.
 const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(10);

@@ -7,11 +7,9 @@ use std::io;
 use std::time::{Duration, Instant};
 use url::Url;
 
+use crate::config::WEBHOOK_ATTEMPT_TIMEOUT;
 use crate::domain::HttpUrl;
 use crate::outbound::client::{Redirects, blocked_in, causes, check_target, guarded_builder};
-
-/// The whole attempt, from connecting to the response headers (DESIGN §5).
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Connecting (resolving, TCP and TLS) gets a smaller share, so an address
 /// that swallows packets fails fast and with a clearer message.
@@ -85,7 +83,7 @@ impl Deliverer {
     /// A deliverer with the standard 15 s timeout. With `allow_private`, the
     /// address guard is off (local development and tests only).
     pub fn new(allow_private: bool) -> Result<Deliverer, BuildError> {
-        Self::with_timeout(allow_private, DEFAULT_TIMEOUT)
+        Self::with_timeout(allow_private, WEBHOOK_ATTEMPT_TIMEOUT)
     }
 
     /// A deliverer whose attempts give up after `timeout` (tests use a short one).
@@ -464,7 +462,7 @@ mod tests {
         let d = Deliverer {
             client,
             allow_private: true,
-            timeout: DEFAULT_TIMEOUT,
+            timeout: WEBHOOK_ATTEMPT_TIMEOUT,
         };
 
         let result = post_to(&d, &format!("{base}/to")).await;

@@ -10,6 +10,7 @@ use tokio::sync::{Notify, Semaphore};
 
 use super::deliver::{Deliverer, Outcome, WebhookHeaders};
 use super::signing::sign_all;
+use crate::config::DEFAULT_WEBHOOK_LEASE;
 use crate::domain::{OrganisationId, Timestamp, WebhookSecret};
 use crate::store::{Attempt, DeliveryState, DueWebhook, Organisation, Store};
 
@@ -17,10 +18,6 @@ use crate::store::{Attempt, DeliveryState, DueWebhook, Organisation, Store};
 const MAX_IN_FLIGHT: usize = 32;
 /// Deliveries under way at once for one organisation.
 const MAX_PER_ORGANISATION: usize = 4;
-/// How long a claimed delivery stays out of reach by default: longer than any
-/// attempt (15 s), so it is never sent twice at once; after a crash it is due
-/// again, for this instance after its restart or for any other one.
-pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 /// Polling catches retries coming due and rows written by other processes.
 const POLL_EVERY: Duration = Duration::from_secs(1);
 
@@ -53,11 +50,11 @@ impl Worker {
             deliverer,
             retry_schedule: retry_schedule.into(),
             due,
-            lease: DEFAULT_LEASE,
+            lease: DEFAULT_WEBHOOK_LEASE,
         }
     }
 
-    /// How long a claim keeps a delivery from other workers (see `DEFAULT_LEASE`).
+    /// How long a claim keeps a delivery from other workers (see `DEFAULT_WEBHOOK_LEASE`).
     pub fn with_lease(mut self, lease: Duration) -> Worker {
         self.lease = lease;
         self
