@@ -2,6 +2,7 @@
 //! service; `main.rs` and the tests both drive it.
 
 pub mod api;
+pub mod background;
 pub mod cli;
 pub mod config;
 pub mod connections;
@@ -274,10 +275,17 @@ pub async fn serve(
     let jobs = maintenance::Jobs::start(
         &state.lifecycle,
         &state.store,
-        &state.limits,
         state.config.data_retention,
         state.config.min_free_disk_bytes,
-    );
+    )
+    .and(tokio::spawn(api::rate_limit::housekeeping(
+        state.limits.clone(),
+        api::rate_limit::HOUSEKEEPING_EVERY,
+    )))
+    .and(tokio::spawn(dashboard::cleanup::cleanup(
+        state.store.clone(),
+        dashboard::cleanup::CLEANUP_EVERY,
+    )));
     // The stand-in hash for unknown emails, made now rather than on the first
     // sign-in (which would then take twice as long as the others).
     tokio::task::spawn_blocking(dashboard::password::warm_up);

@@ -1,19 +1,18 @@
-//! Background jobs, each its own task with its own schedule, each logging
-//! what it did: recording expiries, erasing shared data past its retention,
-//! deleting idempotency keys past their window, forgetting idle rate limiter
-//! entries, and watching the free disk space. Each takes only what it works
-//! on. A job whose database work fails (a full disk, a lock held elsewhere)
+//! The store's background jobs, each its own task with its own schedule,
+//! each logging what it did: recording expiries, erasing shared data past its
+//! retention, deleting idempotency keys past their window, and watching the
+//! free disk space. Each takes only what it works on. (Features keep their
+//! own jobs: the API its rate limiters', the dashboard its sessions'.) A job whose database work fails (a full disk, a lock held elsewhere)
 //! keeps its schedule and carries on once the database does; it says so
 //! once, not at every tick.
 
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
-use tokio::time::{Interval, MissedTickBehavior};
 
-use crate::api::rate_limit::Limits;
+use crate::background::{Failures, REPEAT_WARNING_EVERY, every};
 use crate::domain::Timestamp;
 use crate::lifecycle::Lifecycle;
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 
 /// How often the expiry sweep looks: expiries are recorded (and their
 /// webhooks leave) within about this long.
@@ -22,56 +21,8 @@ pub const EXPIRY_SWEEP_EVERY: Duration = Duration::from_secs(1);
 const EXPIRY_BATCH: i64 = 500;
 /// How often idempotency keys past their 24-hour window are deleted.
 pub const IDEMPOTENCY_PRUNE_EVERY: Duration = Duration::from_secs(600);
-/// How often rate limiter entries that went quiet are dropped.
-pub const LIMITER_HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60);
 /// How often the free space beside the database is looked at.
 pub const DISK_WATCH_EVERY: Duration = Duration::from_secs(30);
-/// While a job keeps failing, or disk space stays low, it is said again this often.
-const REPEAT_WARNING_EVERY: Duration = Duration::from_secs(60);
-
-/// One job's run of failures, so that a fault lasting minutes makes a few
-/// log lines rather than one a tick, and its end is logged too.
-#[derive(Default)]
-pub struct Failures {
-    since: Option<Instant>,
-    last_said: Option<Instant>,
-    suppressed: u64,
-}
-
-impl Failures {
-    pub fn failed(&mut self, job: &'static str, e: &StoreError) {
-        let now = Instant::now();
-        self.since.get_or_insert(now);
-        if self
-            .last_said
-            .is_some_and(|t| now.duration_since(t) < REPEAT_WARNING_EVERY)
-        {
-            self.suppressed += 1;
-            return;
-        }
-        tracing::warn!(job, error = %e, failures_not_logged = self.suppressed, "background job failed");
-        self.last_said = Some(now);
-        self.suppressed = 0;
-    }
-
-    pub fn succeeded(&mut self, job: &'static str) {
-        if let Some(since) = self.since.take() {
-            tracing::info!(
-                job,
-                failing_for_secs = since.elapsed().as_secs_f64(),
-                "background job works again"
-            );
-        }
-        self.last_said = None;
-        self.suppressed = 0;
-    }
-}
-
-fn every(period: Duration) -> Interval {
-    let mut tick = tokio::time::interval(period);
-    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    tick
-}
 
 /// Records expiries as they fall due, so their webhooks leave within seconds.
 pub async fn expiry_sweep(lifecycle: Lifecycle, period: Duration) {
@@ -135,39 +86,6 @@ pub async fn idempotency_pruning(store: Store, period: Duration) {
     }
 }
 
-/// Ended dashboard sessions and sign-in failures too old to count are
-/// deleted now and then, so that neither table grows without bound.
-pub async fn dashboard_cleanup(store: Store, period: Duration) {
-    use tower_sessions::session_store::ExpiredDeletion;
-    const JOB: &str = "dashboard session cleanup";
-    let mut tick = every(period);
-    let mut failures = Failures::default();
-    loop {
-        tick.tick().await;
-        let cutoff = crate::domain::Timestamp::now().minus(crate::dashboard::login::FAILURE_WINDOW);
-        if let Err(e) = store.sessions().delete_expired().await {
-            tracing::warn!(error = %e, "ended dashboard sessions could not be deleted");
-        }
-        match store.prune_login_failures(cutoff).await {
-            Ok(_) => failures.succeeded(JOB),
-            Err(e) => failures.failed(JOB, &e),
-        }
-    }
-}
-
-/// Rate limiter entries for keys and addresses that went quiet carry no
-/// information; dropping them now and then keeps memory flat.
-pub async fn limiter_housekeeping(limits: Limits, period: Duration) {
-    let mut tick = every(period);
-    loop {
-        tick.tick().await;
-        let (keys, addresses) = limits.forget_idle();
-        if keys + addresses > 0 {
-            tracing::debug!(keys, addresses, "idle rate limiter entries forgotten");
-        }
-    }
-}
-
 /// A warning when the database's filesystem has less than `min_free_bytes`
 /// free (`None` when there is enough, or the engine cannot tell).
 pub fn low_disk_warning(store: &Store, min_free_bytes: u64) -> Option<String> {
@@ -208,11 +126,10 @@ pub async fn disk_watch(store: Store, min_free_bytes: u64, period: Duration) {
 pub struct Jobs(Vec<JoinHandle<()>>);
 
 impl Jobs {
-    /// Starts every job with its default schedule.
+    /// Starts every job of the store's with its default schedule.
     pub fn start(
         lifecycle: &Lifecycle,
         store: &Store,
-        limits: &Limits,
         retention: Duration,
         min_free_disk_bytes: u64,
     ) -> Jobs {
@@ -220,17 +137,20 @@ impl Jobs {
             tokio::spawn(expiry_sweep(lifecycle.clone(), EXPIRY_SWEEP_EVERY)),
             tokio::spawn(data_retention(store.clone(), retention)),
             tokio::spawn(idempotency_pruning(store.clone(), IDEMPOTENCY_PRUNE_EVERY)),
-            tokio::spawn(dashboard_cleanup(store.clone(), IDEMPOTENCY_PRUNE_EVERY)),
-            tokio::spawn(limiter_housekeeping(
-                limits.clone(),
-                LIMITER_HOUSEKEEPING_EVERY,
-            )),
             tokio::spawn(disk_watch(
                 store.clone(),
                 min_free_disk_bytes,
                 DISK_WATCH_EVERY,
             )),
         ])
+    }
+}
+
+impl Jobs {
+    /// Adds a feature's own job, to be stopped with the rest.
+    pub fn and(mut self, job: JoinHandle<()>) -> Jobs {
+        self.0.push(job);
+        self
     }
 }
 

@@ -60,6 +60,20 @@ fn forbidden_for(module: &str) -> &'static [&'static str] {
             "webhooks",
             "AppState",
         ],
+        // Background work and what it shares: below every handler.
+        "maintenance" | "webhooks" | "background" => &[
+            "api",
+            "cli",
+            "connections",
+            "dashboard",
+            "edge",
+            "maintenance",
+            "mypage",
+            "public_link",
+            "verifier",
+            "wallet",
+            "AppState",
+        ],
         "mypage" => &["api"],
         // The verifier fetches status lists through `outbound`, never
         // through the webhooks that also use it.

@@ -175,6 +175,22 @@ fn forget_before<K: Eq + Hash, I: Ord + Copy>(map: &mut HashMap<K, I>, now: I) {
     map.retain(|_, until| *until > now);
 }
 
+/// How often rate limiter entries that went quiet are dropped.
+pub const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60);
+
+/// Rate limiter entries for keys and addresses that went quiet carry no
+/// information; dropping them now and then keeps memory flat.
+pub async fn housekeeping(limits: Limits, period: Duration) {
+    let mut tick = crate::background::every(period);
+    loop {
+        tick.tick().await;
+        let (keys, addresses) = limits.forget_idle();
+        if keys + addresses > 0 {
+            tracing::debug!(keys, addresses, "idle rate limiter entries forgotten");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

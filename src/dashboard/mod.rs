@@ -10,6 +10,7 @@
 
 pub mod actions;
 pub mod app;
+pub mod cleanup;
 pub mod guard;
 pub mod identifications;
 pub mod keys;

@@ -75,7 +75,7 @@ pub async fn run(worker: Worker) {
     }
     // A database fault (full disk, lock held elsewhere) is logged once a
     // minute while it lasts; the worker carries on when the database does.
-    let mut failures = crate::maintenance::Failures::default();
+    let mut failures = crate::background::Failures::default();
     loop {
         match dispatch_due(&worker, &busy, &slots).await {
             Ok(()) => failures.succeeded("webhook worker"),
