@@ -13,10 +13,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::AppState;
-use crate::api::identifications::create::new_identification;
 use crate::config::Config;
 use crate::connections::ClientAddr;
-use crate::domain::HttpUrl;
+use crate::domain::identification::Opening;
+use crate::domain::{HttpUrl, Identification, Timestamp};
 use crate::edge::address_limit::{AddressLimiter, retry_after_secs};
 use crate::mypage::i18n::Lang;
 use crate::mypage::{self, view};
@@ -127,13 +127,16 @@ async fn visit(
         Ok(None) => return mypage::not_found_page(lang),
         Err(e) => return mypage::store_error_page(lang, &e),
     };
-    let ident = new_identification(
-        &state.config,
+    let ident = Identification::open(
         &proofme,
-        link.mode,
-        false,
-        link.redirect_url,
-        link.webhook_url,
+        Opening {
+            mode: link.mode,
+            is_request: false,
+            redirect_url: link.redirect_url,
+            webhook_url: link.webhook_url,
+        },
+        state.config.identification_ttl,
+        Timestamp::now(),
     );
     match state.store.create_identification(&ident, None).await {
         Ok(CreateOutcome::Created) => {}

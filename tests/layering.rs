@@ -74,7 +74,7 @@ fn forbidden_for(module: &str) -> &'static [&'static str] {
             "wallet",
             "AppState",
         ],
-        "mypage" => &["api"],
+        "mypage" | "public_link" => &["api"],
         // The verifier fetches status lists through `outbound`, never
         // through the webhooks that also use it.
         "verifier" => &["api", "webhooks", "dashboard"],

@@ -1,7 +1,9 @@
 //! The identification: its status machine, mode and description.
 
+use super::proofme::Proofme;
 use super::{HttpUrl, IdentificationId, Locale, Metadata, OrganisationId, ProofmeId, Timestamp};
 use std::fmt;
+use std::time::Duration;
 
 /// Where an identification is in its life. Stored as its numeric code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -301,7 +303,47 @@ pub struct Identification {
     pub updated_at: Timestamp,
 }
 
+/// What differs between identifications opened from one proofme.
+#[derive(Debug, Clone)]
+pub struct Opening {
+    pub mode: Mode,
+    /// Made through the API (`true`), or by a visit of a public link.
+    pub is_request: bool,
+    pub redirect_url: HttpUrl,
+    pub webhook_url: Option<HttpUrl>,
+}
+
 impl Identification {
+    /// A new open identification of `proofme`'s current revision, expiring
+    /// `ttl` after `now`: what the API's create and a visit of a proofme's
+    /// public link both make, to be stored with `Store::create_identification`.
+    pub fn open(
+        proofme: &Proofme,
+        opening: Opening,
+        ttl: Duration,
+        now: Timestamp,
+    ) -> Identification {
+        Identification {
+            id: IdentificationId::generate(),
+            organisation_id: proofme.organisation_id.clone(),
+            proofme_id: proofme.id.clone(),
+            proofme_revision: proofme.revision,
+            mode: opening.mode,
+            status: Status::Open,
+            description: None,
+            is_request: opening.is_request,
+            metadata: None,
+            redirect_url: opening.redirect_url,
+            webhook_url: opening.webhook_url,
+            locale: None,
+            scanned_at: None,
+            failure_reason: None,
+            expires_at: now.plus(ttl),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     /// The status as it reads at `now`: an open or pending identification past
     /// `expiresAt` is expired at once, even before the expiry sweep records it.
     pub fn status_at(&self, now: Timestamp) -> Status {
@@ -322,6 +364,41 @@ impl Identification {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::proofme::Purpose;
+
+    #[test]
+    fn an_opened_identification_is_open_for_the_ttl_from_now_with_the_proofmes_revision() {
+        let proofme = Proofme {
+            id: ProofmeId::generate(),
+            organisation_id: OrganisationId::generate(),
+            name: "Age check".into(),
+            purpose: Purpose::KycVerification,
+            credentials: Vec::new(),
+            revision: 3,
+            created_at: Timestamp::from_millis(0),
+        };
+        let redirect_url = HttpUrl::parse("https://shop.example/back").unwrap();
+        let now = Timestamp::from_millis(1_000_000);
+        let opening = Opening {
+            mode: Mode::Live,
+            is_request: false,
+            redirect_url: redirect_url.clone(),
+            webhook_url: None,
+        };
+
+        let ident = Identification::open(&proofme, opening, Duration::from_secs(60), now);
+
+        assert_eq!(ident.status, Status::Open);
+        assert_eq!((ident.mode, ident.is_request), (Mode::Live, false));
+        assert_eq!(
+            (&ident.proofme_id, ident.proofme_revision),
+            (&proofme.id, 3)
+        );
+        assert_eq!(ident.organisation_id, proofme.organisation_id);
+        assert_eq!(ident.redirect_url, redirect_url);
+        assert_eq!(ident.created_at, now);
+        assert_eq!(ident.expires_at, Timestamp::from_millis(1_060_000));
+    }
 
     #[test]
     fn failure_reasons_round_trip() {

@@ -13,11 +13,10 @@ use crate::AppState;
 use crate::api::auth::Caller;
 use crate::api::error::{ApiError, Problem};
 use crate::api::input::{BODY_LIMIT, parse_idempotency_key};
-use crate::config::Config;
-use crate::domain::proofme::Proofme;
+use crate::domain::identification::Opening;
 use crate::domain::{
-    Description, HttpUrl, Identification, IdentificationId, Locale, Metadata, Mode, OrganisationId,
-    ProofmeId, Status, Timestamp,
+    Description, HttpUrl, Identification, Locale, Metadata, Mode, OrganisationId, ProofmeId,
+    Timestamp,
 };
 use crate::edge::{BodyFormat, FieldValue, Fields};
 use crate::outbound::guard;
@@ -335,13 +334,16 @@ pub async fn create(
         (Mode::Live, Some(true)) | (Mode::Test, _) => Mode::Test,
         (Mode::Live, _) => Mode::Live,
     };
-    let mut ident = new_identification(
-        &state.config,
+    let mut ident = Identification::open(
         &proofme,
-        mode,
-        true,
-        input.redirect_url,
-        input.webhook_url,
+        Opening {
+            mode,
+            is_request: true,
+            redirect_url: input.redirect_url,
+            webhook_url: input.webhook_url,
+        },
+        state.config.identification_ttl,
+        Timestamp::now(),
     );
     ident.description = input.description;
     ident.metadata = input.metadata;
@@ -375,38 +377,5 @@ pub async fn create(
         }
         CreateOutcome::Replay { status, body } => Ok(replay(status, body)),
         CreateOutcome::KeyReused => Err(key_reused()),
-    }
-}
-
-/// A new open identification of the proofme's current revision, to be stored
-/// with `Store::create_identification`: what both the API's create and a
-/// visit of a proofme's public link make.
-pub fn new_identification(
-    config: &Config,
-    proofme: &Proofme,
-    mode: Mode,
-    is_request: bool,
-    redirect_url: HttpUrl,
-    webhook_url: Option<HttpUrl>,
-) -> Identification {
-    let now = Timestamp::now();
-    Identification {
-        id: IdentificationId::generate(),
-        organisation_id: proofme.organisation_id.clone(),
-        proofme_id: proofme.id.clone(),
-        proofme_revision: proofme.revision,
-        mode,
-        status: Status::Open,
-        description: None,
-        is_request,
-        metadata: None,
-        redirect_url,
-        webhook_url,
-        locale: None,
-        scanned_at: None,
-        failure_reason: None,
-        expires_at: now.plus(config.identification_ttl),
-        created_at: now,
-        updated_at: now,
     }
 }
