@@ -15,6 +15,7 @@ pub mod maintenance;
 pub mod mypage;
 pub mod oid4vp;
 pub mod outbound;
+pub mod pages;
 pub mod public_link;
 pub mod store;
 pub mod vault;

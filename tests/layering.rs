@@ -74,7 +74,9 @@ fn forbidden_for(module: &str) -> &'static [&'static str] {
             "wallet",
             "AppState",
         ],
-        "mypage" | "public_link" => &["api"],
+        "mypage" | "public_link" => &["api", "dashboard"],
+        // What pages share sits below both kinds of page.
+        "pages" => &["api", "dashboard", "mypage", "verifier", "webhooks"],
         // The verifier fetches status lists through `outbound`, never
         // through the webhooks that also use it.
         "verifier" => &["api", "webhooks", "dashboard"],

@@ -13,7 +13,7 @@ use super::guard::{CSRF_FIELD, CsrfToken, CurrentUser};
 use super::login::SignOut;
 use super::{Flash, Once, identifications, keys, proofmes, webhooks};
 use crate::AppState;
-use crate::mypage::assets;
+use crate::pages::{Head, assets};
 
 /// The whole document, as `leptos_axum` renders it for every route.
 pub fn shell() -> impl IntoView {
@@ -33,15 +33,7 @@ pub fn shell() -> impl IntoView {
     view! {
         <!DOCTYPE html>
         <html lang="en">
-            <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <meta name="robots" content="noindex, nofollow"/>
-                <meta name="color-scheme" content="light dark"/>
-                <title>{title}</title>
-                <link rel="stylesheet" href=assets::DASHBOARD_STYLE.versioned_path()/>
-                <link rel="icon" href=assets::FAVICON.versioned_path() type="image/svg+xml"/>
-            </head>
+            <Head title=title.to_owned() stylesheet=&assets::DASHBOARD_STYLE script=None/>
             <body>
                 <App/>
             </body>
@@ -246,15 +238,7 @@ pub fn document(title: &str, body: impl IntoView + 'static) -> String {
     let html = Owner::new().with(|| {
         view! {
             <html lang="en">
-                <head>
-                    <meta charset="utf-8"/>
-                    <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                    <meta name="robots" content="noindex, nofollow"/>
-                    <meta name="color-scheme" content="light dark"/>
-                    <title>{title}</title>
-                    <link rel="stylesheet" href=assets::DASHBOARD_STYLE.versioned_path()/>
-                    <link rel="icon" href=assets::FAVICON.versioned_path() type="image/svg+xml"/>
-                </head>
+                <Head title=title stylesheet=&assets::DASHBOARD_STYLE script=None/>
                 <body>{body}</body>
             </html>
         }

@@ -2,7 +2,6 @@
 //! Leptos components and complete without JavaScript: outcomes and Cancel are
 //! plain form posts answered with `303 See Other` to the `redirectUrl`.
 
-pub mod assets;
 pub mod events;
 pub mod i18n;
 pub mod qr;
@@ -650,7 +649,7 @@ pub fn router() -> Router<AppState> {
             )
             .fallback(not_found),
     )
-    .merge(assets::router())
+    .merge(crate::pages::assets::router())
 }
 
 #[cfg(test)]

@@ -9,10 +9,10 @@
 use leptos::prelude::*;
 use std::sync::Arc;
 
-use super::assets;
 use super::i18n::{Lang, Language, Strings, with_org};
 use crate::domain::proofme::Proofme;
 use crate::domain::{FailureReason, Identification, Mode, Status};
+use crate::pages::{Head, assets};
 
 /// What the identification page needs, loaded before rendering.
 pub struct PageData {
@@ -47,16 +47,11 @@ pub fn document(
     let html = Owner::new().with(|| {
         view! {
             <html lang=lang.html_lang()>
-                <head>
-                    <meta charset="utf-8"/>
-                    <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                    <meta name="robots" content="noindex, nofollow"/>
-                    <meta name="color-scheme" content="light dark"/>
-                    <title>{title}</title>
-                    <link rel="stylesheet" href=assets::STYLE.versioned_path()/>
-                    <link rel="icon" href=assets::FAVICON.versioned_path() type="image/svg+xml"/>
-                    {with_script.then(|| view! { <script src=assets::SCRIPT.versioned_path() defer></script> })}
-                </head>
+                <Head
+                    title=title
+                    stylesheet=&assets::STYLE
+                    script=with_script.then_some(&assets::SCRIPT)
+                />
                 <body>{body}</body>
             </html>
         }

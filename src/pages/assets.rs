@@ -1,4 +1,4 @@
-//! MyPage's static files, built into the binary from `style/` and `public/`.
+//! The pages' static files, built into the binary from `style/` and `public/`.
 //!
 //! Embedding means the server never serves from a folder on disk (so nothing
 //! else there, such as the database, can leak) and works from any working
