@@ -12,7 +12,7 @@
 #[path = "common.rs"]
 mod common;
 
-use common::{Server, admin};
+use common::{Server, admin, percentile, value};
 use proofme::domain::Timestamp;
 use proofme::oid4vp::dcql;
 use proofme::oid4vp::jose::{self, ContentEncryption};
@@ -21,15 +21,6 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-
-fn value(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 struct Tenant {
     base: String,
@@ -52,13 +43,6 @@ impl Tenant {
         assert_eq!(resp.status().as_u16(), 201, "create");
         resp.json().await.expect("JSON")
     }
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 /// What the wallet answers with.
