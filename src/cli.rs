@@ -408,12 +408,20 @@ async fn shutdown_signal() {
 /// The demo user's email (`.test` is reserved: it never reaches anyone).
 pub const DEMO_EMAIL: &str = "demo@proofme.test";
 
+/// Why the demo data could not be made.
+#[derive(Debug, thiserror::Error)]
+enum DemoError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("the demo user's password: {0}")]
+    Password(#[from] crate::dashboard::password::PasswordError),
+    #[error("the demo user: {0}")]
+    User(#[from] crate::store::NewUserError),
+}
+
 /// On an empty database, a demo organisation, test key and proofme, and a curl
 /// to paste. The key is printed only now: only its hash is kept.
-async fn print_demo_if_empty(
-    store: &Store,
-    config: &Config,
-) -> Result<(), crate::store::StoreError> {
+async fn print_demo_if_empty(store: &Store, config: &Config) -> Result<(), DemoError> {
     if store.count_organisations().await? > 0 {
         return Ok(());
     }
@@ -427,14 +435,8 @@ async fn print_demo_if_empty(
         .create_proofme(&org.id, "Age check", Purpose::AgeVerification, &credentials)
         .await?;
     let password = crate::domain::ids::random_base62(16);
-    let hash = crate::dashboard::password::hash(password.clone())
-        .await
-        .map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))?;
-    let user = match store.create_user(&org.id, DEMO_EMAIL, &hash).await {
-        Ok(user) => user,
-        Err(crate::store::NewUserError::Store(e)) => return Err(e),
-        Err(e) => return Err(crate::store::StoreError::Corrupt(e.to_string())),
-    };
+    let hash = crate::dashboard::password::hash(password.clone()).await?;
+    let user = store.create_user(&org.id, DEMO_EMAIL, &hash).await?;
     let base = &config.public_url;
     println!(
         "\nProofme demo data (shown once; the key is stored only as a hash)\n\

@@ -11,7 +11,7 @@ use leptos_router::{SsrMode, path};
 
 use super::guard::{CSRF_FIELD, CsrfToken, CurrentUser};
 use super::login::SignOut;
-use super::{Flash, Once, identifications, keys, proofmes, webhooks};
+use super::{Flash, ShownOnce, identifications, keys, proofmes, webhooks};
 use crate::AppState;
 use crate::pages::{Head, assets};
 
@@ -102,7 +102,7 @@ pub fn page_context() -> Option<PageContext> {
             .map(|t| t.0.clone())
             .unwrap_or_default(),
         flash: parts.extensions.get::<Flash>().map(|f| f.0.clone()),
-        once: parts.extensions.get::<Once>().map(|f| f.0.clone()),
+        once: parts.extensions.get::<ShownOnce>().map(|f| f.0.clone()),
     })
 }
 

@@ -164,7 +164,7 @@ pub async fn require_user(State(state): State<AppState>, mut req: Request, next:
             (session.remove::<String>(ONCE).await, user_id.as_ref())
         {
             if let Some(once) = super::actions::open_once(&state.data_key, user, &sealed) {
-                req.extensions_mut().insert(super::Once(once));
+                req.extensions_mut().insert(super::ShownOnce(once));
             }
         }
     }

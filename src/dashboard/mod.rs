@@ -58,7 +58,7 @@ static HEADERS: [Header; 4] = [
 pub struct Flash(pub String);
 /// A secret shown once, on the page an action redirects to.
 #[derive(Debug, Clone)]
-pub struct Once(pub String);
+pub struct ShownOnce(pub String);
 
 /// The strict policy: our own stylesheet, forms only to ourselves, no
 /// framing, and no script but the inline ones carrying `nonce` (see
