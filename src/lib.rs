@@ -75,6 +75,8 @@ impl FromRef<AppState> for leptos::config::LeptosOptions {
 pub struct AppParts {
     pub config: Arc<Config>,
     pub store: Store,
+    /// Where deadlines read the time: the store's clock (tests move it on).
+    pub clock: domain::Clock,
     /// Every status change goes through here: store, then announce.
     pub lifecycle: Lifecycle,
     /// Encrypts what customers share (see `vault`).
@@ -113,7 +115,12 @@ impl AppState {
             data_key,
             verifier: Arc::new(verifier),
             status_lists: verifier::revocation::StatusLists::new(&config)?,
-            limits: Limits::new(config.rate_limit, config.auth_failure_limit),
+            limits: Limits::new(
+                config.rate_limit,
+                config.auth_failure_limit,
+                store.clock().clone(),
+            ),
+            clock: store.clock().clone(),
             mypage: mypage::MyPageState::new(&config),
             password_slots: dashboard::password::Slots::new(
                 config.dashboard_password_slots,

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
 use crate::background::{Failures, REPEAT_WARNING_EVERY, every};
-use crate::domain::Timestamp;
 use crate::lifecycle::Lifecycle;
 use crate::store::Store;
 
@@ -52,7 +51,7 @@ pub async fn data_retention(store: Store, retention: Duration) {
     let mut failures = Failures::default();
     loop {
         tick.tick().await;
-        let cutoff = Timestamp::now().minus(retention);
+        let cutoff = store.clock().now().minus(retention);
         match store.erase_shared_data_before(cutoff).await {
             Ok(n) => {
                 failures.succeeded(JOB);

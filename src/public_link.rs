@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::config::Config;
 use crate::connections::ClientAddr;
 use crate::domain::identification::Opening;
-use crate::domain::{HttpUrl, Identification, Timestamp};
+use crate::domain::{HttpUrl, Identification};
 use crate::edge::address_limit::{AddressLimiter, retry_after_secs};
 use crate::mypage::i18n::Lang;
 use crate::mypage::{self, view};
@@ -136,7 +136,7 @@ async fn visit(
             webhook_url: link.webhook_url,
         },
         state.config.identification_ttl,
-        Timestamp::now(),
+        state.clock.now(),
     );
     match state.store.create_identification(&ident, None).await {
         Ok(CreateOutcome::Created) => {}

@@ -21,20 +21,34 @@ use crate::edge::address_limit::{Keyed, forget_recent};
 /// A keyed limiter whose checks tell how much allowance is left.
 type KeyedWithState<K, C> = Gcra<K, DashMapStateStore<K>, C, StateInformationMiddleware>;
 
+/// The service's clock as governor reads it: its monotonic instants, moved
+/// on with it, so a test that moves the clock refills the buckets too.
+#[derive(Debug, Clone)]
+pub struct LimitClock(pub crate::domain::Clock);
+
+impl Clock for LimitClock {
+    type Instant = std::time::Instant;
+
+    fn now(&self) -> std::time::Instant {
+        self.0.instant()
+    }
+}
+
 /// The API's limits, shared by its middleware and the housekeeping job.
 #[derive(Clone)]
 pub struct Limits {
-    pub per_key: Arc<RateLimiter>,
-    pub auth_failures: Arc<FailedAuthLimiter>,
+    pub per_key: Arc<RateLimiter<LimitClock>>,
+    pub auth_failures: Arc<FailedAuthLimiter<LimitClock>>,
 }
 
 impl Limits {
     /// `rate` requests per second per key and `auth_failure_limit` failed
     /// authentications per minute per address; 0 turns either off.
-    pub fn new(rate: u32, auth_failure_limit: u32) -> Limits {
+    pub fn new(rate: u32, auth_failure_limit: u32, clock: crate::domain::Clock) -> Limits {
+        let clock = LimitClock(clock);
         Limits {
-            per_key: Arc::new(RateLimiter::new(rate)),
-            auth_failures: Arc::new(FailedAuthLimiter::new(auth_failure_limit)),
+            per_key: Arc::new(RateLimiter::with_clock(rate, clock.clone())),
+            auth_failures: Arc::new(FailedAuthLimiter::with_clock(auth_failure_limit, clock)),
         }
     }
 

@@ -18,6 +18,6 @@ pub use ids::{ApiKeyId, IdentificationId, OrganisationId, ProofmeId, UserId};
 pub use locale::Locale;
 pub use metadata::Metadata;
 pub use proofme::{Credential, CredentialKey, Provider, Purpose};
-pub use time::Timestamp;
+pub use time::{Clock, Timestamp};
 pub use urls::HttpUrl;
 pub use webhook::{WebhookMessage, WebhookSecret};

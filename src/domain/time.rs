@@ -1,12 +1,68 @@
 //! Timestamps: stored as Unix milliseconds, written as `2022-01-01T12:00:00+00:00`.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Where the service reads the time: every deadline (expiry, retention,
+/// response windows, sessions, rate limits) asks one of these, so that a
+/// test can move time forward instead of waiting for it.
+///
+/// The system clock is the real one. A manual clock runs with it, plus
+/// however far it has been moved on: the time still passes (so that ids
+/// stay ordered and timers fire), and a test jumps past a deadline at once.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    /// `None` for the system clock; else milliseconds moved on so far.
+    moved_on: Option<Arc<AtomicU64>>,
+}
+
+impl Clock {
+    pub fn system() -> Clock {
+        Clock { moved_on: None }
+    }
+
+    /// A clock that tests move on with `advance`.
+    pub fn manual() -> Clock {
+        Clock {
+            moved_on: Some(Arc::new(AtomicU64::new(0))),
+        }
+    }
+
+    /// Moves a manual clock on by `by`; the system clock can't be moved, so
+    /// on it this does nothing.
+    pub fn advance(&self, by: Duration) {
+        if let Some(moved_on) = &self.moved_on {
+            let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+            moved_on.fetch_add(ms, Ordering::SeqCst);
+        }
+    }
+
+    fn moved_on(&self) -> Duration {
+        self.moved_on.as_ref().map_or(Duration::ZERO, |m| {
+            Duration::from_millis(m.load(Ordering::SeqCst))
+        })
+    }
+
+    /// The time of day, for what is stored and shown.
+    pub fn now(&self) -> Timestamp {
+        Timestamp::now().plus(self.moved_on())
+    }
+
+    /// A monotonic instant, for what only measures intervals (rate limits).
+    pub fn instant(&self) -> Instant {
+        let now = Instant::now();
+        now.checked_add(self.moved_on()).unwrap_or(now)
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(i64);
 
 impl Timestamp {
+    /// The system clock's time. The service reads time from its `Clock`;
+    /// this is for what no deadline depends on (id ordering) and for tests.
     pub fn now() -> Self {
         Self(Utc::now().timestamp_millis())
     }
@@ -105,6 +161,24 @@ impl serde::Serialize for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_manual_clock_moves_on_and_its_clones_with_it() {
+        let clock = Clock::manual();
+        let copy = clock.clone();
+        let before = copy.now();
+        let instant = copy.instant();
+        clock.advance(Duration::from_secs(3600));
+        assert!(copy.now().millis() - before.millis() >= 3_600_000);
+        assert!(copy.instant().duration_since(instant) >= Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn the_system_clock_is_not_moved() {
+        let clock = Clock::system();
+        clock.advance(Duration::from_secs(3600));
+        assert!(clock.now().millis() - Timestamp::now().millis() < 3_600_000);
+    }
 
     #[test]
     fn formats_like_the_seed() {

@@ -1,3 +1,4 @@
+use super::cache::API_KEY_CACHE_TTL;
 use super::{Store, StoreError, corrupt};
 use crate::domain::{ApiKeyId, Mode, OrganisationId, Timestamp, ids::random_base62};
 use sha2::{Digest, Sha256};
@@ -78,7 +79,7 @@ impl Store {
             .bind(mode.as_str())
             .bind(secret_sha256(&secret))
             .bind(secret.get(..SECRET_PREFIX_LEN))
-            .bind(Timestamp::now().millis())
+            .bind(self.clock.now().millis())
             .execute(&db.writer)
             .await?;
             Ok(NewApiKey { key, secret })
@@ -89,8 +90,13 @@ impl Store {
     pub async fn find_api_key(&self, secret: &str) -> Result<Option<ApiKey>, StoreError> {
         on_db!(&self.db, db, on => {
             let hash = secret_sha256(secret);
-            if let Some(key) = self.caches.api_keys().and_then(|c| c.get(&hash)) {
-                return Ok(Some(key));
+            // Trusted for API_KEY_CACHE_TTL by the store's clock; the cache's
+            // own expiry only bounds its memory.
+            let now = self.clock.now();
+            if let Some((key, looked_up)) = self.caches.api_keys().and_then(|c| c.get(&hash)) {
+                if now < looked_up.plus(API_KEY_CACHE_TTL) {
+                    return Ok(Some(key));
+                }
             }
             let row = sqlx::query(&on::sql(
                 "SELECT id, organisation_id, mode FROM api_keys \
@@ -111,7 +117,7 @@ impl Store {
                 .transpose()?;
             if let Some(k) = &key {
                 if let Some(c) = self.caches.api_keys() {
-                    c.insert(hash, k.clone());
+                    c.insert(hash, (k.clone(), now));
                 }
             }
             Ok(key)
@@ -123,7 +129,7 @@ impl Store {
         on_db!(&self.db, db, on => {
             let done =
                 sqlx::query(&on::sql("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"))
-                    .bind(Timestamp::now().millis())
+                    .bind(self.clock.now().millis())
                     .bind(id.as_str())
                     .execute(&db.writer)
                     .await?;
@@ -149,7 +155,7 @@ impl Store {
                 "UPDATE api_keys SET revoked_at = ? \
                  WHERE id = ? AND organisation_id = ? AND revoked_at IS NULL"),
             )
-            .bind(Timestamp::now().millis())
+            .bind(self.clock.now().millis())
             .bind(id.as_str())
             .bind(organisation.as_str())
             .execute(&db.writer)
@@ -207,7 +213,7 @@ impl Store {
         }
         let (store, id) = (self.clone(), id.clone());
         tokio::spawn(async move {
-            if let Err(e) = store.record_api_key_use(&id, Timestamp::now()).await {
+            if let Err(e) = store.record_api_key_use(&id, store.clock.now()).await {
                 tracing::debug!(error = %e, key = %id, "could not record when a key was last used");
             }
         });

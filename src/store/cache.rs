@@ -16,7 +16,9 @@ use std::time::Duration;
 use super::api_keys::LAST_USED_RESOLUTION;
 use super::{ApiKey, Organisation};
 use crate::domain::proofme::Proofme;
-use crate::domain::{ApiKeyId, Identification, IdentificationId, OrganisationId, ProofmeId};
+use crate::domain::{
+    ApiKeyId, Identification, IdentificationId, OrganisationId, ProofmeId, Timestamp,
+};
 
 /// How long a looked-up API key is trusted without asking the database again:
 /// a key revoked by another process stops working within this time.
@@ -25,7 +27,8 @@ pub const API_KEY_CACHE_TTL: Duration = Duration::from_secs(1);
 pub(super) struct Caches {
     /// False when other instances write the same database.
     local: bool,
-    api_keys: Cache<String, ApiKey>,
+    /// With when each was looked up (see `API_KEY_CACHE_TTL`).
+    api_keys: Cache<String, (ApiKey, Timestamp)>,
     organisations: Cache<OrganisationId, Organisation>,
     /// Proofme revisions, which never change once written.
     pub proofmes: Cache<(OrganisationId, ProofmeId, i64), Proofme>,
@@ -48,7 +51,7 @@ impl Caches {
     }
 
     /// API keys by secret hash, if they may be cached here.
-    pub fn api_keys(&self) -> Option<&Cache<String, ApiKey>> {
+    pub fn api_keys(&self) -> Option<&Cache<String, (ApiKey, Timestamp)>> {
         self.local.then_some(&self.api_keys)
     }
 

@@ -3,7 +3,7 @@
 
 use super::webhooks::Delivery;
 use super::{StatusChange, Store, StoreError};
-use crate::domain::{IdentificationId, OrganisationId, Timestamp, WebhookMessage};
+use crate::domain::{IdentificationId, OrganisationId, WebhookMessage};
 
 /// Why a webhook was not sent again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -80,7 +80,7 @@ impl Store {
         organisation_id: &OrganisationId,
         id: &IdentificationId,
     ) -> Result<Result<String, ResendRefusal>, StoreError> {
-        let now = Timestamp::now().millis();
+        let now = self.clock.now().millis();
         on_db!(&self.db, db, on => {
             let mut tx = db.begin_write().await?;
             let Some(ident) = on::identification_in(&mut tx, id).await? else {

@@ -287,7 +287,7 @@ impl Store {
         key: &str,
         request_sha256: &str,
     ) -> Result<Option<CreateOutcome>, StoreError> {
-        let window_start = Timestamp::now().millis() - IDEMPOTENCY_WINDOW.as_millis() as i64;
+        let window_start = self.clock.now().millis() - IDEMPOTENCY_WINDOW.as_millis() as i64;
         let row: Option<(String, i64, String)> = on_db!(&self.db, db, on => {
             sqlx::query_as(&on::sql(
                 "SELECT request_sha256, response_status, response_body FROM idempotency_keys \
@@ -325,7 +325,7 @@ impl Store {
 
     /// Deletes idempotency keys older than the window. Returns how many.
     pub async fn prune_idempotency_keys(&self) -> Result<u64, StoreError> {
-        let cutoff = Timestamp::now().millis() - IDEMPOTENCY_WINDOW.as_millis() as i64;
+        let cutoff = self.clock.now().millis() - IDEMPOTENCY_WINDOW.as_millis() as i64;
         let done = on_db!(&self.db, db, on => {
             sqlx::query(&on::sql("DELETE FROM idempotency_keys WHERE created_at < ?"))
                 .bind(cutoff)
@@ -355,7 +355,7 @@ impl Store {
         id: &IdentificationId,
     ) -> Result<Option<Identification>, StoreError> {
         let generation = match self.caches.identification(id) {
-            Ok(i) => return Ok(Some(i.as_of(Timestamp::now()))),
+            Ok(i) => return Ok(Some(i.as_of(self.clock.now()))),
             Err(generation) => generation,
         };
         let row: Option<IdentificationRow> = on_db!(&self.db, db, on => {
@@ -370,7 +370,7 @@ impl Store {
             return Ok(None);
         };
         self.caches.identification_read(generation, &ident);
-        Ok(Some(ident.as_of(Timestamp::now())))
+        Ok(Some(ident.as_of(self.clock.now())))
     }
 
     /// The total matching `q` (ignoring paging) and the requested page.
@@ -441,7 +441,7 @@ impl Store {
             }
         }
 
-        let now = Timestamp::now().millis();
+        let now = self.clock.now().millis();
         let dir = q.sort_direction.sql();
         // Ties (same second, same status) are broken by id so pages never overlap.
         let order = format!("{} {dir}, id {dir}", q.sort_column.sql());
@@ -517,7 +517,7 @@ async fn create_on_postgres(
         tries += 1;
         let mut tx = db.begin_write().await?;
         if let Some(rec) = idempotency {
-            if let Some(earlier) = on::idempotent_outcome(&mut tx, rec).await? {
+            if let Some(earlier) = on::idempotent_outcome(&mut tx, rec, ident.created_at).await? {
                 return Ok(earlier);
             }
         }

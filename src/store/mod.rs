@@ -69,6 +69,7 @@ pub use api_keys::{ApiKeySummary, LAST_USED_RESOLUTION, SECRET_PREFIX_LEN};
 pub use organisations::{PreviousWebhookSecret, WEBHOOK_SECRET_OVERLAP};
 pub use test_webhooks::{TEST_WEBHOOKS_KEPT, TestWebhook};
 
+use crate::domain::Clock;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -230,6 +231,9 @@ impl Backend {
 pub struct Store {
     db: Engine,
     caches: Arc<Caches>,
+    /// Where every deadline the store judges (expiry, idempotency and
+    /// retention windows) reads the time.
+    clock: Clock,
 }
 
 impl Store {
@@ -255,14 +259,27 @@ impl Store {
             Backend::Sqlite => Store {
                 db: Engine::Sqlite(sqlite::Engine::connect(database_url, options).await?),
                 caches: Arc::new(Caches::default()),
+                clock: Clock::system(),
             },
             // Other instances write the same rows: nothing that can change is
             // cached (see `cache`).
             Backend::Postgres => Store {
                 db: Engine::Postgres(postgres::Engine::connect(database_url, pool).await?),
                 caches: Arc::new(Caches::shared()),
+                clock: Clock::system(),
             },
         })
+    }
+
+    /// This store, reading the time from `clock` (tests move it on).
+    pub fn with_clock(mut self, clock: Clock) -> Store {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock this store reads the time from.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// Which database this store runs on.

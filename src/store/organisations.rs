@@ -63,7 +63,7 @@ impl Store {
                 webhook_secret: WebhookSecret::generate().expose(),
                 previous_webhook_secret: None,
                 data_recipient: None,
-                created_at: Timestamp::now(),
+                created_at: self.clock.now(),
             };
             sqlx::query(&on::sql(
                 "INSERT INTO organisations (id, name, webhook_secret, created_at) VALUES (?, ?, ?, ?)"),
@@ -156,7 +156,7 @@ impl Store {
                 "UPDATE organisations SET previous_webhook_secret = webhook_secret, \
                  previous_webhook_secret_expires_at = ?, webhook_secret = ? WHERE id = ?"),
             )
-            .bind(Timestamp::now().plus(WEBHOOK_SECRET_OVERLAP).millis())
+            .bind(self.clock.now().plus(WEBHOOK_SECRET_OVERLAP).millis())
             .bind(&secret)
             .bind(id.as_str())
             .execute(&db.writer)
@@ -176,7 +176,7 @@ impl Store {
         id: &OrganisationId,
     ) -> Result<bool, StoreError> {
         on_db!(&self.db, db, on => {
-            let now = Timestamp::now().millis();
+            let now = self.clock.now().millis();
             let done = sqlx::query(&on::sql(
                 "UPDATE organisations SET previous_webhook_secret_expires_at = ? \
                  WHERE id = ? AND previous_webhook_secret_expires_at > ?"),

@@ -16,7 +16,7 @@ use sqlx::Row;
 
 /// Writes one revision row and its credentials inside an open transaction.
 macro_rules! insert_revision {
-    ($tx:ident, $on:ident, $p:expr) => {{
+    ($tx:ident, $on:ident, $p:expr, $now:expr) => {{
         let p: &Proofme = $p;
         sqlx::query(&$on::sql(
             "INSERT INTO proofme_revisions (proofme_id, revision, name, purpose, created_at) \
@@ -26,7 +26,7 @@ macro_rules! insert_revision {
         .bind(p.revision)
         .bind(p.name.as_str())
         .bind(p.purpose.as_str())
-        .bind(Timestamp::now().millis())
+        .bind($now.millis())
         .execute(&mut *$tx)
         .await?;
         for (position, c) in (0_i64..).zip(&p.credentials) {
@@ -99,7 +99,7 @@ impl Store {
             purpose,
             credentials: credentials.to_vec(),
             revision: 1,
-            created_at: Timestamp::now(),
+            created_at: self.clock.now(),
         };
         on_db!(&self.db, db, on => {
             let mut tx = db.begin_write().await?;
@@ -128,7 +128,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
-            insert_revision!(tx, on, &proofme);
+            insert_revision!(tx, on, &proofme, self.clock.now());
             tx.commit().await?;
         });
         Ok(proofme)
@@ -189,7 +189,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
-            insert_revision!(tx, on, &proofme);
+            insert_revision!(tx, on, &proofme, self.clock.now());
             tx.commit().await?;
             proofme
         });
@@ -386,7 +386,7 @@ impl Store {
             redirect_url: link.redirect_url.clone(),
             webhook_url: link.webhook_url.clone(),
             mode: link.mode,
-            created_at: Timestamp::now(),
+            created_at: self.clock.now(),
         };
         on_db!(&self.db, db, on => {
             let mut tx = db.begin_write().await?;

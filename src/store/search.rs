@@ -301,7 +301,7 @@ impl Store {
         }
         let limit = page.limit.clamp(1, MAX_PAGE_ROWS);
         let offset = page.offset.max(0);
-        let now = Timestamp::now().millis();
+        let now = self.clock.now().millis();
         let (dir, cmp) = match sort.direction {
             SortDirection::Asc => ("ASC", ">"),
             SortDirection::Desc => ("DESC", "<"),
@@ -363,7 +363,7 @@ impl Store {
         organisation_id: &OrganisationId,
         filter: &IdentificationFilter,
     ) -> Result<i64, StoreError> {
-        let now = Timestamp::now().millis();
+        let now = self.clock.now().millis();
         let total = on_db!(&self.db, db, on => {
             if filter.status.is_none() && filter.search().is_none() {
                 // Only organisation and mode: the running counts answer that.

@@ -81,7 +81,7 @@ impl Store {
             if organisation_id.is_some_and(|o| *o != current.organisation_id) {
                 return Ok(Err(Refusal::NotFound));
             }
-            let result = on::change_in(&mut tx, current, &change).await?;
+            let result = on::change_in(&mut tx, current, &change, self.clock.now()).await?;
             tx.commit().await?;
             self.changed(&result);
             Ok(result)
@@ -107,7 +107,7 @@ impl Store {
     /// webhook) is recorded once.
     pub async fn expire_due(&self, limit: i64) -> Result<Vec<Identification>, StoreError> {
         on_db!(&self.db, db, on => {
-            let now = Timestamp::now();
+            let now = self.clock.now();
             // Most sweeps find nothing due: they ask first, without the write
             // lock, so that a lock held elsewhere delays only the sweeps that
             // have work (and the creates waiting behind them).

@@ -71,6 +71,7 @@ per_backend! {
     pub(crate) async fn idempotent_outcome(
         tx: &mut Transaction<'static, Driver>,
         rec: &IdempotencyRecord,
+        now: Timestamp,
     ) -> Result<Option<CreateOutcome>, StoreError> {
         let existing: Option<(String, i64, String, i64)> = sqlx::query_as(&sql(
             "SELECT request_sha256, response_status, response_body, created_at \
@@ -83,7 +84,7 @@ per_backend! {
         let Some((hash, status, body, created_at)) = existing else {
             return Ok(None);
         };
-        let window_start = Timestamp::now().millis() - IDEMPOTENCY_WINDOW.as_millis() as i64;
+        let window_start = now.millis() - IDEMPOTENCY_WINDOW.as_millis() as i64;
         if created_at >= window_start {
             if hash != rec.request_sha256 {
                 return Ok(Some(CreateOutcome::KeyReused));
@@ -348,8 +349,8 @@ per_backend! {
         tx: &mut Transaction<'static, Driver>,
         current: Identification,
         change: &Change,
+        now: Timestamp,
     ) -> Result<Result<Identification, Refusal>, StoreError> {
-        let now = Timestamp::now();
         if current.status_at(now) == Status::Expired && !current.status.is_final() {
             let expiry = Change::to(Status::Expired, ChangeCause::Expiry);
             let expired = apply(tx, &current, &expiry, now).await?;

@@ -58,7 +58,7 @@ impl Store {
             organisation_id: organisation_id.clone(),
             email: email.to_lowercase(),
             password_hash: password_hash.to_owned(),
-            created_at: Timestamp::now(),
+            created_at: self.clock.now(),
         };
         let inserted = on_db!(&self.db, db, on => {
             sqlx::query(&on::sql(

@@ -116,7 +116,7 @@ impl Store {
             .bind(&key.wrapped_private_key)
             .bind(&key.certificate)
             .bind(&key.issuer_certificate)
-            .bind(Timestamp::now().millis())
+            .bind(self.clock.now().millis())
             .execute(&db.writer)
             .await?;
             let row = sqlx::query(&on::sql(
@@ -167,7 +167,7 @@ impl Store {
         &self,
         nonce: &str,
     ) -> Result<Option<IdentificationId>, StoreError> {
-        let now = Timestamp::now().millis();
+        let now = self.clock.now().millis();
         on_db!(&self.db, db, on => {
             let found: Option<String> = sqlx::query_scalar(&on::sql(
                 "SELECT i.id FROM wallet_transactions w \
@@ -249,13 +249,13 @@ impl Store {
             let Some(ident) = on::identification_in(&mut tx, &current.identification_id).await? else {
                 return Ok(Err(TransactionRefusal::Unknown));
             };
-            let result = on::change_in(&mut tx, ident, &change).await?;
+            let result = on::change_in(&mut tx, ident, &change, self.clock.now()).await?;
             if result.is_ok() {
                 sqlx::query(&on::sql(
                     "UPDATE wallet_transactions SET used_at = ?, response_key = NULL, \
                      response_code = ? WHERE kid = ?"),
                 )
-                .bind(Timestamp::now().millis())
+                .bind(self.clock.now().millis())
                 .bind(response_code)
                 .bind(kid)
                 .execute(&mut *tx)

@@ -186,7 +186,7 @@ impl Store {
             .bind(state.as_str())
             .bind(attempt.attempt)
             .bind(next_attempt_at.millis())
-            .bind(Timestamp::now().millis())
+            .bind(self.clock.now().millis())
             .bind(id)
             .execute(&mut *tx)
             .await?;

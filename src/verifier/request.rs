@@ -216,7 +216,7 @@ pub async fn start(state: &AppState, id: &str, delivery: Delivery<'_>) -> Result
     }
     let proofme = state.store.proofme_of(&ident).await?;
 
-    let now = Timestamp::now();
+    let now = state.clock.now();
     let response_key = SecretKey::random(&mut rand::rngs::OsRng);
     let kid = random_token();
     let transaction = WalletTransaction {

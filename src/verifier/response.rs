@@ -22,7 +22,7 @@ use super::{Failure, OAuthError, Verifier};
 use crate::AppState;
 use crate::config::StatusListPolicy;
 use crate::domain::ids::random_base62;
-use crate::domain::{ChangeCause, FailureReason, Identification, Mode, Status, Timestamp};
+use crate::domain::{ChangeCause, FailureReason, Identification, Mode, Status};
 use crate::edge::Fields;
 use crate::oid4vp::dcql::{self, CredentialType};
 use crate::oid4vp::mdoc::{self, transcript};
@@ -104,7 +104,7 @@ pub(super) async fn open(
     if transaction.flow != flow {
         return Err("the answer arrived by another flow than its request");
     }
-    if transaction.expires_at < Timestamp::now() {
+    if transaction.expires_at < state.clock.now() {
         return Err("transaction expired");
     }
     let wrapped = transaction
@@ -161,7 +161,7 @@ fn verify(
 ) -> Result<Verified, Rejection> {
     let verifier = &state.verifier;
     let trust = trust_for(verifier, ident.mode);
-    let now = Timestamp::now().unix_seconds();
+    let now = state.clock.now().unix_seconds();
     match kind.doctype() {
         None => {
             // Over the Digital Credentials API the audience is the origin,
@@ -241,7 +241,7 @@ async fn status_verdict(
         return Ok(StatusVerdict::Valid);
     };
     let trust = trust_for(&state.verifier, ident.mode);
-    let now = Timestamp::now().unix_seconds();
+    let now = state.clock.now().unix_seconds();
     let public_url = &state.config.public_url;
     let checked = match own_list_number(public_url, &reference.uri) {
         Some(list_no) => {

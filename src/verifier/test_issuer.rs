@@ -234,7 +234,7 @@ pub async fn issue(
     // Only now, with nothing left to refuse, is an entry handed out.
     let reference = match state
         .store
-        .allocate_test_credential_status(&id, status, Timestamp::now())
+        .allocate_test_credential_status(&id, status, state.clock.now())
         .await
     {
         Ok(entry) => StatusReference {
@@ -243,8 +243,9 @@ pub async fn issue(
         },
         Err(e) => return Failure::from(e).into_response("handing out a test credential status"),
     };
-    let verifier = state.verifier.clone();
-    let signed = off_request_threads(move || sign(&verifier, &request, prepared, &reference)).await;
+    let (verifier, now) = (state.verifier.clone(), state.clock.now());
+    let signed =
+        off_request_threads(move || sign(&verifier, &request, prepared, &reference, now)).await;
     match signed {
         Ok(credential) => {
             (StatusCode::OK, Json(json!({ "credential": credential }))).into_response()
@@ -357,8 +358,8 @@ fn sign(
     request: &IssueRequest,
     prepared: Prepared,
     status: &StatusReference,
+    now: Timestamp,
 ) -> String {
-    let now = Timestamp::now();
     let until = now.plus(VALIDITY);
     match prepared {
         Prepared::Pid { vct } => verifier.test_issuer.issue_with_status(

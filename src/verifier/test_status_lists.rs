@@ -20,7 +20,6 @@ use super::test_issuer::rate_refusal;
 use super::{Failure, OAuthError, Verifier};
 use crate::AppState;
 use crate::connections::ClientAddr;
-use crate::domain::Timestamp;
 use crate::edge::address_limit::AddressLimiter;
 use crate::oid4vp::status_list::{StatusList, StatusListError, TYP_STATUS_LIST_JWT};
 use crate::store::{Store, StoreError, TEST_STATUS_LIST_ENTRIES};
@@ -135,7 +134,7 @@ pub async fn get_list(
     let Some(list_no) = parse_list_number(&k) else {
         return unknown_list();
     };
-    let now = Timestamp::now().unix_seconds();
+    let now = state.clock.now().unix_seconds();
     match status_list_token(
         &state.verifier,
         &state.store,

@@ -7,7 +7,7 @@ use super::deliver::{Deliverer, WebhookHeaders};
 use super::signing::sign_all;
 use super::worker::signing_secrets;
 use crate::domain::webhook::new_message_id;
-use crate::domain::{HttpUrl, OrganisationId, Timestamp};
+use crate::domain::{HttpUrl, OrganisationId};
 use crate::store::{Store, StoreError, TestWebhook};
 
 /// The body of every test webhook.
@@ -39,7 +39,7 @@ pub async fn send_test_webhook(
         .get_organisation(organisation)
         .await?
         .ok_or(TestWebhookError::NoOrganisation)?;
-    let attempted_at = Timestamp::now();
+    let attempted_at = store.clock().now();
     let secrets = signing_secrets(&org, attempted_at).ok_or(TestWebhookError::UnreadableSecret)?;
     let id = new_message_id();
     let timestamp = attempted_at.unix_seconds();

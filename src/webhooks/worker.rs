@@ -97,7 +97,7 @@ async fn dispatch_due(
     busy: &Arc<Mutex<Busy>>,
     slots: &Arc<Semaphore>,
 ) -> Result<(), crate::store::StoreError> {
-    let now = Timestamp::now();
+    let now = worker.store.clock().now();
     for row in worker.store.due_webhooks(now, 200).await? {
         {
             let b = lock(busy);
@@ -179,7 +179,7 @@ async fn deliver_one(worker: &Worker, row: DueWebhook) {
             return;
         }
     };
-    let attempted_at = Timestamp::now();
+    let attempted_at = worker.store.clock().now();
     // The organisation's secrets as they are now: after a rotation, the new
     // one and (during the overlap) the previous one too.
     let Some(secrets) = signing_secrets(&org, attempted_at) else {
@@ -198,7 +198,7 @@ async fn deliver_one(worker: &Worker, row: DueWebhook) {
         result.outcome(),
         attempt_no,
         &worker.retry_schedule,
-        Timestamp::now(),
+        worker.store.clock().now(),
     );
     tracing::info!(
         message = %row.id,

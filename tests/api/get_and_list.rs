@@ -313,8 +313,8 @@ async fn list_defaults_to_newest_first() {
     let mut created = Vec::new();
     for d in ["first", "second", "third"] {
         created.push(app.create_with_description(d).await);
-        // Distinct creation times (stored with millisecond precision).
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        // Distinct creation times.
+        app.clock.advance(Duration::from_secs(1));
     }
 
     let default = ids(&app.list("").await);

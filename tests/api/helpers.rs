@@ -9,7 +9,7 @@
 #![allow(dead_code)]
 
 use proofme::config::Config;
-use proofme::domain::{Credential, Mode, Purpose};
+use proofme::domain::{Clock, Credential, Mode, Purpose};
 use proofme::store::Store;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap};
 use reqwest::{Response, StatusCode};
@@ -53,6 +53,8 @@ pub struct TestApp {
     /// The running server's state, for what only the process can see or
     /// hold (its password-check slots).
     pub state: proofme::AppState,
+    /// The app's clock: tests move it on past a deadline instead of waiting.
+    pub clock: Clock,
     server: Option<RunningServer>,
     _database: TestDatabase,
     _dir: TempDir,
@@ -215,7 +217,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let database = TestDatabase::fresh(dir.path(), "proofme.db").await;
     let database_url = database.url.clone();
-    let store = Store::connect(&database_url).await.expect("connect store");
+    let clock = Clock::manual();
+    let store = Store::connect(&database_url)
+        .await
+        .expect("connect store")
+        .with_clock(clock.clone());
 
     let org = store
         .create_organisation("Test Shop")
@@ -259,6 +265,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
 
     TestApp {
         state,
+        clock,
         address: format!("http://{addr}"),
         client: client(),
         store,
@@ -285,7 +292,19 @@ pub async fn serve_database(
     database_url: &str,
     data_key_file: Option<std::path::PathBuf>,
 ) -> String {
-    let store = Store::connect(database_url).await.expect("connect store");
+    serve_database_with_clock(database_url, data_key_file, Clock::system()).await
+}
+
+/// `serve_database`, reading the time from `clock`.
+pub async fn serve_database_with_clock(
+    database_url: &str,
+    data_key_file: Option<std::path::PathBuf>,
+    clock: Clock,
+) -> String {
+    let store = Store::connect(database_url)
+        .await
+        .expect("connect store")
+        .with_clock(clock);
     let mut config = Config::with_database(database_url.to_owned());
     config.data_key_file = data_key_file;
     config.rate_limit = 0;
@@ -316,7 +335,8 @@ impl TestApp {
         }
         let store = Store::connect(&self.database_url)
             .await
-            .expect("reconnect store");
+            .expect("reconnect store")
+            .with_clock(self.clock.clone());
         let (address, state, server) = start_server(self.config.clone(), store.clone()).await;
         self.address = address;
         self.state = state;

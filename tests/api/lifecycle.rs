@@ -294,21 +294,29 @@ async fn history_of_another_organisations_identification_is_404() {
 
 // --- expiry ----------------------------------------------------------------
 
-async fn spawn_app_with_one_second_ttl() -> TestApp {
-    spawn_app_with(|c| c.identification_ttl = Duration::from_secs(1)).await
+/// A minute to live: long enough that nothing expires before a test moves
+/// the clock past it (`past_ttl`), however slow the machine.
+const TTL: Duration = Duration::from_secs(60);
+
+async fn spawn_app_with_one_minute_ttl() -> TestApp {
+    spawn_app_with(|c| c.identification_ttl = TTL).await
+}
+
+fn past_ttl(app: &TestApp) {
+    app.clock.advance(TTL + Duration::from_secs(1));
 }
 
 #[tokio::test]
 async fn an_identification_reads_expired_once_past_expires_at() {
-    let app = spawn_app_with_one_second_ttl().await;
+    let app = spawn_app_with_one_minute_ttl().await;
     let created = app.create_identification(json!({})).await;
     let id = created["id"].as_str().unwrap();
     assert_eq!(
         seconds_between(&created["createdAt"], &created["expiresAt"]),
-        1
+        60
     );
 
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    past_ttl(&app);
     let ident = app.identification(id).await;
 
     assert_eq!(ident["statusName"], "expired");
@@ -317,8 +325,9 @@ async fn an_identification_reads_expired_once_past_expires_at() {
 
 #[tokio::test]
 async fn the_expiry_sweep_records_the_expiry_within_seconds() {
-    let app = spawn_app_with_one_second_ttl().await;
+    let app = spawn_app_with_one_minute_ttl().await;
     let id = create(&app).await;
+    past_ttl(&app);
 
     let deadline = tokio::time::Instant::now() + DEADLINE;
     let rows = loop {
@@ -337,10 +346,10 @@ async fn the_expiry_sweep_records_the_expiry_within_seconds() {
 
 #[tokio::test]
 async fn the_status_filter_treats_an_overdue_identification_as_expired() {
-    let app = spawn_app_with_one_second_ttl().await;
+    let app = spawn_app_with_one_minute_ttl().await;
     let id = create(&app).await;
 
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    past_ttl(&app);
     let ids = |list: Value| -> Vec<String> {
         list["rows"]
             .as_array()
@@ -358,10 +367,10 @@ async fn the_status_filter_treats_an_overdue_identification_as_expired() {
 
 #[tokio::test]
 async fn a_test_outcome_after_expiry_is_409() {
-    let app = spawn_app_with_one_second_ttl().await;
+    let app = spawn_app_with_one_minute_ttl().await;
     let id = create(&app).await;
 
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    past_ttl(&app);
     let resp = app.api_test_outcome(&id, "verified").await;
 
     assert_problem(resp, 409, None).await;
@@ -370,10 +379,10 @@ async fn a_test_outcome_after_expiry_is_409() {
 
 #[tokio::test]
 async fn revoking_after_expiry_is_409() {
-    let app = spawn_app_with_one_second_ttl().await;
+    let app = spawn_app_with_one_minute_ttl().await;
     let id = create(&app).await;
 
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    past_ttl(&app);
     let resp = app.delete(&format!("/v1/identification/{id}")).await;
 
     assert_problem(resp, 409, None).await;
@@ -602,12 +611,12 @@ async fn a_read_before_each_change_does_not_hide_it() {
 /// must not keep it open past `expiresAt`.
 #[tokio::test]
 async fn a_read_before_expiry_does_not_hide_it() {
-    let app = spawn_app_with_one_second_ttl().await;
+    let app = spawn_app_with_one_minute_ttl().await;
     let id = create(&app).await;
     let before = app.identification(&id).await;
-    assert!(before["statusName"] == "open" || before["statusName"] == "expired");
+    assert_eq!(before["statusName"], "open");
 
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    past_ttl(&app);
 
     assert_eq!(app.identification(&id).await["statusName"], "expired");
 }

@@ -786,11 +786,12 @@ impl WriteLock {
 #[tokio::test]
 async fn an_overdue_identification_reads_expired_on_mypage_before_the_sweep_records_it() {
     // DESIGN §2: "An identification past expiresAt reads as expired at once".
-    let app = spawn_app_with(|c| c.identification_ttl = Duration::from_secs(1)).await;
+    let ttl = Duration::from_secs(60);
+    let app = spawn_app_with(|c| c.identification_ttl = ttl).await;
     let id = create(&app, json!({})).await;
     let lock = WriteLock::take(&app.database_url).await;
 
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    app.clock.advance(ttl + Duration::from_secs(1));
     let api_status = app.identification(&id).await["statusName"].clone();
     let (_, html) = page(&app, &id).await;
     let resp = app

@@ -361,11 +361,12 @@ async fn a_second_fetch_keeps_the_identification_pending_without_a_new_change() 
 
 #[tokio::test]
 async fn the_request_of_a_final_expired_or_unknown_identification_is_404() {
-    let app = spawn_app_with(|c| c.identification_ttl = Duration::from_millis(300)).await;
+    let ttl = Duration::from_secs(60);
+    let app = spawn_app_with(|c| c.identification_ttl = ttl).await;
     let revoked = app.create_with_description("revoked").await;
     app.delete(&format!("/v1/identification/{revoked}")).await;
     let expiring = app.create_with_description("expiring").await;
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    app.clock.advance(ttl + Duration::from_secs(1));
 
     for id in [
         revoked.as_str(),
@@ -1069,10 +1070,11 @@ async fn a_response_with_the_wrong_state_changes_nothing() {
 
 #[tokio::test]
 async fn an_answer_after_the_response_window_changes_nothing() {
-    let app = spawn_app_with(|c| c.wallet_response_window = Duration::from_millis(200)).await;
+    let window = Duration::from_secs(60);
+    let app = spawn_app_with(|c| c.wallet_response_window = window).await;
     let id = app.create_with_description("x").await;
     let request = fetch(&app, &id).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.clock.advance(window + Duration::from_secs(1));
 
     let (status, body) = respond(
         &app,

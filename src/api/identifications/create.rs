@@ -16,7 +16,6 @@ use crate::api::input::{BODY_LIMIT, parse_idempotency_key};
 use crate::domain::identification::Opening;
 use crate::domain::{
     Description, HttpUrl, Identification, Locale, Metadata, Mode, OrganisationId, ProofmeId,
-    Timestamp,
 };
 use crate::edge::{BodyFormat, FieldValue, Fields};
 use crate::outbound::guard;
@@ -343,7 +342,7 @@ pub async fn create(
             webhook_url: input.webhook_url,
         },
         state.config.identification_ttl,
-        Timestamp::now(),
+        state.clock.now(),
     );
     ident.description = input.description;
     ident.metadata = input.metadata;

@@ -126,7 +126,7 @@ async fn commit(writer: &SqlitePool, jobs: &[Job]) -> Result<Vec<CreateOutcome>,
                     }
                 }
                 Some(_) => CreateOutcome::KeyReused,
-                None => match idempotent_outcome(&mut tx, rec).await? {
+                None => match idempotent_outcome(&mut tx, rec, job.ident.created_at).await? {
                     Some(earlier) => earlier,
                     None => {
                         keys_in_batch.insert((rec.api_key_id.as_str(), rec.key.as_str()), rec);
