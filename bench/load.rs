@@ -18,7 +18,7 @@ use sqlx::sqlite::SqlitePoolOptions;
 
 #[path = "common.rs"]
 mod common;
-use common::{Server, admin, admin_with};
+use common::{Seed, Server, seed};
 
 struct Options {
     connections: usize,
@@ -321,6 +321,16 @@ async fn grow(db_url: &str, org: &str, proofme: &str, to: usize) {
     );
 }
 
+/// The body of a create request, as a shop sends it.
+fn create_body(org_id: &str, pr_id: &str) -> String {
+    json!({
+        "proofmeId": pr_id, "organisationId": org_id,
+        "description": "Order #12345", "redirectUrl": "https://shop.example.com/return/12345",
+        "metadata": {"order": 12345}
+    })
+    .to_string()
+}
+
 #[tokio::main]
 async fn main() {
     if !std::env::args().any(|a| a == "--bench") {
@@ -332,40 +342,17 @@ async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db_url = format!("sqlite://{}", dir.path().join("bench.db").display());
 
-    let org = admin(
+    let Seed {
+        org_id,
+        key,
+        proofme_id: pr_id,
+    } = seed(
         &bin,
         &db_url,
-        &["create-organisation", "--name", "Bench Shop"],
+        &[],
+        "test",
+        &["--purpose", "AGE_VERIFICATION"],
     );
-    let org_id = org["id"].as_str().expect("org").to_owned();
-    let key = admin(
-        &bin,
-        &db_url,
-        &[
-            "create-api-key",
-            "--organisation",
-            &org_id,
-            "--mode",
-            "test",
-        ],
-    );
-    let key = key["key"].as_str().expect("key").to_owned();
-    let pr = admin(
-        &bin,
-        &db_url,
-        &[
-            "create-proofme",
-            "--organisation",
-            &org_id,
-            "--name",
-            "Age check",
-            "--purpose",
-            "AGE_VERIFICATION",
-            "--credential",
-            "EPASS:OLDER_THAN_18",
-        ],
-    );
-    let pr_id = pr["id"].as_str().expect("proofme").to_owned();
 
     let server = Server::start(&bin, &db_url);
     server.wait_ready().await;
@@ -391,12 +378,7 @@ async fn main() {
         opts.warmup.as_secs()
     );
 
-    let create_body = json!({
-        "proofmeId": pr_id, "organisationId": org_id,
-        "description": "Order #12345", "redirectUrl": "https://shop.example.com/return/12345",
-        "metadata": {"order": 12345}
-    })
-    .to_string();
+    let create_body = create_body(&org_id, &pr_id);
     let create = Request::PostJson {
         urls: Arc::new(vec![format!("{base}/v1/identification")]),
         body: create_body.clone(),
@@ -601,49 +583,18 @@ PostgreSQL column skipped: no server answers at BENCH_DATABASE_URL"
     let env = [("PROOFME_DATA_KEY_FILE", key_file)];
 
     let storage = postgres_storage_limit(&db_url, opts).await;
-    let org = admin_with(
+    let Seed {
+        org_id,
+        key,
+        proofme_id: pr_id,
+    } = seed(
         bin,
         &db_url,
         &env,
-        &["create-organisation", "--name", "Bench Shop"],
+        "test",
+        &["--purpose", "AGE_VERIFICATION"],
     );
-    let org_id = org["id"].as_str().expect("org").to_owned();
-    let key = admin_with(
-        bin,
-        &db_url,
-        &env,
-        &[
-            "create-api-key",
-            "--organisation",
-            &org_id,
-            "--mode",
-            "test",
-        ],
-    );
-    let key = key["key"].as_str().expect("key").to_owned();
-    let pr = admin_with(
-        bin,
-        &db_url,
-        &env,
-        &[
-            "create-proofme",
-            "--organisation",
-            &org_id,
-            "--name",
-            "Age check",
-            "--purpose",
-            "AGE_VERIFICATION",
-            "--credential",
-            "EPASS:OLDER_THAN_18",
-        ],
-    );
-    let pr_id = pr["id"].as_str().expect("proofme").to_owned();
-    let create_body = json!({
-        "proofmeId": pr_id, "organisationId": org_id,
-        "description": "Order #12345", "redirectUrl": "https://shop.example.com/return/12345",
-        "metadata": {"order": 12345}
-    })
-    .to_string();
+    let create_body = create_body(&org_id, &pr_id);
 
     let mut servers = vec![Server::start_with(bin, &db_url, &env)];
     servers[0].wait_ready().await;
