@@ -4,7 +4,7 @@
 //! root, and what is bound to the request is checked end to end.
 
 use crate::helpers::*;
-use crate::verifier::{Live, assert_failed_with, fetch, live_app, now, respond, run_wallet};
+use crate::verifier::{Live, assert_failed_with, fetch, live_app_with, now, respond, run_wallet};
 use p256::ecdsa::SigningKey;
 use proofme::oid4vp::dcql::{AV_DOCTYPE, MDL_DOCTYPE, PID_DOCTYPE};
 use proofme::oid4vp::holder;
@@ -45,11 +45,7 @@ fn iaca() -> Iaca {
 }
 
 async fn live_with(iaca: &Iaca, credentials: &[&str]) -> Live {
-    let issuer = crate::verifier::TrustedIssuer {
-        issuer: holder::Issuer::new(SigningKey::random(&mut OsRng), vec![]),
-        anchors_pem: iaca.anchors_pem.clone(),
-    };
-    live_app(&issuer, credentials).await
+    live_app_with(&iaca.anchors_pem, credentials, |_| {}).await
 }
 
 fn offered<'a>(request: &'a AuthorizationRequest, doctype: &str) -> &'a OfferedCredential {
@@ -547,24 +543,14 @@ async fn a_pid_mdoc_answers_every_credential_in_the_apis_shape() {
 
 #[tokio::test]
 async fn an_mdoc_revoked_in_its_status_list_fails_and_a_valid_one_verifies() {
-    use crate::revocation::{Answer, ListServer, status_list_token};
+    use crate::revocation::{Answer, ListServer, app_for, status_list_token};
     let iaca = iaca();
     let (server, base) = ListServer::start().await;
     let uri = format!("{base}/mdoc");
     // Entry 0 valid, entry 1 invalid.
     let token = status_list_token(&iaca.key, Some(&iaca.ds), &uri, 1, &[0b10]);
     server.set("mdoc", Answer::Token(token));
-    let pem = iaca.anchors_pem.clone();
-    let app = spawn_app_with(move |c| {
-        c.trusted_issuers_pem = pem;
-        c.allow_private_webhooks = true;
-    })
-    .await;
-    let live = Live {
-        live_key: app.create_api_key(proofme::domain::Mode::Live).await,
-        proofme_id: app.create_proofme(&["EPASS:OLDER_THAN_18"]).await,
-        app,
-    };
+    let live = app_for(&iaca.anchors_pem, |_| {}).await;
     let reference = |idx: u64| {
         ciborium::Value::Map(vec![(
             ciborium::Value::Text("status_list".into()),
