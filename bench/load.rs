@@ -189,6 +189,31 @@ async fn load(req: Request, opts: &Options) -> Stats {
     all
 }
 
+/// `commit` called one after another for the warm-up and then the
+/// measured time, each call timed; it says whether it committed.
+async fn commits(opts: &Options, mut commit: impl AsyncFnMut() -> bool) -> Stats {
+    let start = Instant::now();
+    let (measure_from, until) = (start + opts.warmup, start + opts.warmup + opts.duration);
+    let mut s = Stats {
+        seconds: opts.duration.as_secs_f64(),
+        ..Stats::default()
+    };
+    loop {
+        let t0 = Instant::now();
+        if t0 >= until {
+            break;
+        }
+        let ok = commit().await;
+        if t0 >= measure_from {
+            s.requests += 1;
+            s.errors += usize::from(!ok);
+            s.latencies_us.push(t0.elapsed().as_micros() as u32);
+        }
+    }
+    s.latencies_us.sort_unstable();
+    s
+}
+
 /// Single-row commits, one after another, on one connection with the
 /// store's own pragmas: what SQLite here can commit without batching.
 async fn storage_limit(dir: &std::path::Path, opts: &Options) -> Stats {
@@ -204,29 +229,14 @@ async fn storage_limit(dir: &std::path::Path, opts: &Options) -> Stats {
         .await
         .expect("table");
     let payload = "x".repeat(300);
-    let start = Instant::now();
-    let (measure_from, until) = (start + opts.warmup, start + opts.warmup + opts.duration);
-    let mut s = Stats {
-        seconds: opts.duration.as_secs_f64(),
-        ..Stats::default()
-    };
-    loop {
-        let t0 = Instant::now();
-        if t0 >= until {
-            break;
-        }
-        let ok = sqlx::query("INSERT INTO commits (payload) VALUES (?)")
+    let s = commits(opts, async || {
+        sqlx::query("INSERT INTO commits (payload) VALUES (?)")
             .bind(&payload)
             .execute(&pool)
             .await
-            .is_ok();
-        if t0 >= measure_from {
-            s.requests += 1;
-            s.errors += usize::from(!ok);
-            s.latencies_us.push(t0.elapsed().as_micros() as u32);
-        }
-    }
-    s.latencies_us.sort_unstable();
+            .is_ok()
+    })
+    .await;
     pool.close().await;
     s
 }
@@ -713,29 +723,14 @@ async fn postgres_storage_limit(db_url: &str, opts: &Options) -> Stats {
         .await
         .expect("table");
     let payload = "x".repeat(300);
-    let start = Instant::now();
-    let (measure_from, until) = (start + opts.warmup, start + opts.warmup + opts.duration);
-    let mut s = Stats {
-        seconds: opts.duration.as_secs_f64(),
-        ..Stats::default()
-    };
-    loop {
-        let t0 = Instant::now();
-        if t0 >= until {
-            break;
-        }
-        let ok = sqlx::query("INSERT INTO commits (payload) VALUES ($1)")
+    let s = commits(opts, async || {
+        sqlx::query("INSERT INTO commits (payload) VALUES ($1)")
             .bind(&payload)
             .execute(&mut conn)
             .await
-            .is_ok();
-        if t0 >= measure_from {
-            s.requests += 1;
-            s.errors += usize::from(!ok);
-            s.latencies_us.push(t0.elapsed().as_micros() as u32);
-        }
-    }
-    s.latencies_us.sort_unstable();
+            .is_ok()
+    })
+    .await;
     sqlx::query("DROP TABLE commits")
         .execute(&mut conn)
         .await

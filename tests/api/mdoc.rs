@@ -131,6 +131,28 @@ fn query_id(request: &AuthorizationRequest, doctype: &str) -> String {
     offered(request, doctype).id.clone()
 }
 
+/// Creates an identification of `live` and answers it with an mdoc of
+/// `doctype` from `signer`, made with `twist`, under the query id the
+/// request gives `answered_as`: the identification's id and the answer.
+async fn present_mdoc(
+    live: &Live,
+    signer: &MdocIssuer,
+    doctype: &str,
+    twist: Twist<'_>,
+    answered_as: &str,
+) -> (String, (StatusCode, Value)) {
+    let id = live.create().await;
+    let request = fetch(&live.app, &id).await;
+    let p = mdoc_presentation(signer, doctype, &request, twist);
+    let answer_ = respond(
+        &live.app,
+        &request,
+        &answer(&request, &query_id(&request, answered_as), &p),
+    )
+    .await;
+    (id, answer_)
+}
+
 #[tokio::test]
 async fn an_age_check_offers_the_pid_in_both_formats_the_mdl_and_the_age_attestation() {
     let app = spawn_app().await;
@@ -390,20 +412,12 @@ async fn an_mdl_shares_names_dates_nationality_and_portrait_in_the_apis_shape() 
 async fn an_mdoc_signed_for_another_nonce_fails_as_invalid_key_binding() {
     let iaca = iaca();
     let live = live_with(&iaca, &["EPASS:OLDER_THAN_18"]).await;
-    let id = live.create().await;
-    let request = fetch(&live.app, &id).await;
     let twist = Twist {
         nonce: Some("another-request-nonce"),
         ..Twist::default()
     };
-    let p = mdoc_presentation(&iaca.signer, PID_DOCTYPE, &request, twist);
 
-    let answer_ = respond(
-        &live.app,
-        &request,
-        &answer(&request, &query_id(&request, PID_DOCTYPE), &p),
-    )
-    .await;
+    let (id, answer_) = present_mdoc(&live, &iaca.signer, PID_DOCTYPE, twist, PID_DOCTYPE).await;
 
     assert_failed_with(&live, &id, answer_, "invalid_key_binding").await;
 }
@@ -412,20 +426,12 @@ async fn an_mdoc_signed_for_another_nonce_fails_as_invalid_key_binding() {
 async fn an_mdoc_signed_for_another_verifiers_response_uri_fails_as_invalid_key_binding() {
     let iaca = iaca();
     let live = live_with(&iaca, &["EPASS:OLDER_THAN_18"]).await;
-    let id = live.create().await;
-    let request = fetch(&live.app, &id).await;
     let twist = Twist {
         response_uri: Some("https://verifier.example/oid4vp/response"),
         ..Twist::default()
     };
-    let p = mdoc_presentation(&iaca.signer, MDL_DOCTYPE, &request, twist);
 
-    let answer_ = respond(
-        &live.app,
-        &request,
-        &answer(&request, &query_id(&request, MDL_DOCTYPE), &p),
-    )
-    .await;
+    let (id, answer_) = present_mdoc(&live, &iaca.signer, MDL_DOCTYPE, twist, MDL_DOCTYPE).await;
 
     assert_failed_with(&live, &id, answer_, "invalid_key_binding").await;
 }
@@ -435,14 +441,13 @@ async fn an_mdoc_from_an_unconfigured_iaca_fails_as_untrusted_issuer() {
     let trusted = iaca();
     let stranger = iaca();
     let live = live_with(&trusted, &["EPASS:OLDER_THAN_18"]).await;
-    let id = live.create().await;
-    let request = fetch(&live.app, &id).await;
-    let p = mdoc_presentation(&stranger.signer, AV_DOCTYPE, &request, Twist::default());
 
-    let answer_ = respond(
-        &live.app,
-        &request,
-        &answer(&request, &query_id(&request, AV_DOCTYPE), &p),
+    let (id, answer_) = present_mdoc(
+        &live,
+        &stranger.signer,
+        AV_DOCTYPE,
+        Twist::default(),
+        AV_DOCTYPE,
     )
     .await;
 
@@ -468,15 +473,14 @@ async fn an_answer_with_a_type_the_request_did_not_offer_fails_as_invalid_presen
 async fn an_mdoc_of_another_doctype_under_a_query_id_fails_as_invalid_presentation() {
     let iaca = iaca();
     let live = live_with(&iaca, &["EPASS:OLDER_THAN_18"]).await;
-    let id = live.create().await;
-    let request = fetch(&live.app, &id).await;
-    // An age attestation sent where the mDL was asked for.
-    let p = mdoc_presentation(&iaca.signer, AV_DOCTYPE, &request, Twist::default());
 
-    let answer_ = respond(
-        &live.app,
-        &request,
-        &answer(&request, &query_id(&request, MDL_DOCTYPE), &p),
+    // An age attestation sent where the mDL was asked for.
+    let (id, answer_) = present_mdoc(
+        &live,
+        &iaca.signer,
+        AV_DOCTYPE,
+        Twist::default(),
+        MDL_DOCTYPE,
     )
     .await;
 
@@ -568,20 +572,11 @@ async fn an_mdoc_revoked_in_its_status_list_fails_and_a_valid_one_verifies() {
     };
 
     for (idx, outcome) in [(0, "verified"), (1, "failed")] {
-        let id = live.create().await;
-        let request = fetch(&live.app, &id).await;
         let twist = Twist {
             status: Some(reference(idx)),
             ..Twist::default()
         };
-        let presentation = mdoc_presentation(&iaca.signer, AV_DOCTYPE, &request, twist);
-        let query = query_id(&request, AV_DOCTYPE);
-        respond(
-            &live.app,
-            &request,
-            &answer(&request, &query, &presentation),
-        )
-        .await;
+        let (id, _) = present_mdoc(&live, &iaca.signer, AV_DOCTYPE, twist, AV_DOCTYPE).await;
         let ident = live.identification(&id).await;
         assert_eq!(ident["statusName"], outcome, "{ident}");
         if outcome == "failed" {

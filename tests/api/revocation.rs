@@ -241,6 +241,15 @@ const ONE_BIT: [u8; 2] = [0b0000_0010, 0];
 
 /// A served list and the app: the common start of most tests.
 async fn with_list(bits: u8, bytes: &[u8]) -> (ListIssuer, ListServer, String, Live) {
+    with_list_configured(bits, bytes, |_| {}).await
+}
+
+/// `with_list` with `configure` applied to the app's config.
+async fn with_list_configured(
+    bits: u8,
+    bytes: &[u8],
+    configure: impl FnOnce(&mut Config),
+) -> (ListIssuer, ListServer, String, Live) {
     let issuer = list_issuer();
     let (server, base) = ListServer::start().await;
     let uri = format!("{base}/a");
@@ -248,7 +257,7 @@ async fn with_list(bits: u8, bytes: &[u8]) -> (ListIssuer, ListServer, String, L
         "a",
         Answer::Token(issuer.sign(&issuer.token(&uri, bits, bytes))),
     );
-    let live = app_for(&issuer.anchors_pem, |_| {}).await;
+    let live = app_for(&issuer.anchors_pem, configure).await;
     (issuer, server, uri, live)
 }
 
@@ -293,14 +302,7 @@ async fn a_suspended_credential_in_a_two_bit_list_fails_as_revoked() {
 
 #[tokio::test]
 async fn an_index_outside_the_list_fails_even_under_fail_open() {
-    let issuer = list_issuer();
-    let (server, base) = ListServer::start().await;
-    let uri = format!("{base}/a");
-    server.set(
-        "a",
-        Answer::Token(issuer.sign(&issuer.token(&uri, 1, &ONE_BIT))),
-    );
-    let live = app_for(&issuer.anchors_pem, |c| {
+    let (issuer, _server, uri, live) = with_list_configured(1, &ONE_BIT, |c| {
         c.status_list_policy = StatusListPolicy::FailOpen
     })
     .await;
@@ -519,14 +521,7 @@ async fn a_list_is_fetched_once_within_its_ttl_for_many_presentations() {
 
 #[tokio::test]
 async fn a_list_is_fetched_again_when_the_maximum_age_is_zero() {
-    let issuer = list_issuer();
-    let (server, base) = ListServer::start().await;
-    let uri = format!("{base}/a");
-    server.set(
-        "a",
-        Answer::Token(issuer.sign(&issuer.token(&uri, 1, &ONE_BIT))),
-    );
-    let live = app_for(&issuer.anchors_pem, |c| {
+    let (issuer, server, uri, live) = with_list_configured(1, &ONE_BIT, |c| {
         c.status_list_max_age = std::time::Duration::ZERO
     })
     .await;
