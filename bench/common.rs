@@ -119,3 +119,95 @@ pub fn admin_with(bin: &str, db_url: &str, env: &[(&str, &str)], args: &[&str]) 
     );
     serde_json::from_slice(&out.stdout).expect("admin JSON")
 }
+
+/// What `seed` made with the admin commands.
+pub struct Seed {
+    pub org_id: String,
+    pub key: String,
+    pub proofme_id: String,
+}
+
+/// An organisation "Bench Shop" with an API key of `mode` and an age-check
+/// proofme (with `more` added to its `create-proofme` arguments), made
+/// before the server starts; `env` as for `admin_with`.
+pub fn seed(bin: &str, db_url: &str, env: &[(&str, &str)], mode: &str, more: &[&str]) -> Seed {
+    let admin = |args: &[&str]| admin_with(bin, db_url, env, args);
+    let org = admin(&["create-organisation", "--name", "Bench Shop"]);
+    let org_id = org["id"].as_str().expect("org").to_owned();
+    let key = admin(&["create-api-key", "--organisation", &org_id, "--mode", mode]);
+    let mut proofme = vec![
+        "create-proofme",
+        "--organisation",
+        &org_id,
+        "--name",
+        "Age check",
+        "--credential",
+        "EPASS:OLDER_THAN_18",
+    ];
+    proofme.extend_from_slice(more);
+    let pr = admin(&proofme);
+    Seed {
+        key: key["key"].as_str().expect("key").to_owned(),
+        proofme_id: pr["id"].as_str().expect("proofme").to_owned(),
+        org_id,
+    }
+}
+
+/// The seeded tenant on a running server, as a shop and its customers'
+/// wallets reach it.
+pub struct Tenant {
+    pub base: String,
+    pub key: String,
+    /// The create request's body.
+    pub body: String,
+    /// Keeps connections alive and follows no redirects, as a wallet does.
+    pub http: reqwest::Client,
+}
+
+impl Tenant {
+    pub fn new(server: &Server, seed: &Seed) -> Tenant {
+        Tenant {
+            base: server.base.clone(),
+            key: seed.key.clone(),
+            body: serde_json::json!({"proofmeId": seed.proofme_id,
+                                     "organisationId": seed.org_id,
+                                     "redirectUrl": "https://shop.example.com/return"})
+            .to_string(),
+            http: reqwest::Client::builder()
+                .tcp_nodelay(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+        }
+    }
+
+    /// Creates an identification: its JSON.
+    pub async fn create(&self) -> Value {
+        let resp = self
+            .http
+            .post(format!("{}/v1/identification", self.base))
+            .bearer_auth(&self.key)
+            .header("content-type", "application/json")
+            .body(self.body.clone())
+            .send()
+            .await
+            .expect("create");
+        assert_eq!(resp.status().as_u16(), 201, "create");
+        resp.json().await.expect("create JSON")
+    }
+
+    /// The request object of `id`, fetched and checked as a wallet does.
+    pub async fn request(&self, id: &str) -> proofme::wallet::AuthorizationRequest {
+        let jwt = self
+            .http
+            .get(format!("{}/oid4vp/request/{id}", self.base))
+            .send()
+            .await
+            .expect("request object")
+            .text()
+            .await
+            .expect("request object body");
+        proofme::wallet::verify_request(&jwt, None, None, proofme::domain::Timestamp::now())
+            .expect("a valid request object")
+    }
+}

@@ -18,7 +18,7 @@ use sqlx::sqlite::SqlitePoolOptions;
 
 #[path = "common.rs"]
 mod common;
-use common::{Server, admin, admin_with};
+use common::{Seed, Server, seed};
 
 struct Options {
     connections: usize,
@@ -189,6 +189,31 @@ async fn load(req: Request, opts: &Options) -> Stats {
     all
 }
 
+/// `commit` called one after another for the warm-up and then the
+/// measured time, each call timed; it says whether it committed.
+async fn commits(opts: &Options, mut commit: impl AsyncFnMut() -> bool) -> Stats {
+    let start = Instant::now();
+    let (measure_from, until) = (start + opts.warmup, start + opts.warmup + opts.duration);
+    let mut s = Stats {
+        seconds: opts.duration.as_secs_f64(),
+        ..Stats::default()
+    };
+    loop {
+        let t0 = Instant::now();
+        if t0 >= until {
+            break;
+        }
+        let ok = commit().await;
+        if t0 >= measure_from {
+            s.requests += 1;
+            s.errors += usize::from(!ok);
+            s.latencies_us.push(t0.elapsed().as_micros() as u32);
+        }
+    }
+    s.latencies_us.sort_unstable();
+    s
+}
+
 /// Single-row commits, one after another, on one connection with the
 /// store's own pragmas: what SQLite here can commit without batching.
 async fn storage_limit(dir: &std::path::Path, opts: &Options) -> Stats {
@@ -204,29 +229,14 @@ async fn storage_limit(dir: &std::path::Path, opts: &Options) -> Stats {
         .await
         .expect("table");
     let payload = "x".repeat(300);
-    let start = Instant::now();
-    let (measure_from, until) = (start + opts.warmup, start + opts.warmup + opts.duration);
-    let mut s = Stats {
-        seconds: opts.duration.as_secs_f64(),
-        ..Stats::default()
-    };
-    loop {
-        let t0 = Instant::now();
-        if t0 >= until {
-            break;
-        }
-        let ok = sqlx::query("INSERT INTO commits (payload) VALUES (?)")
+    let s = commits(opts, async || {
+        sqlx::query("INSERT INTO commits (payload) VALUES (?)")
             .bind(&payload)
             .execute(&pool)
             .await
-            .is_ok();
-        if t0 >= measure_from {
-            s.requests += 1;
-            s.errors += usize::from(!ok);
-            s.latencies_us.push(t0.elapsed().as_micros() as u32);
-        }
-    }
-    s.latencies_us.sort_unstable();
+            .is_ok()
+    })
+    .await;
     pool.close().await;
     s
 }
@@ -321,6 +331,16 @@ async fn grow(db_url: &str, org: &str, proofme: &str, to: usize) {
     );
 }
 
+/// The body of a create request, as a shop sends it.
+fn create_body(org_id: &str, pr_id: &str) -> String {
+    json!({
+        "proofmeId": pr_id, "organisationId": org_id,
+        "description": "Order #12345", "redirectUrl": "https://shop.example.com/return/12345",
+        "metadata": {"order": 12345}
+    })
+    .to_string()
+}
+
 #[tokio::main]
 async fn main() {
     if !std::env::args().any(|a| a == "--bench") {
@@ -332,40 +352,17 @@ async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db_url = format!("sqlite://{}", dir.path().join("bench.db").display());
 
-    let org = admin(
+    let Seed {
+        org_id,
+        key,
+        proofme_id: pr_id,
+    } = seed(
         &bin,
         &db_url,
-        &["create-organisation", "--name", "Bench Shop"],
+        &[],
+        "test",
+        &["--purpose", "AGE_VERIFICATION"],
     );
-    let org_id = org["id"].as_str().expect("org").to_owned();
-    let key = admin(
-        &bin,
-        &db_url,
-        &[
-            "create-api-key",
-            "--organisation",
-            &org_id,
-            "--mode",
-            "test",
-        ],
-    );
-    let key = key["key"].as_str().expect("key").to_owned();
-    let pr = admin(
-        &bin,
-        &db_url,
-        &[
-            "create-proofme",
-            "--organisation",
-            &org_id,
-            "--name",
-            "Age check",
-            "--purpose",
-            "AGE_VERIFICATION",
-            "--credential",
-            "EPASS:OLDER_THAN_18",
-        ],
-    );
-    let pr_id = pr["id"].as_str().expect("proofme").to_owned();
 
     let server = Server::start(&bin, &db_url);
     server.wait_ready().await;
@@ -391,12 +388,7 @@ async fn main() {
         opts.warmup.as_secs()
     );
 
-    let create_body = json!({
-        "proofmeId": pr_id, "organisationId": org_id,
-        "description": "Order #12345", "redirectUrl": "https://shop.example.com/return/12345",
-        "metadata": {"order": 12345}
-    })
-    .to_string();
+    let create_body = create_body(&org_id, &pr_id);
     let create = Request::PostJson {
         urls: Arc::new(vec![format!("{base}/v1/identification")]),
         body: create_body.clone(),
@@ -601,49 +593,18 @@ PostgreSQL column skipped: no server answers at BENCH_DATABASE_URL"
     let env = [("PROOFME_DATA_KEY_FILE", key_file)];
 
     let storage = postgres_storage_limit(&db_url, opts).await;
-    let org = admin_with(
+    let Seed {
+        org_id,
+        key,
+        proofme_id: pr_id,
+    } = seed(
         bin,
         &db_url,
         &env,
-        &["create-organisation", "--name", "Bench Shop"],
+        "test",
+        &["--purpose", "AGE_VERIFICATION"],
     );
-    let org_id = org["id"].as_str().expect("org").to_owned();
-    let key = admin_with(
-        bin,
-        &db_url,
-        &env,
-        &[
-            "create-api-key",
-            "--organisation",
-            &org_id,
-            "--mode",
-            "test",
-        ],
-    );
-    let key = key["key"].as_str().expect("key").to_owned();
-    let pr = admin_with(
-        bin,
-        &db_url,
-        &env,
-        &[
-            "create-proofme",
-            "--organisation",
-            &org_id,
-            "--name",
-            "Age check",
-            "--purpose",
-            "AGE_VERIFICATION",
-            "--credential",
-            "EPASS:OLDER_THAN_18",
-        ],
-    );
-    let pr_id = pr["id"].as_str().expect("proofme").to_owned();
-    let create_body = json!({
-        "proofmeId": pr_id, "organisationId": org_id,
-        "description": "Order #12345", "redirectUrl": "https://shop.example.com/return/12345",
-        "metadata": {"order": 12345}
-    })
-    .to_string();
+    let create_body = create_body(&org_id, &pr_id);
 
     let mut servers = vec![Server::start_with(bin, &db_url, &env)];
     servers[0].wait_ready().await;
@@ -762,29 +723,14 @@ async fn postgres_storage_limit(db_url: &str, opts: &Options) -> Stats {
         .await
         .expect("table");
     let payload = "x".repeat(300);
-    let start = Instant::now();
-    let (measure_from, until) = (start + opts.warmup, start + opts.warmup + opts.duration);
-    let mut s = Stats {
-        seconds: opts.duration.as_secs_f64(),
-        ..Stats::default()
-    };
-    loop {
-        let t0 = Instant::now();
-        if t0 >= until {
-            break;
-        }
-        let ok = sqlx::query("INSERT INTO commits (payload) VALUES ($1)")
+    let s = commits(opts, async || {
+        sqlx::query("INSERT INTO commits (payload) VALUES ($1)")
             .bind(&payload)
             .execute(&mut conn)
             .await
-            .is_ok();
-        if t0 >= measure_from {
-            s.requests += 1;
-            s.errors += usize::from(!ok);
-            s.latencies_us.push(t0.elapsed().as_micros() as u32);
-        }
-    }
-    s.latencies_us.sort_unstable();
+            .is_ok()
+    })
+    .await;
     sqlx::query("DROP TABLE commits")
         .execute(&mut conn)
         .await

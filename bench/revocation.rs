@@ -24,7 +24,7 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use common::{Server, admin, percentile, value};
+use common::{Server, Tenant, percentile, seed, value};
 use flate2::Compression;
 use flate2::write::ZlibEncoder;
 use p256::ecdsa::SigningKey;
@@ -32,7 +32,7 @@ use proofme::domain::Timestamp;
 use proofme::oid4vp::holder::{self, Issuer};
 use proofme::oid4vp::jose::{self, Jwk};
 use proofme::oid4vp::x509::{self, CertificateAuthority, Validity};
-use proofme::wallet::{self, AuthorizationRequest, WalletFormat};
+use proofme::wallet::{self, WalletFormat};
 use rand::Rng;
 use rand::rngs::OsRng;
 use serde_json::{Map, Value, json};
@@ -159,58 +159,25 @@ async fn serve_list(State(lists): State<Lists>, Path(name): Path<String>) -> imp
     )
 }
 
-/// The live tenant the presentations answer.
-struct Api {
-    base: String,
-    key: String,
-    body: String,
-    http: reqwest::Client,
+/// Creates a live identification: its id.
+async fn create(api: &Tenant) -> String {
+    let created = api.create().await;
+    assert_eq!(created["mode"], "live", "{created}");
+    created["id"].as_str().expect("id").to_owned()
 }
 
-impl Api {
-    async fn create(&self) -> String {
-        let resp = self
-            .http
-            .post(format!("{}/v1/identification", self.base))
-            .bearer_auth(&self.key)
-            .header("content-type", "application/json")
-            .body(self.body.clone())
-            .send()
-            .await
-            .expect("create");
-        assert_eq!(resp.status().as_u16(), 201, "create");
-        let created: Value = resp.json().await.expect("create JSON");
-        assert_eq!(created["mode"], "live", "{created}");
-        created["id"].as_str().expect("id").to_owned()
-    }
-
-    /// The request object, fetched and checked as a wallet does.
-    async fn request(&self, id: &str) -> AuthorizationRequest {
-        let jwt = self
-            .http
-            .get(format!("{}/oid4vp/request/{id}", self.base))
-            .send()
-            .await
-            .expect("request object")
-            .text()
-            .await
-            .expect("request object body");
-        wallet::verify_request(&jwt, None, None, Timestamp::now()).expect("a valid request object")
-    }
-
-    async fn assert_verified(&self, id: &str) {
-        let ident: Value = self
-            .http
-            .get(format!("{}/v1/identification/{id}", self.base))
-            .bearer_auth(&self.key)
-            .send()
-            .await
-            .expect("get identification")
-            .json()
-            .await
-            .expect("identification JSON");
-        assert_eq!(ident["statusName"], "verified", "{ident}");
-    }
+async fn assert_verified(api: &Tenant, id: &str) {
+    let ident: Value = api
+        .http
+        .get(format!("{}/v1/identification/{id}", api.base))
+        .bearer_auth(&api.key)
+        .send()
+        .await
+        .expect("get identification")
+        .json()
+        .await
+        .expect("identification JSON");
+    assert_eq!(ident["statusName"], "verified", "{ident}");
 }
 
 /// An answer ready to post.
@@ -223,8 +190,8 @@ struct Prepared {
 /// Creates an identification and builds the wallet's encrypted answer: a
 /// fresh PID for a fresh holder key, with a status reference into the list
 /// `list` names (at a random index) when it names one.
-async fn prepare(api: &Api, issuer: &Issuer, lists: &Lists, list: Option<&str>) -> Prepared {
-    let id = api.create().await;
+async fn prepare(api: &Tenant, issuer: &Issuer, lists: &Lists, list: Option<&str>) -> Prepared {
+    let id = create(api).await;
     let request = api.request(&id).await;
     let holder_key = SigningKey::random(&mut OsRng);
     let claims = holder::pid_claims::<&str>(&[]).expect("PID claims");
@@ -272,7 +239,7 @@ async fn prepare(api: &Api, issuer: &Issuer, lists: &Lists, list: Option<&str>) 
 }
 
 /// Posts the answer, timing it to the end of the `200`, in ms.
-async fn post(api: &Api, prepared: &Prepared) -> f64 {
+async fn post(api: &Tenant, prepared: &Prepared) -> f64 {
     let started = Instant::now();
     let resp = api
         .http
@@ -304,7 +271,7 @@ const SHARED: &str = "shared";
 /// Presents one PID of `case` and returns its time; a cold one takes the
 /// next fresh list name from `fresh`.
 async fn sample(
-    api: &Api,
+    api: &Tenant,
     issuer: &Issuer,
     lists: &Lists,
     case: Case,
@@ -320,7 +287,7 @@ async fn sample(
     };
     let prepared = prepare(api, issuer, lists, list.as_deref()).await;
     let elapsed = post(api, &prepared).await;
-    api.assert_verified(&prepared.id).await;
+    assert_verified(api, &prepared.id).await;
     elapsed
 }
 
@@ -332,7 +299,7 @@ fn sorted(mut v: Vec<f64>) -> Vec<f64> {
 /// `m` answers built first, the connections opened, then all posted at
 /// once: their times, sorted, and the time until the last was answered.
 async fn burst(
-    api: &Arc<Api>,
+    api: &Arc<Tenant>,
     issuer: &Issuer,
     lists: &Lists,
     list: Option<&str>,
@@ -380,7 +347,7 @@ async fn burst(
     }
     let all = started.elapsed().as_secs_f64() * 1000.0;
     for id in &ids {
-        api.assert_verified(id).await;
+        assert_verified(api, id).await;
     }
     (sorted(times), all)
 }
@@ -412,36 +379,7 @@ async fn main() {
     let bin = common::binary();
     let dir = tempfile::tempdir().expect("temp dir");
     let db_url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let org = admin(
-        &bin,
-        &db_url,
-        &["create-organisation", "--name", "Bench Shop"],
-    );
-    let org_id = org["id"].as_str().expect("org").to_owned();
-    let key = admin(
-        &bin,
-        &db_url,
-        &[
-            "create-api-key",
-            "--organisation",
-            &org_id,
-            "--mode",
-            "live",
-        ],
-    );
-    let pr = admin(
-        &bin,
-        &db_url,
-        &[
-            "create-proofme",
-            "--organisation",
-            &org_id,
-            "--name",
-            "Age check",
-            "--credential",
-            "EPASS:OLDER_THAN_18",
-        ],
-    );
+    let seed = seed(&bin, &db_url, &[], "live", &[]);
     let server = Server::start_with(
         &bin,
         &db_url,
@@ -451,18 +389,7 @@ async fn main() {
         ],
     );
     server.wait_ready().await;
-    let api = Arc::new(Api {
-        base: server.base.clone(),
-        key: key["key"].as_str().expect("key").to_owned(),
-        body: json!({"proofmeId": pr["id"], "organisationId": org_id,
-                     "redirectUrl": "https://shop.example.com/return"})
-        .to_string(),
-        http: reqwest::Client::builder()
-            .tcp_nodelay(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client"),
-    });
+    let api = Arc::new(Tenant::new(&server, &seed));
     let issuer = Arc::new(issuer);
 
     // Warm up every case; the first cached one fetches the shared list.

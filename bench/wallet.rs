@@ -12,38 +12,14 @@
 #[path = "common.rs"]
 mod common;
 
-use common::{Server, admin, percentile, value};
-use proofme::domain::Timestamp;
+use common::{Server, Tenant, percentile, seed, value};
 use proofme::oid4vp::dcql;
 use proofme::oid4vp::jose::{self, ContentEncryption};
 use proofme::wallet;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-
-struct Tenant {
-    base: String,
-    key: String,
-    body: String,
-    http: reqwest::Client,
-}
-
-impl Tenant {
-    async fn create(&self) -> Value {
-        let resp = self
-            .http
-            .post(format!("{}/v1/identification", self.base))
-            .bearer_auth(&self.key)
-            .header("content-type", "application/json")
-            .body(self.body.clone())
-            .send()
-            .await
-            .expect("create");
-        assert_eq!(resp.status().as_u16(), 201, "create");
-        resp.json().await.expect("JSON")
-    }
-}
 
 /// What the wallet answers with.
 #[derive(Debug, Clone, Copy)]
@@ -94,16 +70,7 @@ async fn one_latency(t: &Tenant, format: Format) -> f64 {
     let mut events = eventsource(stream);
     events.next().await.expect("first event");
 
-    let jwt = t
-        .http
-        .get(format!("{}/oid4vp/request/{id}", t.base))
-        .send()
-        .await
-        .expect("request")
-        .text()
-        .await
-        .expect("body");
-    let request = wallet::verify_request(&jwt, None, None, Timestamp::now()).expect("request");
+    let request = t.request(id).await;
     let pending = events.next().await.expect("pending event");
     assert!(pending.contains("pending"), "{pending}");
     // The wallet command's own code gets the credential and presents it.
@@ -188,50 +155,10 @@ async fn main() {
     let bin = common::binary();
     let dir = tempfile::tempdir().expect("temp dir");
     let db_url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let org = admin(
-        &bin,
-        &db_url,
-        &["create-organisation", "--name", "Bench Shop"],
-    );
-    let org_id = org["id"].as_str().expect("org").to_owned();
-    let key = admin(
-        &bin,
-        &db_url,
-        &[
-            "create-api-key",
-            "--organisation",
-            &org_id,
-            "--mode",
-            "test",
-        ],
-    );
-    let pr = admin(
-        &bin,
-        &db_url,
-        &[
-            "create-proofme",
-            "--organisation",
-            &org_id,
-            "--name",
-            "Age check",
-            "--credential",
-            "EPASS:OLDER_THAN_18",
-        ],
-    );
+    let seed = seed(&bin, &db_url, &[], "test", &[]);
     let server = Server::start(&bin, &db_url);
     server.wait_ready().await;
-    let tenant = Arc::new(Tenant {
-        base: server.base.clone(),
-        key: key["key"].as_str().expect("key").to_owned(),
-        body: json!({"proofmeId": pr["id"], "organisationId": org_id,
-                     "redirectUrl": "https://shop.example.com/return"})
-        .to_string(),
-        http: reqwest::Client::builder()
-            .tcp_nodelay(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client"),
-    });
+    let tenant = Arc::new(Tenant::new(&server, &seed));
 
     // Warm up, then the latency of one flow at a time, the formats taking
     // turns so that each sees the same machine.

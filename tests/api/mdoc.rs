@@ -4,7 +4,7 @@
 //! root, and what is bound to the request is checked end to end.
 
 use crate::helpers::*;
-use crate::verifier::{Live, assert_failed_with, fetch, live_app, now, respond, run_wallet};
+use crate::verifier::{Live, assert_failed_with, fetch, live_app_with, now, respond, run_wallet};
 use p256::ecdsa::SigningKey;
 use proofme::oid4vp::dcql::{AV_DOCTYPE, MDL_DOCTYPE, PID_DOCTYPE};
 use proofme::oid4vp::holder;
@@ -45,11 +45,7 @@ fn iaca() -> Iaca {
 }
 
 async fn live_with(iaca: &Iaca, credentials: &[&str]) -> Live {
-    let issuer = crate::verifier::TrustedIssuer {
-        issuer: holder::Issuer::new(SigningKey::random(&mut OsRng), vec![]),
-        anchors_pem: iaca.anchors_pem.clone(),
-    };
-    live_app(&issuer, credentials).await
+    live_app_with(&iaca.anchors_pem, credentials, |_| {}).await
 }
 
 fn offered<'a>(request: &'a AuthorizationRequest, doctype: &str) -> &'a OfferedCredential {
@@ -133,6 +129,28 @@ fn answer(request: &AuthorizationRequest, query_id: &str, presentation: &str) ->
 
 fn query_id(request: &AuthorizationRequest, doctype: &str) -> String {
     offered(request, doctype).id.clone()
+}
+
+/// Creates an identification of `live` and answers it with an mdoc of
+/// `doctype` from `signer`, made with `twist`, under the query id the
+/// request gives `answered_as`: the identification's id and the answer.
+async fn present_mdoc(
+    live: &Live,
+    signer: &MdocIssuer,
+    doctype: &str,
+    twist: Twist<'_>,
+    answered_as: &str,
+) -> (String, (StatusCode, Value)) {
+    let id = live.create().await;
+    let request = fetch(&live.app, &id).await;
+    let p = mdoc_presentation(signer, doctype, &request, twist);
+    let answer_ = respond(
+        &live.app,
+        &request,
+        &answer(&request, &query_id(&request, answered_as), &p),
+    )
+    .await;
+    (id, answer_)
 }
 
 #[tokio::test]
@@ -394,20 +412,12 @@ async fn an_mdl_shares_names_dates_nationality_and_portrait_in_the_apis_shape() 
 async fn an_mdoc_signed_for_another_nonce_fails_as_invalid_key_binding() {
     let iaca = iaca();
     let live = live_with(&iaca, &["EPASS:OLDER_THAN_18"]).await;
-    let id = live.create().await;
-    let request = fetch(&live.app, &id).await;
     let twist = Twist {
         nonce: Some("another-request-nonce"),
         ..Twist::default()
     };
-    let p = mdoc_presentation(&iaca.signer, PID_DOCTYPE, &request, twist);
 
-    let answer_ = respond(
-        &live.app,
-        &request,
-        &answer(&request, &query_id(&request, PID_DOCTYPE), &p),
-    )
-    .await;
+    let (id, answer_) = present_mdoc(&live, &iaca.signer, PID_DOCTYPE, twist, PID_DOCTYPE).await;
 
     assert_failed_with(&live, &id, answer_, "invalid_key_binding").await;
 }
@@ -416,20 +426,12 @@ async fn an_mdoc_signed_for_another_nonce_fails_as_invalid_key_binding() {
 async fn an_mdoc_signed_for_another_verifiers_response_uri_fails_as_invalid_key_binding() {
     let iaca = iaca();
     let live = live_with(&iaca, &["EPASS:OLDER_THAN_18"]).await;
-    let id = live.create().await;
-    let request = fetch(&live.app, &id).await;
     let twist = Twist {
         response_uri: Some("https://verifier.example/oid4vp/response"),
         ..Twist::default()
     };
-    let p = mdoc_presentation(&iaca.signer, MDL_DOCTYPE, &request, twist);
 
-    let answer_ = respond(
-        &live.app,
-        &request,
-        &answer(&request, &query_id(&request, MDL_DOCTYPE), &p),
-    )
-    .await;
+    let (id, answer_) = present_mdoc(&live, &iaca.signer, MDL_DOCTYPE, twist, MDL_DOCTYPE).await;
 
     assert_failed_with(&live, &id, answer_, "invalid_key_binding").await;
 }
@@ -439,14 +441,13 @@ async fn an_mdoc_from_an_unconfigured_iaca_fails_as_untrusted_issuer() {
     let trusted = iaca();
     let stranger = iaca();
     let live = live_with(&trusted, &["EPASS:OLDER_THAN_18"]).await;
-    let id = live.create().await;
-    let request = fetch(&live.app, &id).await;
-    let p = mdoc_presentation(&stranger.signer, AV_DOCTYPE, &request, Twist::default());
 
-    let answer_ = respond(
-        &live.app,
-        &request,
-        &answer(&request, &query_id(&request, AV_DOCTYPE), &p),
+    let (id, answer_) = present_mdoc(
+        &live,
+        &stranger.signer,
+        AV_DOCTYPE,
+        Twist::default(),
+        AV_DOCTYPE,
     )
     .await;
 
@@ -472,15 +473,14 @@ async fn an_answer_with_a_type_the_request_did_not_offer_fails_as_invalid_presen
 async fn an_mdoc_of_another_doctype_under_a_query_id_fails_as_invalid_presentation() {
     let iaca = iaca();
     let live = live_with(&iaca, &["EPASS:OLDER_THAN_18"]).await;
-    let id = live.create().await;
-    let request = fetch(&live.app, &id).await;
-    // An age attestation sent where the mDL was asked for.
-    let p = mdoc_presentation(&iaca.signer, AV_DOCTYPE, &request, Twist::default());
 
-    let answer_ = respond(
-        &live.app,
-        &request,
-        &answer(&request, &query_id(&request, MDL_DOCTYPE), &p),
+    // An age attestation sent where the mDL was asked for.
+    let (id, answer_) = present_mdoc(
+        &live,
+        &iaca.signer,
+        AV_DOCTYPE,
+        Twist::default(),
+        MDL_DOCTYPE,
     )
     .await;
 
@@ -547,24 +547,14 @@ async fn a_pid_mdoc_answers_every_credential_in_the_apis_shape() {
 
 #[tokio::test]
 async fn an_mdoc_revoked_in_its_status_list_fails_and_a_valid_one_verifies() {
-    use crate::revocation::{Answer, ListServer, status_list_token};
+    use crate::revocation::{Answer, ListServer, app_for, status_list_token};
     let iaca = iaca();
     let (server, base) = ListServer::start().await;
     let uri = format!("{base}/mdoc");
     // Entry 0 valid, entry 1 invalid.
     let token = status_list_token(&iaca.key, Some(&iaca.ds), &uri, 1, &[0b10]);
     server.set("mdoc", Answer::Token(token));
-    let pem = iaca.anchors_pem.clone();
-    let app = spawn_app_with(move |c| {
-        c.trusted_issuers_pem = pem;
-        c.allow_private_webhooks = true;
-    })
-    .await;
-    let live = Live {
-        live_key: app.create_api_key(proofme::domain::Mode::Live).await,
-        proofme_id: app.create_proofme(&["EPASS:OLDER_THAN_18"]).await,
-        app,
-    };
+    let live = app_for(&iaca.anchors_pem, |_| {}).await;
     let reference = |idx: u64| {
         ciborium::Value::Map(vec![(
             ciborium::Value::Text("status_list".into()),
@@ -582,20 +572,11 @@ async fn an_mdoc_revoked_in_its_status_list_fails_and_a_valid_one_verifies() {
     };
 
     for (idx, outcome) in [(0, "verified"), (1, "failed")] {
-        let id = live.create().await;
-        let request = fetch(&live.app, &id).await;
         let twist = Twist {
             status: Some(reference(idx)),
             ..Twist::default()
         };
-        let presentation = mdoc_presentation(&iaca.signer, AV_DOCTYPE, &request, twist);
-        let query = query_id(&request, AV_DOCTYPE);
-        respond(
-            &live.app,
-            &request,
-            &answer(&request, &query, &presentation),
-        )
-        .await;
+        let (id, _) = present_mdoc(&live, &iaca.signer, AV_DOCTYPE, twist, AV_DOCTYPE).await;
         let ident = live.identification(&id).await;
         assert_eq!(ident["statusName"], outcome, "{ident}");
         if outcome == "failed" {

@@ -1435,8 +1435,13 @@ async fn final_pages_show_the_reference_and_what_to_do_next() {
     }
 }
 
-#[tokio::test]
-async fn a_failed_wallet_answer_says_why() {
+/// Answers a fresh English identification through the wallet command with
+/// `options` (its link filled in), checks that the verifier refuses the
+/// answer with `failure_reason`, and returns the reason MyPage then gives.
+async fn reason_after_refused_answer(
+    options: proofme::wallet::PresentOptions,
+    failure_reason: &str,
+) -> String {
     let app = spawn_app().await;
     let created = app
         .create_identification(json!({ "locale": "en_US" }))
@@ -1445,8 +1450,7 @@ async fn a_failed_wallet_answer_says_why() {
 
     let outcome = proofme::wallet::present(&proofme::wallet::PresentOptions {
         link: created["myPageUrl"].as_str().unwrap().to_owned(),
-        claims: vec!["age_equal_or_over.18=false".into()],
-        ..Default::default()
+        ..options
     })
     .await
     .expect("the wallet answered");
@@ -1454,42 +1458,33 @@ async fn a_failed_wallet_answer_says_why() {
     assert_eq!(outcome.status, 400);
     assert_eq!(
         app.identification(id).await["failureReason"],
-        "age_requirement_not_met"
+        failure_reason
     );
 
     let (_, html) = page(&app, id).await;
+    with_class(&html, "p", "reason")[0].text.clone()
+}
 
+#[tokio::test]
+async fn a_failed_wallet_answer_says_why() {
+    let options = proofme::wallet::PresentOptions {
+        claims: vec!["age_equal_or_over.18=false".into()],
+        ..Default::default()
+    };
     assert_eq!(
-        with_class(&html, "p", "reason")[0].text,
+        reason_after_refused_answer(options, "age_requirement_not_met").await,
         "Your wallet did not share everything Test Shop asked for."
     );
 }
 
 #[tokio::test]
 async fn a_revoked_credential_is_named_as_such() {
-    let app = spawn_app().await;
-    let created = app
-        .create_identification(json!({ "locale": "en_US" }))
-        .await;
-    let id = created["id"].as_str().unwrap();
-
-    let outcome = proofme::wallet::present(&proofme::wallet::PresentOptions {
-        link: created["myPageUrl"].as_str().unwrap().to_owned(),
+    let options = proofme::wallet::PresentOptions {
         credential_status: Some(proofme::domain::CredentialStatus::Invalid),
         ..Default::default()
-    })
-    .await
-    .expect("the wallet answered");
-    assert_eq!(outcome.status, 400);
+    };
     assert_eq!(
-        app.identification(id).await["failureReason"],
-        "revoked_credential"
-    );
-
-    let (_, html) = page(&app, id).await;
-
-    assert_eq!(
-        with_class(&html, "p", "reason")[0].text,
+        reason_after_refused_answer(options, "revoked_credential").await,
         "The ID in your wallet has been withdrawn or suspended by its issuer."
     );
 }

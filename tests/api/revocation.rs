@@ -16,7 +16,6 @@ use flate2::Compression;
 use flate2::write::ZlibEncoder;
 use p256::ecdsa::SigningKey;
 use proofme::config::{Config, StatusListPolicy};
-use proofme::domain::Mode;
 use proofme::oid4vp::holder::{self, Issuer};
 use proofme::oid4vp::jose::{self, b64url_encode, sign_es256};
 use proofme::oid4vp::x509::{self, CertificateAuthority, Validity, encode_x5c};
@@ -27,7 +26,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::helpers::*;
-use crate::verifier::{Live, fetch, now, present, respond, vp_token};
+use crate::verifier::{Live, fetch, live_app_with, now, present, respond, vp_token};
 
 const PID_VCT: &str = "urn:eudi:pid:1";
 
@@ -196,22 +195,14 @@ impl ListIssuer {
     }
 }
 
-/// A live app trusting `issuer`, allowed to fetch from loopback.
-async fn app_for(issuer: &ListIssuer, configure: impl FnOnce(&mut Config)) -> Live {
-    let pem = issuer.anchors_pem.clone();
-    let app = spawn_app_with(move |c| {
-        c.trusted_issuers_pem = pem;
+/// A live app trusting the roots in `anchors_pem`, allowed to fetch from
+/// loopback, where the list servers listen.
+pub(crate) async fn app_for(anchors_pem: &str, configure: impl FnOnce(&mut Config)) -> Live {
+    live_app_with(anchors_pem, &["EPASS:OLDER_THAN_18"], |c| {
         c.allow_private_webhooks = true;
         configure(c);
     })
-    .await;
-    let live_key = app.create_api_key(Mode::Live).await;
-    let proofme_id = app.create_proofme(&["EPASS:OLDER_THAN_18"]).await;
-    Live {
-        app,
-        live_key,
-        proofme_id,
-    }
+    .await
 }
 
 /// Creates an identification and presents a PID pointing at `idx` of `uri`.
@@ -250,6 +241,15 @@ const ONE_BIT: [u8; 2] = [0b0000_0010, 0];
 
 /// A served list and the app: the common start of most tests.
 async fn with_list(bits: u8, bytes: &[u8]) -> (ListIssuer, ListServer, String, Live) {
+    with_list_configured(bits, bytes, |_| {}).await
+}
+
+/// `with_list` with `configure` applied to the app's config.
+async fn with_list_configured(
+    bits: u8,
+    bytes: &[u8],
+    configure: impl FnOnce(&mut Config),
+) -> (ListIssuer, ListServer, String, Live) {
     let issuer = list_issuer();
     let (server, base) = ListServer::start().await;
     let uri = format!("{base}/a");
@@ -257,7 +257,7 @@ async fn with_list(bits: u8, bytes: &[u8]) -> (ListIssuer, ListServer, String, L
         "a",
         Answer::Token(issuer.sign(&issuer.token(&uri, bits, bytes))),
     );
-    let live = app_for(&issuer, |_| {}).await;
+    let live = app_for(&issuer.anchors_pem, configure).await;
     (issuer, server, uri, live)
 }
 
@@ -302,14 +302,7 @@ async fn a_suspended_credential_in_a_two_bit_list_fails_as_revoked() {
 
 #[tokio::test]
 async fn an_index_outside_the_list_fails_even_under_fail_open() {
-    let issuer = list_issuer();
-    let (server, base) = ListServer::start().await;
-    let uri = format!("{base}/a");
-    server.set(
-        "a",
-        Answer::Token(issuer.sign(&issuer.token(&uri, 1, &ONE_BIT))),
-    );
-    let live = app_for(&issuer, |c| {
+    let (issuer, _server, uri, live) = with_list_configured(1, &ONE_BIT, |c| {
         c.status_list_policy = StatusListPolicy::FailOpen
     })
     .await;
@@ -364,7 +357,7 @@ async fn a_list_without_a_chain_verifies_with_the_credential_issuers_key_only() 
     server.set("a", Answer::Token(issuer.sign(&token)));
     // One app trusting both issuers, so both credentials meet one kept list.
     let both = format!("{}{}", issuer.anchors_pem, other.anchors_pem);
-    let live = app_for(&issuer, |c| c.trusted_issuers_pem = both).await;
+    let live = app_for(&issuer.anchors_pem, |c| c.trusted_issuers_pem = both).await;
 
     let (id, answer) = present_pid(&live, &issuer, &uri, 0).await;
     assert_verified(&live, &id, &answer).await;
@@ -465,7 +458,7 @@ fn closed_uri() -> String {
 #[tokio::test]
 async fn an_unreachable_list_fails_closed_by_default() {
     let issuer = list_issuer();
-    let live = app_for(&issuer, |_| {}).await;
+    let live = app_for(&issuer.anchors_pem, |_| {}).await;
 
     let (id, answer) = present_pid(&live, &issuer, &closed_uri(), 0).await;
 
@@ -475,7 +468,7 @@ async fn an_unreachable_list_fails_closed_by_default() {
 #[tokio::test]
 async fn an_unreachable_list_under_fail_open_verifies_and_says_so_in_the_history() {
     let issuer = list_issuer();
-    let live = app_for(&issuer, |c| {
+    let live = app_for(&issuer.anchors_pem, |c| {
         c.status_list_policy = StatusListPolicy::FailOpen
     })
     .await;
@@ -502,15 +495,8 @@ async fn an_unreachable_list_under_fail_open_verifies_and_says_so_in_the_history
 #[tokio::test]
 async fn the_guard_keeps_status_lists_off_private_addresses() {
     let (issuer, server, uri, _) = with_list(1, &ONE_BIT).await;
-    let pem = issuer.anchors_pem.clone();
-    let app = spawn_app_with(move |c| c.trusted_issuers_pem = pem).await;
-    let live_key = app.create_api_key(Mode::Live).await;
-    let proofme_id = app.create_proofme(&["EPASS:OLDER_THAN_18"]).await;
-    let live = Live {
-        app,
-        live_key,
-        proofme_id,
-    };
+    // The default config: no fetches from private addresses.
+    let live = live_app_with(&issuer.anchors_pem, &["EPASS:OLDER_THAN_18"], |_| {}).await;
 
     let (id, answer) = present_pid(&live, &issuer, &uri, 0).await;
 
@@ -535,14 +521,7 @@ async fn a_list_is_fetched_once_within_its_ttl_for_many_presentations() {
 
 #[tokio::test]
 async fn a_list_is_fetched_again_when_the_maximum_age_is_zero() {
-    let issuer = list_issuer();
-    let (server, base) = ListServer::start().await;
-    let uri = format!("{base}/a");
-    server.set(
-        "a",
-        Answer::Token(issuer.sign(&issuer.token(&uri, 1, &ONE_BIT))),
-    );
-    let live = app_for(&issuer, |c| {
+    let (issuer, server, uri, live) = with_list_configured(1, &ONE_BIT, |c| {
         c.status_list_max_age = std::time::Duration::ZERO
     })
     .await;

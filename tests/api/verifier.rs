@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::helpers::*;
 use p256::ecdsa::SigningKey;
+use proofme::config::Config;
 use proofme::domain::{Mode, Timestamp};
 use proofme::oid4vp::holder::{self, Issuer, UnsignedSdJwt};
 use proofme::oid4vp::jose::{self, ContentEncryption};
@@ -49,8 +50,22 @@ pub(crate) struct Live {
 }
 
 pub(crate) async fn live_app(issuer: &TrustedIssuer, credentials: &[&str]) -> Live {
-    let pem = issuer.anchors_pem.clone();
-    let app = spawn_app_with(move |c| c.trusted_issuers_pem = pem).await;
+    live_app_with(&issuer.anchors_pem, credentials, |_| {}).await
+}
+
+/// `live_app` trusting the roots in `anchors_pem`, with `configure` applied
+/// after them (so a test may also replace them).
+pub(crate) async fn live_app_with(
+    anchors_pem: &str,
+    credentials: &[&str],
+    configure: impl FnOnce(&mut Config),
+) -> Live {
+    let pem = anchors_pem.to_owned();
+    let app = spawn_app_with(move |c| {
+        c.trusted_issuers_pem = pem;
+        configure(c);
+    })
+    .await;
     let live_key = app.create_api_key(Mode::Live).await;
     let proofme_id = app.create_proofme(credentials).await;
     Live {
