@@ -5,7 +5,8 @@
 //! functions; sessions are `tower-sessions` in the service's own database.
 //!
 //! Around every route, from the outside in: the security headers, the
-//! session, the signed-in check (`guard::require_user`) and the CSRF check
+//! answer to a session that could not be saved, the session, the signed-in
+//! check (`guard::require_user`) and the CSRF check
 //! (`guard::check_csrf`).
 
 pub mod actions;
@@ -53,9 +54,13 @@ static HEADERS: [Header; 4] = [
     Header::overriding(header::CACHE_CONTROL, "no-store"),
 ];
 
-/// A message carried from an action to the page it redirects to.
+/// A message carried from an action to the page it redirects to: what was
+/// done.
 #[derive(Debug, Clone)]
 pub struct Flash(pub String);
+/// Why an action did nothing, carried to the page it redirects to.
+#[derive(Debug, Clone)]
+pub struct Alert(pub String);
 /// A secret shown once, on the page an action redirects to.
 #[derive(Debug, Clone)]
 pub struct ShownOnce(pub String);
@@ -112,7 +117,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .leptos_routes_with_context(state, routes, || (), app::shell)
         .route("/dashboard/{*rest}", axum::routing::any(not_found))
-        .layer(middleware::from_fn(actions::answer_failures))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            actions::answer_failures,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guard::check_csrf,
@@ -122,6 +130,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
             guard::require_user,
         ))
         .layer(sessions)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::answer_unsaved_sessions,
+        ))
         .layer(SetHeaders(&HEADERS))
 }
 
