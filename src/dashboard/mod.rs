@@ -2,7 +2,8 @@
 //! work without curl. Pages are `leptos_router` routes rendered on the server
 //! by `leptos_axum` (no WebAssembly, no hydration: every page is complete
 //! HTML and every action a plain form post); actions are Leptos server
-//! functions; sessions are `tower-sessions` in the service's own database.
+//! functions; sessions are `tower-sessions` in the service's own database
+//! (read through an in-memory cache on SQLite, see `sessions`).
 //!
 //! Around every route, from the outside in: the security headers, the
 //! answer to a session that could not be saved, the session, the signed-in
@@ -18,6 +19,7 @@ pub mod keys;
 pub mod login;
 pub mod password;
 pub mod proofmes;
+pub mod sessions;
 pub mod webhooks;
 
 use axum::Router;
@@ -101,13 +103,14 @@ pub fn leptos_options() -> LeptosOptions {
 /// actions reach through context.
 pub fn router(state: &AppState) -> Router<AppState> {
     let secure = state.config.public_url.starts_with("https://");
-    let sessions = SessionManagerLayer::new(state.store.sessions())
-        .with_name(COOKIE)
-        .with_path("/dashboard")
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(secure)
-        .with_expiry(Expiry::OnInactivity(IDLE_EXPIRY));
+    let sessions =
+        SessionManagerLayer::new(sessions::DashboardSessions::new(state.store.sessions()))
+            .with_name(COOKIE)
+            .with_path("/dashboard")
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_secure(secure)
+            .with_expiry(Expiry::OnInactivity(IDLE_EXPIRY));
     let routes = generate_route_list(app::App);
     Router::new()
         .route(LOGIN_PATH, axum::routing::post(login::sign_in))
