@@ -1,12 +1,13 @@
 //! What every dashboard action (a Leptos server function posted by a plain
 //! form) shares: who is asking, and how it ends: a message for the next page
 //! and a redirect there (`303`-style POST-redirect-GET, so a reload never
-//! posts twice).
+//! posts twice). A failed action ends the same way, back on its page with
+//! the reason in an alert; never with the reason in the URL.
 
 use axum::body::to_bytes;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use base64::Engine as _;
@@ -14,7 +15,7 @@ use base64::engine::general_purpose::URL_SAFE;
 use leptos::prelude::*;
 use tower_sessions::Session;
 
-use super::guard::{CurrentUser, FLASH, ONCE};
+use super::guard::{ALERT, CurrentUser, FLASH, Failure, ONCE};
 use crate::AppState;
 
 /// The URL of the action named `endpoint`.
@@ -62,10 +63,17 @@ pub struct Act {
     pub session: Session,
 }
 
+/// Who is asking. The request and the state are handed to every action;
+/// without them the action fails loudly (logged, and an alert on its page),
+/// never silently.
 pub async fn context() -> Result<Act, ActionError> {
-    let parts = use_context::<Parts>().ok_or(ActionError::Internal)?;
+    let missing = |what: &str| {
+        tracing::error!(what, "a dashboard action ran without its context");
+        ActionError::Internal
+    };
+    let parts = use_context::<Parts>().ok_or_else(|| missing("request"))?;
     Ok(Act {
-        state: use_context::<AppState>().ok_or(ActionError::Internal)?,
+        state: use_context::<AppState>().ok_or_else(|| missing("state"))?,
         user: parts
             .extensions
             .get::<CurrentUser>()
@@ -75,7 +83,7 @@ pub async fn context() -> Result<Act, ActionError> {
             .extensions
             .get::<Session>()
             .cloned()
-            .ok_or(ActionError::Internal)?,
+            .ok_or_else(|| missing("session"))?,
     })
 }
 
@@ -83,6 +91,14 @@ impl Act {
     /// Ends the action: `message` on the page at `to`.
     pub async fn done(&self, to: &str, message: &str) -> Result<(), ServerFnError> {
         let _ = self.session.insert(FLASH, message).await;
+        leptos_axum::redirect(to);
+        Ok(())
+    }
+
+    /// Ends the action without doing it: `why` on the page at `to`, as an
+    /// alert (a form value that is wrong, something that is not there).
+    pub async fn fail(&self, to: &str, why: &str) -> Result<(), ServerFnError> {
+        let _ = self.session.insert(ALERT, why).await;
         leptos_axum::redirect(to);
         Ok(())
     }
@@ -130,43 +146,31 @@ fn failure_kind(encoded: &str) -> (&str, &str) {
     encoded.split_once('|').unwrap_or(("", encoded))
 }
 
-/// The page for a failed action. A form the framework could not read (a
-/// field missing, doubled or not understood) is the sender's mistake: 400.
-fn failure_page(encoded: &str) -> Response {
+/// How a failed action is answered.
+#[derive(Debug, PartialEq)]
+enum Answer {
+    /// A form the framework could not read (a field missing, doubled or
+    /// not understood): no page of ours sends one, so it is the sender's
+    /// mistake, 400, on a page that says so.
+    Unreadable,
+    /// The session ended on the way: 403, sign in again.
+    SignedOut,
+    /// Back to the page the form was on, to tell it there.
+    Back(Failure),
+}
+
+/// How to answer a failure the framework encoded as `encoded`.
+fn answer_for(encoded: &str) -> Answer {
     let (kind, message) = failure_kind(encoded);
     match kind {
-        "Args" | "MissingArg" | "Deserialization" => {
-            tracing::info!("a dashboard form could not be read");
-            super::app::message_page(
-                StatusCode::BAD_REQUEST,
-                "This form could not be read",
-                "Something in the form was missing or not understood, so nothing was changed. \
-                 Please go back, reload the page and try again.",
-            )
-        }
+        "Args" | "MissingArg" | "Deserialization" => Answer::Unreadable,
         _ => match ActionError::from_message(message) {
-            Some(ActionError::NotSignedIn) => super::app::message_page(
-                StatusCode::FORBIDDEN,
-                "Not allowed",
-                "Your session has ended. Please sign in again.",
-            ),
-            Some(ActionError::Unavailable) => {
-                let mut res = super::app::message_page(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Please try again",
-                    "The dashboard is briefly unavailable. Please try again in a moment.",
-                );
-                res.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-                res
-            }
-            _ => {
+            Some(ActionError::NotSignedIn) => Answer::SignedOut,
+            Some(ActionError::Unavailable) => Answer::Back(Failure::Unavailable),
+            Some(ActionError::Internal) => Answer::Back(Failure::Internal),
+            None => {
                 tracing::error!(kind, "a dashboard action failed");
-                super::app::message_page(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong",
-                    "Something went wrong on our side. Please try again.",
-                )
+                Answer::Back(Failure::Internal)
             }
         },
     }
@@ -184,12 +188,14 @@ fn failure_in_location(res: &Response) -> Option<String> {
     String::from_utf8(URL_SAFE.decode(encoded).ok()?).ok()
 }
 
-/// Around every action: its failures are answered here, as a page with a
-/// status that says whose fault it was. Left to the framework, a plain form
-/// post that failed was redirected back with the error in the URL (where the
-/// page never showed it, and logs kept it), and one that could not be read
-/// was a 500.
-pub async fn answer_failures(req: Request, next: Next) -> Response {
+/// Around every action: its failures are answered here. Left to the
+/// framework, a plain form post that failed was redirected back with the
+/// error in the URL (where the page never showed it, and logs kept it), and
+/// one that could not be read was a 500. Ours go back to the page the form
+/// was on, where the reason is an alert; it travels in a cookie that names
+/// one of our fixed messages, as these failures mostly mean the database
+/// is not taking writes, the session's included.
+pub async fn answer_failures(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let is_action = req.method() == Method::POST
         && req
             .uri()
@@ -199,6 +205,7 @@ pub async fn answer_failures(req: Request, next: Next) -> Response {
     if !is_action {
         return next.run(req).await;
     }
+    let back = super::guard::page_posted_from(req.headers(), &state.config.public_url);
     let res = next.run(req).await;
     let in_location = failure_in_location(&res);
     if in_location.is_none() && !res.headers().contains_key(SERVER_FN_ERROR_HEADER) {
@@ -211,7 +218,26 @@ pub async fn answer_failures(req: Request, next: Next) -> Response {
         Some(encoded) => encoded,
         None => String::from_utf8_lossy(&body).into_owned(),
     };
-    failure_page(&encoded)
+    match answer_for(&encoded) {
+        Answer::Unreadable => {
+            tracing::info!("a dashboard form could not be read");
+            super::app::message_page(
+                StatusCode::BAD_REQUEST,
+                "This form could not be read",
+                "Something in the form was missing or not understood, so nothing was changed. \
+                 Please go back, reload the page and try again.",
+            )
+        }
+        Answer::SignedOut => super::app::message_page(
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "Your session has ended. Please sign in again.",
+        ),
+        Answer::Back(failure) => {
+            let secure = state.config.public_url.starts_with("https://");
+            super::guard::back_with_failure(&back, failure, secure)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -249,16 +275,19 @@ mod tests {
     }
 
     #[test]
-    fn a_form_that_cannot_be_read_is_a_400_and_ours_keep_their_status() {
-        let status = |s: &str| failure_page(s).status();
-        assert_eq!(status("Args|missing field `mode`"), StatusCode::BAD_REQUEST);
-        assert_eq!(status("MissingArg|id"), StatusCode::BAD_REQUEST);
-        assert_eq!(status("Deserialization|x"), StatusCode::BAD_REQUEST);
-        assert_eq!(status("ServerError|not signed in"), StatusCode::FORBIDDEN);
+    fn a_form_that_cannot_be_read_is_refused_and_our_failures_go_back_to_the_page() {
+        assert_eq!(answer_for("Args|missing field `mode`"), Answer::Unreadable);
+        assert_eq!(answer_for("MissingArg|id"), Answer::Unreadable);
+        assert_eq!(answer_for("Deserialization|x"), Answer::Unreadable);
+        assert_eq!(answer_for("ServerError|not signed in"), Answer::SignedOut);
         assert_eq!(
-            status(&format!("ServerError|{}", ActionError::Unavailable)),
-            StatusCode::SERVICE_UNAVAILABLE
+            answer_for(&format!("ServerError|{}", ActionError::Unavailable)),
+            Answer::Back(Failure::Unavailable)
         );
-        assert_eq!(status("garbage"), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            answer_for(&format!("ServerError|{}", ActionError::Internal)),
+            Answer::Back(Failure::Internal)
+        );
+        assert_eq!(answer_for("garbage"), Answer::Back(Failure::Internal));
     }
 }

@@ -11,7 +11,7 @@ use leptos_router::{SsrMode, path};
 
 use super::guard::{CSRF_FIELD, CsrfToken, CurrentUser};
 use super::login::SignOut;
-use super::{Flash, ShownOnce, identifications, keys, proofmes, webhooks};
+use super::{Alert, Flash, ShownOnce, identifications, keys, proofmes, webhooks};
 use crate::AppState;
 use crate::pages::{Head, assets};
 
@@ -19,17 +19,15 @@ use crate::pages::{Head, assets};
 pub fn shell() -> impl IntoView {
     // Leptos ends each page with small inline scripts (its resource and
     // chunk bootstrap) marked with this response's nonce; only they may run.
-    if let (Some(nonce), Some(res)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) {
+    if let Some(nonce) = leptos::nonce::use_nonce() {
         if let Ok(csp) = HeaderValue::from_str(&super::content_security_policy(Some(&nonce))) {
-            res.insert_header(header::CONTENT_SECURITY_POLICY, csp);
+            expect_context::<leptos_axum::ResponseOptions>()
+                .insert_header(header::CONTENT_SECURITY_POLICY, csp);
         }
     }
-    let title = use_context::<Parts>()
-        .map(|p| page_title(p.uri.path()))
-        .unwrap_or("Proofme dashboard");
+    // `leptos_axum` provides the request to every route it renders: without
+    // it nothing here can work, and that is a bug to see, not a blank page.
+    let title = page_title(expect_context::<Parts>().uri.path());
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -81,36 +79,61 @@ pub fn App() -> impl IntoView {
 
 /// What a page needs from the request: the service, who is signed in, the
 /// CSRF token for its forms and any message carried over from the last
-/// action. `None` outside a signed-in request (which the guard prevents).
+/// action (what it did, or why it did nothing).
 #[derive(Clone)]
 pub struct PageContext {
     pub state: AppState,
     pub user: CurrentUser,
     pub csrf: String,
     pub flash: Option<String>,
+    pub alert: Option<String>,
     pub once: Option<String>,
 }
 
-pub fn page_context() -> Option<PageContext> {
-    let parts = use_context::<Parts>()?;
-    Some(PageContext {
-        state: use_context::<AppState>()?,
-        user: parts.extensions.get::<CurrentUser>()?.clone(),
+/// The page's context. The request and the state are handed to every route
+/// (`leptos_routes_with_context`); missing, they are a bug that must show,
+/// so they are expected. A page rendered without a signed-in user (which
+/// the guard prevents) answers a page that says something went wrong.
+pub fn page_context() -> Result<PageContext, AnyView> {
+    let parts = expect_context::<Parts>();
+    let state = expect_context::<AppState>();
+    let Some(user) = parts.extensions.get::<CurrentUser>().cloned() else {
+        tracing::error!(path = %parts.uri.path(), "a dashboard page rendered without a signed-in user");
+        return Err(missing_context_view());
+    };
+    Ok(PageContext {
+        state,
+        user,
         csrf: parts
             .extensions
             .get::<CsrfToken>()
             .map(|t| t.0.clone())
             .unwrap_or_default(),
         flash: parts.extensions.get::<Flash>().map(|f| f.0.clone()),
+        alert: parts.extensions.get::<Alert>().map(|a| a.0.clone()),
         once: parts.extensions.get::<ShownOnce>().map(|f| f.0.clone()),
     })
 }
 
-/// The page's answer status (a 404, say), for a page rendered by Leptos.
-pub fn set_status(status: StatusCode) {
-    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-        res.set_status(status);
+/// The page for a request that lacks what every page needs: 500, saying so.
+fn missing_context_view() -> AnyView {
+    set_status(StatusCode::INTERNAL_SERVER_ERROR);
+    view! {
+        <main id="main" class="narrow">
+            <p class="brand">"Proofme"</p>
+            <h1>"Something went wrong"</h1>
+            <p class="alert" role="alert">"Something went wrong on our side. Please try again."</p>
+            <p><a href="/dashboard">"Go to the dashboard"</a></p>
+        </main>
     }
+    .into_any()
+}
+
+/// The page's answer status (a 404, say), for a page rendered by Leptos
+/// (which provides the response's options to every route: without them a
+/// failure would answer 200, so their absence must show).
+pub fn set_status(status: StatusCode) {
+    expect_context::<leptos_axum::ResponseOptions>().set_status(status);
 }
 
 /// The hidden field every form carries.
@@ -123,9 +146,7 @@ pub fn CsrfField(token: String) -> impl IntoView {
 /// "Sign out", the page heading, the message from the last action.
 #[component]
 pub fn Layout(ctx: PageContext, title: String, children: Children) -> impl IntoView {
-    let path = use_context::<Parts>()
-        .map(|p| p.uri.path().to_owned())
-        .unwrap_or_default();
+    let path = expect_context::<Parts>().uri.path().to_owned();
     let nav = [
         ("/dashboard", "Identifications"),
         ("/dashboard/proofmes", "Proofmes"),
@@ -145,6 +166,12 @@ pub fn Layout(ctx: PageContext, title: String, children: Children) -> impl IntoV
     })
     .collect_view();
     let sign_out = ServerAction::<SignOut>::new();
+    // Why the last action did nothing is an alert, read out at once and
+    // set apart from what an action did.
+    let alert = ctx
+        .alert
+        .clone()
+        .map(|m| view! { <p class="alert" role="alert">{m}</p> });
     let flash = ctx
         .flash
         .clone()
@@ -164,6 +191,7 @@ pub fn Layout(ctx: PageContext, title: String, children: Children) -> impl IntoV
         </header>
         <main id="main">
             <h1>{title}</h1>
+            {alert}
             {flash}
             {children()}
         </main>
@@ -225,10 +253,15 @@ pub fn LoginForm(csrf: String, error: Option<String>, email: String) -> impl Int
 
 #[component]
 fn LoginPage() -> impl IntoView {
-    let csrf = use_context::<Parts>()
-        .and_then(|p| p.extensions.get::<CsrfToken>().map(|t| t.0.clone()))
+    let parts = expect_context::<Parts>();
+    let csrf = parts
+        .extensions
+        .get::<CsrfToken>()
+        .map(|t| t.0.clone())
         .unwrap_or_default();
-    view! { <LoginForm csrf=csrf error=None email=String::new()/> }
+    // A sign-in that failed on our side comes back here with why.
+    let error = parts.extensions.get::<Alert>().map(|a| a.0.clone());
+    view! { <LoginForm csrf=csrf error=error email=String::new()/> }
 }
 
 /// A complete document rendered outside the router: the sign-in page after

@@ -21,8 +21,10 @@ pub(super) const CSRF: &str = "csrf";
 pub const SIGNED_IN_AT: &str = "signed_in_at";
 /// When the session was last marked active (Unix ms).
 const SEEN: &str = "seen";
-/// A one-line message for the next page (after a redirect).
+/// A one-line message for the next page (after a redirect): what was done.
 pub(super) const FLASH: &str = "flash";
+/// A one-line message for the next page: why nothing was done.
+pub(super) const ALERT: &str = "alert";
 /// A secret to show once on the next page (a new API key, say).
 pub(super) const ONCE: &str = "once";
 
@@ -30,6 +32,11 @@ pub(super) const ONCE: &str = "once";
 /// token): before sign-in there is no stored session to keep it in, and a
 /// row per view of the sign-in page would let anyone fill the table.
 pub const LOGIN_COOKIE: &str = "proofme_login_csrf";
+/// The cookie that carries a failure of ours to the page an action goes
+/// back to. It holds only the name of one of our fixed messages (see
+/// `Failure`), never text: it is used when the database may not be taking
+/// writes, and so cannot keep the message in the session.
+pub const ALERT_COOKIE: &str = "proofme_alert";
 /// Random base62 characters in a CSRF token.
 const TOKEN_CHARS: usize = 32;
 
@@ -46,6 +53,150 @@ pub struct CurrentUser {
     pub id: UserId,
     pub organisation_id: OrganisationId,
     pub email: String,
+}
+
+/// A failure on our side that ends an action, as the next page tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The database is busy or unreachable for a while.
+    Unavailable,
+    /// Anything else; it is logged where it happened.
+    Internal,
+}
+
+impl Failure {
+    const ALL: [Failure; 2] = [Failure::Unavailable, Failure::Internal];
+
+    fn code(self) -> &'static str {
+        match self {
+            Failure::Unavailable => "unavailable",
+            Failure::Internal => "internal",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            Failure::Unavailable => {
+                "The dashboard is briefly unavailable, so this was not done. Please try again in a moment."
+            }
+            Failure::Internal => {
+                "Something went wrong on our side, so this was not done. Please try again."
+            }
+        }
+    }
+}
+
+/// The failure the request's alert cookie names, if any.
+fn failure_in_cookie(headers: &HeaderMap) -> Option<Failure> {
+    let code = cookie(headers, ALERT_COOKIE)?;
+    Failure::ALL.into_iter().find(|f| f.code() == code)
+}
+
+/// The `Set-Cookie` value that carries `failure` to the next page (`None`:
+/// that removes it). Short-lived: it is meant for the very next page.
+fn alert_cookie(failure: Option<Failure>, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    let (value, age) = match failure {
+        Some(f) => (f.code(), 60),
+        None => ("", 0),
+    };
+    // Only our fixed codes and digits: always a valid header value.
+    HeaderValue::from_str(&format!(
+        "{ALERT_COOKIE}={value}; Path=/dashboard; Max-Age={age}; HttpOnly; SameSite=Strict{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("proofme_alert=; Path=/dashboard; Max-Age=0"))
+}
+
+/// The dashboard page a form was posted from (its `Referer`), to go back
+/// to; the identifications page when it names none of ours. Any query is
+/// kept, but never the framework's error parameter.
+pub(super) fn page_posted_from(headers: &HeaderMap, public_url: &str) -> String {
+    const FALLBACK: &str = "/dashboard";
+    let Some(referer) = headers
+        .get(header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| url::Url::parse(r).ok())
+    else {
+        return FALLBACK.to_owned();
+    };
+    let ours = origin_of(public_url);
+    let path = referer.path();
+    let is_page = (path == "/dashboard" || path.starts_with("/dashboard/"))
+        && !path.starts_with(&format!("{}/", super::ACTIONS));
+    if ours.as_deref() != Some(referer.origin().ascii_serialization().as_str()) || !is_page {
+        return FALLBACK.to_owned();
+    }
+    let query: Vec<(String, String)> = referer
+        .query_pairs()
+        .filter(|(k, _)| k != "__err")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if query.is_empty() {
+        return path.to_owned();
+    }
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(query)
+        .finish();
+    format!("{path}?{query}")
+}
+
+/// Back to `to` (a path of ours), with `failure` to be told there.
+pub(super) fn back_with_failure(to: &str, failure: Failure, secure: bool) -> Response {
+    let mut res = Redirect::to(to).into_response();
+    res.headers_mut()
+        .append(header::SET_COOKIE, alert_cookie(Some(failure), secure));
+    res
+}
+
+/// Runs a page request, handing it the failure the alert cookie carried;
+/// once a page has shown it, the cookie is removed.
+async fn run_page(mut req: Request, next: Next, secure: bool) -> Response {
+    let failure = failure_in_cookie(req.headers());
+    if let Some(f) = failure {
+        req.extensions_mut()
+            .insert(super::Alert(f.message().to_owned()));
+    }
+    let mut res = next.run(req).await;
+    if failure.is_some() && !res.status().is_redirection() {
+        res.headers_mut()
+            .append(header::SET_COOKIE, alert_cookie(None, secure));
+    }
+    res
+}
+
+/// Around the session layer: when the session could not be saved (the
+/// database refusing writes), the layer answers a bare 500, a blank page.
+/// A form post goes back to its page with the failure told there instead;
+/// a page load gets a page that says to try again.
+pub async fn answer_unsaved_sessions(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let back = (req.method() == Method::POST)
+        .then(|| page_posted_from(req.headers(), &state.config.public_url));
+    let res = next.run(req).await;
+    // Every answer of ours has a body with its type; the layer's has none.
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || res.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return res;
+    }
+    tracing::warn!("a dashboard session could not be saved");
+    let secure = state.config.public_url.starts_with("https://");
+    match back {
+        Some(back) => back_with_failure(&back, Failure::Unavailable, secure),
+        None => {
+            let mut res = super::app::message_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again",
+                "The dashboard is briefly unavailable. Please try again in a moment.",
+            );
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            res
+        }
+    }
 }
 
 /// This session's CSRF token, for the forms a page renders.
@@ -77,15 +228,20 @@ pub(super) async fn csrf_token(session: &Session) -> Option<String> {
 /// The sign-in form's token, from the request's cookie, if it holds one of
 /// the right shape.
 pub(super) fn login_token(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, LOGIN_COOKIE)
+        .filter(|v| v.len() == TOKEN_CHARS && v.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// The value of the request's cookie `name`, if it sent one.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == LOGIN_COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.to_owned())
-        .filter(|v| v.len() == TOKEN_CHARS && v.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 /// The `Set-Cookie` value for the sign-in form's token: only sent back to
@@ -108,6 +264,7 @@ pub async fn require_user(State(state): State<AppState>, mut req: Request, next:
     };
     let path = req.uri().path();
     let public = path == super::LOGIN_PATH;
+    let secure = state.config.public_url.starts_with("https://");
     let user = match signed_in(&state, &session).await {
         // However active, a session ends this long after sign-in (a session
         // without its sign-in time predates the rule, and ends too).
@@ -139,8 +296,7 @@ pub async fn require_user(State(state): State<AppState>, mut req: Request, next:
                 None => (crate::domain::ids::random_base62(TOKEN_CHARS), true),
             };
             req.extensions_mut().insert(CsrfToken(token.clone()));
-            let mut res = next.run(req).await;
-            let secure = state.config.public_url.starts_with("https://");
+            let mut res = run_page(req, next, secure).await;
             if let Some(cookie) = login_cookie(&token, secure).filter(|_| fresh) {
                 res.headers_mut().append(header::SET_COOKIE, cookie);
             }
@@ -157,18 +313,28 @@ pub async fn require_user(State(state): State<AppState>, mut req: Request, next:
         if let Some(token) = csrf_token(&session).await {
             req.extensions_mut().insert(CsrfToken(token));
         }
-        if let Ok(Some(flash)) = session.remove::<String>(FLASH).await {
+        if let Some(flash) = take(&session, FLASH).await {
             req.extensions_mut().insert(super::Flash(flash));
         }
-        if let (Ok(Some(sealed)), Some(user)) =
-            (session.remove::<String>(ONCE).await, user_id.as_ref())
-        {
+        if let Some(alert) = take(&session, ALERT).await {
+            req.extensions_mut().insert(super::Alert(alert));
+        }
+        if let (Some(sealed), Some(user)) = (take(&session, ONCE).await, user_id.as_ref()) {
             if let Some(once) = super::actions::open_once(&state.data_key, user, &sealed) {
                 req.extensions_mut().insert(super::ShownOnce(once));
             }
         }
+        return run_page(req, next, secure).await;
     }
     next.run(req).await
+}
+
+/// The message under `key`, removed from the session. Only a session that
+/// held one is changed (and so written): removing marks it changed even
+/// when there was nothing to remove, and a page load should write nothing.
+async fn take(session: &Session, key: &str) -> Option<String> {
+    session.get::<String>(key).await.ok().flatten()?;
+    session.remove::<String>(key).await.ok().flatten()
 }
 
 /// Whether the session's sign-in was less than `max` ago.
@@ -311,6 +477,68 @@ mod tests {
             ours
         ));
         assert!(!same_origin(&headers(&[]), ours));
+    }
+}
+
+#[cfg(test)]
+mod back_tests {
+    use super::*;
+
+    fn from(referer: Option<&str>) -> String {
+        let mut h = HeaderMap::new();
+        if let Some(r) = referer {
+            h.insert(header::REFERER, HeaderValue::from_str(r).unwrap());
+        }
+        page_posted_from(&h, "https://id.example.com")
+    }
+
+    #[test]
+    fn a_failed_form_goes_back_only_to_a_page_of_our_dashboard() {
+        assert_eq!(
+            from(Some("https://id.example.com/dashboard/keys")),
+            "/dashboard/keys"
+        );
+        assert_eq!(
+            from(Some(
+                "https://id.example.com/dashboard?status=open&__err=U2VydmVy"
+            )),
+            "/dashboard?status=open"
+        );
+        assert_eq!(
+            from(Some("https://evil.example/dashboard/keys")),
+            "/dashboard"
+        );
+        assert_eq!(
+            from(Some("https://id.example.com/v1/identification")),
+            "/dashboard"
+        );
+        assert_eq!(
+            from(Some("https://id.example.com/dashboard/act/sign-out")),
+            "/dashboard"
+        );
+        assert_eq!(
+            from(Some("https://id.example.com/dashboardx")),
+            "/dashboard"
+        );
+        assert_eq!(from(None), "/dashboard");
+    }
+
+    #[test]
+    fn the_alert_cookie_names_only_our_failures() {
+        for f in Failure::ALL {
+            let set = alert_cookie(Some(f), true);
+            let sent = set.to_str().unwrap().split(';').next().unwrap().to_owned();
+            let mut h = HeaderMap::new();
+            h.insert(header::COOKIE, HeaderValue::from_str(&sent).unwrap());
+            assert_eq!(failure_in_cookie(&h), Some(f));
+            assert!(set.to_str().unwrap().contains("HttpOnly"));
+        }
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("proofme_alert=<script>"),
+        );
+        assert_eq!(failure_in_cookie(&h), None);
     }
 }
 

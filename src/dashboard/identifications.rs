@@ -150,8 +150,9 @@ fn read_filters() -> Result<Filters, String> {
 /// `/dashboard`: the organisation's identifications.
 #[component]
 pub fn ListPage() -> impl IntoView {
-    let Some(ctx) = page_context() else {
-        return ().into_any();
+    let ctx = match page_context() {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
     };
     let filters = read_filters();
     let form_filters = filters.clone().unwrap_or_default();
@@ -359,8 +360,9 @@ async fn load_detail(
 /// `/dashboard/identifications/{id}`: one identification in full.
 #[component]
 pub fn DetailPage() -> impl IntoView {
-    let Some(ctx) = page_context() else {
-        return ().into_any();
+    let ctx = match page_context() {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
     };
     let id = use_params_map()
         .get_untracked()
@@ -560,37 +562,36 @@ pub async fn revoke_identification(id: String) -> Result<(), ServerFnError> {
     let back = format!("/dashboard/identifications/{id}");
     let Ok(parsed) = IdentificationId::parse(&id) else {
         return act
-            .done(
+            .fail(
                 "/dashboard",
                 "There is no such identification in your organisation.",
             )
             .await;
     };
     let change = Change::to(Status::Revoked, ChangeCause::DashboardRevoke);
-    let message = match act
+    match act
         .state
         .lifecycle
         .change_status(&parsed, Some(&act.user.organisation_id), change)
         .await
     {
-        Ok(Ok(_)) => "The identification is revoked.".to_owned(),
+        Ok(Ok(_)) => act.done(&back, "The identification is revoked.").await,
         Ok(Err(Refusal::NotFound)) => {
-            return act
-                .done(
-                    "/dashboard",
-                    "There is no such identification in your organisation.",
-                )
-                .await;
+            act.fail(
+                "/dashboard",
+                "There is no such identification in your organisation.",
+            )
+            .await
         }
         Ok(Err(Refusal::AlreadyFinal(i) | Refusal::NotAllowed(i))) => {
-            format!(
+            let why = format!(
                 "The identification is {} and cannot be revoked.",
                 i.status.name()
-            )
+            );
+            act.fail(&back, &why).await
         }
-        Err(e) => return Err(ActionError::store(&e).into()),
-    };
-    act.done(&back, &message).await
+        Err(e) => Err(ActionError::store(&e).into()),
+    }
 }
 
 /// "Erase data": the shared data and its key are destroyed.
@@ -607,7 +608,7 @@ pub async fn erase_data(id: String) -> Result<(), ServerFnError> {
     };
     let Some(ident) = ident else {
         return act
-            .done(
+            .fail(
                 "/dashboard",
                 "There is no such identification in your organisation.",
             )
@@ -631,32 +632,33 @@ pub async fn resend_webhook(id: String) -> Result<(), ServerFnError> {
     let act = actions::context().await?;
     let Ok(parsed) = IdentificationId::parse(&id) else {
         return act
-            .done(
+            .fail(
                 "/dashboard",
                 "There is no such identification in your organisation.",
             )
             .await;
     };
-    let message = match act
+    let back = format!("/dashboard/identifications/{id}");
+    match act
         .state
         .lifecycle
         .resend_webhook(&act.user.organisation_id, &parsed)
         .await
         .map_err(|e| ActionError::store(&e))?
     {
-        Ok(_) => "The webhook is on its way again.",
-        Err(ResendRefusal::NoWebhookUrl) => "This identification has no webhook URL.",
-        Err(ResendRefusal::NotFound) => {
-            return act
-                .done(
-                    "/dashboard",
-                    "There is no such identification in your organisation.",
-                )
-                .await;
+        Ok(_) => act.done(&back, "The webhook is on its way again.").await,
+        Err(ResendRefusal::NoWebhookUrl) => {
+            act.fail(&back, "This identification has no webhook URL.")
+                .await
         }
-    };
-    act.done(&format!("/dashboard/identifications/{id}"), message)
-        .await
+        Err(ResendRefusal::NotFound) => {
+            act.fail(
+                "/dashboard",
+                "There is no such identification in your organisation.",
+            )
+            .await
+        }
+    }
 }
 
 /// `GET /dashboard/identifications.csv`: the table's rows, every page of

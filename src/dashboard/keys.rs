@@ -31,8 +31,9 @@ pub fn OnceSecret(heading: &'static str, secret: String, note: &'static str) -> 
 /// `/dashboard/keys`: the organisation's API keys.
 #[component]
 pub fn KeysPage() -> impl IntoView {
-    let Some(ctx) = page_context() else {
-        return ().into_any();
+    let ctx = match page_context() {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
     };
     let new_key = ctx.once.clone().filter(|s| is_api_key(s)).map(|secret| {
         view! {
@@ -146,7 +147,7 @@ fn keys_table(csrf: &str, keys: Vec<ApiKeySummary>) -> impl IntoView {
 pub async fn create_api_key(mode: String) -> Result<(), ServerFnError> {
     let act = actions::context().await?;
     let Some(mode) = Mode::parse(&mode) else {
-        return act.done(PATH, "Choose test or live for the new key.").await;
+        return act.fail(PATH, "Choose test or live for the new key.").await;
     };
     let created = act
         .state
@@ -179,7 +180,7 @@ pub async fn revoke_api_key(id: String) -> Result<(), ServerFnError> {
     };
     if !revoked {
         return act
-            .done(
+            .fail(
                 PATH,
                 "There is no such key among your organisation's active keys.",
             )

@@ -2,10 +2,12 @@
 //! work without curl. Pages are `leptos_router` routes rendered on the server
 //! by `leptos_axum` (no WebAssembly, no hydration: every page is complete
 //! HTML and every action a plain form post); actions are Leptos server
-//! functions; sessions are `tower-sessions` in the service's own database.
+//! functions; sessions are `tower-sessions` in the service's own database
+//! (read through an in-memory cache on SQLite, see `sessions`).
 //!
 //! Around every route, from the outside in: the security headers, the
-//! session, the signed-in check (`guard::require_user`) and the CSRF check
+//! answer to a session that could not be saved, the session, the signed-in
+//! check (`guard::require_user`) and the CSRF check
 //! (`guard::check_csrf`).
 
 pub mod actions;
@@ -17,6 +19,7 @@ pub mod keys;
 pub mod login;
 pub mod password;
 pub mod proofmes;
+pub mod sessions;
 pub mod webhooks;
 
 use axum::Router;
@@ -53,9 +56,13 @@ static HEADERS: [Header; 4] = [
     Header::overriding(header::CACHE_CONTROL, "no-store"),
 ];
 
-/// A message carried from an action to the page it redirects to.
+/// A message carried from an action to the page it redirects to: what was
+/// done.
 #[derive(Debug, Clone)]
 pub struct Flash(pub String);
+/// Why an action did nothing, carried to the page it redirects to.
+#[derive(Debug, Clone)]
+pub struct Alert(pub String);
 /// A secret shown once, on the page an action redirects to.
 #[derive(Debug, Clone)]
 pub struct ShownOnce(pub String);
@@ -96,13 +103,14 @@ pub fn leptos_options() -> LeptosOptions {
 /// actions reach through context.
 pub fn router(state: &AppState) -> Router<AppState> {
     let secure = state.config.public_url.starts_with("https://");
-    let sessions = SessionManagerLayer::new(state.store.sessions())
-        .with_name(COOKIE)
-        .with_path("/dashboard")
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(secure)
-        .with_expiry(Expiry::OnInactivity(IDLE_EXPIRY));
+    let sessions =
+        SessionManagerLayer::new(sessions::DashboardSessions::new(state.store.sessions()))
+            .with_name(COOKIE)
+            .with_path("/dashboard")
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_secure(secure)
+            .with_expiry(Expiry::OnInactivity(IDLE_EXPIRY));
     let routes = generate_route_list(app::App);
     Router::new()
         .route(LOGIN_PATH, axum::routing::post(login::sign_in))
@@ -112,7 +120,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .leptos_routes_with_context(state, routes, || (), app::shell)
         .route("/dashboard/{*rest}", axum::routing::any(not_found))
-        .layer(middleware::from_fn(actions::answer_failures))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            actions::answer_failures,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guard::check_csrf,
@@ -122,6 +133,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
             guard::require_user,
         ))
         .layer(sessions)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::answer_unsaved_sessions,
+        ))
         .layer(SetHeaders(&HEADERS))
 }
 

@@ -124,8 +124,9 @@ fn credentials_text(credentials: &[Credential]) -> String {
 /// `/dashboard/proofmes`: the organisation's proofmes.
 #[component]
 pub fn ListPage() -> impl IntoView {
-    let Some(ctx) = page_context() else {
-        return ().into_any();
+    let ctx = match page_context() {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
     };
     let page = {
         let ctx = ctx.clone();
@@ -263,8 +264,9 @@ fn proofme_form(csrf: String, current: Option<&Proofme>) -> impl IntoView + use<
 /// `/dashboard/proofmes/new`: an empty form.
 #[component]
 pub fn NewPage() -> impl IntoView {
-    let Some(ctx) = page_context() else {
-        return ().into_any();
+    let ctx = match page_context() {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
     };
     let csrf = ctx.csrf.clone();
     view! {
@@ -280,8 +282,9 @@ pub fn NewPage() -> impl IntoView {
 /// public link.
 #[component]
 pub fn EditPage() -> impl IntoView {
-    let Some(ctx) = page_context() else {
-        return ().into_any();
+    let ctx = match page_context() {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
     };
     let id = use_params_map()
         .get_untracked()
@@ -426,7 +429,7 @@ pub async fn save_proofme(
         None => None,
         Some(raw) => match ProofmeId::parse(raw) {
             Ok(id) => Some(id),
-            Err(_) => return act.done(LIST_PATH, NOT_FOUND).await,
+            Err(_) => return act.fail(LIST_PATH, NOT_FOUND).await,
         },
     };
     let back = id
@@ -435,7 +438,7 @@ pub async fn save_proofme(
         .unwrap_or_else(|| format!("{LIST_PATH}/new"));
     let input = match ProofmeInput::parse(&fields) {
         Ok(input) => input,
-        Err(message) => return act.done(&back, &message).await,
+        Err(message) => return act.fail(&back, &message).await,
     };
     match id {
         None => {
@@ -453,7 +456,7 @@ pub async fn save_proofme(
                 .await
                 .map_err(|e| ActionError::store(&e))?;
             match saved {
-                None => act.done(LIST_PATH, NOT_FOUND).await,
+                None => act.fail(LIST_PATH, NOT_FOUND).await,
                 Some(p) => {
                     let message = format!("Saved as revision {}.", p.revision);
                     act.done(&back, &message).await
@@ -474,11 +477,11 @@ pub async fn save_public_link(
 ) -> Result<(), ServerFnError> {
     let act = actions::context().await?;
     let Ok(parsed) = ProofmeId::parse(&id) else {
-        return act.done(LIST_PATH, NOT_FOUND).await;
+        return act.fail(LIST_PATH, NOT_FOUND).await;
     };
     let back = edit_path(&id);
     let Some(mode) = Mode::parse(&mode) else {
-        return act.done(&back, "The mode must be test or live.").await;
+        return act.fail(&back, "The mode must be test or live.").await;
     };
     let webhook = webhook_url.as_deref().map(str::trim);
     let (redirect_url, webhook_url) =
@@ -496,7 +499,7 @@ pub async fn save_public_link(
                     },
                     e.reason
                 );
-                return act.done(&back, &message).await;
+                return act.fail(&back, &message).await;
             }
         };
     let link = NewPublicLink {
@@ -511,7 +514,7 @@ pub async fn save_public_link(
         .await
         .map_err(|e| ActionError::store(&e))?;
     match saved {
-        None => act.done(LIST_PATH, NOT_FOUND).await,
+        None => act.fail(LIST_PATH, NOT_FOUND).await,
         Some(_) => act.done(&back, "The public link is saved.").await,
     }
 }
@@ -521,7 +524,7 @@ pub async fn save_public_link(
 pub async fn remove_public_link(id: String) -> Result<(), ServerFnError> {
     let act = actions::context().await?;
     let Ok(parsed) = ProofmeId::parse(&id) else {
-        return act.done(LIST_PATH, NOT_FOUND).await;
+        return act.fail(LIST_PATH, NOT_FOUND).await;
     };
     let removed = act
         .state
@@ -529,12 +532,13 @@ pub async fn remove_public_link(id: String) -> Result<(), ServerFnError> {
         .remove_public_link(&act.user.organisation_id, &parsed)
         .await
         .map_err(|e| ActionError::store(&e))?;
-    let message = if removed {
-        "The public link is removed."
+    if removed {
+        act.done(&edit_path(&id), "The public link is removed.")
+            .await
     } else {
-        "There was no public link to remove."
-    };
-    act.done(&edit_path(&id), message).await
+        act.fail(&edit_path(&id), "There was no public link to remove.")
+            .await
+    }
 }
 
 #[cfg(test)]

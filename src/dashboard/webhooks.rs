@@ -25,8 +25,9 @@ fn is_webhook_secret(secret: &str) -> bool {
 /// `/dashboard/webhooks`.
 #[component]
 pub fn WebhooksPage() -> impl IntoView {
-    let Some(ctx) = page_context() else {
-        return ().into_any();
+    let ctx = match page_context() {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
     };
     let secret = ctx
         .once
@@ -226,7 +227,7 @@ pub async fn send_test_webhook(url: String) -> Result<(), ServerFnError> {
     let act = actions::context().await?;
     let url = match HttpUrl::parse(url.trim()) {
         Ok(u) => u,
-        Err(e) => return act.done(PATH, &format!("The webhook URL {e}.")).await,
+        Err(e) => return act.fail(PATH, &format!("The webhook URL {e}.")).await,
     };
     let deliverer = Deliverer::new(act.state.config.allow_private_webhooks).map_err(|e| {
         tracing::error!(error = %e, "no webhook client for a test webhook");
@@ -246,13 +247,23 @@ pub async fn send_test_webhook(url: String) -> Result<(), ServerFnError> {
             ActionError::Internal
         }
     })?;
-    let message = match (sent.status_code, sent.error.as_deref()) {
+    // A test that did not arrive is what the person must notice: an alert.
+    match (sent.status_code, sent.error.as_deref()) {
         (Some(code), _) if sent.succeeded() => {
-            format!("The test webhook was delivered: HTTP {code}.")
+            act.done(
+                PATH,
+                &format!("The test webhook was delivered: HTTP {code}."),
+            )
+            .await
         }
-        (Some(code), _) => format!("The receiver answered HTTP {code}."),
-        (None, Some(e)) => format!("The test webhook was not delivered: {e}."),
-        (None, None) => "The test webhook was not delivered.".to_owned(),
-    };
-    act.done(PATH, &message).await
+        (Some(code), _) => {
+            act.fail(PATH, &format!("The receiver answered HTTP {code}."))
+                .await
+        }
+        (None, Some(e)) => {
+            act.fail(PATH, &format!("The test webhook was not delivered: {e}."))
+                .await
+        }
+        (None, None) => act.fail(PATH, "The test webhook was not delivered.").await,
+    }
 }

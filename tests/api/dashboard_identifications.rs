@@ -308,3 +308,126 @@ async fn the_export_needs_a_signed_in_user() {
 
     assert_ne!(res.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn revoking_an_identification_that_is_not_the_organisations_goes_back_with_an_alert() {
+    let app = spawn_app().await;
+    let other = app.create_other_organisation().await;
+    let foreign = create_for(&app, &other, "Not yours").await;
+    let mut browser = app.signed_in().await;
+
+    for id in [foreign.as_str(), "idn_doesnotexist"] {
+        browser.get("/dashboard").await;
+        let answer = browser
+            .post("/dashboard/act/revoke-identification", &[("id", id)])
+            .await;
+
+        follow_failed_action(
+            &mut browser,
+            &answer,
+            "/dashboard",
+            "There is no such identification in your organisation.",
+        )
+        .await;
+    }
+    let theirs: serde_json::Value = app
+        .get_with_key(&other.api_key, &format!("/v1/identification/{foreign}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs["statusName"], "open");
+}
+
+/// Posts a form while the database takes no writes to identifications:
+/// another connection holds SQLite's write lock (the server's write waits
+/// out its busy timeout), or on PostgreSQL a lock on the table; there the
+/// waiting write is cancelled as its statement timeout would, only sooner.
+async fn post_while_writes_are_refused(
+    app: &TestApp,
+    browser: &mut crate::browser::Browser,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> crate::browser::Page {
+    use sqlx::Connection;
+    if on_postgres() {
+        let mut lock = sqlx::PgConnection::connect(&app.database_url)
+            .await
+            .expect("open the database");
+        sqlx::query("BEGIN")
+            .execute(&mut lock)
+            .await
+            .expect("begin");
+        sqlx::query("LOCK TABLE identifications IN EXCLUSIVE MODE")
+            .execute(&mut lock)
+            .await
+            .expect("lock identifications");
+        let mut canceller = sqlx::PgConnection::connect(&app.database_url)
+            .await
+            .expect("open the database");
+        let post = browser.post(path, fields);
+        tokio::pin!(post);
+        let page = loop {
+            tokio::select! {
+                page = &mut post => break page,
+                _ = tokio::time::sleep(std::time::Duration::from_millis(100)) => {
+                    sqlx::query(
+                        "SELECT pg_cancel_backend(pid) FROM pg_stat_activity \
+                         WHERE datname = current_database() AND wait_event_type = 'Lock' \
+                         AND pid <> pg_backend_pid()",
+                    )
+                    .execute(&mut canceller)
+                    .await
+                    .expect("cancel the waiting write");
+                }
+            }
+        };
+        sqlx::query("ROLLBACK")
+            .execute(&mut lock)
+            .await
+            .expect("release the lock");
+        return page;
+    }
+    let mut lock = sqlx::SqliteConnection::connect(&app.database_url)
+        .await
+        .expect("open the database");
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut lock)
+        .await
+        .expect("take the write lock");
+    let page = browser.post(path, fields).await;
+    sqlx::query("ROLLBACK")
+        .execute(&mut lock)
+        .await
+        .expect("release the write lock");
+    page
+}
+
+#[tokio::test]
+async fn a_revoke_the_database_cannot_store_goes_back_with_an_alert_and_changes_nothing() {
+    let app = spawn_app().await;
+    let id = app.create_with_description("Kept open").await;
+    let mut browser = app.signed_in().await;
+    let detail = format!("/dashboard/identifications/{id}");
+    browser.get(&detail).await;
+    let history = app.history(&id).await;
+
+    let answer = post_while_writes_are_refused(
+        &app,
+        &mut browser,
+        "/dashboard/act/revoke-identification",
+        &[("id", &id)],
+    )
+    .await;
+
+    let page = follow_failed_action(
+        &mut browser,
+        &answer,
+        &detail,
+        "The dashboard is briefly unavailable, so this was not done.",
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(app.identification(&id).await["statusName"], "open");
+    assert_eq!(app.history(&id).await, history);
+}

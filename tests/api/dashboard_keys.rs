@@ -225,7 +225,7 @@ async fn another_organisations_key_can_be_neither_seen_nor_revoked() {
     assert!(listed.iter().all(|k| k.revoked_at.is_none()), "{listed:?}");
     let page = browser.get(KEYS).await;
     assert!(
-        page.texts("[role=status]")
+        page.texts("[role=alert]")
             .iter()
             .any(|m| m.contains("no such key")),
         "{}",
@@ -302,7 +302,38 @@ async fn a_key_of_an_unknown_mode_is_not_created() {
     let page = browser.get(KEYS).await;
     assert!(page.texts(".once").is_empty());
     assert_eq!(
-        page.texts("[role=status]"),
+        page.texts("[role=alert]"),
         ["Choose test or live for the new key."]
     );
+}
+
+#[tokio::test]
+async fn revoking_a_key_that_is_not_the_organisations_goes_back_with_an_alert() {
+    let app = spawn_app().await;
+    let other = app.create_other_organisation().await;
+    let other_org = OrganisationId::parse(&other.org_id).expect("org id");
+    let other_key = app.store.list_api_keys(&other_org).await.expect("keys")[0]
+        .id
+        .as_str()
+        .to_owned();
+    let mut browser = app.signed_in().await;
+
+    for id in [other_key.as_str(), "key_doesnotexist"] {
+        browser.get(KEYS).await;
+        let answer = browser
+            .post("/dashboard/act/revoke-api-key", &[("id", id)])
+            .await;
+
+        follow_failed_action(
+            &mut browser,
+            &answer,
+            KEYS,
+            "There is no such key among your organisation's active keys.",
+        )
+        .await;
+    }
+    let theirs = app.store.list_api_keys(&other_org).await.expect("keys");
+    assert!(theirs.iter().all(|k| k.revoked_at.is_none()), "{theirs:?}");
+    assert_eq!(key_count(&app, &app.org_id).await, 1);
+    assert_eq!(app.get("/v1/identification").await.status(), StatusCode::OK);
 }

@@ -204,11 +204,11 @@ async fn a_form_without_a_name_or_credentials_stores_nothing() {
     );
     assert_eq!(empty.location(), Some("/dashboard/proofmes/new".to_owned()));
     assert_eq!(
-        page.texts("[role=status]").last().map(String::as_str),
+        page.texts("[role=alert]").last().map(String::as_str),
         Some("A proofme needs a name.")
     );
     assert_eq!(
-        second.texts("[role=status]").last().map(String::as_str),
+        second.texts("[role=alert]").last().map(String::as_str),
         Some("Ask for at least one credential.")
     );
     assert_eq!(app.store.list_proofmes(&org(&app)).await.unwrap().len(), 1);
@@ -384,7 +384,7 @@ async fn a_bad_link_url_is_refused_with_its_reason() {
     let page = browser.get(&edit_path(&app.proofme_id)).await;
 
     assert_eq!(answer.location(), Some(edit_path(&app.proofme_id)));
-    let message = page.texts("[role=status]").pop().unwrap_or_default();
+    let message = page.texts("[role=alert]").pop().unwrap_or_default();
     assert!(
         message.contains("redirect URL must be an absolute http or https URL"),
         "{message}"
@@ -476,4 +476,40 @@ async fn a_post_without_the_csrf_token_is_refused() {
 
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
     assert_eq!(app.store.list_proofmes(&org(&app)).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_invalid_field_sends_the_form_back_with_an_alert_and_saves_nothing() {
+    let app = spawn_app().await;
+    let mut browser = app.signed_in().await;
+    let edit = edit_path(&app.proofme_id);
+    browser.get(&edit).await;
+    let before = app
+        .store
+        .get_proofme(&org(&app), &pr(&app.proofme_id))
+        .await
+        .unwrap()
+        .unwrap();
+
+    let answer = browser
+        .post(
+            "/dashboard/act/save-proofme",
+            &[
+                ("id", &app.proofme_id),
+                ("name", "Renamed"),
+                ("purpose", "NOT_A_PURPOSE"),
+                ("ask_PHOTO", "yes"),
+            ],
+        )
+        .await;
+
+    follow_failed_action(&mut browser, &answer, &edit, "Choose one of the purposes.").await;
+    let after = app
+        .store
+        .get_proofme(&org(&app), &pr(&app.proofme_id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.name, before.name);
+    assert_eq!(after.revision, before.revision);
 }

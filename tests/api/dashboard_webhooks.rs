@@ -185,7 +185,7 @@ async fn a_test_webhook_to_a_bad_url_is_refused_with_a_clear_message() {
 
     let page = browser.get(WEBHOOKS).await;
     assert!(
-        page.texts("[role=status]")
+        page.texts("[role=alert]")
             .iter()
             .any(|m| m == "The webhook URL must be an absolute http or https URL."),
         "{}",

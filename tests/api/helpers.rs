@@ -1313,3 +1313,51 @@ impl ServedBinary {
         }
     }
 }
+
+/// Follows the redirect a failed dashboard action answered with, and
+/// returns the page it leads to. The action must go back to `back` (the
+/// failure in no URL), that page must tell `message` as an alert (not as
+/// the note of an action done), and only once: a reload no longer does.
+pub async fn follow_failed_action(
+    browser: &mut crate::browser::Browser,
+    answer: &crate::browser::Page,
+    back: &str,
+    message: &str,
+) -> crate::browser::Page {
+    // 302 or 303: both are followed with a GET (307 and 308 would post again).
+    assert!(
+        matches!(answer.status, StatusCode::FOUND | StatusCode::SEE_OTHER),
+        "{} {}",
+        answer.status,
+        answer.html
+    );
+    let location = answer.location().expect("a redirect");
+    assert_eq!(location, back, "the action goes back to its page");
+    let lowered = location.to_lowercase();
+    assert!(
+        !lowered.contains("err") && !location.contains(message),
+        "a failure in the URL: {location}"
+    );
+    let page = browser.get(&location).await;
+    let alerts = page.texts("[role=alert]");
+    assert!(
+        alerts.iter().any(|a| a.contains(message)),
+        "no alert {message:?} in {alerts:?}: {}",
+        page.text()
+    );
+    assert!(
+        page.texts("[role=status]")
+            .iter()
+            .all(|s| !s.contains(message)),
+        "{message:?} told as a success"
+    );
+    let again = browser.get(&location).await;
+    assert!(
+        again
+            .texts("[role=alert]")
+            .iter()
+            .all(|a| !a.contains(message)),
+        "{message:?} told twice"
+    );
+    page
+}
