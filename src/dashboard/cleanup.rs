@@ -7,7 +7,6 @@ use tower_sessions::session_store::ExpiredDeletion;
 
 use super::login::FAILURE_WINDOW;
 use crate::background::{Failures, every};
-use crate::domain::Timestamp;
 use crate::store::Store;
 
 /// How often ended sessions and old sign-in failures are deleted.
@@ -19,7 +18,7 @@ pub async fn cleanup(store: Store, period: Duration) {
     let mut failures = Failures::default();
     loop {
         tick.tick().await;
-        let cutoff = Timestamp::now().minus(FAILURE_WINDOW);
+        let cutoff = store.clock().now().minus(FAILURE_WINDOW);
         if let Err(e) = store.sessions().delete_expired().await {
             tracing::warn!(error = %e, "ended dashboard sessions could not be deleted");
         }

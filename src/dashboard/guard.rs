@@ -11,7 +11,7 @@ use subtle::ConstantTimeEq;
 use tower_sessions::Session;
 
 use crate::AppState;
-use crate::domain::{OrganisationId, Timestamp, UserId};
+use crate::domain::{OrganisationId, UserId};
 
 /// The session's keys.
 pub(super) const USER: &str = "user";
@@ -268,9 +268,7 @@ pub async fn require_user(State(state): State<AppState>, mut req: Request, next:
     let user = match signed_in(&state, &session).await {
         // However active, a session ends this long after sign-in (a session
         // without its sign-in time predates the rule, and ends too).
-        Some(user) if within_lifetime(&session, state.config.dashboard_session_max).await => {
-            Some(user)
-        }
+        Some(user) if within_lifetime(&state, &session).await => Some(user),
         Some(_) => {
             let _ = session.flush().await;
             None
@@ -283,7 +281,7 @@ pub async fn require_user(State(state): State<AppState>, mut req: Request, next:
             return Redirect::to("/dashboard").into_response();
         }
         Some(user) => {
-            touch(&session).await;
+            touch(&state, &session).await;
             req.extensions_mut().insert(user);
         }
         None if public => {
@@ -338,18 +336,19 @@ async fn take(session: &Session, key: &str) -> Option<String> {
 }
 
 /// Whether the session's sign-in was less than `max` ago.
-async fn within_lifetime(session: &Session, max: std::time::Duration) -> bool {
+async fn within_lifetime(state: &AppState, session: &Session) -> bool {
     let Ok(Some(at)) = session.get::<i64>(SIGNED_IN_AT).await else {
         return false;
     };
+    let max = state.config.dashboard_session_max;
     let max_ms = i64::try_from(max.as_millis()).unwrap_or(i64::MAX);
-    Timestamp::now().millis().saturating_sub(at) < max_ms
+    state.clock.now().millis().saturating_sub(at) < max_ms
 }
 
 /// Keeps an active session from expiring: a session is stored (and so its
 /// idle expiry moved) only when it changes, so mark it now and then.
-async fn touch(session: &Session) {
-    let now = Timestamp::now().millis();
+async fn touch(state: &AppState, session: &Session) {
+    let now = state.clock.now().millis();
     let seen: i64 = session.get(SEEN).await.ok().flatten().unwrap_or(0);
     if now - seen >= TOUCH_EVERY_MS {
         let _ = session.insert(SEEN, now).await;

@@ -179,7 +179,9 @@ pub fn ListPage() -> impl IntoView {
                 .await;
             let count = store.count_identifications(org, &filter).await;
             match (count, rows) {
-                (Ok(count), Ok(rows)) => table(&filters, count, rows.rows).into_any(),
+                (Ok(count), Ok(rows)) => {
+                    table(&filters, count, rows.rows, store.clock().now()).into_any()
+                }
                 (Err(e), _) | (_, Err(e)) => error_view(&e),
             }
         }
@@ -249,8 +251,12 @@ fn FilterForm(filters: Filters) -> impl IntoView {
     }
 }
 
-fn table(filters: &Filters, count: i64, rows: Vec<Identification>) -> impl IntoView {
-    let now = Timestamp::now();
+fn table(
+    filters: &Filters,
+    count: i64,
+    rows: Vec<Identification>,
+    now: Timestamp,
+) -> impl IntoView {
     let shown = rows.len() as i64;
     let body = rows
         .into_iter()
@@ -330,7 +336,7 @@ async fn load_detail(
     let Some((ident, sealed)) = store.shared_data(&ctx.user.organisation_id, &id).await? else {
         return Ok(None);
     };
-    let ident = ident.as_of(Timestamp::now());
+    let ident = ident.as_of(store.clock().now());
     let data = match sealed {
         None => SharedView::Nothing,
         Some(SealedData::Age(_)) => SharedView::EndToEnd,

@@ -19,7 +19,6 @@ use super::app::{LoginForm, document, message_page};
 use super::guard::{self, CSRF, USER};
 use crate::AppState;
 use crate::connections::ClientAddr;
-use crate::domain::Timestamp;
 
 /// Failures that close sign-in, and the window they are counted in.
 pub const MAX_FAILURES: i64 = 5;
@@ -53,7 +52,7 @@ pub async fn sign_in(
 ) -> Response {
     let store = &state.store;
     let (email_subject, addr_subject) = subjects(&form.email, addr);
-    let now = Timestamp::now();
+    let now = state.clock.now();
     let mut counted = vec![email_subject.as_str()];
     counted.extend(addr_subject.as_deref());
     // The place is taken before the password is checked: checking first
@@ -104,7 +103,7 @@ pub async fn sign_in(
     if session.cycle_id().await.is_err()
         || session.insert(USER, user.id.as_str()).await.is_err()
         || session
-            .insert(guard::SIGNED_IN_AT, Timestamp::now().millis())
+            .insert(guard::SIGNED_IN_AT, state.clock.now().millis())
             .await
             .is_err()
         || session

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use super::actions::{self, ActionError};
 use super::app::{CsrfField, Layout, PageContext, error_view, page_context, set_status};
 use super::keys::OnceSecret;
-use crate::domain::{HttpUrl, Timestamp};
+use crate::domain::HttpUrl;
 use crate::store::{Organisation, TestWebhook};
 use crate::webhooks::deliver::Deliverer;
 use crate::webhooks::test_webhook::TestWebhookError;
@@ -71,7 +71,7 @@ pub fn WebhooksPage() -> impl IntoView {
 }
 
 fn content(ctx: &PageContext, org: &Organisation, recent: Vec<TestWebhook>) -> impl IntoView {
-    let now = Timestamp::now();
+    let now = ctx.state.clock.now();
     let overlap = org
         .previous_webhook_secret
         .as_ref()
