@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::connections::ClientAddr;
 use crate::domain::identification::Opening;
 use crate::domain::{HttpUrl, Identification, Timestamp};
-use crate::edge::address_limit::{AddressLimiter, retry_after_secs};
+use crate::http_common::address_limit::{AddressLimiter, retry_after_secs};
 use crate::mypage::i18n::Lang;
 use crate::mypage::{self, view};
 use crate::outbound::guard;

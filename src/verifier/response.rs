@@ -23,7 +23,7 @@ use crate::AppState;
 use crate::config::StatusListPolicy;
 use crate::domain::ids::random_base62;
 use crate::domain::{ChangeCause, FailureReason, Identification, Mode, Status, Timestamp};
-use crate::edge::Fields;
+use crate::http_common::Fields;
 use crate::oid4vp::dcql::{self, CredentialType};
 use crate::oid4vp::mdoc::{self, transcript};
 use crate::oid4vp::x509::TrustAnchors;

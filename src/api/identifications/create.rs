@@ -18,7 +18,7 @@ use crate::domain::{
     Description, HttpUrl, Identification, Locale, Metadata, Mode, OrganisationId, ProofmeId,
     Timestamp,
 };
-use crate::edge::{BodyFormat, FieldValue, Fields};
+use crate::http_common::{BodyFormat, FieldValue, Fields};
 use crate::outbound::guard;
 use crate::store::{CreateOutcome, IdempotencyRecord};
 
