@@ -8,8 +8,8 @@ pub mod config;
 pub mod connections;
 pub mod dashboard;
 pub mod domain;
-pub mod edge;
 pub mod export;
+pub mod http_common;
 pub mod lifecycle;
 pub mod maintenance;
 pub mod mypage;
@@ -255,7 +255,7 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(api::v1_problems))
         .layer(axum::middleware::from_fn(verifier::oauth_errors))
         // Outside every layer that answers by itself (limits, timeouts, panics).
-        .layer(edge::headers::every_answer())
+        .layer(http_common::headers::every_answer())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

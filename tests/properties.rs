@@ -8,7 +8,7 @@
 use proofme::api::input::parse_idempotency_key;
 use proofme::domain::WebhookSecret;
 use proofme::domain::{Description, HttpUrl, IdentificationId, Locale, Metadata, ProofmeId};
-use proofme::edge::{BodyFormat, Fields};
+use proofme::http_common::{BodyFormat, Fields};
 use proofme::mypage::i18n::Lang;
 use proofme::webhooks::signing::sign;
 use proptest::collection::SizeRange;

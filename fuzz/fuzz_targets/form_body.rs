@@ -1,6 +1,6 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use proofme::edge::{BodyFormat, Fields};
+use proofme::http_common::{BodyFormat, Fields};
 
 const KNOWN: &[&str] = &["proofmeId", "organisationId", "description", "redirectUrl", "metadata", "testmode"];
 

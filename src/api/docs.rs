@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::AppState;
-use crate::edge::headers::{Header, SetHeaders};
+use crate::http_common::headers::{Header, SetHeaders};
 
 /// The renderer's version, which is also its URL's cache buster.
 pub const REDOC_VERSION: &str = include_str!("../../vendor/redoc/VERSION");

@@ -8,7 +8,7 @@ use serde::Serialize;
 use std::time::Duration;
 use utoipa::ToSchema;
 
-use crate::edge::InputError;
+use crate::http_common::InputError;
 use crate::store::StoreError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -232,7 +232,7 @@ pub fn generic_detail(status: StatusCode) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::edge::{BodyFormat, Fields};
+    use crate::http_common::{BodyFormat, Fields};
 
     #[test]
     fn a_storage_fault_that_passes_is_503_with_retry_after() {

@@ -1,5 +1,5 @@
 //! The API's side of reading requests: its body limit, reading a body into
-//! fields (see `crate::edge`) with the API's errors, the `Idempotency-Key`
+//! fields (see `crate::http_common`) with the API's errors, the `Idempotency-Key`
 //! header, and the `{id}` of a path.
 
 use axum::body::Bytes;
@@ -7,7 +7,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 
 use super::error::ApiError;
-use crate::edge::{BodyFormat, Fields};
+use crate::http_common::{BodyFormat, Fields};
 
 /// The largest request body we read.
 pub const BODY_LIMIT: usize = 64 * 1024;

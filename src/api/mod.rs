@@ -79,7 +79,7 @@ fn is_api_path(path: &str) -> bool {
 
 /// Every error under `/v1`, from whichever layer, as problem+json. It wraps
 /// the whole app, so timeouts and panics are covered too. (That `/v1`
-/// answers are never cached nor sniffed, `edge::headers` sees to.)
+/// answers are never cached nor sniffed, `http_common::headers` sees to.)
 pub async fn v1_problems(req: Request, next: Next) -> Response {
     if !is_api_path(req.uri().path()) {
         return next.run(req).await;

@@ -15,8 +15,8 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub use crate::edge::address_limit::{AddressLimiter, retry_after_secs};
-use crate::edge::address_limit::{Keyed, forget_recent};
+pub use crate::http_common::address_limit::{AddressLimiter, retry_after_secs};
+use crate::http_common::address_limit::{Keyed, forget_recent};
 
 /// A keyed limiter whose checks tell how much allowance is left.
 type KeyedWithState<K, C> = Gcra<K, DashMapStateStore<K>, C, StateInformationMiddleware>;

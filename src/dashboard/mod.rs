@@ -31,7 +31,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::AppState;
-use crate::edge::headers::{Header, SetHeaders};
+use crate::http_common::headers::{Header, SetHeaders};
 
 pub const LOGIN_PATH: &str = "/dashboard/login";
 /// Server functions (the dashboard's actions) are posted under this prefix.

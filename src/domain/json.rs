@@ -1,9 +1,14 @@
-//! JSON as integrators send it: checked strictly (a member given twice in one
-//! object is an error at any depth, where serde_json would keep the last one)
-//! and kept as the text that was sent, only without white space. Nothing here
-//! turns numbers into `f64`, so none is rounded or refused for its size.
+//! The one strict JSON reader: a member given twice in one object is an
+//! error at any depth (serde_json would keep the last one, so two readers of
+//! the same text could see different values), and nesting is bounded.
+//! `check_strict` reads JSON as integrators send it, to be kept as the text
+//! that was sent (only without white space): it never turns numbers into
+//! `f64`, so none is rounded or refused for its size. `parse_strict` is for
+//! readers that need a `Value` (JOSE headers and claims): the same checks,
+//! then serde_json's own.
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
 use serde_json::value::RawValue;
 use std::collections::HashSet;
 use std::fmt;
@@ -29,6 +34,20 @@ pub enum StrictJsonError {
 pub fn check_strict(text: &str) -> Result<(), StrictJsonError> {
     let raw: &RawValue = serde_json::from_str(text).map_err(StrictJsonError::Invalid)?;
     check_members(raw.get(), 0)
+}
+
+/// `bytes` as one JSON value, with the checks of [`check_strict`] and those
+/// of serde_json besides: valid UTF-8 throughout, nothing after the value,
+/// nesting within serde_json's own limit, and no number beyond an `f64`'s
+/// range (an integer beyond 64 bits becomes the nearest `f64`, as in any
+/// `Value`).
+pub fn parse_strict(bytes: &[u8]) -> Result<Value, StrictJsonError> {
+    // Reading the raw value first checks the UTF-8 and the trailing bytes
+    // without building anything; the members are checked before the value
+    // is built, so a repeat is refused, never silently dropped.
+    let raw: &RawValue = serde_json::from_slice(bytes).map_err(StrictJsonError::Invalid)?;
+    check_members(raw.get(), 0)?;
+    serde_json::from_str(raw.get()).map_err(StrictJsonError::Invalid)
 }
 
 /// The members of an object, or the items of an array, each as its text.
@@ -183,6 +202,61 @@ mod tests {
         assert!(matches!(check_strict(&deep), Err(StrictJsonError::TooDeep)));
         let fine = format!("{}{}", "[".repeat(100), "]".repeat(100));
         assert!(check_strict(&fine).is_ok());
+    }
+
+    #[test]
+    fn parse_strict_builds_the_value_and_refuses_repeats_at_any_depth() {
+        assert_eq!(
+            parse_strict(br#" {"a": [1, {"b": "x"}], "c": null} "#).unwrap(),
+            json!({"a": [1, {"b": "x"}], "c": null})
+        );
+        for text in [
+            r#"{"a": 1, "a": 2}"#,
+            r#"[{"a": {"b": 1, "b": 1}}]"#,
+            r#"{"a": 1, "\u0061": 2}"#,
+        ] {
+            assert!(
+                matches!(
+                    parse_strict(text.as_bytes()),
+                    Err(StrictJsonError::DuplicateMember(_))
+                ),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn parse_strict_refuses_bad_utf8_trailing_data_and_deep_nesting() {
+        assert!(matches!(
+            parse_strict(b"{\"a\": \"\xff\"}"),
+            Err(StrictJsonError::Invalid(_))
+        ));
+        assert!(matches!(
+            parse_strict(b"{} {}"),
+            Err(StrictJsonError::Invalid(_))
+        ));
+        // Deeper than either limit: refused before anything recurses.
+        let deep = format!("{}{}", "[".repeat(20_000), "]".repeat(20_000));
+        assert!(matches!(
+            parse_strict(deep.as_bytes()),
+            Err(StrictJsonError::TooDeep)
+        ));
+        // Within `check_strict`'s bound but at serde_json's own: still refused.
+        let at_limit = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(check_strict(&at_limit).is_ok());
+        assert!(parse_strict(at_limit.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn parse_strict_refuses_a_number_no_f64_holds() {
+        // `check_strict` keeps the text, so it takes any number; a `Value`
+        // would have to hold it as an f64.
+        assert!(check_strict("[1e400]").is_ok());
+        assert!(matches!(
+            parse_strict(b"[1e400]"),
+            Err(StrictJsonError::Invalid(_))
+        ));
+        assert_eq!(parse_strict(b"-1.5e3").unwrap(), json!(-1500.0));
     }
 
     #[test]

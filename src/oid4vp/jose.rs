@@ -16,9 +16,11 @@ use p256::elliptic_curve::sec1::{EncodedPoint, FromEncodedPoint, ToEncodedPoint}
 use p256::{PublicKey, SecretKey};
 use rand::RngCore;
 use rand::rngs::OsRng;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+
+use crate::domain::json::{self, StrictJsonError};
 
 /// The longest compact JWS or JWE accepted. A presentation is capped well
 /// below this; the cap only keeps hostile input from costing memory and time.
@@ -68,76 +70,15 @@ pub fn b64url_decode(s: &str) -> Result<Vec<u8>, JoseError> {
 // ---------------------------------------------------------------------------
 // Strict JSON
 
-/// A JSON value parsed with duplicate object members refused at every depth.
-/// `serde_json` keeps the last duplicate silently; two readers of the same
-/// token could then see different claims.
-struct Strict(Value);
-
-impl<'de> Deserialize<'de> for Strict {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(StrictVisitor)
-    }
-}
-
-struct StrictVisitor;
-
-impl<'de> Visitor<'de> for StrictVisitor {
-    type Value = Strict;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Strict, E> {
-        Ok(Strict(Value::Bool(v)))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Strict, E> {
-        Ok(Strict(Value::from(v)))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Strict, E> {
-        Ok(Strict(Value::from(v)))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Strict, E> {
-        Ok(Strict(Value::from(v)))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Strict, E> {
-        Ok(Strict(Value::String(v.to_owned())))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Strict, E> {
-        Ok(Strict(Value::String(v)))
-    }
-    fn visit_unit<E>(self) -> Result<Strict, E> {
-        Ok(Strict(Value::Null))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Strict, A::Error> {
-        let mut items = Vec::new();
-        while let Some(Strict(v)) = seq.next_element()? {
-            items.push(v);
-        }
-        Ok(Strict(Value::Array(items)))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Strict, A::Error> {
-        let mut map = Map::new();
-        while let Some(key) = access.next_key::<String>()? {
-            if map.contains_key(&key) {
-                return Err(de::Error::custom("duplicate member"));
-            }
-            let Strict(v) = access.next_value()?;
-            map.insert(key, v);
-        }
-        Ok(Strict(Value::Object(map)))
-    }
-}
-
-/// Parses JSON, refusing duplicate members anywhere, trailing data and
-/// invalid UTF-8. Nesting is bounded by `serde_json`'s recursion limit.
+/// Parses JSON with [`json::parse_strict`]: duplicate members refused at
+/// every depth (`serde_json` keeps the last one silently; two readers of the
+/// same token could then see different claims), trailing data, invalid UTF-8
+/// and deep nesting too.
 pub fn parse_json(bytes: &[u8]) -> Result<Value, JoseError> {
-    match serde_json::from_slice::<Strict>(bytes) {
-        Ok(Strict(v)) => Ok(v),
-        // Only the strict visitor raises data errors: a plain `Value` accepts
-        // every well-formed document.
-        Err(e) if e.is_data() => Err(JoseError::DuplicateMember),
-        Err(_) => Err(JoseError::Json),
-    }
+    json::parse_strict(bytes).map_err(|e| match e {
+        StrictJsonError::DuplicateMember(_) => JoseError::DuplicateMember,
+        StrictJsonError::TooDeep | StrictJsonError::Invalid(_) => JoseError::Json,
+    })
 }
 
 /// [`parse_json`], and the document must be an object.

@@ -12,8 +12,6 @@ use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::AppState;
-
 pub struct Asset {
     pub path: &'static str,
     content_type: &'static str,
@@ -67,7 +65,9 @@ pub static DASHBOARD_STYLE: Asset = asset!(
 );
 pub static FAVICON: Asset = asset!("/public/favicon.svg", "public/favicon.svg", "image/svg+xml");
 
-pub fn router() -> Router<AppState> {
+/// The routes for the files above. They need no state, so the router fits
+/// any app's (and `pages/` stays below the state the handlers share).
+pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route(STYLE.path, get(|| async { STYLE.response() }))
         .route(

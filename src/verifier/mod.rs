@@ -129,7 +129,7 @@ pub fn router(config: &Config) -> Router<AppState> {
         test_issuer::MAX_BURST,
     ));
     let list_limiter = Arc::new(test_status_lists::ListLimiter(
-        crate::edge::address_limit::AddressLimiter::new(
+        crate::http_common::address_limit::AddressLimiter::new(
             config.test_issuer_rate_limit,
             test_issuer::MAX_BURST,
         ),
@@ -167,7 +167,7 @@ pub fn router(config: &Config) -> Router<AppState> {
         .layer(Extension(issue_limiter))
         .layer(Extension(list_limiter))
     // Protocol answers are for one wallet, once: like every answer they are
-    // never cached nor sniffed (`edge::headers`).
+    // never cached nor sniffed (`http_common::headers`).
 }
 
 async fn unknown_endpoint() -> OAuthError {

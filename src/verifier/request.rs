@@ -17,7 +17,7 @@ use crate::AppState;
 use crate::domain::ids::random_base62;
 use crate::domain::proofme::Proofme;
 use crate::domain::{ChangeCause, IdentificationId, Status, Timestamp};
-use crate::edge::Fields;
+use crate::http_common::Fields;
 use crate::oid4vp::{dcql, jose};
 use crate::store::{Change, Refusal, WalletFlow, WalletTransaction};
 

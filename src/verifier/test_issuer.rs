@@ -30,7 +30,7 @@ use super::{Failure, OAuthError, Verifier, test_status_lists};
 use crate::AppState;
 use crate::connections::ClientAddr;
 use crate::domain::{CredentialStatus, IdentificationId, Timestamp};
-use crate::edge::address_limit::{AddressLimiter, retry_after_secs};
+use crate::http_common::address_limit::{AddressLimiter, retry_after_secs};
 use crate::oid4vp::dcql;
 use crate::oid4vp::jose::{self, Jwk};
 use crate::oid4vp::mdoc::{issue::Validity, sample};

@@ -20,7 +20,7 @@ use super::test_issuer::rate_refusal;
 use super::{Failure, OAuthError, Verifier};
 use crate::AppState;
 use crate::connections::ClientAddr;
-use crate::edge::address_limit::AddressLimiter;
+use crate::http_common::address_limit::AddressLimiter;
 use crate::oid4vp::status_list::{StatusList, StatusListError, TYP_STATUS_LIST_JWT};
 use crate::store::{Store, StoreError, TEST_STATUS_LIST_ENTRIES};
 

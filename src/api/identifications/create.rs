@@ -17,7 +17,7 @@ use crate::domain::identification::Opening;
 use crate::domain::{
     Description, HttpUrl, Identification, Locale, Metadata, Mode, OrganisationId, ProofmeId,
 };
-use crate::edge::{BodyFormat, FieldValue, Fields};
+use crate::http_common::{BodyFormat, FieldValue, Fields};
 use crate::outbound::guard;
 use crate::store::{CreateOutcome, IdempotencyRecord};
 

@@ -12,7 +12,7 @@ use crate::api::auth::Caller;
 use crate::api::error::{ApiError, Problem};
 use crate::api::openapi::word;
 use crate::domain::{Mode, Status};
-use crate::edge::Fields;
+use crate::http_common::Fields;
 use crate::store::{ListQuery, SortColumn, SortDirection};
 
 /// Query parameters of the list endpoint.
