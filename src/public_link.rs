@@ -16,13 +16,8 @@ use crate::AppState;
 use crate::config::Config;
 use crate::connections::ClientAddr;
 use crate::domain::identification::Opening;
-<<<<<<< HEAD
 use crate::domain::{HttpUrl, Identification};
-use crate::edge::address_limit::{AddressLimiter, retry_after_secs};
-=======
-use crate::domain::{HttpUrl, Identification, Timestamp};
 use crate::http_common::address_limit::{AddressLimiter, retry_after_secs};
->>>>>>> names-layers
 use crate::mypage::i18n::Lang;
 use crate::mypage::{self, view};
 use crate::outbound::guard;

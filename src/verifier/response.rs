@@ -22,13 +22,8 @@ use super::{Failure, OAuthError, Verifier};
 use crate::AppState;
 use crate::config::StatusListPolicy;
 use crate::domain::ids::random_base62;
-<<<<<<< HEAD
 use crate::domain::{ChangeCause, FailureReason, Identification, Mode, Status};
-use crate::edge::Fields;
-=======
-use crate::domain::{ChangeCause, FailureReason, Identification, Mode, Status, Timestamp};
 use crate::http_common::Fields;
->>>>>>> names-layers
 use crate::oid4vp::dcql::{self, CredentialType};
 use crate::oid4vp::mdoc::{self, transcript};
 use crate::oid4vp::x509::TrustAnchors;
