@@ -275,3 +275,51 @@ fn ranks_forbid_upward_and_sideways_names_but_not_downward_ones() {
     assert!(forbidden_for("verifier").contains(&"webhooks"));
     assert!(!forbidden_for("dashboard").contains(&"webhooks"));
 }
+
+/// Where the program may read the system clock itself. Everything else
+/// asks its `Clock`, so that tests move time instead of waiting for it.
+const READS_THE_SYSTEM_CLOCK: &[(&str, &str)] = &[
+    ("domain/time.rs", "the clock itself"),
+    ("domain/ids.rs", "id ordering, which no deadline depends on"),
+    ("wallet.rs", "the test wallet, a client with a clock of its own"),
+    (
+        "verifier/identity.rs",
+        "the verifier certificate's validity, which wallets judge by their own clocks",
+    ),
+];
+
+#[test]
+fn the_service_reads_the_time_from_its_clock() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut problems = Vec::new();
+    for file in files {
+        let relative = file
+            .strip_prefix(&src)
+            .expect("under src")
+            .to_string_lossy()
+            .replace('\\', "/");
+        if READS_THE_SYSTEM_CLOCK.iter().any(|(f, _)| *f == relative) {
+            continue;
+        }
+        let source = std::fs::read_to_string(&file).expect("read source");
+        // Unit tests may read the real time.
+        let program = source.split("#[cfg(test)]").next().unwrap_or_default();
+        for call in [
+            "Timestamp::now()",
+            "Utc::now()",
+            "SystemTime::now()",
+            "OffsetDateTime::now_utc()",
+        ] {
+            if program.contains(call) {
+                problems.push(format!("src/{relative}: {call}"));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "read the time from the Clock instead:\n{}",
+        problems.join("\n")
+    );
+}
