@@ -132,6 +132,17 @@ export class Integrator {
     const res = await fetch(`${shopURL}/webhooks?id=${encodeURIComponent(id)}`);
     return (await res.json()) as ReceivedWebhook[];
   }
+
+  /**
+   * Ends a fresh identification and waits for its webhook. Messages go out
+   * oldest first, so once it has arrived, any message written before it has
+   * had its turn: what has not arrived by then was never sent.
+   */
+  async webhookRoundTrip(): Promise<void> {
+    const later = await this.create({ webhook: true });
+    await this.finish(later.id, 'verified');
+    await expect.poll(async () => (await this.webhooks(later.id)).length, { timeout: 10_000 }).toBe(1);
+  }
 }
 
 export const test = base.extend<{ jsEnabled: boolean }, { integrator: Integrator }>({

@@ -75,7 +75,8 @@ test('a page opened with JavaScript on a final identification stays put @needs-j
   await integrator.testOutcome(ident.id, 'expired');
 
   await page.goto(ident.path);
-  await page.waitForTimeout(1_500);
+  // Once nothing is loading any more, the script has done all it would do.
+  await page.waitForLoadState('networkidle');
 
   await expect(page).toHaveURL(ident.myPageUrl);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(t.finalHeading.expired);
