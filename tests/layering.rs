@@ -281,7 +281,10 @@ fn ranks_forbid_upward_and_sideways_names_but_not_downward_ones() {
 const READS_THE_SYSTEM_CLOCK: &[(&str, &str)] = &[
     ("domain/time.rs", "the clock itself"),
     ("domain/ids.rs", "id ordering, which no deadline depends on"),
-    ("wallet.rs", "the test wallet, a client with a clock of its own"),
+    (
+        "wallet.rs",
+        "the test wallet, a client with a clock of its own",
+    ),
     (
         "verifier/identity.rs",
         "the verifier certificate's validity, which wallets judge by their own clocks",
