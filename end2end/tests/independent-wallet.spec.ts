@@ -87,7 +87,7 @@ test('an open MyPage follows the independent wallet to the shop @needs-js', asyn
   await expectAtShop(page, ident, 'verified');
 });
 
-test('an mdoc from an issuer the server does not trust fails the identification as untrusted_issuer', async ({ integrator }) => {
+test('an mdoc from an issuer the server does not trust fails the identification as untrusted_issuer', async ({ page, integrator }) => {
   const ident = await integrator.create({ mode: 'live', credentials: 'age' });
 
   const answer = await presentMdoc(requestUri(ident.id), {
@@ -95,27 +95,32 @@ test('an mdoc from an issuer the server does not trust fails the identification 
     issuer: independentIssuer.untrusted,
   });
 
-  // The wallet learns that its presentation was refused; the reason is the
-  // integrator's to read.
-  expect(answer.status, JSON.stringify(answer.body)).toBe(400);
-  expect(answer.body.error).toBe('invalid_request');
+  // The answer is taken: the wallet gets the way back for the customer
+  // (HAIP), and the reason is the integrator's to read.
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  expect(answer.body.redirect_uri).toContain(`${baseURL}/${ident.id}/done?response_code=`);
   const after = await integrator.get(ident.id);
   expect(after.statusName).toBe('failed');
   expect(after.failureReason).toBe('untrusted_issuer');
+  await page.goto(answer.body.redirect_uri);
+  await expectAtShop(page, ident, 'failed');
 });
 
-test('an SD-JWT PID from an issuer the server does not trust fails the identification as untrusted_issuer', async ({ integrator }) => {
+test('an SD-JWT PID from an issuer the server does not trust fails the identification as untrusted_issuer', async ({ page, integrator }) => {
   const ident = await integrator.create({ mode: 'live' });
 
   const answer = await presentSdJwt(requestUri(ident.id), { issuer: independentIssuer.untrusted });
 
-  expect(answer.status, JSON.stringify(answer.body)).toBe(400);
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  expect(answer.body.redirect_uri).toContain(`${baseURL}/${ident.id}/done?response_code=`);
   const after = await integrator.get(ident.id);
   expect(after.statusName).toBe('failed');
   expect(after.failureReason).toBe('untrusted_issuer');
+  await page.goto(answer.body.redirect_uri);
+  await expectAtShop(page, ident, 'failed');
 });
 
-test('an independent mdoc that says the holder is under 18 fails as age_requirement_not_met', async ({ integrator }) => {
+test('an independent mdoc that says the holder is under 18 fails as age_requirement_not_met', async ({ page, integrator }) => {
   const ident = await integrator.create({ mode: 'live', credentials: 'age' });
 
   // Both ages false: ISO 18013-5 lets a wallet answer age_over_18 with a true
@@ -126,11 +131,14 @@ test('an independent mdoc that says the holder is under 18 fails as age_requirem
     elements: { age_over_18: false, age_over_21: false },
   });
 
-  expect(answer.status, JSON.stringify(answer.body)).toBe(400);
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  expect(answer.body.redirect_uri).toContain(`${baseURL}/${ident.id}/done?response_code=`);
   const after = await integrator.get(ident.id);
   expect(after.statusName).toBe('failed');
   expect(after.failureReason).toBe('age_requirement_not_met');
   expect(await integrator.data(ident.id)).toBeNull();
+  await page.goto(answer.body.redirect_uri);
+  await expectAtShop(page, ident, 'failed');
 });
 
 // The handover written out by hand from OpenID4VP 1.0 Appendix B.2.6.1, so a

@@ -200,6 +200,23 @@ impl Store {
         })
     }
 
+    /// The current transaction with `state`, for an error response sent
+    /// unencrypted, which names nothing else.
+    pub async fn wallet_transaction_by_state(
+        &self,
+        state: &str,
+    ) -> Result<Option<WalletTransaction>, StoreError> {
+        on_db!(&self.db, db, on => {
+            let row = sqlx::query(&on::sql(&format!(
+                "SELECT {TRANSACTION_COLUMNS} FROM wallet_transactions WHERE state = ? LIMIT 1"
+            )))
+            .bind(state)
+            .fetch_optional(&db.reader)
+            .await?;
+            Ok(row.as_ref().map(on::wallet_transaction))
+        })
+    }
+
     /// The identification's current transaction.
     pub async fn wallet_transaction(
         &self,

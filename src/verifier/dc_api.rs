@@ -103,7 +103,10 @@ fn read_jwe(body: &[u8]) -> Option<String> {
 
 /// `POST /{id}/dc-api/response`: the wallet's `dc_api.jwt` answer, by way of
 /// the page. Taken like a `direct_post.jwt` answer, but bound to our origin,
-/// and only for a transaction started by `/{id}/dc-api/request`.
+/// and only for a transaction started by `/{id}/dc-api/request`. Once taken,
+/// whatever the outcome, the page gets `{"redirect_uri"}` to follow, as a
+/// wallet would. Only encrypted answers are taken here: a customer who
+/// closes the browser's sheet leaves the request open, and the page says so.
 pub async fn post_response(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -1,11 +1,14 @@
-//! `POST /oid4vp/response` (`direct_post.jwt`): the wallet's encrypted answer.
+//! `POST /oid4vp/response` (`direct_post.jwt`): the wallet's encrypted answer,
+//! or an error response sent unencrypted (OpenID4VP 1.0 section 8.3.1).
 //!
-//! Garbage, answers to a superseded request and replays change nothing and
-//! get `400 {"error":"invalid_request"}`. An answer to the current request
-//! ends the identification: `access_denied` cancels it, another wallet error
-//! or a presentation that fails a check fails it (with `failureReason`), and
-//! a presentation that passes every check, its credential's status included,
-//! verifies it with the attributes, which are stored only encrypted.
+//! Garbage, answers to a superseded or used request and replays change
+//! nothing and get `400 {"error":"invalid_request"}`. An answer to the current
+//! request ends the identification and gets `200 {"redirect_uri": …}`, so that
+//! a wallet on the same device can send the customer on, whatever the outcome:
+//! `access_denied` cancels it, another wallet error or a presentation that
+//! fails a check fails it (with `failureReason`), and a presentation that
+//! passes every check, its credential's status included, verifies it with the
+//! attributes, which are stored only encrypted.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -43,11 +46,20 @@ pub(super) enum Answer {
 }
 
 pub async fn post_response(State(state): State<AppState>, body: Bytes) -> Response {
-    let Ok(fields) = Fields::from_form(&body, &["response"]) else {
+    let Ok(fields) = Fields::from_form(
+        &body,
+        &[
+            "response",
+            "error",
+            "error_description",
+            "state",
+            "vp_token",
+        ],
+    ) else {
         return OAuthError::invalid_request("the form could not be read").into_response();
     };
     let Ok(Some(jwe)) = fields.text("response") else {
-        return OAuthError::invalid_request("response is required").into_response();
+        return plain_error(&state, &fields).await;
     };
     let (transaction, payload, key) = match open(&state, jwe, WalletFlow::Redirect).await {
         Ok(opened) => opened,
@@ -65,6 +77,74 @@ pub async fn post_response(State(state): State<AppState>, body: Bytes) -> Respon
     match finish(&state, &transaction, answer, &binding).await {
         Ok(reply) => reply,
         Err(e) => e.into_response("recording a wallet response"),
+    }
+}
+
+/// The longest `error_description` taken; a wallet's is a sentence.
+const MAX_ERROR_DESCRIPTION: usize = 1024;
+/// The longest `error` taken; registered codes are a few words.
+const MAX_ERROR_CODE: usize = 64;
+/// The longest `state` looked up; ours are 22 characters.
+const MAX_STATE: usize = 128;
+
+/// RFC 6749 section 5.2: `error` and `error_description` are printable ASCII
+/// without `"` and `\`; the code has no spaces.
+fn oauth_text(s: &str, max: usize, spaces: bool) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && s.bytes().all(|b| {
+            (b == b' ' && spaces) || ((b'!'..=b'~').contains(&b) && b != b'"' && b != b'\\')
+        })
+}
+
+/// An error response sent without encryption: `error`, optionally
+/// `error_description`, and the transaction's `state`. Only errors may come
+/// unencrypted: a presentation must be encrypted to the request's key. It
+/// gives no one anything new: whoever holds the request holds its key, and
+/// could decline encrypted just as well.
+async fn plain_error(state: &AppState, fields: &Fields) -> Response {
+    let refused = |reason: &'static str| {
+        tracing::info!(reason, "unencrypted wallet response refused");
+        OAuthError::invalid_request("the response cannot be used").into_response()
+    };
+    if fields.get("vp_token").is_some() {
+        return refused("a presentation must be encrypted");
+    }
+    let (Ok(Some(error)), Ok(Some(given_state))) = (fields.text("error"), fields.text("state"))
+    else {
+        return OAuthError::invalid_request("response is required").into_response();
+    };
+    if !oauth_text(error, MAX_ERROR_CODE, false) {
+        return refused("error is not an OAuth error code");
+    }
+    match fields.text("error_description") {
+        Ok(None) => {}
+        Ok(Some(d)) if oauth_text(d, MAX_ERROR_DESCRIPTION, true) => {}
+        _ => return refused("error_description is too long or not printable ASCII"),
+    }
+    if !oauth_text(given_state, MAX_STATE, false) {
+        return refused("state is malformed");
+    }
+    let transaction = match state.store.wallet_transaction_by_state(given_state).await {
+        Ok(Some(t)) => t,
+        Ok(None) => return refused("no current transaction for this state"),
+        Err(e) => return Failure::from(e).into_response("recording a wallet error response"),
+    };
+    // The same rules as for an encrypted answer (`open`), less the key.
+    if transaction.flow != WalletFlow::Redirect {
+        return refused("the answer arrived by another flow than its request");
+    }
+    if transaction.expires_at < state.clock.now() {
+        return refused("transaction expired");
+    }
+    if transaction.wrapped_response_key.is_none() || transaction.used_at.is_some() {
+        return refused("transaction already used");
+    }
+    tracing::info!(error, "unencrypted wallet error response");
+    let change = error_change(error == "access_denied");
+    match conclude(state, &transaction, change).await {
+        Ok(reply) => reply,
+        Err(e) => e.into_response("recording a wallet error response"),
     }
 }
 
@@ -356,6 +436,17 @@ async fn judge(
     }
 }
 
+/// The change a wallet's error response makes: the customer declining
+/// cancels, anything else fails with `wallet_error`.
+fn error_change(declined: bool) -> Change {
+    if declined {
+        return Change::to(Status::Canceled, ChangeCause::Wallet);
+    }
+    let mut c = Change::to(Status::Failed, ChangeCause::Wallet);
+    c.failure_reason = Some(FailureReason::WalletError);
+    c
+}
+
 pub(super) async fn finish(
     state: &AppState,
     transaction: &WalletTransaction,
@@ -373,12 +464,8 @@ pub(super) async fn finish(
         return Ok(OAuthError::invalid_request("the response cannot be used").into_response());
     }
     let change = match answer {
-        Answer::Declined => Change::to(Status::Canceled, ChangeCause::Wallet),
-        Answer::WalletError => {
-            let mut c = Change::to(Status::Failed, ChangeCause::Wallet);
-            c.failure_reason = Some(FailureReason::WalletError);
-            c
-        }
+        Answer::Declined => error_change(true),
+        Answer::WalletError => error_change(false),
         Answer::Malformed => {
             let mut c = Change::to(Status::Failed, ChangeCause::Wallet);
             c.failure_reason = Some(FailureReason::InvalidPresentation);
@@ -396,8 +483,20 @@ pub(super) async fn finish(
             }
         }
     };
-    let refused_presentation =
-        change.next == Status::Failed && change.failure_reason != Some(FailureReason::WalletError);
+    conclude(state, transaction, change).await
+}
+
+/// Takes the answer to `transaction` as `change`, once. Whatever the outcome
+/// (verified, canceled, failed), the answer is the same-device redirect:
+/// HAIP has the verifier return `redirect_uri` to the wallet's post, and a
+/// customer whose presentation failed a check needs the way back as much as
+/// one who was verified. Refused, with nothing changed, if the transaction
+/// was superseded or used meanwhile, or the identification is over.
+async fn conclude(
+    state: &AppState,
+    transaction: &WalletTransaction,
+    change: Change,
+) -> Result<Response, Failure> {
     let response_code = random_base62(22);
     let result = state
         .lifecycle
@@ -406,11 +505,6 @@ pub(super) async fn finish(
     let Ok(done) = result else {
         return Ok(OAuthError::invalid_request("the response cannot be used").into_response());
     };
-    if refused_presentation {
-        return Ok(
-            OAuthError::invalid_request("the presentation was not accepted").into_response(),
-        );
-    }
     // Same-device flow: the wallet sends the customer's browser here, which
     // goes on to the organisation's return page.
     let redirect_uri = format!(

@@ -4,7 +4,7 @@
 //! separation from the redirect flow.
 
 use crate::helpers::*;
-use crate::verifier::{TrustedIssuer, live_app, now};
+use crate::verifier::{TrustedIssuer, assert_redirects_to_the_organisation, live_app, now};
 use p256::ecdsa::SigningKey;
 use proofme::domain::Timestamp;
 use proofme::oid4vp::holder::Issuer;
@@ -405,6 +405,28 @@ async fn a_dc_api_answer_is_refused_at_the_redirect_endpoint() {
 }
 
 #[tokio::test]
+async fn an_unencrypted_error_for_a_dc_api_request_is_refused_at_the_redirect_endpoint() {
+    let app = spawn_app().await;
+    let id = app.create_with_description("x").await;
+    let jwt = request_jwt(&app, &id).await;
+    let jws = jose::Jws::parse(&jwt).expect("a JWS");
+    let state = jws.payload()["state"].as_str().expect("state").to_owned();
+
+    let resp = app
+        .client
+        .post(app.url("/oid4vp/response"))
+        .form(&[("error", "access_denied"), ("state", state.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let refused = (resp.status(), resp.json().await.unwrap_or(Value::Null));
+
+    assert_refused_and_pending(&app, &id, refused).await;
+    let jwe = answer(&app, &jwt, on_our_origin(&app, None, None)).await;
+    assert_verified(&app, &id, post_answer(&app, &id, &jwe).await).await;
+}
+
+#[tokio::test]
 async fn a_presentation_failing_another_check_fails_the_identification_as_in_the_redirect_flow() {
     let app = spawn_app().await;
     let id = app.create_with_description("x").await;
@@ -413,12 +435,18 @@ async fn a_presentation_failing_another_check_fails_the_identification_as_in_the
     opts.present.claims = vec!["age_equal_or_over.18=false".into()];
 
     let jwe = answer(&app, &jwt, opts).await;
-    let (status, body) = post_answer(&app, &id, &jwe).await;
+    let answer = post_answer(&app, &id, &jwe).await;
 
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    // The page's script follows the redirect, as for any final outcome.
     let ident = app.identification(&id).await;
     assert_eq!(ident["statusName"], "failed");
     assert_eq!(ident["failureReason"], "age_requirement_not_met");
+    assert_redirects_to_the_organisation(&app, &id, &answer).await;
+    // The request was answered: the same answer again changes nothing.
+    let (status, body) = post_answer(&app, &id, &jwe).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"], "invalid_request");
+    assert_eq!(app.identification(&id).await, ident);
 }
 
 #[tokio::test]

@@ -1454,8 +1454,10 @@ async fn reason_after_refused_answer(
     })
     .await
     .expect("the wallet answered");
-    // The verifier refuses the answer, and the identification fails.
-    assert_eq!(outcome.status, 400);
+    // The verifier takes the answer, failing the identification, and sends
+    // the wallet on.
+    assert_eq!(outcome.status, 200);
+    assert!(outcome.body["redirect_uri"].is_string(), "{}", outcome.body);
     assert_eq!(
         app.identification(id).await["failureReason"],
         failure_reason

@@ -81,3 +81,49 @@ async fn a_path_the_extractor_rejects_is_an_oauth_400() {
     let error = assert_oauth_error(resp, StatusCode::BAD_REQUEST).await;
     assert_eq!(error["error"], "invalid_request");
 }
+
+#[tokio::test]
+async fn an_over_large_unencrypted_error_response_is_an_oauth_413_that_changes_nothing() {
+    let app = spawn_app().await;
+    let id = app.create_with_description("x").await;
+    let resp = app
+        .client
+        .get(app.url(&format!("/oid4vp/request/{id}")))
+        .send()
+        .await
+        .expect("request fetch");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let jwt = resp.text().await.expect("body");
+    let request =
+        proofme::wallet::verify_request(&jwt, None, None, proofme::domain::Timestamp::now())
+            .expect("a valid request object");
+    let body = format!(
+        "error=access_denied&state={}&error_description={}",
+        request.state,
+        "a".repeat(600 * 1024)
+    )
+    .into_bytes();
+
+    let resp = send(&app, Method::POST, "/oid4vp/response", body).await;
+
+    let error = assert_oauth_error(resp, StatusCode::PAYLOAD_TOO_LARGE).await;
+    assert_eq!(error["error"], "invalid_request");
+    assert_eq!(app.identification(&id).await["statusName"], "pending");
+}
+
+#[tokio::test]
+async fn an_unencrypted_form_with_neither_a_response_nor_an_error_is_an_oauth_400() {
+    let app = spawn_app().await;
+
+    for body in [
+        "",
+        "state=abc",
+        "error_description=no",
+        "error=access_denied",
+    ] {
+        let resp = send(&app, Method::POST, "/oid4vp/response", body.into()).await;
+
+        let error = assert_oauth_error(resp, StatusCode::BAD_REQUEST).await;
+        assert_eq!(error["error"], "invalid_request", "{body}");
+    }
+}

@@ -26,7 +26,9 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::helpers::*;
-use crate::verifier::{Live, fetch, live_app_with, now, present, respond, vp_token};
+use crate::verifier::{
+    Live, assert_failed_with, fetch, live_app_with, now, present, respond, vp_token,
+};
 
 const PID_VCT: &str = "urn:eudi:pid:1";
 
@@ -229,11 +231,7 @@ async fn assert_verified(live: &Live, id: &str, answer: &(StatusCode, Value)) {
 }
 
 async fn assert_failed(live: &Live, id: &str, answer: &(StatusCode, Value), reason: &str) {
-    assert_eq!(answer.0, StatusCode::BAD_REQUEST, "{}", answer.1);
-    let ident = live.identification(id).await;
-    assert_eq!(ident["statusName"], "failed", "{ident}");
-    assert_eq!(ident["failureReason"], reason, "{ident}");
-    assert_eq!(live.data(id).await["data"], Value::Null);
+    assert_failed_with(live, id, answer.clone(), reason).await;
 }
 
 /// One byte of 1-bit entries: entry 0 valid, entry 1 invalid (0b10).
@@ -594,7 +592,7 @@ async fn test_credentials_revoked_or_suspended_at_issue_fail_in_either_format() 
         assert_eq!(app.identification(&valid).await["statusName"], "verified");
         for revoked in [CredentialStatus::Invalid, CredentialStatus::Suspended] {
             let (id, status) = present_test_credential(&app, Some(revoked), doctype).await;
-            assert_eq!(status, 400, "{doctype:?} {revoked:?}");
+            assert_eq!(status, 200, "{doctype:?} {revoked:?}");
             let ident = app.identification(&id).await;
             assert_eq!(ident["statusName"], "failed", "{ident}");
             assert_eq!(ident["failureReason"], "revoked_credential", "{ident}");

@@ -216,19 +216,39 @@ impl TestApp {
 }
 
 /// Asserts the presentation failed the identification with `reason`, and the
-/// wallet got a 400.
+/// wallet got the same-device redirect, which leads to the organisation.
 pub(crate) async fn assert_failed_with(
     live: &Live,
     id: &str,
     answer: (StatusCode, Value),
     reason: &str,
 ) {
-    assert_eq!(answer.0, StatusCode::BAD_REQUEST, "{}", answer.1);
-    assert_eq!(error_of(&answer.1), invalid_request());
     let ident = live.identification(id).await;
     assert_eq!(ident["statusName"], "failed", "{ident}");
     assert_eq!(ident["failureReason"], reason, "{ident}");
     assert_eq!(live.data(id).await["data"], Value::Null);
+    assert_redirects_to_the_organisation(&live.app, id, &answer).await;
+}
+
+/// Asserts the wallet got `200 {"redirect_uri"}` for `id`'s `/done`, and that
+/// following it (once the identification is final) leads to `redirectUrl`.
+pub(crate) async fn assert_redirects_to_the_organisation(
+    app: &TestApp,
+    id: &str,
+    answer: &(StatusCode, Value),
+) {
+    assert_eq!(answer.0, StatusCode::OK, "{}", answer.1);
+    let redirect = answer.1["redirect_uri"].as_str().expect("redirect_uri");
+    assert!(
+        redirect.starts_with(&format!(
+            "{}/{id}/done?response_code=",
+            app.config.public_url
+        )),
+        "{redirect}"
+    );
+    let done = app.client.get(redirect).send().await.expect("GET done");
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(done.headers()["location"], REDIRECT_URL);
 }
 
 /// Asserts nothing changed: still pending, no reason, and a 400.
@@ -823,6 +843,20 @@ async fn a_wrong_nonce_fails_the_identification() {
 }
 
 #[tokio::test]
+async fn a_key_binding_to_a_superseded_requests_nonce_fails_the_identification() {
+    let c = case().await;
+    let credential = pid(&c.issuer.issuer, &c.holder, &[]);
+    // Bound to the first request's nonce, sent as the answer to the next.
+    let stale = c.present(&credential);
+    let newer = fetch(&c.live.app, &c.id).await;
+    assert_ne!(newer.nonce, c.request.nonce);
+
+    let answer = respond(&c.live.app, &newer, &vp_token(&newer, &stale)).await;
+
+    assert_failed_with(&c.live, &c.id, answer, "invalid_key_binding").await;
+}
+
+#[tokio::test]
 async fn a_wrong_audience_fails_the_identification() {
     let c = case().await;
     let credential = pid(&c.issuer.issuer, &c.holder, &[]);
@@ -986,28 +1020,28 @@ async fn access_denied_cancels_the_identification() {
     )
     .await;
 
-    assert_eq!(status, StatusCode::OK, "{body}");
     let ident = c.live.identification(&c.id).await;
     assert_eq!(ident["statusName"], "canceled");
     assert_eq!(ident["failureReason"], Value::Null);
     assert_eq!(c.live.app_history_cause(&c.id).await, "wallet");
+    assert_redirects_to_the_organisation(&c.live.app, &c.id, &(status, body)).await;
 }
 
 #[tokio::test]
 async fn another_wallet_error_fails_the_identification_as_a_wallet_error() {
     let c = case().await;
 
-    let (status, _) = respond(
+    let answer = respond(
         &c.live.app,
         &c.request,
         &json!({"error": "invalid_request", "state": c.request.state}),
     )
     .await;
 
-    assert_eq!(status, StatusCode::OK);
     let ident = c.live.identification(&c.id).await;
     assert_eq!(ident["statusName"], "failed");
     assert_eq!(ident["failureReason"], "wallet_error");
+    assert_redirects_to_the_organisation(&c.live.app, &c.id, &answer).await;
 }
 
 impl Live {
@@ -1144,6 +1178,211 @@ async fn a_replayed_response_changes_nothing() {
     assert_eq!(c.live.app_history_len(&c.id).await, history_before);
 }
 
+#[tokio::test]
+async fn an_answer_to_a_request_already_answered_by_a_failing_presentation_changes_nothing() {
+    let c = case().await;
+    let refused = pid(&c.issuer.issuer, &c.holder, &["age_equal_or_over.18=false"]);
+    let refused = c.present(&refused);
+    let answer = c.send(&refused).await;
+    assert_failed_with(&c.live, &c.id, answer, "age_requirement_not_met").await;
+    let ident = c.live.identification(&c.id).await;
+    let history_before = c.live.app_history_len(&c.id).await;
+    let good = c.present(&pid(&c.issuer.issuer, &c.holder, &[]));
+
+    // The failing answer again, a good one, and a decline: all too late.
+    for payload in [
+        vp_token(&c.request, &refused),
+        vp_token(&c.request, &good),
+        json!({"error": "access_denied", "state": c.request.state}),
+    ] {
+        let (status, body) = respond(&c.live.app, &c.request, &payload).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(error_of(&body), invalid_request());
+    }
+
+    assert_eq!(c.live.identification(&c.id).await, ident);
+    assert_eq!(c.live.data(&c.id).await["data"], Value::Null);
+    assert_eq!(c.live.app_history_len(&c.id).await, history_before);
+}
+
+// --- error responses sent unencrypted ------------------------------------------
+
+/// Posts `fields` as a plain `direct_post` form, unencrypted.
+async fn post_plain(app: &TestApp, fields: &[(&str, &str)]) -> (StatusCode, Value) {
+    let resp = app
+        .client
+        .post(app.url("/oid4vp/response"))
+        .form(fields)
+        .send()
+        .await
+        .expect("POST response");
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn an_unencrypted_access_denied_cancels_the_identification() {
+    let c = case().await;
+
+    let answer = post_plain(
+        &c.live.app,
+        &[
+            ("error", "access_denied"),
+            ("error_description", "The user declined."),
+            ("state", &c.request.state),
+        ],
+    )
+    .await;
+
+    let ident = c.live.identification(&c.id).await;
+    assert_eq!(ident["statusName"], "canceled", "{ident}");
+    assert_eq!(ident["failureReason"], Value::Null);
+    assert_eq!(c.live.app_history_cause(&c.id).await, "wallet");
+    assert_redirects_to_the_organisation(&c.live.app, &c.id, &answer).await;
+}
+
+#[tokio::test]
+async fn another_unencrypted_wallet_error_fails_the_identification_as_a_wallet_error() {
+    let c = case().await;
+
+    let answer = post_plain(
+        &c.live.app,
+        &[
+            ("error", "vp_formats_not_supported"),
+            ("state", &c.request.state),
+        ],
+    )
+    .await;
+
+    let ident = c.live.identification(&c.id).await;
+    assert_eq!(ident["statusName"], "failed", "{ident}");
+    assert_eq!(ident["failureReason"], "wallet_error");
+    assert_redirects_to_the_organisation(&c.live.app, &c.id, &answer).await;
+}
+
+#[tokio::test]
+async fn an_unencrypted_presentation_changes_nothing() {
+    let c = case().await;
+    let credential = pid(&c.issuer.issuer, &c.holder, &[]);
+    let p = c.present(&credential);
+    let token = json!({"pid": [p]}).to_string();
+
+    for fields in [
+        vec![("vp_token", token.as_str()), ("state", &c.request.state)],
+        // Only an error may skip encryption, not one riding along.
+        vec![
+            ("vp_token", token.as_str()),
+            ("error", "access_denied"),
+            ("state", &c.request.state),
+        ],
+    ] {
+        let answer = post_plain(&c.live.app, &fields).await;
+        assert_unchanged(&c.live, &c.id, answer).await;
+    }
+    // The request still stands: the encrypted answer verifies.
+    let (status, _) = c.send(&p).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(c.live.identification(&c.id).await["statusName"], "verified");
+}
+
+#[tokio::test]
+async fn an_unencrypted_error_for_no_current_request_or_out_of_bounds_changes_nothing() {
+    let c = case().await;
+    let superseded = c.request.state.clone();
+    let newer = fetch(&c.live.app, &c.id).await;
+    let long_description = "x".repeat(1025);
+    let long_code = "e".repeat(65);
+
+    for fields in [
+        vec![("error", "access_denied"), ("state", "not-a-state")],
+        vec![("error", "access_denied"), ("state", superseded.as_str())],
+        vec![("error", "access_denied")],
+        vec![("state", newer.state.as_str())],
+        vec![("error", "access denied"), ("state", newer.state.as_str())],
+        vec![
+            ("error", "access_\"denied"),
+            ("state", newer.state.as_str()),
+        ],
+        vec![
+            ("error", "acc\u{e9}s_denied"),
+            ("state", newer.state.as_str()),
+        ],
+        vec![
+            ("error", long_code.as_str()),
+            ("state", newer.state.as_str()),
+        ],
+        vec![
+            ("error", "access_denied"),
+            ("error_description", long_description.as_str()),
+            ("state", newer.state.as_str()),
+        ],
+        vec![
+            ("error", "access_denied"),
+            ("error_description", "line\nbreak"),
+            ("state", newer.state.as_str()),
+        ],
+    ] {
+        let answer = post_plain(&c.live.app, &fields).await;
+        assert_unchanged(&c.live, &c.id, answer).await;
+    }
+    // The current request still takes a proper error.
+    let answer = post_plain(
+        &c.live.app,
+        &[("error", "access_denied"), ("state", &newer.state)],
+    )
+    .await;
+    assert_redirects_to_the_organisation(&c.live.app, &c.id, &answer).await;
+    assert_eq!(c.live.identification(&c.id).await["statusName"], "canceled");
+}
+
+#[tokio::test]
+async fn an_unencrypted_error_after_the_response_window_changes_nothing() {
+    let window = Duration::from_secs(60);
+    let app = spawn_app_with(|c| c.wallet_response_window = window).await;
+    let id = app.create_with_description("x").await;
+    let request = fetch(&app, &id).await;
+    app.clock.advance(window + Duration::from_secs(1));
+
+    let (status, body) = post_plain(
+        &app,
+        &[("error", "access_denied"), ("state", &request.state)],
+    )
+    .await;
+
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(error_of(&body), invalid_request());
+    assert_eq!(app.identification(&id).await["statusName"], "pending");
+}
+
+#[tokio::test]
+async fn a_replayed_or_late_unencrypted_error_changes_nothing() {
+    let c = case().await;
+    let fields = [
+        ("error", "access_denied"),
+        ("state", c.request.state.as_str()),
+    ];
+    let (first, _) = post_plain(&c.live.app, &fields).await;
+    assert_eq!(first, StatusCode::OK);
+    let history_before = c.live.app_history_len(&c.id).await;
+
+    let replayed = post_plain(&c.live.app, &fields).await;
+    let other_error = post_plain(
+        &c.live.app,
+        &[("error", "server_error"), ("state", &c.request.state)],
+    )
+    .await;
+    // An encrypted answer to the request already answered in the clear.
+    let credential = pid(&c.issuer.issuer, &c.holder, &[]);
+    let encrypted = c.send(&c.present(&credential)).await;
+
+    for (status, body) in [replayed, other_error, encrypted] {
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(error_of(&body), invalid_request());
+    }
+    assert_eq!(c.live.identification(&c.id).await["statusName"], "canceled");
+    assert_eq!(c.live.app_history_len(&c.id).await, history_before);
+}
+
 impl Live {
     async fn app_history_len(&self, id: &str) -> usize {
         let resp = self
@@ -1218,8 +1457,9 @@ async fn the_wallet_command_declines_or_omits_as_told() {
     ])
     .await;
 
-    assert!(!ok, "a refused presentation exits non-zero");
-    assert_eq!(out["status"], 400);
+    // A presentation that fails a check is still an answer taken.
+    assert!(ok, "{out}");
+    assert_eq!(out["status"], 200);
     assert_eq!(
         app.identification(declined["id"].as_str().unwrap()).await["statusName"],
         "canceled"
