@@ -10,8 +10,10 @@ use futures::Stream;
 use crate::domain::{Identification, OrganisationId};
 use crate::store::{Cursor, IdentificationFilter, Page, Sort, Store, StoreError};
 
-/// The header row (RFC 4180 ends every row with CRLF).
-pub const CSV_HEADER: &str = "id,description,status,statusName,mode,createdAt,updatedAt,metadata";
+/// The header row (RFC 4180 ends every row with CRLF). Columns are only
+/// ever added at the end, so that a reader by position keeps working.
+pub const CSV_HEADER: &str = "id,description,status,statusName,mode,createdAt,updatedAt,metadata,\
+     failureReason,proofmeId,proofmeRevision";
 
 /// Rows per query, and so per chunk.
 pub const EXPORT_PAGE_ROWS: i64 = 500;
@@ -82,6 +84,9 @@ fn push_row(out: &mut String, i: &Identification) {
         &i.created_at.to_rfc3339(),
         &i.updated_at.to_rfc3339(),
         &metadata,
+        i.failure_reason.map_or("", |r| r.as_str()),
+        i.proofme_id.as_str(),
+        &i.proofme_revision.to_string(),
     ];
     for (n, cell) in cells.iter().enumerate() {
         if n > 0 {

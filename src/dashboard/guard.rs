@@ -27,6 +27,8 @@ pub(super) const FLASH: &str = "flash";
 pub(super) const ALERT: &str = "alert";
 /// A secret to show once on the next page (a new API key, say).
 pub(super) const ONCE: &str = "once";
+/// The identification whose shared data the next page shows.
+pub(super) const REVEAL: &str = "reveal";
 
 /// The cookie that carries the sign-in form's CSRF token (a double-submit
 /// token): before sign-in there is no stored session to keep it in, and a
@@ -316,6 +318,9 @@ pub async fn require_user(State(state): State<AppState>, mut req: Request, next:
         }
         if let Some(alert) = take(&session, ALERT).await {
             req.extensions_mut().insert(super::Alert(alert));
+        }
+        if let Some(id) = take(&session, REVEAL).await {
+            req.extensions_mut().insert(super::Revealed(id));
         }
         if let (Some(sealed), Some(user)) = (take(&session, ONCE).await, user_id.as_ref()) {
             if let Some(once) = super::actions::open_once(&state.data_key, user, &sealed) {

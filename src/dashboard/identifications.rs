@@ -9,7 +9,13 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::actions::{self, ActionError};
 use super::app::{CsrfField, Layout, PageContext, error_view, page_context, set_status};
-use crate::domain::{ChangeCause, Identification, IdentificationId, Mode, Status, Timestamp};
+use chrono::{NaiveDate, NaiveTime};
+
+use super::words::{self, short_id, time_view};
+use crate::domain::{
+    ChangeCause, CredentialKey, FailureReason, Identification, IdentificationId, Mode, ProofmeId,
+    Status, Timestamp,
+};
 use crate::store::{
     Change, IdentificationFilter, Page, Refusal, ResendRefusal, SealedData, Sort, SortColumn,
     SortDirection,
@@ -21,15 +27,51 @@ pub const PAGE_SIZE: i64 = 50;
 /// The longest search the API accepts, and so the dashboard.
 const MAX_SEARCH: usize = 255;
 
-/// The table's query, as the URL carries it (`?search=&status=&mode=&sort=&dir=&offset=`).
-#[derive(Debug, Clone, Default, PartialEq)]
+/// The table's query, as the URL carries it
+/// (`?search=&status=&mode=&from=&to=&proofme=&reason=&sort=&dir=&offset=`).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Filters {
     pub search: String,
     pub status: Option<Status>,
     pub mode: Option<Mode>,
+    /// The first day (UTC) whose identifications are shown.
+    pub from: Option<NaiveDate>,
+    /// The last day (UTC) whose identifications are shown.
+    pub to: Option<NaiveDate>,
+    pub proofme: Option<ProofmeId>,
+    pub reason: Option<FailureReason>,
     pub sort: Option<SortColumn>,
     pub desc: bool,
     pub offset: i64,
+}
+
+impl Default for Filters {
+    /// Everything, newest first, as the API lists.
+    fn default() -> Self {
+        Filters {
+            search: String::new(),
+            status: None,
+            mode: None,
+            from: None,
+            to: None,
+            proofme: None,
+            reason: None,
+            sort: None,
+            desc: true,
+            offset: 0,
+        }
+    }
+}
+
+/// A day as a date field sends it (`2026-12-07`).
+fn parse_day(field: &str, value: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| format!("The {field} date must be a date like 2026-12-31."))
+}
+
+/// The first moment of a day, UTC.
+fn start_of(day: NaiveDate) -> Timestamp {
+    Timestamp::from_millis(day.and_time(NaiveTime::MIN).and_utc().timestamp_millis())
 }
 
 impl Filters {
@@ -49,6 +91,27 @@ impl Filters {
         let mode = match nonempty("mode") {
             None => None,
             Some(m) => Some(Mode::parse(&m).ok_or(format!("There is no mode {m:?}."))?),
+        };
+        let from = nonempty("from")
+            .map(|d| parse_day("start", &d))
+            .transpose()?;
+        let to = nonempty("to").map(|d| parse_day("end", &d)).transpose()?;
+        if let (Some(from), Some(to)) = (from, to) {
+            if from > to {
+                return Err("The start date is after the end date.".to_owned());
+            }
+        }
+        let proofme = match nonempty("proofme") {
+            None => None,
+            Some(p) => {
+                Some(ProofmeId::parse(&p).map_err(|_| format!("There is no proofme {p:?}."))?)
+            }
+        };
+        let reason = match nonempty("reason") {
+            None => None,
+            Some(r) => {
+                Some(FailureReason::parse(&r).ok_or(format!("There is no failure reason {r:?}."))?)
+            }
         };
         let sort = match nonempty("sort") {
             None => None,
@@ -71,6 +134,10 @@ impl Filters {
             search,
             status,
             mode,
+            from,
+            to,
+            proofme,
+            reason,
             sort,
             desc,
             offset,
@@ -83,6 +150,10 @@ impl Filters {
             q: (!self.search.is_empty()).then(|| self.search.clone()),
             status: self.status,
             mode: self.mode,
+            created_from: self.from.map(start_of),
+            created_before: self.to.and_then(|d| d.succ_opt()).map(start_of),
+            proofme: self.proofme.clone(),
+            failure_reason: self.reason,
         }
     }
 
@@ -108,6 +179,18 @@ impl Filters {
         }
         if let Some(m) = self.mode {
             q.append_pair("mode", m.as_str());
+        }
+        if let Some(d) = self.from {
+            q.append_pair("from", &d.to_string());
+        }
+        if let Some(d) = self.to {
+            q.append_pair("to", &d.to_string());
+        }
+        if let Some(p) = &self.proofme {
+            q.append_pair("proofme", p.as_str());
+        }
+        if let Some(r) = self.reason {
+            q.append_pair("reason", r.as_str());
         }
         if let Some(c) = self.sort {
             q.append_pair("sort", sort_name(c));
@@ -155,19 +238,31 @@ pub fn ListPage() -> impl IntoView {
         Err(page) => return page,
     };
     let filters = read_filters();
-    let form_filters = filters.clone().unwrap_or_default();
     let page = {
         let ctx = ctx.clone();
         async move {
+            let store = &ctx.state.store;
+            let org = &ctx.user.organisation_id;
+            let proofmes = match store.list_proofmes(org).await {
+                Ok(p) => p
+                    .into_iter()
+                    .map(|l| (l.proofme.id, l.proofme.name))
+                    .collect::<Vec<_>>(),
+                Err(e) => return error_view(&e),
+            };
             let filters = match filters {
                 Ok(f) => f,
                 Err(message) => {
+                    // The form shows what a fresh list would use, so that
+                    // "Apply" cannot carry the bad value or flip the order.
                     set_status(StatusCode::BAD_REQUEST);
-                    return view! { <p class="error" role="alert">{message}</p> }.into_any();
+                    return view! {
+                        <FilterForm filters=Filters::default() proofmes=proofmes/>
+                        <p class="error" role="alert">{message}</p>
+                    }
+                    .into_any();
                 }
             };
-            let store = &ctx.state.store;
-            let org = &ctx.user.organisation_id;
             let filter = filters.filter();
             let page = Page {
                 after: None,
@@ -179,16 +274,17 @@ pub fn ListPage() -> impl IntoView {
                 .await;
             let count = store.count_identifications(org, &filter).await;
             match (count, rows) {
-                (Ok(count), Ok(rows)) => {
-                    table(&filters, count, rows.rows, store.clock().now()).into_any()
+                (Ok(count), Ok(rows)) => view! {
+                    <FilterForm filters=filters.clone() proofmes=proofmes/>
+                    {table(&filters, count, rows.rows, store.clock().now())}
                 }
+                .into_any(),
                 (Err(e), _) | (_, Err(e)) => error_view(&e),
             }
         }
     };
     view! {
         <Layout ctx=ctx title="Identifications".to_owned()>
-            <FilterForm filters=form_filters/>
             <Suspense fallback=|| ()>{Suspend::new(page)}</Suspense>
         </Layout>
     }
@@ -196,23 +292,36 @@ pub fn ListPage() -> impl IntoView {
 }
 
 #[component]
-fn FilterForm(filters: Filters) -> impl IntoView {
+fn FilterForm(filters: Filters, proofmes: Vec<(ProofmeId, String)>) -> impl IntoView {
     let status_options = Status::ALL
         .into_iter()
         .map(|s| {
-            view! { <option value=s.name() selected=filters.status == Some(s)>{s.name()}</option> }
+            view! { <option value=s.name() selected=filters.status == Some(s)>{words::status_label(s)}</option> }
         })
         .collect_view();
     let mode_options = [Mode::Test, Mode::Live]
         .into_iter()
-        .map(|m| view! { <option value=m.as_str() selected=filters.mode == Some(m)>{m.as_str()}</option> })
+        .map(|m| view! { <option value=m.as_str() selected=filters.mode == Some(m)>{words::mode_label(m)}</option> })
+        .collect_view();
+    let proofme_options = proofmes
+        .into_iter()
+        .map(|(id, name)| {
+            let selected = filters.proofme.as_ref() == Some(&id);
+            view! { <option value=id.as_str().to_owned() selected=selected>{name}</option> }
+        })
+        .collect_view();
+    let reason_options = FailureReason::ALL
+        .into_iter()
+        .map(|r| {
+            view! { <option value=r.as_str() selected=filters.reason == Some(r)>{words::failure_words(r)}</option> }
+        })
         .collect_view();
     let sort_options = [
-        (SortColumn::CreatedAt, "Created"),
-        (SortColumn::UpdatedAt, "Updated"),
-        (SortColumn::Id, "Id"),
+        (SortColumn::CreatedAt, "Date created"),
+        (SortColumn::UpdatedAt, "Last change"),
         (SortColumn::Description, "Description"),
         (SortColumn::Status, "Status"),
+        (SortColumn::Id, "Id"),
     ]
     .into_iter()
     .map(|(c, label)| {
@@ -220,10 +329,17 @@ fn FilterForm(filters: Filters) -> impl IntoView {
         view! { <option value=sort_name(c) selected=selected>{label}</option> }
     })
     .collect_view();
+    // The rarer filters fold away, and stay open while one is in use.
+    let more_open = filters.from.is_some()
+        || filters.to.is_some()
+        || filters.proofme.is_some()
+        || filters.reason.is_some();
+    let day = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
     view! {
-        <form method="get" action="/dashboard" class="filters" role="search">
-            <label>"Search"
-                <input type="search" name="search" value=filters.search.clone() maxlength="255"/>
+        <form method="get" action="/dashboard" class="filters" role="search" aria-label="Identifications">
+            <label class="wide">"Search"
+                <input type="search" name="search" value=filters.search.clone() maxlength="255"
+                    placeholder="Description or id"/>
             </label>
             <label>"Status"
                 <select name="status">
@@ -233,17 +349,40 @@ fn FilterForm(filters: Filters) -> impl IntoView {
             </label>
             <label>"Mode"
                 <select name="mode">
-                    <option value="">"Both modes"</option>
+                    <option value="">"Test and live"</option>
                     {mode_options}
                 </select>
             </label>
+            <details class="more-filters" open=more_open>
+                <summary>"More filters"</summary>
+                <div class="filters">
+                    <label>"Created from"
+                        <input type="date" name="from" value=day(filters.from)/>
+                    </label>
+                    <label>"Created until"
+                        <input type="date" name="to" value=day(filters.to)/>
+                    </label>
+                    <label>"Proofme"
+                        <select name="proofme">
+                            <option value="">"Any proofme"</option>
+                            {proofme_options}
+                        </select>
+                    </label>
+                    <label>"Failure reason"
+                        <select name="reason">
+                            <option value="">"Any reason"</option>
+                            {reason_options}
+                        </select>
+                    </label>
+                </div>
+            </details>
             <label>"Sort by"
                 <select name="sort">{sort_options}</select>
             </label>
             <label>"Order"
                 <select name="dir">
-                    <option value="desc" selected=filters.desc>"Newest or last first"</option>
-                    <option value="asc" selected=!filters.desc>"Oldest or first first"</option>
+                    <option value="desc" selected=filters.desc>"Newest or Z–A first"</option>
+                    <option value="asc" selected=!filters.desc>"Oldest or A–Z first"</option>
                 </select>
             </label>
             <button type="submit">"Apply"</button>
@@ -251,29 +390,37 @@ fn FilterForm(filters: Filters) -> impl IntoView {
     }
 }
 
-fn table(
-    filters: &Filters,
-    count: i64,
-    rows: Vec<Identification>,
-    now: Timestamp,
-) -> impl IntoView {
+fn table(filters: &Filters, count: i64, rows: Vec<Identification>, now: Timestamp) -> AnyView {
+    if rows.is_empty() {
+        return empty_state(filters, count).into_any();
+    }
     let shown = rows.len() as i64;
     let body = rows
         .into_iter()
         .map(|i| {
             let href = format!("/dashboard/identifications/{}", i.id.as_str());
+            let id = i.id.as_str().to_owned();
+            let short = short_id(&id);
+            // The description names the row; without one, the short id does.
+            let name = match &i.description {
+                Some(d) => view! { <a href=href>{d.as_str().to_owned()}</a> }.into_any(),
+                None => view! {
+                    <a href=href><span class="muted">"No description"</span></a>
+                }
+                .into_any(),
+            };
             view! {
                 <tr>
-                    <td>{i.created_at.to_rfc3339()}</td>
-                    <td class="id"><a href=href>{i.id.as_str().to_owned()}</a></td>
-                    <td>{i.description.as_ref().map(|d| d.as_str().to_owned())}</td>
-                    <td>{i.status_at(now).name()}</td>
-                    <td>{i.mode.as_str()}</td>
+                    <td data-label="Description" class="name">{name}</td>
+                    <td data-label="Id" class="id"><code title=id>{short}</code></td>
+                    <td data-label="Created">{time_view(i.created_at, now)}</td>
+                    <td data-label="Status">{words::status_pill(i.status_at(now))}</td>
+                    <td data-label="Mode">{words::mode_pill(i.mode)}</td>
                 </tr>
             }
         })
         .collect_view();
-    let first = if shown == 0 { 0 } else { filters.offset + 1 };
+    let first = filters.offset + 1;
     let last = filters.offset + shown;
     let previous = (filters.offset > 0).then(|| {
         let href = with_query(
@@ -295,12 +442,12 @@ fn table(
             <a href=export class="button secondary" download="identifications.csv">"Export CSV"</a>
         </div>
         <div class="table-wrap" role="region" aria-label="Identifications" tabindex="0">
-            <table>
+            <table class="cards">
                 <thead>
                     <tr>
-                        <th scope="col">"Created"</th>
-                        <th scope="col">"Id"</th>
                         <th scope="col">"Description"</th>
+                        <th scope="col">"Id"</th>
+                        <th scope="col">"Created (UTC)"</th>
                         <th scope="col">"Status"</th>
                         <th scope="col">"Mode"</th>
                     </tr>
@@ -309,11 +456,43 @@ fn table(
             </table>
         </div>
     }
+    .into_any()
+}
+
+/// No rows: say why, and offer the way out.
+fn empty_state(filters: &Filters, count: i64) -> impl IntoView {
+    let filtered = filters.filter() != IdentificationFilter::default();
+    let (text, action) = if count > 0 {
+        // Paged past the end.
+        (
+            "There are no identifications on this page.",
+            view! { <a href=with_query("/dashboard", &filters.to_query(0))>"Go to the first page"</a> }
+                .into_any(),
+        )
+    } else if filtered {
+        (
+            "No identifications match these filters.",
+            view! { <a href="/dashboard" class="button secondary">"Clear filters"</a> }.into_any(),
+        )
+    } else {
+        (
+            "No identifications yet. They appear here as soon as one is created through the API or a proofme's public link.",
+            view! { <a href="/dashboard/proofmes">"See your proofmes"</a> }.into_any(),
+        )
+    };
+    view! {
+        <div class="empty" role="status">
+            <p>{text}</p>
+            <p>{action}</p>
+        </div>
+    }
 }
 
 /// Everything the detail page shows.
 struct Detail {
     ident: Identification,
+    /// The proofme's current name, if it still exists.
+    proofme_name: Option<String>,
     history: Vec<crate::store::StatusChange>,
     deliveries: Vec<crate::store::Delivery>,
     data: SharedView,
@@ -321,8 +500,18 @@ struct Detail {
 
 enum SharedView {
     Nothing,
-    Plain(String),
+    /// What was shared, one value per credential, in the catalogue's
+    /// order (as MyPage lists what it asks for).
+    Plain(Vec<(String, serde_json::Value)>),
     EndToEnd,
+}
+
+/// Where a shared key stands in the catalogue; keys it does not know last.
+fn catalogue_position(key: &str) -> usize {
+    CredentialKey::ALL
+        .iter()
+        .position(|k| k.as_str() == key)
+        .unwrap_or(usize::MAX)
 }
 
 async fn load_detail(
@@ -342,12 +531,19 @@ async fn load_detail(
         Some(SealedData::Age(_)) => SharedView::EndToEnd,
         Some(SealedData::DataKey(sealed)) => {
             match ctx.state.data_key.open(&sealed, ident.id.as_str()) {
-                Ok(plain) => SharedView::Plain(
-                    serde_json::from_slice::<serde_json::Value>(&plain)
-                        .ok()
-                        .and_then(|v| serde_json::to_string_pretty(&v).ok())
-                        .unwrap_or_default(),
-                ),
+                Ok(plain) => {
+                    SharedView::Plain(match serde_json::from_slice::<serde_json::Value>(&plain) {
+                        Ok(serde_json::Value::Object(fields)) => {
+                            let mut fields: Vec<_> = fields.into_iter().collect();
+                            fields.sort_by_key(|(key, _)| catalogue_position(key));
+                            fields
+                        }
+                        _ => {
+                            tracing::error!(id = %ident.id.for_log(), "shared data is not an object");
+                            Vec::new()
+                        }
+                    })
+                }
                 Err(e) => {
                     tracing::error!(id = %ident.id.for_log(), error = %e, "shared data could not be opened");
                     SharedView::Nothing
@@ -355,7 +551,12 @@ async fn load_detail(
             }
         }
     };
+    let proofme_name = store
+        .get_proofme(&ctx.user.organisation_id, &ident.proofme_id)
+        .await?
+        .map(|p| p.name);
     Ok(Some(Detail {
+        proofme_name,
         history: store.status_history(&ident.id).await?,
         deliveries: store.webhook_deliveries(&ident.id).await?,
         ident,
@@ -374,6 +575,11 @@ pub fn DetailPage() -> impl IntoView {
         .get_untracked()
         .get("id")
         .unwrap_or_default();
+    // "Show" was just pressed for this identification's data.
+    let revealed = expect_context::<axum::http::request::Parts>()
+        .extensions
+        .get::<super::Revealed>()
+        .is_some_and(|r| r.0 == id);
     let page = {
         let ctx = ctx.clone();
         async move {
@@ -387,7 +593,7 @@ pub fn DetailPage() -> impl IntoView {
                     }
                     .into_any()
                 }
-                Ok(Some(detail)) => detail_view(&ctx, detail).into_any(),
+                Ok(Some(detail)) => detail_view(&ctx, detail, revealed).into_any(),
             }
         }
     };
@@ -406,7 +612,7 @@ fn field(label: &'static str, value: Option<String>) -> impl IntoView {
     }
 }
 
-fn detail_view(ctx: &PageContext, d: Detail) -> impl IntoView {
+fn detail_view(ctx: &PageContext, d: Detail, revealed: bool) -> impl IntoView {
     let i = &d.ident;
     let id = i.id.as_str().to_owned();
     let my_page = format!("{}/{}", ctx.state.config.public_url, id);
@@ -416,23 +622,45 @@ fn detail_view(ctx: &PageContext, d: Detail) -> impl IntoView {
             .and_then(|v| serde_json::to_string_pretty(&v).ok())
             .unwrap_or_else(|| m.to_json_string())
     });
+    let now = ctx.state.store.clock().now();
+    let when = |t: Timestamp| Some(words::full_time(t));
+    let proofme_href = format!("/dashboard/proofmes/{}", i.proofme_id.as_str());
+    let proofme = match &d.proofme_name {
+        Some(name) => view! {
+            <a href=proofme_href>{name.clone()}</a>
+            {format!(" (revision {})", i.proofme_revision)}
+        }
+        .into_any(),
+        None => view! {
+            <code>{i.proofme_id.as_str().to_owned()}</code>
+            {format!(" (revision {}, since removed)", i.proofme_revision)}
+        }
+        .into_any(),
+    };
     let fields = view! {
         <dl class="fields">
-            {field("Id", Some(id.clone()))}
-            {field("Status", Some(format!("{} ({})", i.status.name(), i.status.code())))}
-            {field("Mode", Some(i.mode.as_str().to_owned()))}
+            <dt>"Status"</dt>
+            <dd>
+                {words::status_pill(i.status_at(now))}
+                <span class="muted">{format!(" ({})", i.status_at(now).code())}</span>
+            </dd>
+            <dt>"Mode"</dt>
+            <dd>{words::mode_pill(i.mode)}</dd>
             {field("Description", i.description.as_ref().map(|d| d.as_str().to_owned()))}
-            {field("Proofme", Some(format!("{} (revision {})", i.proofme_id.as_str(), i.proofme_revision)))}
-            {field("Is request", Some(i.is_request.to_string()))}
+            {field("Failure reason", i.failure_reason.map(|r| words::failure_words(r).to_owned()))}
+            <dt>"Proofme"</dt>
+            <dd>{proofme}</dd>
+            <dt>"Id"</dt>
+            <dd><code>{id.clone()}</code></dd>
+            {field("Asked for", Some(if i.is_request { "A request (the customer chooses what to share)" } else { "A verification" }.to_owned()))}
             {field("Redirect URL", Some(i.redirect_url.as_str().to_owned()))}
             {field("Webhook URL", i.webhook_url.as_ref().map(|u| u.as_str().to_owned()))}
             {field("Locale", i.locale.as_ref().map(|l| l.as_str().to_owned()))}
             {field("MyPage URL", Some(my_page))}
-            {field("Created", Some(i.created_at.to_rfc3339()))}
-            {field("Updated", Some(i.updated_at.to_rfc3339()))}
-            {field("Expires", Some(i.expires_at.to_rfc3339()))}
-            {field("Scanned", i.scanned_at.map(|t| t.to_rfc3339()))}
-            {field("Failure reason", i.failure_reason.map(|r| r.as_str().to_owned()))}
+            {field("Created", when(i.created_at))}
+            {field("Updated", when(i.updated_at))}
+            {field("Expires", when(i.expires_at))}
+            {field("Scanned", i.scanned_at.map(words::full_time))}
         </dl>
     };
     let revocable = matches!(i.status, Status::Open | Status::Pending);
@@ -452,18 +680,26 @@ fn detail_view(ctx: &PageContext, d: Detail) -> impl IntoView {
         .map(|h| {
             view! {
                 <tr>
-                    <td>{h.at.to_rfc3339()}</td>
-                    <td>{h.from.map(|s| s.name()).unwrap_or("—")}</td>
-                    <td>{h.to.name()}</td>
-                    <td>{h.cause.as_str()}</td>
+                    <td data-label="When">{time_view(h.at, now)}</td>
+                    <td data-label="From">{h.from.map(words::status_label).unwrap_or("—")}</td>
+                    <td data-label="To">{words::status_pill(h.to)}</td>
+                    <td data-label="Cause">{words::cause_words(h.cause)}</td>
                 </tr>
             }
         })
         .collect_view();
+    // Each delivery announces one entry of the history: its new status.
+    let announced = |seq: i64| {
+        d.history
+            .iter()
+            .find(|h| h.seq == seq)
+            .map_or("—", |h| words::status_label(h.to))
+    };
     let attempts: Vec<_> = d
         .deliveries
         .iter()
         .flat_map(|delivery| {
+            let event = announced(delivery.seq);
             delivery.attempts.iter().map(move |a| {
                 let result = match (a.status_code, &a.error) {
                     (Some(code), _) => format!("HTTP {code}"),
@@ -472,11 +708,12 @@ fn detail_view(ctx: &PageContext, d: Detail) -> impl IntoView {
                 };
                 view! {
                     <tr>
-                        <td>{a.attempted_at.to_rfc3339()}</td>
-                        <td>{a.attempt}</td>
-                        <td>{result}</td>
-                        <td>{format!("{} ms", a.duration_ms)}</td>
-                        <td>{delivery.state.as_str()}</td>
+                        <td data-label="When">{time_view(a.attempted_at, now)}</td>
+                        <td data-label="Event">{format!("Status: {event}")}</td>
+                        <td data-label="Attempt">{a.attempt}</td>
+                        <td data-label="Result">{result}</td>
+                        <td data-label="Took">{format!("{} ms", a.duration_ms)}</td>
+                        <td data-label="Delivery">{delivery.state.as_str()}</td>
                     </tr>
                 }
             })
@@ -493,9 +730,9 @@ fn detail_view(ctx: &PageContext, d: Detail) -> impl IntoView {
     let attempts_table = (!attempts.is_empty()).then(|| {
         view! {
             <div class="table-wrap" role="region" aria-label="Webhook attempts" tabindex="0">
-                <table>
+                <table class="cards">
                     <thead><tr>
-                        <th scope="col">"When"</th><th scope="col">"Attempt"</th>
+                        <th scope="col">"When"</th><th scope="col">"Event"</th><th scope="col">"Attempt"</th>
                         <th scope="col">"Result"</th><th scope="col">"Took"</th><th scope="col">"Delivery"</th>
                     </tr></thead>
                     <tbody>{attempts}</tbody>
@@ -519,7 +756,7 @@ fn detail_view(ctx: &PageContext, d: Detail) -> impl IntoView {
             <p>"The shared data is end-to-end encrypted to your organisation's age recipient: Proofme cannot read it. Fetch it with the API and open it with your key."</p>
         }
         .into_any(),
-        SharedView::Plain(ref json) => view! { <pre>{json.clone()}</pre> }.into_any(),
+        SharedView::Plain(ref fields) => shared_fields(ctx, &id, fields, revealed).into_any(),
     };
     let erase = (!matches!(d.data, SharedView::Nothing)).then(|| {
         let (csrf, id) = (ctx.csrf.clone(), id.clone());
@@ -543,7 +780,7 @@ fn detail_view(ctx: &PageContext, d: Detail) -> impl IntoView {
         {metadata}
         <h2>"Status history"</h2>
         <div class="table-wrap" role="region" aria-label="Status history" tabindex="0">
-            <table>
+            <table class="cards">
                 <thead><tr>
                     <th scope="col">"When"</th><th scope="col">"From"</th>
                     <th scope="col">"To"</th><th scope="col">"Cause"</th>
@@ -559,6 +796,97 @@ fn detail_view(ctx: &PageContext, d: Detail) -> impl IntoView {
         {data}
         <div class="actions">{erase}</div>
     }
+}
+
+/// One shared value as a person reads it: yes or no, the text, or the
+/// photo as a thumbnail.
+fn shared_value(label: &str, value: &serde_json::Value) -> AnyView {
+    match value {
+        serde_json::Value::Bool(b) => (if *b { "Yes" } else { "No" }).into_any(),
+        serde_json::Value::String(s) if s.starts_with("data:image/") => view! {
+            <img class="thumb" src=s.clone() alt=format!("{label}, as shared") width="96"/>
+        }
+        .into_any(),
+        serde_json::Value::String(s) => s.clone().into_any(),
+        other => other.to_string().into_any(),
+    }
+}
+
+/// The shared data as labelled fields, with MyPage's names. The values stay
+/// masked until someone presses "Show", which the audit log records.
+fn shared_fields(
+    ctx: &PageContext,
+    id: &str,
+    fields: &[(String, serde_json::Value)],
+    revealed: bool,
+) -> impl IntoView {
+    let names = crate::mypage::i18n::Lang::EnUs.strings();
+    let rows = fields
+        .iter()
+        .map(|(key, value)| {
+            let label = CredentialKey::parse(key)
+                .map_or_else(|| key.clone(), |k| names.credential(k).to_owned());
+            let shown = if revealed {
+                shared_value(&label, value)
+            } else {
+                view! { <span class="masked">"Hidden"</span> }.into_any()
+            };
+            view! { <dt>{label}</dt><dd>{shown}</dd> }
+        })
+        .collect_view();
+    let toggle = if revealed {
+        view! {
+            <p><a href=format!("/dashboard/identifications/{id}") class="button secondary">"Hide"</a></p>
+        }
+        .into_any()
+    } else {
+        let (csrf, id) = (ctx.csrf.clone(), id.to_owned());
+        view! {
+            <ActionForm action={ServerAction::<RevealData>::new()}>
+                <CsrfField token=csrf/>
+                <input type="hidden" name="id" value=id/>
+                <button type="submit" class="secondary">"Show"</button>
+                <span class="muted">" Showing the values is recorded in the audit log."</span>
+            </ActionForm>
+        }
+        .into_any()
+    };
+    view! {
+        <dl class="fields" id="shared-data">{rows}</dl>
+        {toggle}
+    }
+}
+
+/// "Show": the shared data is shown on the next page, once.
+#[server(prefix = "/dashboard/act", endpoint = "reveal-data")]
+pub async fn reveal_data(id: String) -> Result<(), ServerFnError> {
+    let act = actions::context().await?;
+    let store = &act.state.store;
+    let ident = match IdentificationId::parse(&id) {
+        Ok(parsed) => store
+            .get_identification(&act.user.organisation_id, &parsed)
+            .await
+            .map_err(|e| ActionError::store(&e))?,
+        Err(_) => None,
+    };
+    let Some(ident) = ident else {
+        return act
+            .fail(
+                "/dashboard",
+                "There is no such identification in your organisation.",
+            )
+            .await;
+    };
+    tracing::info!(id = %ident.id.for_log(), user = %act.user.id.as_str(), "shared data shown in the dashboard");
+    let _ = act
+        .session
+        .insert(super::guard::REVEAL, ident.id.as_str())
+        .await;
+    leptos_axum::redirect(&format!(
+        "/dashboard/identifications/{}#shared-data",
+        ident.id.as_str()
+    ));
+    Ok(())
 }
 
 /// "Revoke": open or pending becomes revoked (and its webhook is sent).

@@ -21,6 +21,7 @@ pub mod password;
 pub mod proofmes;
 pub mod sessions;
 pub mod webhooks;
+pub mod words;
 
 use axum::Router;
 use axum::http::header;
@@ -45,7 +46,7 @@ pub const IDLE_EXPIRY: time::Duration = time::Duration::hours(8);
 /// The policy of an answer that carries no nonce (redirects, errors, the
 /// CSV export): no script at all.
 const CSP_WITHOUT_SCRIPTS: &str = "default-src 'none'; script-src 'none'; style-src 'self'; \
-    img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+    img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The headers of every dashboard answer. A page's own policy, with its
 /// nonce, is kept.
@@ -63,6 +64,10 @@ pub struct Flash(pub String);
 /// Why an action did nothing, carried to the page it redirects to.
 #[derive(Debug, Clone)]
 pub struct Alert(pub String);
+/// The identification whose shared data "Show" asked to see, on the page
+/// the action redirects to.
+#[derive(Debug, Clone)]
+pub struct Revealed(pub String);
 /// A secret shown once, on the page an action redirects to.
 #[derive(Debug, Clone)]
 pub struct ShownOnce(pub String);
@@ -76,7 +81,7 @@ pub fn content_security_policy(nonce: Option<&str>) -> String {
         None => "'none'".to_owned(),
     };
     format!(
-        "default-src 'none'; script-src {script}; style-src 'self'; img-src 'self'; \
+        "default-src 'none'; script-src {script}; style-src 'self'; img-src 'self' data:; \
          form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     )
 }

@@ -5,7 +5,9 @@
 
 use super::identifications::{COLUMNS, IdentificationRow, SortColumn, SortDirection, folded};
 use super::{Store, StoreError};
-use crate::domain::{Identification, Mode, OrganisationId, Status, Timestamp};
+use crate::domain::{
+    FailureReason, Identification, Mode, OrganisationId, ProofmeId, Status, Timestamp,
+};
 use base64::Engine as _;
 use sqlx::{Database, QueryBuilder};
 
@@ -26,9 +28,28 @@ pub struct IdentificationFilter {
     pub status: Option<Status>,
     /// `None` for both modes.
     pub mode: Option<Mode>,
+    /// Created at or after this moment.
+    pub created_from: Option<Timestamp>,
+    /// Created before this moment.
+    pub created_before: Option<Timestamp>,
+    /// Made from this proofme (any revision).
+    pub proofme: Option<ProofmeId>,
+    /// Failed for this reason.
+    pub failure_reason: Option<FailureReason>,
 }
 
 impl IdentificationFilter {
+    /// True when only the organisation and mode narrow the rows: the running
+    /// counts can answer how many there are.
+    fn by_mode_only(&self) -> bool {
+        self.status.is_none()
+            && self.search().is_none()
+            && self.created_from.is_none()
+            && self.created_before.is_none()
+            && self.proofme.is_none()
+            && self.failure_reason.is_none()
+    }
+
     /// The search text as it is compared: `None` when empty.
     fn search(&self) -> Option<&str> {
         let q = self.q.as_deref()?;
@@ -240,6 +261,18 @@ fn push_filter<'a, DB: Database>(
     if let Some(mode) = filter.mode {
         b.push(" AND mode = ").push_bind(mode.as_str());
     }
+    if let Some(from) = filter.created_from {
+        b.push(" AND created_at >= ").push_bind(from.millis());
+    }
+    if let Some(before) = filter.created_before {
+        b.push(" AND created_at < ").push_bind(before.millis());
+    }
+    if let Some(proofme) = &filter.proofme {
+        b.push(" AND proofme_id = ").push_bind(proofme.as_str());
+    }
+    if let Some(reason) = filter.failure_reason {
+        b.push(" AND failure_reason = ").push_bind(reason.as_str());
+    }
     match filter.status {
         None => {}
         Some(s @ (Status::Open | Status::Pending)) => {
@@ -365,7 +398,7 @@ impl Store {
     ) -> Result<i64, StoreError> {
         let now = self.clock.now().millis();
         let total = on_db!(&self.db, db, on => {
-            if filter.status.is_none() && filter.search().is_none() {
+            if filter.by_mode_only() {
                 // Only organisation and mode: the running counts answer that.
                 let mut b = QueryBuilder::<on::Driver>::new(
                     "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM identification_counts \

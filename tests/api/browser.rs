@@ -37,6 +37,21 @@ impl Page {
             .collect()
     }
 
+    /// The attribute `attr` of every element `selector` matches that has it.
+    pub fn attrs(&self, selector: &str, attr: &str) -> Vec<String> {
+        let sel = Selector::parse(selector).expect("selector");
+        self.doc()
+            .select(&sel)
+            .filter_map(|e| e.value().attr(attr).map(str::to_owned))
+            .collect()
+    }
+
+    /// The identifications a dashboard table lists, in its order: each
+    /// row's whole id, which its shortened one carries as a title.
+    pub fn listed_ids(&self) -> Vec<String> {
+        self.attrs("tbody td.id code", "title")
+    }
+
     /// All the page's text, whitespace collapsed.
     pub fn text(&self) -> String {
         self.texts("body").join(" ")

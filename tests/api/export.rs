@@ -341,6 +341,7 @@ async fn filters_sorting_and_pages_follow_the_list() {
                 q: None,
                 status: Some(status),
                 mode,
+                ..IdentificationFilter::default()
             };
             let found = matching(&app.store, &org, &filter).await;
             let want = count(&|i| i.status == status && mode.is_none_or(|m| i.mode == m));
@@ -361,6 +362,7 @@ async fn filters_sorting_and_pages_follow_the_list() {
         q: Some("order #1".into()),
         status: Some(Status::Verified),
         mode: Some(Mode::Test),
+        ..IdentificationFilter::default()
     };
     let want = count(&|i| {
         i.description
@@ -476,11 +478,12 @@ async fn the_csv_export_streams_every_row_in_small_chunks() {
     assert!(text.starts_with(&format!("{CSV_HEADER}\r\n")));
     assert_eq!(
         CSV_HEADER,
-        "id,description,status,statusName,mode,createdAt,updatedAt,metadata"
+        "id,description,status,statusName,mode,createdAt,updatedAt,metadata,\
+         failureReason,proofmeId,proofmeRevision"
     );
     let rows = parse_csv(&text);
     assert_eq!(rows.len(), 10_001);
-    assert!(rows.iter().all(|r| r.len() == 8));
+    assert!(rows.iter().all(|r| r.len() == 11));
 
     // Newest first (the nasty one is newest), as the table sorts.
     all.sort_by(|a, b| {
@@ -513,6 +516,7 @@ async fn the_csv_export_streams_every_row_in_small_chunks() {
         q: Some("order #99".into()),
         status: Some(Status::Verified),
         mode: None,
+        ..IdentificationFilter::default()
     };
     let chunks: Vec<_> = identifications_csv(
         app.store.clone(),
