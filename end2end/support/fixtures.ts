@@ -16,6 +16,7 @@ export interface Identification {
   mode: 'test' | 'live';
   description: string | null;
   redirectUrl: string;
+  createdAt: string;
   /** Why the wallet's answer was refused (`null` unless failed by the wallet). */
   failureReason?: string | null;
 }

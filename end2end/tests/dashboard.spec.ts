@@ -10,7 +10,8 @@ import * as crypto from 'node:crypto';
 import { readFixtures } from '../support/env';
 import { test, expect, type Integrator } from '../support/fixtures';
 
-const CSV_HEADER = 'id,description,status,statusName,mode,createdAt,updatedAt,metadata';
+const CSV_HEADER =
+  'id,description,status,statusName,mode,createdAt,updatedAt,metadata,failureReason,proofmeId,proofmeRevision';
 const SIGN_IN_HEADING = 'Sign in to your dashboard';
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
@@ -78,60 +79,65 @@ test('the whole journey: sign in, find, filter, open, revoke, move around, expor
   await applyFilters(page, { search: word });
   await expect(tableRows(page)).toHaveCount(3);
   await expect(page.getByRole('status')).toHaveText('1–3 of 3');
+  // Each row is named by its description, with its id shortened beside it.
   for (const c of [open, verified, live]) {
-    await expect(tableRows(page).filter({ hasText: c.id })).toContainText(c.description!);
+    const row = tableRows(page).filter({ hasText: c.description! });
+    await expect(row).toHaveCount(1);
+    await expect(row.locator(`code[title="${c.id}"]`)).toHaveText(`${c.id.slice(0, 7)}…${c.id.slice(-4)}`);
   }
 
   // Filter by status, then by mode.
   await applyFilters(page, { status: 'verified' });
   await expect(page).toHaveURL(/[?&]status=verified/);
   await expect(tableRows(page)).toHaveCount(1);
-  await expect(tableRows(page)).toContainText(verified.id);
-  await expect(tableRows(page)).toContainText('verified');
+  await expect(tableRows(page)).toContainText(verified.description!);
+  await expect(tableRows(page).locator('.pill').first()).toHaveText('Verified');
 
   await applyFilters(page, { status: '', mode: 'live' });
   await expect(page).toHaveURL(/[?&]mode=live/);
   // "Any status" is sent as an empty value.
   await expect(page).not.toHaveURL(/[?&]status=[^&]/);
   await expect(tableRows(page)).toHaveCount(1);
-  await expect(tableRows(page)).toContainText(live.id);
+  await expect(tableRows(page)).toContainText(live.description!);
 
   await applyFilters(page, { status: 'open', mode: 'test' });
   await expect(tableRows(page)).toHaveCount(1);
-  await expect(tableRows(page)).toContainText(open.id);
+  await expect(tableRows(page)).toContainText(open.description!);
 
   // Find one by its whole description, with no other filter.
   await applyFilters(page, { search: open.description!, status: '', mode: '' });
   await expect(tableRows(page)).toHaveCount(1);
   const row = tableRows(page).first();
   await expect(row).toContainText(open.description!);
-  await expect(row).toContainText('open');
-  await expect(row).toContainText('test');
+  await expect(row.locator('.pill')).toHaveText(['Open', 'Test']);
+  // The time for people, the exact moment for machines.
+  await expect(row.locator('time')).toHaveText(/^(Today|Yesterday) \d\d:\d\d$/);
+  expect(Date.parse((await row.locator('time').getAttribute('datetime'))!)).toBe(Date.parse(open.createdAt));
 
-  // Its detail page, through the link on its id.
-  await row.getByRole('link', { name: open.id }).click();
+  // Its detail page, through the link on its description.
+  await row.getByRole('link', { name: open.description! }).click();
   await expect(page).toHaveURL(new RegExp(`/dashboard/identifications/${open.id}$`));
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Identification');
   await expect(field(page, 'Id')).toHaveText(open.id);
   await expect(field(page, 'Description')).toHaveText(open.description!);
-  await expect(field(page, 'Status')).toHaveText('open (0)');
+  await expect(field(page, 'Status')).toHaveText('Open (0)');
   await expect(page.getByRole('heading', { level: 2, name: 'Status history' })).toBeVisible();
   const history = page.getByRole('region', { name: 'Status history' });
   await expect(history.locator('tbody').getByRole('row')).toHaveCount(1);
-  await expect(history.locator('tbody').getByRole('row').first()).toContainText('open');
+  await expect(history.locator('tbody').getByRole('row').first()).toContainText('Open');
 
   // Revoke it.
   await page.getByRole('button', { name: 'Revoke' }).click();
   await expect(page.getByRole('status')).toHaveText('The identification is revoked.');
   await expect(page).toHaveURL(new RegExp(`/dashboard/identifications/${open.id}$`));
-  await expect(field(page, 'Status')).toHaveText('revoked (6)');
+  await expect(field(page, 'Status')).toHaveText('Revoked (6)');
   await expect(history.locator('tbody').getByRole('row')).toHaveCount(2);
-  await expect(history.locator('tbody').getByRole('row').last()).toContainText(/open\s*revoked\s*dashboard_revoke/);
+  await expect(history.locator('tbody').getByRole('row').last()).toContainText(/Open\s*Revoked\s*Revoked in the dashboard/);
   await expect(page.getByRole('button', { name: 'Revoke' })).toHaveCount(0);
   expect((await integrator.get(open.id)).statusName).toBe('revoked');
   // The message is said once: not again on the next page.
   await page.reload();
-  await expect(field(page, 'Status')).toHaveText('revoked (6)');
+  await expect(field(page, 'Status')).toHaveText('Revoked (6)');
   await expect(page.getByText('The identification is revoked.')).toHaveCount(0);
 
   // The navigation, each page marked as the current one.
@@ -356,6 +362,8 @@ async function overflow(page: Page) {
         return {
           region: s ? (s.getAttribute('aria-label') ?? s.className) : null,
           right: Math.round((s ?? t).getBoundingClientRect().right),
+          // Whether anything of the table lies beyond its region's edge.
+          scrolls: s ? s.scrollWidth > s.clientWidth + 1 : false,
         };
       }),
     };
@@ -393,11 +401,65 @@ for (const p of OVERFLOW_PAGES) {
       await expect(page.getByRole('heading', { level: 1 })).toHaveText(p.heading);
       const { scrollWidth, tables } = await overflow(page);
       expect(scrollWidth, `scrollWidth at a viewport ${width} px wide`).toBeLessThanOrEqual(width);
-      // A table wider than the screen scrolls inside its own region.
+      // Tables fit: on a phone a table of records is a stack of cards, and
+      // nothing scrolls sideways, not even inside a region.
       for (const t of tables) {
-        expect(t.region, 'a table inside a scrolling region').not.toBeNull();
-        expect(t.right, `the right edge of region ${t.region}`).toBeLessThanOrEqual(width);
+        expect(t.right, `the right edge of table ${t.region}`).toBeLessThanOrEqual(width);
+        if (width <= 768) expect(t.scrolls, `table ${t.region} scrolls sideways at ${width} px`).toBe(false);
       }
     }
   });
 }
+
+test('the rarer filters, an empty result and clearing the filters', async ({ page, integrator }) => {
+  const word = unique();
+  const first = await integrator.create({ description: `${word}-one` });
+  await integrator.create({ description: `${word}-two` });
+  await signIn(page);
+  await applyFilters(page, { search: word });
+  await expect(tableRows(page)).toHaveCount(2);
+
+  // Dates, proofme and failure reason fold away until wanted.
+  const more = page.locator('details.more-filters');
+  await expect(page.getByLabel('Created from')).toBeHidden();
+  await more.locator('summary').click();
+  const today = first.createdAt.slice(0, 10);
+  await page.getByLabel('Created from').fill(today);
+  await page.getByLabel('Created until').fill(today);
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(new RegExp(`[?&]from=${today}&to=${today}`));
+  await expect(tableRows(page)).toHaveCount(2);
+  // In use, they stay open.
+  await expect(page.getByLabel('Created from')).toHaveValue(today);
+
+  await page.getByLabel('Failure reason').selectOption({ label: 'Age requirement not met' });
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/[?&]reason=age_requirement_not_met/);
+  await expect(tableRows(page)).toHaveCount(0);
+  await expect(page.getByText('No identifications match these filters.')).toBeVisible();
+  await expect(page.getByText(/0–0 of 0/)).toHaveCount(0);
+
+  await page.getByRole('link', { name: 'Clear filters' }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByRole('searchbox', { name: 'Search' })).toHaveValue('');
+  await expect(page.getByRole('combobox', { name: 'Order' })).toHaveValue('desc');
+});
+
+test('shared data stays hidden until Show, and shows once', async ({ page, integrator }) => {
+  const c = await integrator.create({ description: unique() });
+  await integrator.testOutcome(c.id, 'verified');
+  await signIn(page);
+  await page.goto(`/dashboard/identifications/${c.id}`);
+
+  // Each credential by MyPage's name, every value hidden.
+  const data = page.locator('#shared-data');
+  await expect(data.locator('dt').first()).toHaveText('18 or older');
+  const shared = await data.locator('dt').count();
+  await expect(data.locator('dd')).toHaveText(Array(shared).fill('Hidden'));
+  await page.getByRole('button', { name: 'Show' }).click();
+  await expect(page).toHaveURL(new RegExp(`/dashboard/identifications/${c.id}#shared-data$`));
+  await expect(data.locator('dd').first()).toHaveText('Yes');
+  await expect(data.locator('.masked')).toHaveCount(0);
+  await page.getByRole('link', { name: 'Hide' }).click();
+  await expect(data.locator('dd')).toHaveText(Array(shared).fill('Hidden'));
+});

@@ -172,18 +172,18 @@ fn list_table(ctx: &PageContext, rows: Vec<ProofmeListing>) -> impl IntoView {
             view! {
                 <tr>
                     <td class="name"><a href=edit_path(&id)>{p.name.clone()}</a></td>
-                    <td class="id">{id}</td>
-                    <td>{purpose_label(p.purpose)}</td>
-                    <td>{credentials_text(&p.credentials)}</td>
-                    <td>{p.revision}</td>
-                    <td class="link">{link}</td>
+                    <td class="id" data-label="Id">{id}</td>
+                    <td data-label="Purpose">{purpose_label(p.purpose)}</td>
+                    <td data-label="Credentials">{credentials_text(&p.credentials)}</td>
+                    <td data-label="Revision">{p.revision}</td>
+                    <td class="link" data-label="Public link">{link}</td>
                 </tr>
             }
         })
         .collect_view();
     view! {
         <div class="table-wrap" role="region" aria-label="Proofmes" tabindex="0">
-            <table>
+            <table class="cards">
                 <thead>
                     <tr>
                         <th scope="col">"Name"</th>
