@@ -11,7 +11,7 @@ use leptos_router::{SsrMode, path};
 
 use super::guard::{CSRF_FIELD, CsrfToken, CurrentUser};
 use super::login::SignOut;
-use super::{Alert, Flash, ShownOnce, identifications, keys, proofmes, webhooks};
+use super::{Alert, Flash, ShownOnce, identifications, keys, overview, proofmes, webhooks};
 use crate::AppState;
 use crate::pages::{Head, assets};
 
@@ -44,6 +44,7 @@ fn page_title(path: &str) -> &'static str {
     match path.trim_end_matches('/') {
         super::LOGIN_PATH => "Sign in – Proofme dashboard",
         "/dashboard" => "Identifications – Proofme dashboard",
+        super::overview::PATH => "Overview – Proofme dashboard",
         p if p.starts_with("/dashboard/identifications/") => "Identification – Proofme dashboard",
         p if p.starts_with("/dashboard/proofmes") => "Proofmes – Proofme dashboard",
         p if p.starts_with("/dashboard/keys") => "API keys – Proofme dashboard",
@@ -62,6 +63,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/dashboard/login") view=LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/dashboard") view=identifications::ListPage ssr=SsrMode::Async/>
+                <Route path=path!("/dashboard/overview") view=overview::OverviewPage ssr=SsrMode::Async/>
                 <Route
                     path=path!("/dashboard/identifications/:id")
                     view=identifications::DetailPage
@@ -148,6 +150,7 @@ pub fn CsrfField(token: String) -> impl IntoView {
 pub fn Layout(ctx: PageContext, title: String, children: Children) -> impl IntoView {
     let path = expect_context::<Parts>().uri.path().to_owned();
     let nav = [
+        (super::overview::PATH, "Overview"),
         ("/dashboard", "Identifications"),
         ("/dashboard/proofmes", "Proofmes"),
         ("/dashboard/keys", "API keys"),

@@ -280,7 +280,7 @@ pub async fn require_user(State(state): State<AppState>, mut req: Request, next:
     let user_id = user.as_ref().map(|u| u.id.clone());
     match user {
         Some(_) if public && req.method() == Method::GET => {
-            return Redirect::to("/dashboard").into_response();
+            return Redirect::to(super::overview::PATH).into_response();
         }
         Some(user) => {
             touch(&state, &session).await;

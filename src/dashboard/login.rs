@@ -118,7 +118,7 @@ pub async fn sign_in(
         );
     }
     tracing::info!(user = %user.id.as_str(), "dashboard sign-in");
-    Redirect::to("/dashboard").into_response()
+    Redirect::to(super::overview::PATH).into_response()
 }
 
 fn login_page(status: StatusCode, csrf: String, error: &'static str, email: String) -> Response {

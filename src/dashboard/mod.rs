@@ -17,6 +17,7 @@ pub mod guard;
 pub mod identifications;
 pub mod keys;
 pub mod login;
+pub mod overview;
 pub mod password;
 pub mod proofmes;
 pub mod sessions;

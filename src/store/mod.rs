@@ -33,6 +33,7 @@ mod detail;
 mod dialect;
 mod identifications;
 mod organisations;
+mod overview;
 mod postgres;
 mod proofmes;
 mod search;
@@ -50,6 +51,7 @@ pub use cache::API_KEY_CACHE_TTL;
 pub use detail::ResendRefusal;
 pub use identifications::{CreateOutcome, IdempotencyRecord, ListQuery, SortColumn, SortDirection};
 pub use organisations::Organisation;
+pub use overview::{DayCounts, Overview};
 pub use postgres::{PoolSettings, redact_url};
 pub use proofmes::{NewPublicLink, ProofmeListing};
 pub use search::{

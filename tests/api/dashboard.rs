@@ -138,21 +138,28 @@ async fn signing_in_lands_on_identifications_with_a_new_session_id() {
         .await;
 
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.html);
-    assert_eq!(answer.location().as_deref(), Some("/dashboard"));
+    // Signing in lands on the overview.
+    assert_eq!(answer.location().as_deref(), Some("/dashboard/overview"));
     let after = browser.session_cookie().expect("a session after sign-in");
     assert_ne!(before, after, "the session id must change at sign-in");
     let page = browser.get("/dashboard").await;
     assert_eq!(page.status, StatusCode::OK);
     assert_eq!(page.texts("h1"), vec!["Identifications"]);
     assert!(page.text().contains("ann@example.com"));
-    for nav in ["Identifications", "Proofmes", "API keys", "Webhooks"] {
+    for nav in [
+        "Overview",
+        "Identifications",
+        "Proofmes",
+        "API keys",
+        "Webhooks",
+    ] {
         assert!(page.texts("nav a").contains(&nav.to_owned()), "{nav}");
     }
     assert_eq!(page.texts("header button"), vec!["Sign out"]);
     let login = browser.get("/dashboard/login").await;
     assert_eq!(
         login.location().as_deref(),
-        Some("/dashboard"),
+        Some("/dashboard/overview"),
         "signed in already"
     );
 

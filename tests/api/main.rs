@@ -14,6 +14,7 @@ mod create;
 mod dashboard;
 mod dashboard_identifications;
 mod dashboard_keys;
+mod dashboard_overview;
 mod dashboard_proofmes;
 mod dashboard_webhooks;
 mod dc_api;
