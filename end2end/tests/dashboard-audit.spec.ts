@@ -128,7 +128,7 @@ test('the audit log needs a signed-in user', async ({ page }) => {
 // scripts but is served none of the page's own.
 const axeTest = test.extend<{ axePage: Page }>({
   axePage: async (
-    { page, browser, jsEnabled, viewport, isMobile, hasTouch, deviceScaleFactor, locale, baseURL, userAgent },
+    { page, browser, jsEnabled, viewport, isMobile, hasTouch, deviceScaleFactor, locale, baseURL, userAgent, colorScheme },
     use,
   ) => {
     if (jsEnabled) {
@@ -136,7 +136,7 @@ const axeTest = test.extend<{ axePage: Page }>({
       return;
     }
     const context = await browser.newContext({
-      viewport, isMobile, hasTouch, deviceScaleFactor, locale, baseURL, userAgent,
+      viewport, isMobile, hasTouch, deviceScaleFactor, locale, baseURL, userAgent, colorScheme,
       javaScriptEnabled: true,
     });
     await context.route(/\.js(\?.*)?$/, (route) => route.abort('blockedbyclient'));
@@ -145,23 +145,37 @@ const axeTest = test.extend<{ axePage: Page }>({
   },
 });
 
-for (const [name, query] of [
-  ['the log', ''],
-  ['a filtered log', '?action=signed_in'],
-  ['the empty state', '?actor=nobody-at-all%40example.com'],
-] as const) {
-  axeTest(`axe finds no WCAG 2.2 AA violation on the audit log: ${name}`, async ({ axePage: page }) => {
-    await signIn(page);
-    await page.goto(`${AUDIT}${query}`);
-    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Audit log');
-    const results = await new AxeBuilder({ page }).withTags(TAGS).analyze();
-    const summary = results.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`),
-    }));
-    expect(summary).toEqual([]);
+for (const scheme of ['light', 'dark'] as const) {
+  axeTest.describe(`${scheme} colour scheme`, () => {
+    axeTest.use({ colorScheme: scheme });
+    for (const [name, query] of [
+      ['the log', ''],
+      ['a filtered log', '?action=signed_in'],
+      ['the empty state', '?actor=nobody-at-all%40example.com'],
+    ] as const) {
+      axeTest(`axe finds no WCAG 2.2 AA violation on the audit log: ${name} (${scheme})`, async ({
+        axePage: page,
+        jsEnabled,
+      }) => {
+        // The stylesheet is the same with JavaScript off: dark is checked once per size.
+        axeTest.skip(scheme === 'dark' && !jsEnabled, 'dark is checked with JavaScript on');
+        await checkAxe(page, query);
+      });
+    }
   });
+}
+
+async function checkAxe(page: Page, query: string) {
+  await signIn(page);
+  await page.goto(`${AUDIT}${query}`);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Audit log');
+  const results = await new AxeBuilder({ page }).withTags(TAGS).analyze();
+  const summary = results.violations.map((v) => ({
+    id: v.id,
+    impact: v.impact,
+    nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`),
+  }));
+  expect(summary).toEqual([]);
 }
 
 test('no horizontal page scrolling on the audit log, down to 360 px', async ({ page }) => {
