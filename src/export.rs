@@ -1,9 +1,9 @@
-//! The CSV exports of an organisation's identifications (and, the same way,
-//! of its audit log): the dashboard table's
-//! filter and order, every row, streamed. Rows are read in keyset pages of
-//! `EXPORT_PAGE_ROWS`, each query on its own pooled connection, and each page
-//! becomes one chunk of the body: memory stays the same however many rows
-//! there are, and no connection is held while the client reads.
+//! The CSV exports of an organisation's identifications and of its audit
+//! log: the dashboard table's filter and order, every row, streamed. Rows are
+//! read in keyset pages of `EXPORT_PAGE_ROWS`, each query on its own pooled
+//! connection, and each page becomes one chunk of the body: memory stays the
+//! same however many rows there are, and no connection is held while the
+//! client reads.
 
 use axum::body::Bytes;
 use futures::Stream;

@@ -2,10 +2,10 @@
 //! each logging what it did: recording expiries, erasing shared data past its
 //! retention, deleting idempotency keys past their window and audit events
 //! past theirs, and watching the free disk space. Each takes only what it
-//! works on. (Features keep their
-//! own jobs: the API its rate limiters', the dashboard its sessions'.) A job whose database work fails (a full disk, a lock held elsewhere)
-//! keeps its schedule and carries on once the database does; it says so
-//! once, not at every tick.
+//! works on. (Features keep their own jobs: the API its rate limiters', the
+//! dashboard its sessions'.) A job whose database work fails (a full disk, a
+//! lock held elsewhere) keeps its schedule and carries on once the database
+//! does; it says so once, not at every tick.
 
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
