@@ -111,6 +111,15 @@ pub struct ConfigArgs {
     )]
     pub data_retention_days: u32,
 
+    /// Days the dashboard's audit log keeps an event.
+    #[arg(
+        long,
+        env = "PROOFME_AUDIT_RETENTION_DAYS",
+        default_value_t = 365,
+        global = true
+    )]
+    pub audit_retention_days: u32,
+
     /// The PID credential types (`vct`) wallets are asked for, comma-separated.
     #[arg(
         long,
@@ -362,6 +371,8 @@ pub struct Config {
     /// in-memory database).
     pub data_key_file: Option<PathBuf>,
     pub data_retention: Duration,
+    /// How long the audit log keeps an event.
+    pub audit_retention: Duration,
     pub pid_vct_values: Vec<String>,
     /// How long a wallet may take to answer a request it fetched.
     pub wallet_response_window: Duration,
@@ -540,6 +551,7 @@ impl ConfigArgs {
             verifier_identity_pem,
             data_key_file,
             data_retention: Duration::from_secs(u64::from(self.data_retention_days) * 86_400),
+            audit_retention: Duration::from_secs(u64::from(self.audit_retention_days) * 86_400),
             pid_vct_values,
             wallet_response_window: WALLET_RESPONSE_WINDOW,
             wallet_help: WalletHelp {
@@ -635,6 +647,7 @@ impl Config {
             trusted_issuers_pem: String::new(),
             verifier_identity_pem: None,
             data_retention: Duration::from_secs(30 * 86_400),
+            audit_retention: Duration::from_secs(365 * 86_400),
             pid_vct_values: vec!["urn:eudi:pid:1".to_owned()],
             wallet_response_window: WALLET_RESPONSE_WINDOW,
             auth_failure_limit: 30,

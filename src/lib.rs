@@ -284,6 +284,7 @@ pub async fn serve(
         &state.lifecycle,
         &state.store,
         state.config.data_retention,
+        state.config.audit_retention,
         state.config.min_free_disk_bytes,
     )
     .and(tokio::spawn(api::rate_limit::housekeeping(

@@ -1,10 +1,11 @@
 //! The store's background jobs, each its own task with its own schedule,
 //! each logging what it did: recording expiries, erasing shared data past its
-//! retention, deleting idempotency keys past their window, and watching the
-//! free disk space. Each takes only what it works on. (Features keep their
-//! own jobs: the API its rate limiters', the dashboard its sessions'.) A job whose database work fails (a full disk, a lock held elsewhere)
-//! keeps its schedule and carries on once the database does; it says so
-//! once, not at every tick.
+//! retention, deleting idempotency keys past their window and audit events
+//! past theirs, and watching the free disk space. Each takes only what it
+//! works on. (Features keep their own jobs: the API its rate limiters', the
+//! dashboard its sessions'.) A job whose database work fails (a full disk, a
+//! lock held elsewhere) keeps its schedule and carries on once the database
+//! does; it says so once, not at every tick.
 
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
@@ -57,6 +58,28 @@ pub async fn data_retention(store: Store, retention: Duration) {
                 failures.succeeded(JOB);
                 if n > 0 {
                     tracing::info!(records = n, "shared data past its retention erased");
+                }
+            }
+            Err(e) => failures.failed(JOB, &e),
+        }
+    }
+}
+
+/// Deletes audit events older than `retention` (the only deletion the audit
+/// log ever sees). Looks at least once a minute, more often for short
+/// periods.
+pub async fn audit_purge(store: Store, retention: Duration) {
+    const JOB: &str = "audit log retention purge";
+    let mut tick = every(retention.clamp(Duration::from_millis(200), Duration::from_secs(60)));
+    let mut failures = Failures::default();
+    loop {
+        tick.tick().await;
+        let cutoff = store.clock().now().minus(retention);
+        match store.audit().purge_before(cutoff).await {
+            Ok(n) => {
+                failures.succeeded(JOB);
+                if n > 0 {
+                    tracing::info!(events = n, "audit events past their retention deleted");
                 }
             }
             Err(e) => failures.failed(JOB, &e),
@@ -130,12 +153,14 @@ impl Jobs {
         lifecycle: &Lifecycle,
         store: &Store,
         retention: Duration,
+        audit_retention: Duration,
         min_free_disk_bytes: u64,
     ) -> Jobs {
         Jobs(vec![
             tokio::spawn(expiry_sweep(lifecycle.clone(), EXPIRY_SWEEP_EVERY)),
             tokio::spawn(data_retention(store.clone(), retention)),
             tokio::spawn(idempotency_pruning(store.clone(), IDEMPOTENCY_PRUNE_EVERY)),
+            tokio::spawn(audit_purge(store.clone(), audit_retention)),
             tokio::spawn(disk_watch(
                 store.clone(),
                 min_free_disk_bytes,

@@ -11,7 +11,7 @@ use leptos_router::{SsrMode, path};
 
 use super::guard::{CSRF_FIELD, CsrfToken, CurrentUser};
 use super::login::SignOut;
-use super::{Alert, Flash, ShownOnce, identifications, keys, overview, proofmes, webhooks};
+use super::{Alert, Flash, ShownOnce, audit, identifications, keys, overview, proofmes, webhooks};
 use crate::AppState;
 use crate::pages::{Head, assets};
 
@@ -49,6 +49,7 @@ fn page_title(path: &str) -> &'static str {
         p if p.starts_with("/dashboard/proofmes") => "Proofmes – Proofme dashboard",
         p if p.starts_with("/dashboard/keys") => "API keys – Proofme dashboard",
         p if p.starts_with("/dashboard/webhooks") => "Webhooks – Proofme dashboard",
+        audit::PATH => "Audit log – Proofme dashboard",
         _ => "Proofme dashboard",
     }
 }
@@ -74,6 +75,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/dashboard/proofmes/:id") view=proofmes::EditPage ssr=SsrMode::Async/>
                 <Route path=path!("/dashboard/keys") view=keys::KeysPage ssr=SsrMode::Async/>
                 <Route path=path!("/dashboard/webhooks") view=webhooks::WebhooksPage ssr=SsrMode::Async/>
+                <Route path=path!("/dashboard/audit") view=audit::AuditPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }
@@ -155,6 +157,7 @@ pub fn Layout(ctx: PageContext, title: String, children: Children) -> impl IntoV
         ("/dashboard/proofmes", "Proofmes"),
         ("/dashboard/keys", "API keys"),
         ("/dashboard/webhooks", "Webhooks"),
+        (audit::PATH, "Audit log"),
     ]
     .into_iter()
     .map(|(href, label)| {

@@ -878,6 +878,12 @@ pub async fn reveal_data(id: String) -> Result<(), ServerFnError> {
             .await;
     };
     tracing::info!(id = %ident.id.for_log(), user = %act.user.id.as_str(), "shared data shown in the dashboard");
+    act.audit(
+        crate::store::AuditAction::DataRevealed,
+        Some(ident.id.as_str()),
+        "",
+    )
+    .await;
     let _ = act
         .session
         .insert(super::guard::REVEAL, ident.id.as_str())
@@ -909,7 +915,15 @@ pub async fn revoke_identification(id: String) -> Result<(), ServerFnError> {
         .change_status(&parsed, Some(&act.user.organisation_id), change)
         .await
     {
-        Ok(Ok(_)) => act.done(&back, "The identification is revoked.").await,
+        Ok(Ok(_)) => {
+            act.audit(
+                crate::store::AuditAction::IdentificationRevoked,
+                Some(id.as_str()),
+                "",
+            )
+            .await;
+            act.done(&back, "The identification is revoked.").await
+        }
         Ok(Err(Refusal::NotFound)) => {
             act.fail(
                 "/dashboard",
@@ -953,6 +967,12 @@ pub async fn erase_data(id: String) -> Result<(), ServerFnError> {
         .await
         .map_err(|e| ActionError::store(&e))?;
     tracing::info!(id = %ident.id.for_log(), count, "shared data erased from the dashboard");
+    act.audit(
+        crate::store::AuditAction::DataErased,
+        Some(ident.id.as_str()),
+        "",
+    )
+    .await;
     act.done(
         &format!("/dashboard/identifications/{id}"),
         "The shared data is erased.",

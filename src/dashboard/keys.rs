@@ -156,6 +156,12 @@ pub async fn create_api_key(mode: String) -> Result<(), ServerFnError> {
         .await
         .map_err(|e| ActionError::store(&e))?;
     tracing::info!(user = %act.user.id.as_str(), key = %created.key.id.as_str(), "API key created from the dashboard");
+    act.audit(
+        crate::store::AuditAction::ApiKeyCreated,
+        Some(created.key.id.as_str()),
+        mode.as_str(),
+    )
+    .await;
     let message = format!(
         "The {} key {} is created.",
         mode.as_str(),
@@ -187,6 +193,12 @@ pub async fn revoke_api_key(id: String) -> Result<(), ServerFnError> {
             .await;
     }
     tracing::info!(user = %act.user.id.as_str(), key = %id, "API key revoked from the dashboard");
+    act.audit(
+        crate::store::AuditAction::ApiKeyRevoked,
+        Some(id.as_str()),
+        "",
+    )
+    .await;
     act.done(
         PATH,
         &format!("The key {id} is revoked: it no longer authenticates."),

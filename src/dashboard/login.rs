@@ -84,6 +84,9 @@ pub async fn sign_in(
     if !matches {
         // The place taken stays: it is this failure.
         tracing::info!("dashboard sign-in refused");
+        if let Some(account) = &user {
+            super::audit::record_failed_sign_in(store, account);
+        }
         // The form again, with the token of its cookie (checked already).
         let csrf = guard::login_token(&headers).unwrap_or_default();
         return login_page(
@@ -118,6 +121,7 @@ pub async fn sign_in(
         );
     }
     tracing::info!(user = %user.id.as_str(), "dashboard sign-in");
+    super::audit::record_signed_in(store, &user).await;
     Redirect::to(super::overview::PATH).into_response()
 }
 
@@ -165,10 +169,15 @@ fn unavailable(e: &crate::store::StoreError) -> Response {
 #[server(prefix = "/dashboard/act", endpoint = "sign-out")]
 pub async fn sign_out() -> Result<(), ServerFnError> {
     let session: Session = leptos_axum::extract().await?;
+    let signed_in = super::actions::context().await.ok();
     session
         .flush()
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?;
+    if let Some(act) = signed_in {
+        act.audit(crate::store::AuditAction::SignedOut, None, "")
+            .await;
+    }
     leptos_axum::redirect(super::LOGIN_PATH);
     Ok(())
 }

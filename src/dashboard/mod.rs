@@ -12,6 +12,7 @@
 
 pub mod actions;
 pub mod app;
+pub mod audit;
 pub mod cleanup;
 pub mod guard;
 pub mod identifications;
@@ -124,6 +125,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             identifications::EXPORT_PATH,
             axum::routing::get(identifications::export_csv),
         )
+        .route(audit::EXPORT_PATH, axum::routing::get(audit::export_csv))
         .leptos_routes_with_context(state, routes, || (), app::shell)
         .route("/dashboard/{*rest}", axum::routing::any(not_found))
         .layer(middleware::from_fn_with_state(

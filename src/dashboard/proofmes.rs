@@ -447,6 +447,12 @@ pub async fn save_proofme(
                 .await
                 .map_err(|e| ActionError::store(&e))?;
             tracing::info!(proofme = %made.id.as_str(), "proofme created from the dashboard");
+            act.audit(
+                crate::store::AuditAction::ProofmeCreated,
+                Some(made.id.as_str()),
+                &input.name,
+            )
+            .await;
             act.done(&edit_path(made.id.as_str()), "The proofme is created.")
                 .await
         }
@@ -459,6 +465,12 @@ pub async fn save_proofme(
                 None => act.fail(LIST_PATH, NOT_FOUND).await,
                 Some(p) => {
                     let message = format!("Saved as revision {}.", p.revision);
+                    act.audit(
+                        crate::store::AuditAction::ProofmeEdited,
+                        Some(id.as_str()),
+                        &message,
+                    )
+                    .await;
                     act.done(&back, &message).await
                 }
             }
@@ -515,7 +527,15 @@ pub async fn save_public_link(
         .map_err(|e| ActionError::store(&e))?;
     match saved {
         None => act.fail(LIST_PATH, NOT_FOUND).await,
-        Some(_) => act.done(&back, "The public link is saved.").await,
+        Some(_) => {
+            act.audit(
+                crate::store::AuditAction::PublicLinkSaved,
+                Some(id.as_str()),
+                link.mode.as_str(),
+            )
+            .await;
+            act.done(&back, "The public link is saved.").await
+        }
     }
 }
 
@@ -533,6 +553,12 @@ pub async fn remove_public_link(id: String) -> Result<(), ServerFnError> {
         .await
         .map_err(|e| ActionError::store(&e))?;
     if removed {
+        act.audit(
+            crate::store::AuditAction::PublicLinkRemoved,
+            Some(id.as_str()),
+            "",
+        )
+        .await;
         act.done(&edit_path(&id), "The public link is removed.")
             .await
     } else {

@@ -191,6 +191,8 @@ pub async fn reveal_webhook_secret() -> Result<(), ServerFnError> {
         .map_err(|e| ActionError::store(&e))?
         .ok_or(ActionError::Internal)?;
     tracing::info!(user = %act.user.id.as_str(), "webhook secret revealed in the dashboard");
+    act.audit(crate::store::AuditAction::WebhookSecretRevealed, None, "")
+        .await;
     act.reveal(
         PATH,
         "Here is your webhook signing secret.",
@@ -212,6 +214,8 @@ pub async fn rotate_webhook_secret() -> Result<(), ServerFnError> {
         .map_err(|e| ActionError::store(&e))?
         .ok_or(ActionError::Internal)?;
     tracing::info!(user = %act.user.id.as_str(), "webhook secret rotated from the dashboard");
+    act.audit(crate::store::AuditAction::WebhookSecretRotated, None, "")
+        .await;
     act.reveal(
         PATH,
         "The secret is rotated. The previous one keeps signing for 24 hours.",
@@ -247,6 +251,12 @@ pub async fn send_test_webhook(url: String) -> Result<(), ServerFnError> {
             ActionError::Internal
         }
     })?;
+    act.audit(
+        crate::store::AuditAction::WebhookTestSent,
+        Some(sent.id.as_str()),
+        &super::audit::test_webhook_detail(&sent),
+    )
+    .await;
     // A test that did not arrive is what the person must notice: an alert.
     match (sent.status_code, sent.error.as_deref()) {
         (Some(code), _) if sent.succeeded() => {

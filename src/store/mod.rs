@@ -28,6 +28,7 @@ macro_rules! on_db {
 }
 
 mod api_keys;
+mod audit;
 mod cache;
 mod detail;
 mod dialect;
@@ -47,6 +48,9 @@ mod wallet;
 mod webhooks;
 
 pub use api_keys::{ApiKey, NewApiKey};
+pub use audit::{
+    Actor, Audit, AuditAction, AuditCursor, AuditEvent, AuditFilter, MAX_ACTOR_FILTER_CHARS,
+};
 pub use cache::API_KEY_CACHE_TTL;
 pub use detail::ResendRefusal;
 pub use identifications::{CreateOutcome, IdempotencyRecord, ListQuery, SortColumn, SortDirection};
