@@ -5,27 +5,14 @@
 //
 // Every test signs in as the organisation's one dashboard user, so other
 // tests' events share the log: each looks only for what it made itself.
-import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { readFixtures } from '../support/env';
 import { test, expect } from '../support/fixtures';
+import { axeTest, expectNoAxeViolations, signIn, unique } from '../support/dashboard';
 
 const AUDIT = '/dashboard/audit';
 const CSV_HEADER = 'at,actorEmail,actorUserId,action,target,detail';
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
-
-/** Signs in through the form. */
-async function signIn(page: Page) {
-  const { email, password } = readFixtures().dashboard;
-  await page.goto('/dashboard/login');
-  await page.getByLabel('Email', { exact: true }).fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/dashboard$/);
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Identifications');
-}
 
 /** Creates a test API key on the keys page; its id. */
 async function createKey(page: Page): Promise<string> {
@@ -102,7 +89,7 @@ test('an action shows in the audit log; the filters round-trip through the URL; 
 
 test('a filter that matches nothing says so and offers to clear the filters', async ({ page }) => {
   await signIn(page);
-  const nobody = `nobody-${crypto.randomBytes(6).toString('hex')}@example.com`;
+  const nobody = `${unique('nobody')}@example.com`;
 
   await page.goto(`${AUDIT}?actor=${encodeURIComponent(nobody)}`);
 
@@ -121,28 +108,6 @@ test('the audit log needs a signed-in user', async ({ page }) => {
   const csv = await page.request.get('/dashboard/audit.csv', { maxRedirects: 0 });
   expect(csv.status()).toBe(303);
   expect(csv.headers()['location']).toBe('/dashboard/login');
-});
-
-// axe runs as a script in the page, and a page with JavaScript off never runs
-// it: there, axe looks at the same page in a twin context that allows
-// scripts but is served none of the page's own.
-const axeTest = test.extend<{ axePage: Page }>({
-  axePage: async (
-    { page, browser, jsEnabled, viewport, isMobile, hasTouch, deviceScaleFactor, locale, baseURL, userAgent, colorScheme },
-    use,
-  ) => {
-    if (jsEnabled) {
-      await use(page);
-      return;
-    }
-    const context = await browser.newContext({
-      viewport, isMobile, hasTouch, deviceScaleFactor, locale, baseURL, userAgent, colorScheme,
-      javaScriptEnabled: true,
-    });
-    await context.route(/\.js(\?.*)?$/, (route) => route.abort('blockedbyclient'));
-    await use(await context.newPage());
-    await context.close();
-  },
 });
 
 for (const scheme of ['light', 'dark'] as const) {
@@ -169,13 +134,7 @@ async function checkAxe(page: Page, query: string) {
   await signIn(page);
   await page.goto(`${AUDIT}${query}`);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Audit log');
-  const results = await new AxeBuilder({ page }).withTags(TAGS).analyze();
-  const summary = results.violations.map((v) => ({
-    id: v.id,
-    impact: v.impact,
-    nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`),
-  }));
-  expect(summary).toEqual([]);
+  await expectNoAxeViolations(page);
 }
 
 test('no horizontal page scrolling on the audit log, down to 360 px', async ({ page }) => {

@@ -4,33 +4,13 @@
 //
 // Every test signs in itself and makes its own identifications, with
 // descriptions no other test uses, so tests run in any order and in parallel.
-import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import * as crypto from 'node:crypto';
 import { readFixtures } from '../support/env';
 import { test, expect, type Integrator } from '../support/fixtures';
+import { SIGN_IN_HEADING, axeTest, expectNoAxeViolations, signIn, unique } from '../support/dashboard';
 
 const CSV_HEADER =
   'id,description,status,statusName,mode,createdAt,updatedAt,metadata,failureReason,proofmeId,proofmeRevision';
-const SIGN_IN_HEADING = 'Sign in to your dashboard';
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
-
-/** A word found in no other test's descriptions. */
-function unique(): string {
-  return `dash-${crypto.randomBytes(6).toString('hex')}`;
-}
-
-/** Signs in through the form, from wherever the page is. */
-async function signIn(page: Page) {
-  const { email, password } = readFixtures().dashboard;
-  if (!page.url().endsWith('/dashboard/login')) await page.goto('/dashboard/login');
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText(SIGN_IN_HEADING);
-  await page.getByLabel('Email', { exact: true }).fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/dashboard$/);
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Identifications');
-}
 
 /** The data rows of the identifications table. */
 function tableRows(page: Page) {
@@ -68,12 +48,15 @@ test('the whole journey: sign in, find, filter, open, revoke, move around, expor
   const cookie = async () => (await page.context().cookies()).find((c) => c.name === 'proofme_dashboard');
   const before = await cookie();
   await signIn(page);
-  await expect(page).toHaveTitle(/^Identifications/);
+  await expect(page).toHaveTitle(/^Overview/);
   // The session cookie: out of scripts' reach, only for the dashboard, and a
   // new id at sign-in (an id planted before it is worth nothing).
   const session = await cookie();
   expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/dashboard' });
   expect(session?.value).not.toBe(before?.value);
+  const nav = page.getByRole('navigation', { name: 'Dashboard' });
+  await nav.getByRole('link', { name: 'Identifications', exact: true }).click();
+  await expect(page).toHaveTitle(/^Identifications/);
 
   // Search: the three of this test, nothing else.
   await applyFilters(page, { search: word });
@@ -141,8 +124,9 @@ test('the whole journey: sign in, find, filter, open, revoke, move around, expor
   await expect(page.getByText('The identification is revoked.')).toHaveCount(0);
 
   // The navigation, each page marked as the current one.
-  const nav = page.getByRole('navigation', { name: 'Dashboard' });
   for (const [label, path] of [
+    ['Overview', '/dashboard/overview'],
+    ['Audit log', '/dashboard/audit'],
     ['Proofmes', '/dashboard/proofmes'],
     ['API keys', '/dashboard/keys'],
     ['Webhooks', '/dashboard/webhooks'],
@@ -213,17 +197,6 @@ test('a wrong password shows an error and stays on the sign-in page', async ({ p
   await signIn(page);
 });
 
-async function expectNoAxeViolations(page: Page) {
-  const results = await new AxeBuilder({ page }).withTags(TAGS).analyze();
-  const summary = results.violations.map((v) => ({
-    id: v.id,
-    impact: v.impact,
-    help: v.help,
-    nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`),
-  }));
-  expect(summary).toEqual([]);
-}
-
 /** A dashboard page in a given state: where it is, and how to tell it is there. */
 interface DashboardPage {
   name: string;
@@ -289,6 +262,15 @@ const PAGES: DashboardPage[] = [
     status: 404,
     ready: async (page) => expect(page.getByRole('alert')).toHaveText('There is no such identification in your organisation.'),
   },
+  {
+    name: 'overview',
+    open: async (i) => {
+      await threeIdentifications(i);
+      return '/dashboard/overview?mode=test';
+    },
+    heading: 'Overview',
+    ready: async (page) => expect(page.getByRole('img', { name: /^Identifications per day/ })).toBeVisible(),
+  },
   { name: 'proofmes', open: async () => '/dashboard/proofmes', heading: 'Proofmes' },
   { name: 'API keys', open: async () => '/dashboard/keys', heading: 'API keys' },
   { name: 'webhooks', open: async () => '/dashboard/webhooks', heading: 'Webhooks' },
@@ -304,29 +286,6 @@ async function visit(page: Page, integrator: Integrator, p: DashboardPage) {
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(p.heading);
   if (p.ready) await p.ready(page);
 }
-
-// axe runs as a script in the page, and a page with JavaScript off never runs
-// it. So in the JavaScript-off projects axe looks at the same page in a twin
-// context that allows scripts but is served none of the page's own (as the
-// accessibility spec of MyPage does).
-const axeTest = test.extend<{ axePage: Page }>({
-  axePage: async (
-    { page, browser, jsEnabled, viewport, isMobile, hasTouch, deviceScaleFactor, locale, baseURL, userAgent, colorScheme },
-    use,
-  ) => {
-    if (jsEnabled) {
-      await use(page);
-      return;
-    }
-    const context = await browser.newContext({
-      viewport, isMobile, hasTouch, deviceScaleFactor, locale, baseURL, userAgent, colorScheme,
-      javaScriptEnabled: true,
-    });
-    await context.route(/\.js(\?.*)?$/, (route) => route.abort('blockedbyclient'));
-    await use(await context.newPage());
-    await context.close();
-  },
-});
 
 for (const scheme of ['light', 'dark'] as const) {
   axeTest.describe(`${scheme} colour scheme`, () => {
@@ -416,6 +375,7 @@ test('the rarer filters, an empty result and clearing the filters', async ({ pag
   const first = await integrator.create({ description: `${word}-one` });
   await integrator.create({ description: `${word}-two` });
   await signIn(page);
+  await page.goto('/dashboard');
   await applyFilters(page, { search: word });
   await expect(tableRows(page)).toHaveCount(2);
 
@@ -462,4 +422,26 @@ test('shared data stays hidden until Show, and shows once', async ({ page, integ
   await expect(data.locator('.masked')).toHaveCount(0);
   await page.getByRole('link', { name: 'Hide' }).click();
   await expect(data.locator('dd')).toHaveText(Array(shared).fill('Hidden'));
+});
+
+test('the overview: numbers, charts with names, and their tables', async ({ page, integrator }) => {
+  const verified = await integrator.create({ description: unique() });
+  await integrator.testOutcome(verified.id, 'verified');
+  await signIn(page);
+  await page.getByRole('combobox', { name: 'Mode' }).selectOption('test');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await expect(page).toHaveURL(/\/dashboard\/overview\?mode=test$/);
+
+  const stats = page.locator('ul.stats li');
+  await expect(stats).toHaveCount(4);
+  await expect(stats.nth(2)).toContainText(/Verification rate\s*\d+ %/);
+  const perDay = page.getByRole('img', { name: /^Identifications per day over the last 30 days/ });
+  await expect(perDay).toBeVisible();
+  // The same numbers as a table, behind a disclosure.
+  const table = page.getByRole('region', { name: 'Identifications per day' });
+  await expect(table).toBeHidden();
+  await page.getByText('The numbers per day').click();
+  await expect(table.locator('tbody tr')).toHaveCount(30);
+  const today = table.locator('tbody tr').last();
+  await expect(today.locator('td').nth(1)).not.toHaveText('0');
 });

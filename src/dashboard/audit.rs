@@ -5,7 +5,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -220,12 +220,6 @@ fn with_query(path: &str, query: &str) -> String {
     }
 }
 
-/// A time as people read it, in UTC (the page says so).
-fn readable(at: Timestamp) -> String {
-    DateTime::<Utc>::from_timestamp_millis(at.millis())
-        .map(|t| t.format("%-d %b %Y, %H:%M:%S UTC").to_string())
-        .unwrap_or_else(|| at.to_rfc3339())
-}
 
 /// `/dashboard/audit`.
 #[component]
@@ -343,11 +337,11 @@ fn events_table(query: &AuditQuery, count: i64, rows: Vec<AuditEvent>) -> AnyVie
             };
             view! {
                 <tr>
-                    <td><time datetime=e.at.to_rfc3339()>{readable(e.at)}</time></td>
-                    <td>{who}</td>
-                    <td data-action=e.action.as_str()>{e.action.label()}</td>
-                    <td class="id">{e.target.unwrap_or_default()}</td>
-                    <td>{e.detail}</td>
+                    <td data-label="When"><time datetime=e.at.to_rfc3339()>{super::words::full_time(e.at)}</time></td>
+                    <td data-label="Who">{who}</td>
+                    <td data-label="Action" data-action=e.action.as_str()>{e.action.label()}</td>
+                    <td class="id" data-label="Target">{e.target.unwrap_or_default()}</td>
+                    <td data-label="Detail">{e.detail}</td>
                 </tr>
             }
         })
@@ -371,7 +365,7 @@ fn events_table(query: &AuditQuery, count: i64, rows: Vec<AuditEvent>) -> AnyVie
             <a href=export class="button secondary" download="audit-log.csv">"Export CSV"</a>
         </div>
         <div class="table-wrap" role="region" aria-label="Audit events" tabindex="0">
-            <table class="audit">
+            <table class="audit cards">
                 <thead>
                     <tr>
                         <th scope="col">"When"</th>
