@@ -44,7 +44,17 @@ fn page_title(path: &str) -> &'static str {
     match path.trim_end_matches('/') {
         super::LOGIN_PATH => "Sign in – Proofme dashboard",
         "/dashboard" => "Identifications – Proofme dashboard",
+        p if p.starts_with("/dashboard/identifications/") && p.ends_with("/revoke") => {
+            "Revoke identification – Proofme dashboard"
+        }
+        p if p.starts_with("/dashboard/identifications/") && p.ends_with("/erase") => {
+            "Erase shared data – Proofme dashboard"
+        }
         p if p.starts_with("/dashboard/identifications/") => "Identification – Proofme dashboard",
+        p if p.starts_with("/dashboard/keys/") && p.ends_with("/revoke") => {
+            "Revoke API key – Proofme dashboard"
+        }
+        "/dashboard/webhooks/rotate" => "Rotate webhook secret – Proofme dashboard",
         p if p.starts_with("/dashboard/proofmes") => "Proofmes – Proofme dashboard",
         p if p.starts_with("/dashboard/keys") => "API keys – Proofme dashboard",
         p if p.starts_with("/dashboard/webhooks") => "Webhooks – Proofme dashboard",
@@ -67,11 +77,31 @@ pub fn App() -> impl IntoView {
                     view=identifications::DetailPage
                     ssr=SsrMode::Async
                 />
+                <Route
+                    path=path!("/dashboard/identifications/:id/revoke")
+                    view=identifications::ConfirmRevokePage
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/dashboard/identifications/:id/erase")
+                    view=identifications::ConfirmErasePage
+                    ssr=SsrMode::Async
+                />
                 <Route path=path!("/dashboard/proofmes") view=proofmes::ListPage ssr=SsrMode::Async/>
                 <Route path=path!("/dashboard/proofmes/new") view=proofmes::NewPage ssr=SsrMode::Async/>
                 <Route path=path!("/dashboard/proofmes/:id") view=proofmes::EditPage ssr=SsrMode::Async/>
                 <Route path=path!("/dashboard/keys") view=keys::KeysPage ssr=SsrMode::Async/>
+                <Route
+                    path=path!("/dashboard/keys/:id/revoke")
+                    view=keys::ConfirmRevokePage
+                    ssr=SsrMode::Async
+                />
                 <Route path=path!("/dashboard/webhooks") view=webhooks::WebhooksPage ssr=SsrMode::Async/>
+                <Route
+                    path=path!("/dashboard/webhooks/rotate")
+                    view=webhooks::ConfirmRotatePage
+                    ssr=SsrMode::Async
+                />
             </Routes>
         </Router>
     }
@@ -140,6 +170,31 @@ pub fn set_status(status: StatusCode) {
 #[component]
 pub fn CsrfField(token: String) -> impl IntoView {
     view! { <input type="hidden" name=CSRF_FIELD value=token/> }
+}
+
+/// The answer of a page that asks before something that cannot be undone:
+/// the filled danger button posts the action (the only way to do it), the
+/// other way out goes back and changes nothing.
+#[component]
+pub fn ConfirmForm(
+    action: &'static str,
+    csrf: String,
+    id: Option<String>,
+    confirm: &'static str,
+    back: String,
+    keep: &'static str,
+) -> impl IntoView {
+    let id = id.map(|id| view! { <input type="hidden" name="id" value=id/> });
+    view! {
+        <div class="actions confirm">
+            <form method="post" action=action>
+                <CsrfField token=csrf/>
+                {id}
+                <button type="submit" class="danger">{confirm}</button>
+            </form>
+            <a href=back class="button secondary">{keep}</a>
+        </div>
+    }
 }
 
 /// The frame of every signed-in page: the banner with navigation and

@@ -4,9 +4,12 @@
 
 use axum::http::StatusCode;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
 
 use super::actions::{self, ActionError};
-use super::app::{CsrfField, Layout, PageContext, error_view, page_context, set_status};
+use super::app::{
+    ConfirmForm, CsrfField, Layout, PageContext, error_view, page_context, set_status,
+};
 use super::keys::OnceSecret;
 use crate::domain::HttpUrl;
 use crate::store::{Organisation, TestWebhook};
@@ -14,6 +17,8 @@ use crate::webhooks::deliver::Deliverer;
 use crate::webhooks::test_webhook::TestWebhookError;
 
 pub const PATH: &str = "/dashboard/webhooks";
+/// Where rotating the secret is asked for.
+pub const ROTATE_PATH: &str = "/dashboard/webhooks/rotate";
 /// How many test webhooks the page lists.
 const RECENT: i64 = 10;
 
@@ -88,8 +93,7 @@ fn content(ctx: &PageContext, org: &Organisation, recent: Vec<TestWebhook>) -> i
         });
     let last_url = recent.first().map(|t| t.url.clone()).unwrap_or_default();
     // Each form's children are a closure of their own.
-    let (reveal_csrf, rotate_csrf, send_csrf) =
-        (ctx.csrf.clone(), ctx.csrf.clone(), ctx.csrf.clone());
+    let (reveal_csrf, send_csrf) = (ctx.csrf.clone(), ctx.csrf.clone());
     view! {
         <h2>"Signing secret"</h2>
         <p>
@@ -109,11 +113,9 @@ fn content(ctx: &PageContext, org: &Organisation, recent: Vec<TestWebhook>) -> i
             <code>"v1,"</code>
             " signatures), so your receiver can switch without missing a webhook."
         </p>
+        // Rotating cannot be undone: the link asks first.
         <div class="actions">
-            <ActionForm action={ServerAction::<RotateWebhookSecret>::new()}>
-                <CsrfField token=rotate_csrf/>
-                <button type="submit">"Rotate secret"</button>
-            </ActionForm>
+            <a href=ROTATE_PATH class="button danger-outline">"Rotate secret"</a>
         </div>
         <h2>"Send a test webhook"</h2>
         <p>
@@ -137,6 +139,77 @@ fn content(ctx: &PageContext, org: &Organisation, recent: Vec<TestWebhook>) -> i
         <h2>"Recent test webhooks"</h2>
         {recent_table(recent)}
     }
+}
+
+/// `/dashboard/webhooks/rotate`: asks before rotating the secret. Loading
+/// it changes nothing; only its form rotates.
+#[component]
+pub fn ConfirmRotatePage() -> impl IntoView {
+    let ctx = match page_context() {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
+    let page = {
+        let ctx = ctx.clone();
+        async move {
+            let org = match ctx
+                .state
+                .store
+                .get_organisation(&ctx.user.organisation_id)
+                .await
+            {
+                Ok(Some(org)) => org,
+                Ok(None) => {
+                    set_status(StatusCode::INTERNAL_SERVER_ERROR);
+                    return view! { <p class="error" role="alert">"Your organisation could not be found."</p> }
+                        .into_any();
+                }
+                Err(e) => return error_view(&e),
+            };
+            // A second rotation within the overlap moves the current secret
+            // aside in place of the previous one, which stops signing at once.
+            let now = ctx.state.clock.now();
+            let under_way = org
+                .previous_webhook_secret
+                .as_ref()
+                .filter(|p| now < p.expires_at)
+                .map(|p| {
+                    view! {
+                        <p class="warning">
+                            <strong>"A rotation is already under way. "</strong>
+                            {format!(
+                                "The secret before the current one would have signed until {}; rotating again stops it at once, so a receiver that still uses it starts refusing webhooks.",
+                                p.expires_at.to_rfc3339()
+                            )}
+                        </p>
+                    }
+                });
+            view! {
+                <p class="question">"Rotate your organisation's webhook signing secret?"</p>
+                <p>
+                    "A new secret is made and shown to you on the next page (you can reveal it again later). For 24 hours the current secret keeps signing beside it; after that only the new one signs, so give the new secret to your receiver within that time. "
+                    <strong>"This cannot be undone:"</strong>
+                    " the current secret cannot be made the signing secret again."
+                </p>
+                {under_way}
+                <ConfirmForm
+                    action=RotateWebhookSecret::PATH
+                    csrf=ctx.csrf.clone()
+                    id=None
+                    confirm="Yes, rotate the secret"
+                    back=PATH.to_owned()
+                    keep="Keep the current secret"
+                />
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <Layout ctx=ctx title="Rotate webhook secret".to_owned()>
+            <Suspense fallback=|| ()>{Suspend::new(page)}</Suspense>
+        </Layout>
+    }
+    .into_any()
 }
 
 fn recent_table(recent: Vec<TestWebhook>) -> AnyView {

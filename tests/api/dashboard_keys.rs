@@ -173,11 +173,11 @@ async fn a_key_revoked_from_the_dashboard_is_refused_at_once() {
     // Authenticated once, so the key is in the cache.
     assert_eq!(app.get("/v1/identification").await.status(), StatusCode::OK);
     let mut browser = app.signed_in().await;
-    browser.get(KEYS).await;
-
-    let answer = browser
-        .post("/dashboard/act/revoke-api-key", &[("id", &app.api_key_id)])
+    let question = browser
+        .get(&format!("{KEYS}/{}/revoke", app.api_key_id))
         .await;
+
+    let answer = browser.submit(&question, "Yes, revoke the key").await;
 
     assert!(answer.status.is_redirection(), "{}", answer.status);
     assert_problem(app.get("/v1/identification").await, 401, None).await;

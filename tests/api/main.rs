@@ -12,6 +12,7 @@ mod contract;
 mod crash;
 mod create;
 mod dashboard;
+mod dashboard_confirm;
 mod dashboard_identifications;
 mod dashboard_keys;
 mod dashboard_proofmes;
