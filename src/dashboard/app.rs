@@ -11,7 +11,7 @@ use leptos_router::{SsrMode, path};
 
 use super::guard::{CSRF_FIELD, CsrfToken, CurrentUser};
 use super::login::SignOut;
-use super::{Alert, Flash, ShownOnce, identifications, keys, proofmes, webhooks};
+use super::{Alert, Flash, FormBack, ShownOnce, identifications, keys, proofmes, webhooks};
 use crate::AppState;
 use crate::pages::{Head, assets};
 
@@ -118,6 +118,8 @@ pub struct PageContext {
     pub flash: Option<String>,
     pub alert: Option<String>,
     pub once: Option<String>,
+    /// The form the last action sent back, if it was this page's.
+    pub form: Option<FormBack>,
 }
 
 /// The page's context. The request and the state are handed to every route
@@ -142,6 +144,11 @@ pub fn page_context() -> Result<PageContext, AnyView> {
         flash: parts.extensions.get::<Flash>().map(|f| f.0.clone()),
         alert: parts.extensions.get::<Alert>().map(|a| a.0.clone()),
         once: parts.extensions.get::<ShownOnce>().map(|f| f.0.clone()),
+        form: parts
+            .extensions
+            .get::<FormBack>()
+            .filter(|f| f.page == parts.uri.path())
+            .cloned(),
     })
 }
 

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
+use super::FormBack;
 use super::actions::{self, ActionError};
 use super::app::{CsrfField, Layout, PageContext, error_view, page_context, set_status};
 use crate::domain::proofme::{Proofme, PublicLink};
@@ -57,6 +58,43 @@ fn need_field(k: CredentialKey) -> String {
     format!("need_{}", k.as_str())
 }
 
+/// Why the form was refused, and which of its fields (by id) is at fault.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The id of the credentials' fieldset, where "ask for at least one" is told.
+const CREDENTIALS: &str = "credentials";
+/// The most of one field a form sent back keeps (a name is far shorter).
+const KEPT_CHARS: usize = 1000;
+
+/// The fields of a posted form worth showing again: those the form has.
+fn kept_fields(fields: &HashMap<String, String>) -> Vec<(String, String)> {
+    let mut kept: Vec<(String, String)> = fields
+        .iter()
+        .filter(|(k, _)| {
+            matches!(k.as_str(), "name" | "purpose")
+                || CredentialKey::ALL
+                    .iter()
+                    .any(|c| **k == ask_field(*c) || **k == need_field(*c))
+        })
+        .map(|(k, v)| (k.clone(), v.chars().take(KEPT_CHARS).collect()))
+        .collect();
+    kept.sort();
+    kept
+}
+
 /// A proofme as the form posts it, checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProofmeInput {
@@ -67,18 +105,21 @@ pub struct ProofmeInput {
 
 impl ProofmeInput {
     /// Reads the form's fields; what is wrong is a message for the page.
-    pub fn parse(fields: &HashMap<String, String>) -> Result<ProofmeInput, String> {
+    pub fn parse(fields: &HashMap<String, String>) -> Result<ProofmeInput, FieldError> {
         let name = fields.get("name").map(|n| n.trim()).unwrap_or_default();
         if name.is_empty() {
-            return Err("A proofme needs a name.".to_owned());
+            return Err(FieldError::new("name", "A proofme needs a name."));
         }
         if name.chars().count() > MAX_NAME {
-            return Err(format!("The name can be at most {MAX_NAME} characters."));
+            return Err(FieldError::new(
+                "name",
+                format!("The name can be at most {MAX_NAME} characters."),
+            ));
         }
         let purpose = fields
             .get("purpose")
             .and_then(|p| Purpose::parse(p))
-            .ok_or("Choose one of the purposes.")?;
+            .ok_or_else(|| FieldError::new("purpose", "Choose one of the purposes."))?;
         let mut credentials = Vec::new();
         for key in CredentialKey::ALL {
             if fields.get(&ask_field(key)).is_none_or(|v| v.is_empty()) {
@@ -88,16 +129,19 @@ impl ProofmeInput {
                 None | Some("required") => true,
                 Some("optional") => false,
                 Some(_) => {
-                    return Err(format!(
-                        "{} must be required or optional.",
-                        credential_label(key)
+                    return Err(FieldError::new(
+                        need_field(key),
+                        format!("{} must be required or optional.", credential_label(key)),
                     ));
                 }
             };
             credentials.push(Credential { key, required });
         }
         if credentials.is_empty() {
-            return Err("Ask for at least one credential.".to_owned());
+            return Err(FieldError::new(
+                CREDENTIALS,
+                "Ask for at least one credential.",
+            ));
         }
         Ok(ProofmeInput {
             name: name.to_owned(),
@@ -201,36 +245,83 @@ fn list_table(ctx: &PageContext, rows: Vec<ProofmeListing>) -> impl IntoView {
     .into_any()
 }
 
-/// The name, purpose and credentials form, empty or with a proofme's
-/// current revision.
-fn proofme_form(csrf: String, current: Option<&Proofme>) -> impl IntoView + use<> {
-    let name = current.map(|p| p.name.clone()).unwrap_or_default();
-    let purpose = current.map(|p| p.purpose);
+/// Why the field `id` is at fault, beside it (and read out at once).
+fn field_error(back: Option<&FormBack>, id: &str) -> Option<impl IntoView + use<>> {
+    let message = back.and_then(|b| b.error_for(id))?;
+    Some(view! { <p class="field-error" id=format!("{id}-error") role="alert">{message}</p> })
+}
+
+/// What a field at fault carries: marked invalid, described by its error,
+/// and focused (so the page opens on it, with or without JavaScript).
+fn fault(back: Option<&FormBack>, id: &str) -> (Option<&'static str>, Option<String>, bool) {
+    let at_fault = back.is_some_and(|b| b.field == id);
+    (
+        at_fault.then_some("true"),
+        at_fault.then(|| format!("{id}-error")),
+        at_fault,
+    )
+}
+
+/// The name, purpose and credentials form: empty, with a proofme's current
+/// revision, or as it was sent when it was refused (`back`, which wins).
+fn proofme_form(
+    csrf: String,
+    current: Option<&Proofme>,
+    back: Option<&FormBack>,
+) -> impl IntoView + use<> {
+    let name = match back {
+        Some(b) => b.value("name").unwrap_or_default().to_owned(),
+        None => current.map(|p| p.name.clone()).unwrap_or_default(),
+    };
+    let purpose = match back {
+        Some(b) => b.value("purpose").and_then(Purpose::parse),
+        None => current.map(|p| p.purpose),
+    };
     let purposes = Purpose::ALL
         .into_iter()
         .map(|p| {
             view! { <option value=p.as_str() selected=purpose == Some(p)>{purpose_label(p)}</option> }
         })
         .collect_view();
+    let first_credential = CredentialKey::ALL.first().copied();
     let rows = CredentialKey::ALL
         .into_iter()
         .map(|key| {
-            let asked = current.and_then(|p| p.credentials.iter().find(|c| c.key == key).copied());
-            let optional = asked.is_some_and(|c| !c.required);
             let (ask, need) = (ask_field(key), need_field(key));
+            let (asked, optional) = match back {
+                Some(b) => (
+                    b.value(&ask).is_some_and(|v| !v.is_empty()),
+                    b.value(&need) == Some("optional"),
+                ),
+                None => {
+                    let c = current.and_then(|p| p.credentials.iter().find(|c| c.key == key));
+                    (c.is_some(), c.is_some_and(|c| !c.required))
+                }
+            };
             let label = credential_label(key);
+            // "Ask for at least one" opens the page on the first checkbox.
+            let focus_ask = first_credential == Some(key) && back.is_some_and(|b| b.field == CREDENTIALS);
+            let (need_invalid, need_described, need_focus) = fault(back, &need);
+            let need_error = field_error(back, &need);
             view! {
                 <fieldset class="credential">
                     <legend>{label}</legend>
                     <span class="check">
-                        <input type="checkbox" id=ask.clone() name=ask.clone() value="yes" checked=asked.is_some()/>
+                        <input type="checkbox" id=ask.clone() name=ask.clone() value="yes" checked=asked autofocus=focus_ask/>
                         <label for=ask>{format!("Ask for {label}")}</label>
                     </span>
                     <label for=need.clone()>"Required or optional"</label>
-                    <select id=need.clone() name=need>
+                    <select
+                        id=need.clone()
+                        name=need
+                        aria-invalid=need_invalid
+                        aria-describedby=need_described
+                        autofocus=need_focus
+                    >
                         <option value="required" selected=!optional>"Required"</option>
                         <option value="optional" selected=optional>"Optional"</option>
                     </select>
+                    {need_error}
                 </fieldset>
             }
         })
@@ -243,17 +334,49 @@ fn proofme_form(csrf: String, current: Option<&Proofme>) -> impl IntoView + use<
     } else {
         "Create proofme"
     };
+    let (name_invalid, name_described, name_focus) = fault(back, "name");
+    let (purpose_invalid, purpose_described, purpose_focus) = fault(back, "purpose");
+    let (name_error, purpose_error, credentials_error) = (
+        field_error(back, "name"),
+        field_error(back, "purpose"),
+        field_error(back, CREDENTIALS),
+    );
+    let credentials_described = back
+        .is_some_and(|b| b.field == CREDENTIALS)
+        .then(|| format!("{CREDENTIALS}-error"));
     view! {
         <ActionForm action={ServerAction::<SaveProofme>::new()} attr:class="stack proofme-form">
             <CsrfField token=csrf/>
             {id}
             <label for="name">"Name"</label>
-            <input id="name" name="name" type="text" required maxlength=MAX_NAME.to_string() value=name/>
+            {name_error}
+            <input
+                id="name"
+                name="name"
+                type="text"
+                required
+                maxlength=MAX_NAME.to_string()
+                value=name
+                aria-invalid=name_invalid
+                aria-describedby=name_described
+                autofocus=name_focus
+            />
             <label for="purpose">"Purpose"</label>
-            <select id="purpose" name="purpose" required>{purposes}</select>
-            <fieldset class="credentials">
+            {purpose_error}
+            <select
+                id="purpose"
+                name="purpose"
+                required
+                aria-invalid=purpose_invalid
+                aria-describedby=purpose_described
+                autofocus=purpose_focus
+            >
+                {purposes}
+            </select>
+            <fieldset class="credentials" id=CREDENTIALS aria-describedby=credentials_described>
                 <legend>"Credentials"</legend>
                 <p class="muted">"Ask for at least one."</p>
+                {credentials_error}
                 {rows}
             </fieldset>
             <button type="submit">{button}</button>
@@ -268,11 +391,11 @@ pub fn NewPage() -> impl IntoView {
         Ok(ctx) => ctx,
         Err(page) => return page,
     };
-    let csrf = ctx.csrf.clone();
+    let (csrf, back) = (ctx.csrf.clone(), ctx.form.clone());
     view! {
         <Layout ctx=ctx title="New proofme".to_owned()>
             <p><a href=LIST_PATH>"Back to proofmes"</a></p>
-            {proofme_form(csrf, None)}
+            {proofme_form(csrf, None, back.as_ref())}
         </Layout>
     }
     .into_any()
@@ -328,7 +451,7 @@ fn edit_view(ctx: &PageContext, listing: ProofmeListing) -> impl IntoView {
     let p = &listing.proofme;
     let id = p.id.as_str().to_owned();
     let revision = p.revision;
-    let form = proofme_form(ctx.csrf.clone(), Some(p));
+    let form = proofme_form(ctx.csrf.clone(), Some(p), ctx.form.as_ref());
     let link = match &listing.public_link {
         None => {
             let form = link_form(ctx.csrf.clone(), &id, None);
@@ -438,7 +561,16 @@ pub async fn save_proofme(
         .unwrap_or_else(|| format!("{LIST_PATH}/new"));
     let input = match ProofmeInput::parse(&fields) {
         Ok(input) => input,
-        Err(message) => return act.fail(&back, &message).await,
+        Err(e) => {
+            // Back to the form as it was typed, the reason beside the field.
+            let sent_back = FormBack {
+                page: back,
+                fields: kept_fields(&fields),
+                field: e.field,
+                message: e.message,
+            };
+            return act.fail_form(sent_back).await;
+        }
     };
     match id {
         None => {
@@ -582,6 +714,23 @@ mod tests {
     }
 
     #[test]
+    fn a_form_sent_back_keeps_only_the_forms_own_fields_and_not_too_much() {
+        let long = "y".repeat(KEPT_CHARS + 5);
+        let kept = kept_fields(&fields(&[
+            ("name", long.as_str()),
+            ("purpose", "NOPE"),
+            ("ask_EMAIL", "yes"),
+            ("need_EMAIL", "optional"),
+            ("csrf", "token"),
+            ("id", "pr_x"),
+            ("anything", "else"),
+        ]));
+        let names: Vec<&str> = kept.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["ask_EMAIL", "name", "need_EMAIL", "purpose"]);
+        assert_eq!(kept[1].1.chars().count(), KEPT_CHARS);
+    }
+
+    #[test]
     fn the_form_refuses_what_a_proofme_cannot_be() {
         let ok = [("purpose", "IDENTIFICATION"), ("ask_PHOTO", "yes")];
         let long = "x".repeat(MAX_NAME + 1);
@@ -596,15 +745,19 @@ mod tests {
             let mut all = ok.to_vec();
             all.extend(extra);
             let err = ProofmeInput::parse(&fields(&all)).unwrap_err();
-            assert!(err.contains(expected), "{err}");
+            assert!(err.message.contains(expected), "{err:?}");
         }
         let none = ProofmeInput::parse(&fields(&[("name", "A"), ("purpose", "IDENTIFICATION")]));
-        assert!(none.unwrap_err().contains("at least one credential"));
+        let none = none.unwrap_err();
+        assert!(none.message.contains("at least one credential"));
+        assert_eq!(none.field, CREDENTIALS);
         let bad = ProofmeInput::parse(&fields(&[
             ("name", "A"),
             ("purpose", "NOPE"),
             ("ask_PHOTO", "yes"),
         ]));
-        assert!(bad.unwrap_err().contains("purposes"));
+        let bad = bad.unwrap_err();
+        assert!(bad.message.contains("purposes"));
+        assert_eq!(bad.field, "purpose");
     }
 }

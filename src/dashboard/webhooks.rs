@@ -83,7 +83,7 @@ fn content(ctx: &PageContext, org: &Organisation, recent: Vec<TestWebhook>) -> i
         .filter(|p| now < p.expires_at)
         .map(|p| {
             view! {
-                <p class="flash" role="note">
+                <p class="note" role="note">
                     {format!(
                         "A rotation is under way: the previous secret also signs webhooks until {}.",
                         p.expires_at.to_rfc3339()

@@ -15,6 +15,7 @@ mod dashboard;
 mod dashboard_confirm;
 mod dashboard_identifications;
 mod dashboard_keys;
+mod dashboard_messages;
 mod dashboard_proofmes;
 mod dashboard_webhooks;
 mod dc_api;

@@ -1,0 +1,191 @@
+//! How the dashboard tells what happened: errors apart from successes, a
+//! refused form back as it was typed with the reason beside the field, and
+//! a secret shown with truthful words and a "Copy" button for the script.
+
+use crate::browser::Page;
+use crate::helpers::*;
+
+const NEW: &str = "/dashboard/proofmes/new";
+const SAVE: &str = "/dashboard/act/save-proofme";
+
+/// The value of attribute `attr` of the first element `selector` matches.
+fn attr(page: &Page, selector: &str, attr: &str) -> Option<String> {
+    let sel = scraper::Selector::parse(selector).expect("selector");
+    page.doc()
+        .select(&sel)
+        .next()
+        .and_then(|e| e.value().attr(attr).map(str::to_owned))
+}
+
+fn has(page: &Page, selector: &str) -> bool {
+    let sel = scraper::Selector::parse(selector).expect("selector");
+    page.doc().select(&sel).next().is_some()
+}
+
+#[tokio::test]
+async fn a_refused_new_proofme_comes_back_as_typed_with_the_reason_beside_the_field() {
+    let app = spawn_app().await;
+    let mut browser = app.signed_in().await;
+    browser.get(NEW).await;
+
+    let answer = browser
+        .post(
+            SAVE,
+            &[
+                ("name", "Kept as typed"),
+                ("purpose", "NOT_A_PURPOSE"),
+                ("ask_EMAIL", "yes"),
+                ("need_EMAIL", "optional"),
+                ("ask_FIRST_NAME", "yes"),
+                ("need_FIRST_NAME", "required"),
+            ],
+        )
+        .await;
+
+    assert!(answer.status.is_redirection(), "{}", answer.status);
+    assert_eq!(answer.location().as_deref(), Some(NEW));
+    assert!(!answer.location().unwrap_or_default().contains("Kept"));
+    let page = browser.get(NEW).await;
+    assert_eq!(
+        attr(&page, "input#name", "value").as_deref(),
+        Some("Kept as typed")
+    );
+    assert!(has(&page, "input#ask_EMAIL[checked]"));
+    assert!(has(&page, "input#ask_FIRST_NAME[checked]"));
+    assert!(!has(&page, "input#ask_PHOTO[checked]"));
+    assert!(has(
+        &page,
+        r#"select#need_EMAIL option[value="optional"][selected]"#
+    ));
+    assert!(has(
+        &page,
+        r#"select#need_FIRST_NAME option[value="required"][selected]"#
+    ));
+    // The reason, beside the purpose, which is marked and focused.
+    assert_eq!(
+        page.texts("#purpose-error[role=alert]"),
+        ["Choose one of the purposes."]
+    );
+    assert_eq!(
+        attr(&page, "select#purpose", "aria-describedby").as_deref(),
+        Some("purpose-error")
+    );
+    assert_eq!(
+        attr(&page, "select#purpose", "aria-invalid").as_deref(),
+        Some("true")
+    );
+    assert!(has(&page, "select#purpose[autofocus]"));
+    assert!(!has(&page, "input#name[aria-invalid]"));
+    assert_eq!(page.texts("[role=alert]").len(), 1, "{}", page.text());
+    assert_eq!(app.store.list_proofmes(&org(&app)).await.unwrap().len(), 1);
+
+    // Said once: the next visit is an empty form.
+    let again = browser.get(NEW).await;
+    assert_eq!(attr(&again, "input#name", "value").as_deref(), Some(""));
+    assert!(again.texts("[role=alert]").is_empty());
+}
+
+fn org(app: &TestApp) -> proofme::domain::OrganisationId {
+    proofme::domain::OrganisationId::parse(&app.org_id).expect("org id")
+}
+
+#[tokio::test]
+async fn asking_for_nothing_is_told_at_the_credentials_and_the_name_is_kept() {
+    let app = spawn_app().await;
+    let mut browser = app.signed_in().await;
+    browser.get(NEW).await;
+
+    browser
+        .post(
+            SAVE,
+            &[("name", "Nothing asked"), ("purpose", "KYC_VERIFICATION")],
+        )
+        .await;
+    let page = browser.get(NEW).await;
+
+    assert_eq!(
+        attr(&page, "input#name", "value").as_deref(),
+        Some("Nothing asked")
+    );
+    assert!(has(
+        &page,
+        r#"select#purpose option[value="KYC_VERIFICATION"][selected]"#
+    ));
+    assert_eq!(
+        page.texts("fieldset#credentials #credentials-error[role=alert]"),
+        ["Ask for at least one credential."]
+    );
+    assert_eq!(
+        attr(&page, "fieldset#credentials", "aria-describedby").as_deref(),
+        Some("credentials-error")
+    );
+    assert!(has(&page, "input#ask_OLDER_THAN_18[autofocus]"));
+}
+
+#[tokio::test]
+async fn a_refused_edit_comes_back_as_typed_not_as_stored() {
+    let app = spawn_app().await;
+    let mut browser = app.signed_in().await;
+    let edit = format!("/dashboard/proofmes/{}", app.proofme_id);
+    browser.get(&edit).await;
+    let long = "x".repeat(101);
+
+    browser
+        .post(
+            SAVE,
+            &[
+                ("id", &app.proofme_id),
+                ("name", &long),
+                ("purpose", "IDENTIFICATION"),
+                ("ask_PHOTO", "yes"),
+            ],
+        )
+        .await;
+    let page = browser.get(&edit).await;
+
+    assert_eq!(attr(&page, "input#name", "value"), Some(long));
+    assert_eq!(
+        page.texts("#name-error[role=alert]"),
+        ["The name can be at most 100 characters."]
+    );
+    assert!(has(&page, "input#name[autofocus]"));
+    assert!(has(&page, "input#ask_PHOTO[checked]"));
+    assert_eq!(
+        attr(&page, "input[name=id]", "value"),
+        Some(app.proofme_id.clone())
+    );
+    // Another proofme's page does not take this form's values.
+    let new = browser.get(NEW).await;
+    assert!(new.texts("[role=alert]").is_empty());
+}
+
+#[tokio::test]
+async fn what_was_done_and_why_nothing_was_done_are_told_apart() {
+    let app = spawn_app().await;
+    let id = app.create_with_description("Told apart").await;
+    let mut browser = app.signed_in().await;
+    let question = browser
+        .get(&format!("/dashboard/identifications/{id}/revoke"))
+        .await;
+
+    browser.submit(&question, "Yes, revoke it").await;
+    let done = browser
+        .get(&format!("/dashboard/identifications/{id}"))
+        .await;
+    // Revoking again, from the question as it was, is refused.
+    browser.submit(&question, "Yes, revoke it").await;
+    let refused = browser
+        .get(&format!("/dashboard/identifications/{id}"))
+        .await;
+
+    assert_eq!(
+        done.texts("main > p.flash[role=status]"),
+        ["The identification is revoked."]
+    );
+    assert!(done.texts(".alert, [role=alert]").is_empty());
+    assert_eq!(
+        refused.texts("main > p.alert[role=alert]"),
+        ["The identification is revoked and cannot be revoked."]
+    );
+    assert!(refused.texts(".flash").is_empty());
+}
