@@ -18,20 +18,29 @@ use crate::pages::{Head, assets};
 /// The whole document, as `leptos_axum` renders it for every route.
 pub fn shell() -> impl IntoView {
     // Leptos ends each page with small inline scripts (its resource and
-    // chunk bootstrap) marked with this response's nonce; only they may run.
-    if let Some(nonce) = leptos::nonce::use_nonce() {
-        if let Ok(csp) = HeaderValue::from_str(&super::content_security_policy(Some(&nonce))) {
+    // chunk bootstrap) marked with this response's nonce; only they, and our
+    // own script carrying the same nonce, may run.
+    let nonce = leptos::nonce::use_nonce().map(|n| n.to_string());
+    if let Some(nonce) = &nonce {
+        if let Ok(csp) = HeaderValue::from_str(&super::content_security_policy(Some(nonce))) {
             expect_context::<leptos_axum::ResponseOptions>()
                 .insert_header(header::CONTENT_SECURITY_POLICY, csp);
         }
     }
+    // Without a nonce (and so a policy without script) there is no script.
+    let script = nonce.as_ref().map(|_| &assets::DASHBOARD_SCRIPT);
     // `leptos_axum` provides the request to every route it renders: without
     // it nothing here can work, and that is a bug to see, not a blank page.
     let title = page_title(expect_context::<Parts>().uri.path());
     view! {
         <!DOCTYPE html>
         <html lang="en">
-            <Head title=title.to_owned() stylesheet=&assets::DASHBOARD_STYLE script=None/>
+            <Head
+                title=title.to_owned()
+                stylesheet=&assets::DASHBOARD_STYLE
+                script=script
+                nonce=nonce.unwrap_or_default()
+            />
             <body>
                 <App/>
             </body>

@@ -20,12 +20,18 @@ fn is_api_key(secret: &str) -> bool {
 }
 
 /// A secret shown once, right after the action that made or revealed it.
+/// Its "Copy" button is for the dashboard's script to show: without
+/// JavaScript it stays hidden, and the secret is selected and copied by hand.
 #[component]
 pub fn OnceSecret(heading: &'static str, secret: String, note: &'static str) -> impl IntoView {
     view! {
-        <section class="once" aria-labelledby="once-heading">
+        <section class="once" aria-labelledby="once-heading" data-copy-secret="">
             <h2 id="once-heading">{heading}</h2>
-            <p><code class="secret">{secret}</code></p>
+            <p class="secret-line">
+                <code class="secret">{secret}</code>
+                <button type="button" class="secondary copy" hidden>"Copy"</button>
+                <span class="copy-feedback" aria-live="polite"></span>
+            </p>
             <p>{note}</p>
         </section>
     }
@@ -43,7 +49,7 @@ pub fn KeysPage() -> impl IntoView {
             <OnceSecret
                 heading="Copy this key now: it is shown only once"
                 secret=secret
-                note="Proofme keeps only a hash of it. If it is lost, create another key and revoke this one."
+                note="Proofme keeps only a hash of it, so no one can show it to you again once you leave or reload this page. If it is lost, create another key and revoke this one."
             />
         }
     });

@@ -41,9 +41,9 @@ pub fn WebhooksPage() -> impl IntoView {
         .map(|secret| {
             view! {
                 <OnceSecret
-                    heading="Copy this signing secret now: it is shown only once"
+                    heading="Your webhook signing secret"
                     secret=secret
-                    note="Give it to your webhook receiver. To see it again, reveal it again."
+                    note="Give it to your webhook receiver. This page shows it only until you leave or reload it, but Proofme keeps it: “Reveal signing secret” below shows it again whenever you need it."
                 />
             }
         });

@@ -2,6 +2,8 @@
 //! refused form back as it was typed with the reason beside the field, and
 //! a secret shown with truthful words and a "Copy" button for the script.
 
+use reqwest::StatusCode;
+
 use crate::browser::Page;
 use crate::helpers::*;
 
@@ -188,4 +190,75 @@ async fn what_was_done_and_why_nothing_was_done_are_told_apart() {
         ["The identification is revoked and cannot be revoked."]
     );
     assert!(refused.texts(".flash").is_empty());
+}
+
+#[tokio::test]
+async fn a_new_key_has_a_copy_button_for_the_script_and_words_that_hold() {
+    let app = spawn_app().await;
+    let mut browser = app.signed_in().await;
+    browser.get("/dashboard/keys").await;
+
+    browser
+        .post("/dashboard/act/create-api-key", &[("mode", "test")])
+        .await;
+    let page = browser.get("/dashboard/keys").await;
+
+    // Hidden until the script shows it; not a form button.
+    assert!(has(&page, ".once button.copy[type=button][hidden]"));
+    assert!(page.text().contains("no one can show it to you again"));
+    // The script is ours, carries the page's nonce, and the policy allows
+    // nothing else.
+    let csp = page
+        .headers
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let src = attr(&page, "head script[src]", "src").expect("the dashboard's script");
+    assert!(src.starts_with("/public/dashboard.js?v="), "{src}");
+    let nonce = attr(&page, "head script[src]", "nonce").expect("a nonce");
+    assert!(
+        csp.contains(&format!("script-src 'nonce-{nonce}';")),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    let script = app.client.get(app.url(&src)).send().await.expect("GET");
+    assert_eq!(script.status(), StatusCode::OK);
+    assert!(
+        script.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert!(script.text().await.unwrap().contains("clipboard"));
+}
+
+#[tokio::test]
+async fn the_webhook_secret_is_shown_with_words_that_hold() {
+    let app = spawn_app().await;
+    let mut browser = app.signed_in().await;
+    browser.get("/dashboard/webhooks").await;
+
+    browser
+        .post("/dashboard/act/reveal-webhook-secret", &[])
+        .await;
+    let page = browser.get("/dashboard/webhooks").await;
+
+    assert_eq!(page.texts(".once h2"), ["Your webhook signing secret"]);
+    let once = page.texts(".once").join(" ");
+    assert!(!once.contains("only once"), "{once}");
+    assert!(
+        once.contains("shows it again whenever you need it"),
+        "{once}"
+    );
+    assert!(has(&page, ".once button.copy[type=button][hidden]"));
+    // What it says holds: revealing again shows the same secret.
+    browser
+        .post("/dashboard/act/reveal-webhook-secret", &[])
+        .await;
+    let again = browser.get("/dashboard/webhooks").await;
+    assert_eq!(
+        again.texts(".once code.secret"),
+        page.texts(".once code.secret")
+    );
 }
