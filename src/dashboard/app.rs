@@ -131,6 +131,32 @@ pub struct PageContext {
     pub form: Option<FormBack>,
 }
 
+impl PageContext {
+    /// The form sent back to this page, if it is the one named `form`.
+    pub fn sent_back(&self, form: &str) -> Option<&FormBack> {
+        self.form.as_ref().filter(|b| b.form == form)
+    }
+}
+
+/// Why the field `id` of a form sent back is at fault, to show beside it
+/// (read out at once).
+pub fn field_error(back: Option<&FormBack>, id: &str) -> Option<impl IntoView + use<>> {
+    let message = back.and_then(|b| b.error_for(id))?;
+    Some(view! { <p class="field-error" id=format!("{id}-error") role="alert">{message}</p> })
+}
+
+/// What the field `id` carries when it is the one at fault: marked
+/// invalid, described by its error, and focused (so the page opens on it,
+/// with or without JavaScript).
+pub fn fault(back: Option<&FormBack>, id: &str) -> (Option<&'static str>, Option<String>, bool) {
+    let at_fault = back.is_some_and(|b| b.field == id);
+    (
+        at_fault.then_some("true"),
+        at_fault.then(|| format!("{id}-error")),
+        at_fault,
+    )
+}
+
 /// The page's context. The request and the state are handed to every route
 /// (`leptos_routes_with_context`); missing, they are a bug that must show,
 /// so they are expected. A page rendered without a signed-in user (which

@@ -68,6 +68,8 @@ pub struct Alert(pub String);
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FormBack {
     pub page: String,
+    /// Which of the page's forms it is.
+    pub form: String,
     pub fields: Vec<(String, String)>,
     /// The id of the field at fault on the page.
     pub field: String,

@@ -8,7 +8,9 @@ use leptos_router::hooks::use_params_map;
 
 use super::FormBack;
 use super::actions::{self, ActionError};
-use super::app::{CsrfField, Layout, PageContext, error_view, page_context, set_status};
+use super::app::{
+    CsrfField, Layout, PageContext, error_view, fault, field_error, page_context, set_status,
+};
 use crate::domain::proofme::{Proofme, PublicLink};
 use crate::domain::{Credential, CredentialKey, Mode, ProofmeId, Purpose};
 use crate::store::{NewPublicLink, ProofmeListing};
@@ -73,6 +75,10 @@ impl FieldError {
         }
     }
 }
+
+/// The names of the page's forms, for a form sent back.
+const PROOFME_FORM: &str = "proofme";
+const LINK_FORM: &str = "public-link";
 
 /// The id of the credentials' fieldset, where "ask for at least one" is told.
 const CREDENTIALS: &str = "credentials";
@@ -245,23 +251,6 @@ fn list_table(ctx: &PageContext, rows: Vec<ProofmeListing>) -> impl IntoView {
     .into_any()
 }
 
-/// Why the field `id` is at fault, beside it (and read out at once).
-fn field_error(back: Option<&FormBack>, id: &str) -> Option<impl IntoView + use<>> {
-    let message = back.and_then(|b| b.error_for(id))?;
-    Some(view! { <p class="field-error" id=format!("{id}-error") role="alert">{message}</p> })
-}
-
-/// What a field at fault carries: marked invalid, described by its error,
-/// and focused (so the page opens on it, with or without JavaScript).
-fn fault(back: Option<&FormBack>, id: &str) -> (Option<&'static str>, Option<String>, bool) {
-    let at_fault = back.is_some_and(|b| b.field == id);
-    (
-        at_fault.then_some("true"),
-        at_fault.then(|| format!("{id}-error")),
-        at_fault,
-    )
-}
-
 /// The name, purpose and credentials form: empty, with a proofme's current
 /// revision, or as it was sent when it was refused (`back`, which wins).
 fn proofme_form(
@@ -391,7 +380,7 @@ pub fn NewPage() -> impl IntoView {
         Ok(ctx) => ctx,
         Err(page) => return page,
     };
-    let (csrf, back) = (ctx.csrf.clone(), ctx.form.clone());
+    let (csrf, back) = (ctx.csrf.clone(), ctx.sent_back(PROOFME_FORM).cloned());
     view! {
         <Layout ctx=ctx title="New proofme".to_owned()>
             <p><a href=LIST_PATH>"Back to proofmes"</a></p>
@@ -451,10 +440,11 @@ fn edit_view(ctx: &PageContext, listing: ProofmeListing) -> impl IntoView {
     let p = &listing.proofme;
     let id = p.id.as_str().to_owned();
     let revision = p.revision;
-    let form = proofme_form(ctx.csrf.clone(), Some(p), ctx.form.as_ref());
+    let form = proofme_form(ctx.csrf.clone(), Some(p), ctx.sent_back(PROOFME_FORM));
+    let link_back = ctx.sent_back(LINK_FORM);
     let link = match &listing.public_link {
         None => {
-            let form = link_form(ctx.csrf.clone(), &id, None);
+            let form = link_form(ctx.csrf.clone(), &id, None, link_back);
             view! {
                 <p class="muted">"This proofme has no public link."</p>
                 {form}
@@ -464,7 +454,7 @@ fn edit_view(ctx: &PageContext, listing: ProofmeListing) -> impl IntoView {
         Some(link) => {
             let url = link.url(&ctx.state.config.public_url);
             let href = url.clone();
-            let form = link_form(ctx.csrf.clone(), &id, Some(link));
+            let form = link_form(ctx.csrf.clone(), &id, Some(link), link_back);
             let (csrf, id) = (ctx.csrf.clone(), id.clone());
             view! {
                 <dl class="fields">
@@ -506,14 +496,38 @@ fn edit_view(ctx: &PageContext, listing: ProofmeListing) -> impl IntoView {
     }
 }
 
-fn link_form(csrf: String, id: &str, current: Option<&PublicLink>) -> impl IntoView + use<> {
-    let redirect = current
-        .map(|l| l.redirect_url.as_str().to_owned())
-        .unwrap_or_default();
-    let webhook = current
-        .and_then(|l| l.webhook_url.as_ref().map(|u| u.as_str().to_owned()))
-        .unwrap_or_default();
-    let mode = current.map(|l| l.mode).unwrap_or(Mode::Test);
+/// The public link's form: empty, with the current link, or as it was sent
+/// when it was refused (`back`, which wins).
+fn link_form(
+    csrf: String,
+    id: &str,
+    current: Option<&PublicLink>,
+    back: Option<&FormBack>,
+) -> impl IntoView + use<> {
+    let (redirect, webhook, mode) = match back {
+        Some(b) => (
+            b.value("redirect_url").unwrap_or_default().to_owned(),
+            b.value("webhook_url").unwrap_or_default().to_owned(),
+            b.value("mode").and_then(Mode::parse).unwrap_or(Mode::Test),
+        ),
+        None => (
+            current
+                .map(|l| l.redirect_url.as_str().to_owned())
+                .unwrap_or_default(),
+            current
+                .and_then(|l| l.webhook_url.as_ref().map(|u| u.as_str().to_owned()))
+                .unwrap_or_default(),
+            current.map(|l| l.mode).unwrap_or(Mode::Test),
+        ),
+    };
+    let (redirect_invalid, redirect_described, redirect_focus) = fault(back, "redirect_url");
+    let (webhook_invalid, webhook_described, webhook_focus) = fault(back, "webhook_url");
+    let (mode_invalid, mode_described, mode_focus) = fault(back, "mode");
+    let (redirect_error, webhook_error, mode_error) = (
+        field_error(back, "redirect_url"),
+        field_error(back, "webhook_url"),
+        field_error(back, "mode"),
+    );
     let modes = [Mode::Test, Mode::Live]
         .into_iter()
         .map(|m| view! { <option value=m.as_str() selected=mode == m>{m.as_str()}</option> })
@@ -529,11 +543,39 @@ fn link_form(csrf: String, id: &str, current: Option<&PublicLink>) -> impl IntoV
             <CsrfField token=csrf/>
             <input type="hidden" name="id" value=id/>
             <label for="redirect_url">"Redirect URL"</label>
-            <input id="redirect_url" name="redirect_url" type="url" required value=redirect/>
+            {redirect_error}
+            <input
+                id="redirect_url"
+                name="redirect_url"
+                type="url"
+                required
+                value=redirect
+                aria-invalid=redirect_invalid
+                aria-describedby=redirect_described
+                autofocus=redirect_focus
+            />
             <label for="webhook_url">"Webhook URL (optional)"</label>
-            <input id="webhook_url" name="webhook_url" type="url" value=webhook/>
+            {webhook_error}
+            <input
+                id="webhook_url"
+                name="webhook_url"
+                type="url"
+                value=webhook
+                aria-invalid=webhook_invalid
+                aria-describedby=webhook_described
+                autofocus=webhook_focus
+            />
             <label for="mode">"Mode"</label>
-            <select id="mode" name="mode">{modes}</select>
+            {mode_error}
+            <select
+                id="mode"
+                name="mode"
+                aria-invalid=mode_invalid
+                aria-describedby=mode_described
+                autofocus=mode_focus
+            >
+                {modes}
+            </select>
             <button type="submit">{button}</button>
         </ActionForm>
     }
@@ -565,6 +607,7 @@ pub async fn save_proofme(
             // Back to the form as it was typed, the reason beside the field.
             let sent_back = FormBack {
                 page: back,
+                form: PROOFME_FORM.to_owned(),
                 fields: kept_fields(&fields),
                 field: e.field,
                 message: e.message,
@@ -612,8 +655,24 @@ pub async fn save_public_link(
         return act.fail(LIST_PATH, NOT_FOUND).await;
     };
     let back = edit_path(&id);
-    let Some(mode) = Mode::parse(&mode) else {
-        return act.fail(&back, "The mode must be test or live.").await;
+    // A refusal sends the form back as typed, the reason beside `field`.
+    let sent_back = |field: &str, message: String| FormBack {
+        page: back.clone(),
+        form: LINK_FORM.to_owned(),
+        fields: [
+            ("redirect_url", redirect_url.as_str()),
+            ("webhook_url", webhook_url.as_deref().unwrap_or_default()),
+            ("mode", mode.as_str()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.chars().take(KEPT_CHARS).collect()))
+        .collect(),
+        field: field.to_owned(),
+        message,
+    };
+    let Some(parsed_mode) = Mode::parse(&mode) else {
+        let refused = sent_back("mode", "The mode must be test or live.".to_owned());
+        return act.fail_form(refused).await;
     };
     let webhook = webhook_url.as_deref().map(str::trim);
     let (redirect_url, webhook_url) =
@@ -622,22 +681,19 @@ pub async fn save_public_link(
         {
             Ok(urls) => urls,
             Err(e) => {
-                let message = format!(
-                    "Nothing was saved: the {} {}.",
-                    if e.field == "redirectUrl" {
-                        "redirect URL"
-                    } else {
-                        "webhook URL"
-                    },
-                    e.reason
-                );
-                return act.fail(&back, &message).await;
+                let (field, name) = if e.field == "redirectUrl" {
+                    ("redirect_url", "redirect URL")
+                } else {
+                    ("webhook_url", "webhook URL")
+                };
+                let message = format!("Nothing was saved: the {name} {}.", e.reason);
+                return act.fail_form(sent_back(field, message)).await;
             }
         };
     let link = NewPublicLink {
         redirect_url,
         webhook_url,
-        mode,
+        mode: parsed_mode,
     };
     let saved = act
         .state

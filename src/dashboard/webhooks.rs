@@ -6,9 +6,11 @@ use axum::http::StatusCode;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn as _;
 
+use super::FormBack;
 use super::actions::{self, ActionError};
 use super::app::{
-    ConfirmForm, CsrfField, Layout, PageContext, error_view, page_context, set_status,
+    ConfirmForm, CsrfField, Layout, PageContext, error_view, fault, field_error, page_context,
+    set_status,
 };
 use super::keys::OnceSecret;
 use crate::domain::HttpUrl;
@@ -19,6 +21,8 @@ use crate::webhooks::test_webhook::TestWebhookError;
 pub const PATH: &str = "/dashboard/webhooks";
 /// Where rotating the secret is asked for.
 pub const ROTATE_PATH: &str = "/dashboard/webhooks/rotate";
+/// The test webhook's form, by name, for a form sent back.
+const TEST_FORM: &str = "test-webhook";
 /// How many test webhooks the page lists.
 const RECENT: i64 = 10;
 
@@ -91,7 +95,14 @@ fn content(ctx: &PageContext, org: &Organisation, recent: Vec<TestWebhook>) -> i
                 </p>
             }
         });
-    let last_url = recent.first().map(|t| t.url.clone()).unwrap_or_default();
+    // A refused URL comes back as typed, the reason beside it.
+    let back = ctx.sent_back(TEST_FORM);
+    let url = match back {
+        Some(b) => b.value("url").unwrap_or_default().to_owned(),
+        None => recent.first().map(|t| t.url.clone()).unwrap_or_default(),
+    };
+    let (url_invalid, url_described, url_focus) = fault(back, "url");
+    let url_error = field_error(back, "url");
     // Each form's children are a closure of their own.
     let (reveal_csrf, send_csrf) = (ctx.csrf.clone(), ctx.csrf.clone());
     view! {
@@ -126,14 +137,19 @@ fn content(ctx: &PageContext, org: &Organisation, recent: Vec<TestWebhook>) -> i
             <CsrfField token=send_csrf/>
             <label class="wide">"Webhook URL"
                 <input
+                    id="url"
                     type="url"
                     name="url"
                     required
                     maxlength=HttpUrl::MAX_LEN.to_string()
                     placeholder="https://example.com/webhooks/proofme"
-                    value=last_url
+                    value=url
+                    aria-invalid=url_invalid
+                    aria-describedby=url_described
+                    autofocus=url_focus
                 />
             </label>
+            {url_error}
             <button type="submit">"Send test webhook"</button>
         </ActionForm>
         <h2>"Recent test webhooks"</h2>
@@ -300,7 +316,20 @@ pub async fn send_test_webhook(url: String) -> Result<(), ServerFnError> {
     let act = actions::context().await?;
     let url = match HttpUrl::parse(url.trim()) {
         Ok(u) => u,
-        Err(e) => return act.fail(PATH, &format!("The webhook URL {e}.")).await,
+        Err(e) => {
+            // Back as typed, the reason beside the field.
+            let refused = FormBack {
+                page: PATH.to_owned(),
+                form: TEST_FORM.to_owned(),
+                fields: vec![(
+                    "url".to_owned(),
+                    url.chars().take(2 * HttpUrl::MAX_LEN).collect(),
+                )],
+                field: "url".to_owned(),
+                message: format!("The webhook URL {e}."),
+            };
+            return act.fail_form(refused).await;
+        }
     };
     let deliverer = Deliverer::new(act.state.config.allow_private_webhooks).map_err(|e| {
         tracing::error!(error = %e, "no webhook client for a test webhook");

@@ -262,3 +262,76 @@ async fn the_webhook_secret_is_shown_with_words_that_hold() {
         page.texts(".once code.secret")
     );
 }
+
+#[tokio::test]
+async fn a_refused_public_link_comes_back_as_typed_and_leaves_the_proofme_form_alone() {
+    let app = spawn_app().await;
+    let mut browser = app.signed_in().await;
+    let edit = format!("/dashboard/proofmes/{}", app.proofme_id);
+    let before = browser.get(&edit).await;
+    let name = attr(&before, "input#name", "value");
+
+    browser
+        .post(
+            "/dashboard/act/save-public-link",
+            &[
+                ("id", &app.proofme_id),
+                ("redirect_url", "https://shop.example/back"),
+                ("webhook_url", "ftp://shop.example/hook"),
+                ("mode", "live"),
+            ],
+        )
+        .await;
+    let page = browser.get(&edit).await;
+
+    assert_eq!(
+        attr(&page, "input#redirect_url", "value").as_deref(),
+        Some("https://shop.example/back")
+    );
+    assert_eq!(
+        attr(&page, "input#webhook_url", "value").as_deref(),
+        Some("ftp://shop.example/hook")
+    );
+    assert!(has(&page, r#"select#mode option[value="live"][selected]"#));
+    let error = page.texts("#webhook_url-error[role=alert]");
+    assert_eq!(error.len(), 1, "{}", page.text());
+    assert!(
+        error[0].starts_with("Nothing was saved: the webhook URL"),
+        "{error:?}"
+    );
+    assert_eq!(
+        attr(&page, "input#webhook_url", "aria-describedby").as_deref(),
+        Some("webhook_url-error")
+    );
+    assert!(has(&page, "input#webhook_url[autofocus]"));
+    assert!(!has(&page, "input#redirect_url[aria-invalid]"));
+    // The proofme's own form on the same page shows the proofme as stored.
+    assert_eq!(attr(&page, "input#name", "value"), name);
+    assert!(!has(&page, "input#name[aria-invalid]"));
+}
+
+#[tokio::test]
+async fn a_refused_test_webhook_url_comes_back_as_typed_beside_its_reason() {
+    let app = spawn_app().await;
+    let mut browser = app.signed_in().await;
+    browser.get("/dashboard/webhooks").await;
+
+    browser
+        .post("/dashboard/act/send-test-webhook", &[("url", "not a url")])
+        .await;
+    let page = browser.get("/dashboard/webhooks").await;
+
+    assert_eq!(
+        attr(&page, "input#url", "value").as_deref(),
+        Some("not a url")
+    );
+    assert_eq!(
+        page.texts("#url-error[role=alert]"),
+        ["The webhook URL must be an absolute http or https URL."]
+    );
+    assert_eq!(
+        attr(&page, "input#url", "aria-invalid").as_deref(),
+        Some("true")
+    );
+    assert!(page.texts(".alert").is_empty(), "{}", page.text());
+}
