@@ -291,6 +291,23 @@ test('errors are red alerts beside the field, successes green notes; a refused f
   expect(alert.edgeWidth).toBe('6px');
 });
 
+test('a refused test webhook URL stays as typed, its reason beside it', async ({ page }) => {
+  const url = `ftp://${unique()}.example/hook`;
+  await signIn(page);
+  await page.goto('/dashboard/webhooks');
+  await page.getByLabel('Webhook URL').fill(url);
+  await page.getByRole('button', { name: 'Send test webhook' }).click();
+
+  await expect(page).toHaveURL(/\/dashboard\/webhooks$/);
+  await expect(page.getByLabel('Webhook URL')).toHaveValue(url);
+  await expect(page.getByLabel('Webhook URL')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByLabel('Webhook URL')).toBeFocused();
+  const error = page.locator('#url-error');
+  await expect(error).toHaveAttribute('role', 'alert');
+  await expect(error).toHaveText('The webhook URL must be an absolute http or https URL.');
+  expect(isRed((await colours(page, '#url-error')).color)).toBe(true);
+});
+
 test('"Copy" beside a new key: it copies with JavaScript, and is not there without', async ({ page, context, jsEnabled }) => {
   if (jsEnabled) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL });
   await signIn(page);
