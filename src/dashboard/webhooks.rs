@@ -120,7 +120,7 @@ fn content(ctx: &PageContext, org: &Organisation, recent: Vec<TestWebhook>) -> i
         </div>
         <h2>"Rotate the secret"</h2>
         <p>
-            "Rotating makes a new secret and shows it once. The old secret keeps signing for 24 hours beside the new one (each webhook then carries two "
+            "Rotating makes a new secret and shows it to you (like the current one, it can be revealed again later). The old secret keeps signing for 24 hours beside the new one (each webhook then carries two "
             <code>"v1,"</code>
             " signatures), so your receiver can switch without missing a webhook."
         </p>
