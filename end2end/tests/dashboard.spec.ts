@@ -109,13 +109,18 @@ test('the whole journey: sign in, find, filter, open, revoke, move around, expor
   await expect(history.locator('tbody').getByRole('row')).toHaveCount(1);
   await expect(history.locator('tbody').getByRole('row').first()).toContainText('Open');
 
-  // Revoke it.
-  await page.getByRole('button', { name: 'Revoke' }).click();
+  // Revoke it: the page asks first, and asking changes nothing.
+  await page.getByRole('link', { name: 'Revoke', exact: true }).click();
+  await expect(page).toHaveURL(new RegExp(`/dashboard/identifications/${open.id}/revoke$`));
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Revoke identification');
+  expect((await integrator.get(open.id)).statusName).toBe('open');
+  await page.getByRole('button', { name: 'Yes, revoke it' }).click();
   await expect(page.getByRole('status')).toHaveText('The identification is revoked.');
   await expect(page).toHaveURL(new RegExp(`/dashboard/identifications/${open.id}$`));
   await expect(field(page, 'Status')).toHaveText('Revoked (6)');
   await expect(history.locator('tbody').getByRole('row')).toHaveCount(2);
   await expect(history.locator('tbody').getByRole('row').last()).toContainText(/Open\s*Revoked\s*Revoked in the dashboard/);
+  await expect(page.getByRole('link', { name: 'Revoke', exact: true })).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Revoke' })).toHaveCount(0);
   expect((await integrator.get(open.id)).statusName).toBe('revoked');
   // The message is said once: not again on the next page.

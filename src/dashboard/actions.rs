@@ -15,7 +15,7 @@ use base64::engine::general_purpose::URL_SAFE;
 use leptos::prelude::*;
 use tower_sessions::Session;
 
-use super::guard::{ALERT, CurrentUser, FLASH, Failure, ONCE};
+use super::guard::{ALERT, CurrentUser, FLASH, FORM, Failure, ONCE};
 use crate::AppState;
 
 /// The URL of the action named `endpoint`.
@@ -100,6 +100,15 @@ impl Act {
     pub async fn fail(&self, to: &str, why: &str) -> Result<(), ServerFnError> {
         let _ = self.session.insert(ALERT, why).await;
         leptos_axum::redirect(to);
+        Ok(())
+    }
+
+    /// Ends the action without doing it, sending the form back to its page
+    /// with what was typed and the reason beside the field at fault.
+    pub async fn fail_form(&self, back: super::FormBack) -> Result<(), ServerFnError> {
+        let to = back.page.clone();
+        let _ = self.session.insert(FORM, back).await;
+        leptos_axum::redirect(&to);
         Ok(())
     }
 

@@ -11,27 +11,38 @@ use leptos_router::{SsrMode, path};
 
 use super::guard::{CSRF_FIELD, CsrfToken, CurrentUser};
 use super::login::SignOut;
-use super::{Alert, Flash, ShownOnce, audit, identifications, keys, overview, proofmes, webhooks};
+use super::{
+    Alert, Flash, FormBack, ShownOnce, audit, identifications, keys, overview, proofmes, webhooks,
+};
 use crate::AppState;
 use crate::pages::{Head, assets};
 
 /// The whole document, as `leptos_axum` renders it for every route.
 pub fn shell() -> impl IntoView {
     // Leptos ends each page with small inline scripts (its resource and
-    // chunk bootstrap) marked with this response's nonce; only they may run.
-    if let Some(nonce) = leptos::nonce::use_nonce() {
-        if let Ok(csp) = HeaderValue::from_str(&super::content_security_policy(Some(&nonce))) {
+    // chunk bootstrap) marked with this response's nonce; only they, and our
+    // own script carrying the same nonce, may run.
+    let nonce = leptos::nonce::use_nonce().map(|n| n.to_string());
+    if let Some(nonce) = &nonce {
+        if let Ok(csp) = HeaderValue::from_str(&super::content_security_policy(Some(nonce))) {
             expect_context::<leptos_axum::ResponseOptions>()
                 .insert_header(header::CONTENT_SECURITY_POLICY, csp);
         }
     }
+    // Without a nonce (and so a policy without script) there is no script.
+    let script = nonce.as_ref().map(|_| &assets::DASHBOARD_SCRIPT);
     // `leptos_axum` provides the request to every route it renders: without
     // it nothing here can work, and that is a bug to see, not a blank page.
     let title = page_title(expect_context::<Parts>().uri.path());
     view! {
         <!DOCTYPE html>
         <html lang="en">
-            <Head title=title.to_owned() stylesheet=&assets::DASHBOARD_STYLE script=None/>
+            <Head
+                title=title.to_owned()
+                stylesheet=&assets::DASHBOARD_STYLE
+                script=script
+                nonce=nonce.unwrap_or_default()
+            />
             <body>
                 <App/>
             </body>
@@ -45,7 +56,17 @@ fn page_title(path: &str) -> &'static str {
         super::LOGIN_PATH => "Sign in – Proofme dashboard",
         "/dashboard" => "Identifications – Proofme dashboard",
         super::overview::PATH => "Overview – Proofme dashboard",
+        p if p.starts_with("/dashboard/identifications/") && p.ends_with("/revoke") => {
+            "Revoke identification – Proofme dashboard"
+        }
+        p if p.starts_with("/dashboard/identifications/") && p.ends_with("/erase") => {
+            "Erase shared data – Proofme dashboard"
+        }
         p if p.starts_with("/dashboard/identifications/") => "Identification – Proofme dashboard",
+        p if p.starts_with("/dashboard/keys/") && p.ends_with("/revoke") => {
+            "Revoke API key – Proofme dashboard"
+        }
+        "/dashboard/webhooks/rotate" => "Rotate webhook secret – Proofme dashboard",
         p if p.starts_with("/dashboard/proofmes") => "Proofmes – Proofme dashboard",
         p if p.starts_with("/dashboard/keys") => "API keys – Proofme dashboard",
         p if p.starts_with("/dashboard/webhooks") => "Webhooks – Proofme dashboard",
@@ -70,12 +91,32 @@ pub fn App() -> impl IntoView {
                     view=identifications::DetailPage
                     ssr=SsrMode::Async
                 />
+                <Route
+                    path=path!("/dashboard/identifications/:id/revoke")
+                    view=identifications::ConfirmRevokePage
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/dashboard/identifications/:id/erase")
+                    view=identifications::ConfirmErasePage
+                    ssr=SsrMode::Async
+                />
                 <Route path=path!("/dashboard/proofmes") view=proofmes::ListPage ssr=SsrMode::Async/>
                 <Route path=path!("/dashboard/proofmes/new") view=proofmes::NewPage ssr=SsrMode::Async/>
                 <Route path=path!("/dashboard/proofmes/:id") view=proofmes::EditPage ssr=SsrMode::Async/>
                 <Route path=path!("/dashboard/keys") view=keys::KeysPage ssr=SsrMode::Async/>
+                <Route
+                    path=path!("/dashboard/keys/:id/revoke")
+                    view=keys::ConfirmRevokePage
+                    ssr=SsrMode::Async
+                />
                 <Route path=path!("/dashboard/webhooks") view=webhooks::WebhooksPage ssr=SsrMode::Async/>
                 <Route path=path!("/dashboard/audit") view=audit::AuditPage ssr=SsrMode::Async/>
+                <Route
+                    path=path!("/dashboard/webhooks/rotate")
+                    view=webhooks::ConfirmRotatePage
+                    ssr=SsrMode::Async
+                />
             </Routes>
         </Router>
     }
@@ -92,6 +133,34 @@ pub struct PageContext {
     pub flash: Option<String>,
     pub alert: Option<String>,
     pub once: Option<String>,
+    /// The form the last action sent back, if it was this page's.
+    pub form: Option<FormBack>,
+}
+
+impl PageContext {
+    /// The form sent back to this page, if it is the one named `form`.
+    pub fn sent_back(&self, form: &str) -> Option<&FormBack> {
+        self.form.as_ref().filter(|b| b.form == form)
+    }
+}
+
+/// Why the field `id` of a form sent back is at fault, to show beside it
+/// (read out at once).
+pub fn field_error(back: Option<&FormBack>, id: &str) -> Option<impl IntoView + use<>> {
+    let message = back.and_then(|b| b.error_for(id))?;
+    Some(view! { <p class="field-error" id=format!("{id}-error") role="alert">{message}</p> })
+}
+
+/// What the field `id` carries when it is the one at fault: marked
+/// invalid, described by its error, and focused (so the page opens on it,
+/// with or without JavaScript).
+pub fn fault(back: Option<&FormBack>, id: &str) -> (Option<&'static str>, Option<String>, bool) {
+    let at_fault = back.is_some_and(|b| b.field == id);
+    (
+        at_fault.then_some("true"),
+        at_fault.then(|| format!("{id}-error")),
+        at_fault,
+    )
 }
 
 /// The page's context. The request and the state are handed to every route
@@ -116,6 +185,11 @@ pub fn page_context() -> Result<PageContext, AnyView> {
         flash: parts.extensions.get::<Flash>().map(|f| f.0.clone()),
         alert: parts.extensions.get::<Alert>().map(|a| a.0.clone()),
         once: parts.extensions.get::<ShownOnce>().map(|f| f.0.clone()),
+        form: parts
+            .extensions
+            .get::<FormBack>()
+            .filter(|f| f.page == parts.uri.path())
+            .cloned(),
     })
 }
 
@@ -144,6 +218,31 @@ pub fn set_status(status: StatusCode) {
 #[component]
 pub fn CsrfField(token: String) -> impl IntoView {
     view! { <input type="hidden" name=CSRF_FIELD value=token/> }
+}
+
+/// The answer of a page that asks before something that cannot be undone:
+/// the filled danger button posts the action (the only way to do it), the
+/// other way out goes back and changes nothing.
+#[component]
+pub fn ConfirmForm(
+    action: &'static str,
+    csrf: String,
+    id: Option<String>,
+    confirm: &'static str,
+    back: String,
+    keep: &'static str,
+) -> impl IntoView {
+    let id = id.map(|id| view! { <input type="hidden" name="id" value=id/> });
+    view! {
+        <div class="actions confirm">
+            <form method="post" action=action>
+                <CsrfField token=csrf/>
+                {id}
+                <button type="submit" class="danger">{confirm}</button>
+            </form>
+            <a href=back class="button secondary">{keep}</a>
+        </div>
+    }
 }
 
 /// The frame of every signed-in page: the banner with navigation and

@@ -220,7 +220,6 @@ fn with_query(path: &str, query: &str) -> String {
     }
 }
 
-
 /// `/dashboard/audit`.
 #[component]
 pub fn AuditPage() -> impl IntoView {

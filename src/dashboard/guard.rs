@@ -25,6 +25,8 @@ const SEEN: &str = "seen";
 pub(super) const FLASH: &str = "flash";
 /// A one-line message for the next page: why nothing was done.
 pub(super) const ALERT: &str = "alert";
+/// A form sent back to the next page, with what was typed (`FormBack`).
+pub(super) const FORM: &str = "form";
 /// A secret to show once on the next page (a new API key, say).
 pub(super) const ONCE: &str = "once";
 /// The identification whose shared data the next page shows.
@@ -321,6 +323,17 @@ pub async fn require_user(State(state): State<AppState>, mut req: Request, next:
         }
         if let Some(id) = take(&session, REVEAL).await {
             req.extensions_mut().insert(super::Revealed(id));
+        }
+        if session
+            .get::<super::FormBack>(FORM)
+            .await
+            .ok()
+            .flatten()
+            .is_some()
+        {
+            if let Ok(Some(back)) = session.remove::<super::FormBack>(FORM).await {
+                req.extensions_mut().insert(back);
+            }
         }
         if let (Some(sealed), Some(user)) = (take(&session, ONCE).await, user_id.as_ref()) {
             if let Some(once) = super::actions::open_once(&state.data_key, user, &sealed) {

@@ -5,10 +5,13 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::actions::{self, ActionError};
-use super::app::{CsrfField, Layout, PageContext, error_view, page_context, set_status};
+use super::app::{
+    ConfirmForm, CsrfField, Layout, PageContext, error_view, page_context, set_status,
+};
 use chrono::{NaiveDate, NaiveTime};
 
 use super::words::{self, short_id, time_view};
@@ -663,16 +666,10 @@ fn detail_view(ctx: &PageContext, d: Detail, revealed: bool) -> impl IntoView {
             {field("Scanned", i.scanned_at.map(words::full_time))}
         </dl>
     };
-    let revocable = matches!(i.status, Status::Open | Status::Pending);
-    let revoke = revocable.then(|| {
-        let (csrf, id) = (ctx.csrf.clone(), id.clone());
-        view! {
-            <ActionForm action={ServerAction::<RevokeIdentification>::new()}>
-                <CsrfField token=csrf/>
-                <input type="hidden" name="id" value=id/>
-                <button type="submit" class="danger">"Revoke"</button>
-            </ActionForm>
-        }
+    // Revoking and erasing cannot be undone: their links lead to a page
+    // that asks first, and only its form does it.
+    let revoke = is_revocable(i.status).then(|| {
+        view! { <a href=revoke_path(&id) class="button danger-outline">"Revoke"</a> }
     });
     let history = d
         .history
@@ -759,14 +756,7 @@ fn detail_view(ctx: &PageContext, d: Detail, revealed: bool) -> impl IntoView {
         SharedView::Plain(ref fields) => shared_fields(ctx, &id, fields, revealed).into_any(),
     };
     let erase = (!matches!(d.data, SharedView::Nothing)).then(|| {
-        let (csrf, id) = (ctx.csrf.clone(), id.clone());
-        view! {
-            <ActionForm action={ServerAction::<EraseData>::new()}>
-                <CsrfField token=csrf/>
-                <input type="hidden" name="id" value=id/>
-                <button type="submit" class="danger">"Erase data"</button>
-            </ActionForm>
-        }
+        view! { <a href=erase_path(&id) class="button danger-outline">"Erase data"</a> }
     });
     let metadata = match metadata {
         Some(m) => view! { <pre>{m}</pre> }.into_any(),
@@ -893,6 +883,178 @@ pub async fn reveal_data(id: String) -> Result<(), ServerFnError> {
         ident.id.as_str()
     ));
     Ok(())
+}
+
+fn detail_path(id: &str) -> String {
+    format!("/dashboard/identifications/{id}")
+}
+
+fn revoke_path(id: &str) -> String {
+    format!("/dashboard/identifications/{id}/revoke")
+}
+
+fn erase_path(id: &str) -> String {
+    format!("/dashboard/identifications/{id}/erase")
+}
+
+/// Only an identification still under way can be revoked.
+fn is_revocable(status: Status) -> bool {
+    matches!(status, Status::Open | Status::Pending)
+}
+
+/// An identification as a confirmation names it: its description, if it
+/// has one, and its id shortened (enough to tell it apart on the page).
+fn named(i: &Identification) -> String {
+    let short = short_id(i.id.as_str());
+    match &i.description {
+        Some(d) => format!("“{}” ({short})", d.as_str()),
+        None => short,
+    }
+}
+
+/// The 404 of a confirmation page: no such identification here.
+fn no_such_identification() -> AnyView {
+    set_status(StatusCode::NOT_FOUND);
+    view! {
+        <p role="alert">"There is no such identification in your organisation."</p>
+        <p><a href="/dashboard">"Back to identifications"</a></p>
+    }
+    .into_any()
+}
+
+/// A confirmation page for something that can no longer be done: why, and
+/// the way back. Nothing to confirm, so no button.
+fn nothing_to_confirm(why: String, back: String) -> AnyView {
+    set_status(StatusCode::CONFLICT);
+    view! {
+        <p class="note" role="status">{why}</p>
+        <p><a href=back>"Back to the identification"</a></p>
+    }
+    .into_any()
+}
+
+/// The identification `id` of the signed-in organisation as of now, and
+/// whether shared data is held for it.
+async fn load_for_confirm(
+    ctx: &PageContext,
+    id: &str,
+) -> Result<Option<(Identification, bool)>, crate::store::StoreError> {
+    let Ok(id) = IdentificationId::parse(id) else {
+        return Ok(None);
+    };
+    let store = &ctx.state.store;
+    Ok(store
+        .shared_data(&ctx.user.organisation_id, &id)
+        .await?
+        .map(|(ident, sealed)| (ident.as_of(store.clock().now()), sealed.is_some())))
+}
+
+fn id_param() -> String {
+    use_params_map()
+        .get_untracked()
+        .get("id")
+        .unwrap_or_default()
+}
+
+/// `/dashboard/identifications/{id}/revoke`: asks before revoking. Loading
+/// it changes nothing; only its form revokes.
+#[component]
+pub fn ConfirmRevokePage() -> impl IntoView {
+    let ctx = match page_context() {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
+    let id = id_param();
+    let page = {
+        let ctx = ctx.clone();
+        async move {
+            match load_for_confirm(&ctx, &id).await {
+                Err(e) => error_view(&e),
+                Ok(None) => no_such_identification(),
+                Ok(Some((i, _))) if !is_revocable(i.status) => nothing_to_confirm(
+                    format!(
+                        "{} is {}: only an open or pending identification can be revoked, so there is nothing to do.",
+                        named(&i),
+                        words::status_label(i.status).to_lowercase()
+                    ),
+                    detail_path(&id),
+                ),
+                Ok(Some((i, _))) => view! {
+                    <p class="question">{format!("Revoke {}?", named(&i))}</p>
+                    <p>
+                        "The customer can no longer finish it: their page shows it as revoked, and its webhook tells your system so. "
+                        <strong>"This cannot be undone."</strong>
+                        " To verify this customer after all, create a new identification."
+                    </p>
+                    <ConfirmForm
+                        action=RevokeIdentification::PATH
+                        csrf=ctx.csrf.clone()
+                        id=Some(id.clone())
+                        confirm="Yes, revoke it"
+                        back=detail_path(&id)
+                        keep="Keep it"
+                    />
+                }
+                .into_any(),
+            }
+        }
+    };
+    view! {
+        <Layout ctx=ctx title="Revoke identification".to_owned()>
+            <Suspense fallback=|| ()>{Suspend::new(page)}</Suspense>
+        </Layout>
+    }
+    .into_any()
+}
+
+/// `/dashboard/identifications/{id}/erase`: asks before erasing the shared
+/// data. Loading it changes nothing; only its form erases.
+#[component]
+pub fn ConfirmErasePage() -> impl IntoView {
+    let ctx = match page_context() {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
+    let id = id_param();
+    let page = {
+        let ctx = ctx.clone();
+        async move {
+            match load_for_confirm(&ctx, &id).await {
+                Err(e) => error_view(&e),
+                Ok(None) => no_such_identification(),
+                Ok(Some((i, false))) => nothing_to_confirm(
+                    format!(
+                        "No shared data is held for {}, so there is nothing to erase.",
+                        named(&i)
+                    ),
+                    detail_path(&id),
+                ),
+                Ok(Some((i, true))) => view! {
+                    <p class="question">{format!("Erase the shared data of {}?", named(&i))}</p>
+                    <p>
+                        "The data the customer shared is destroyed: neither you nor Proofme can read it again, on this page or through the API. If your system has not fetched it yet, it is lost. "
+                        <strong>"This cannot be undone."</strong>
+                        " The identification itself and its status stay as they are."
+                    </p>
+                    <ConfirmForm
+                        action=EraseData::PATH
+                        csrf=ctx.csrf.clone()
+                        id=Some(id.clone())
+                        confirm="Yes, erase the data"
+                        back=detail_path(&id)
+                        keep="Keep the data"
+                    />
+                }
+                .into_any(),
+            }
+        }
+    };
+    view! {
+        <Layout ctx=ctx title="Erase shared data".to_owned()>
+            <Suspense fallback=|| ()>{Suspend::new(page)}</Suspense>
+        </Layout>
+    }
+    .into_any()
 }
 
 /// "Revoke": open or pending becomes revoked (and its webhook is sent).

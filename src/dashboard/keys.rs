@@ -1,9 +1,12 @@
 //! API keys: list, create (the secret shown once), revoke.
 
+use axum::http::StatusCode;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
+use leptos_router::hooks::use_params_map;
 
 use super::actions::{self, ActionError};
-use super::app::{CsrfField, Layout, error_view, page_context};
+use super::app::{ConfirmForm, CsrfField, Layout, error_view, page_context, set_status};
 use crate::domain::{ApiKeyId, Mode};
 use crate::store::ApiKeySummary;
 
@@ -17,12 +20,18 @@ fn is_api_key(secret: &str) -> bool {
 }
 
 /// A secret shown once, right after the action that made or revealed it.
+/// Its "Copy" button is for the dashboard's script to show: without
+/// JavaScript it stays hidden, and the secret is selected and copied by hand.
 #[component]
 pub fn OnceSecret(heading: &'static str, secret: String, note: &'static str) -> impl IntoView {
     view! {
-        <section class="once" aria-labelledby="once-heading">
+        <section class="once" aria-labelledby="once-heading" data-copy-secret="">
             <h2 id="once-heading">{heading}</h2>
-            <p><code class="secret">{secret}</code></p>
+            <p class="secret-line">
+                <code class="secret">{secret}</code>
+                <button type="button" class="secondary copy" hidden>"Copy"</button>
+                <span class="copy-feedback" aria-live="polite"></span>
+            </p>
             <p>{note}</p>
         </section>
     }
@@ -40,7 +49,7 @@ pub fn KeysPage() -> impl IntoView {
             <OnceSecret
                 heading="Copy this key now: it is shown only once"
                 secret=secret
-                note="Proofme keeps only a hash of it. If it is lost, create another key and revoke this one."
+                note="Proofme keeps only a hash of it, so no one can show it to you again once you leave or reload this page. If it is lost, create another key and revoke this one."
             />
         }
     });
@@ -53,7 +62,7 @@ pub fn KeysPage() -> impl IntoView {
                 .list_api_keys(&ctx.user.organisation_id)
                 .await
             {
-                Ok(keys) => keys_table(&ctx.csrf, keys).into_any(),
+                Ok(keys) => keys_table(keys).into_any(),
                 Err(e) => error_view(&e),
             }
         }
@@ -81,7 +90,7 @@ pub fn KeysPage() -> impl IntoView {
     .into_any()
 }
 
-fn keys_table(csrf: &str, keys: Vec<ApiKeySummary>) -> impl IntoView {
+fn keys_table(keys: Vec<ApiKeySummary>) -> impl IntoView {
     let rows = keys
         .into_iter()
         .map(|k| {
@@ -92,39 +101,35 @@ fn keys_table(csrf: &str, keys: Vec<ApiKeySummary>) -> impl IntoView {
                 .unwrap_or_else(|| "—".to_owned());
             let last_used = k
                 .last_used_at
-                .map(|t| t.to_rfc3339())
+                .map(super::words::full_time)
                 .unwrap_or_else(|| "never".to_owned());
             let (status, revoke) = match k.revoked_at {
                 Some(at) => (format!("revoked {}", at.to_rfc3339()), None),
                 None => {
+                    // Revoking cannot be undone: the link asks first.
                     let label = format!("Revoke {id}");
-                    let (csrf, id) = (csrf.to_owned(), id.clone());
-                    let form = view! {
-                        <ActionForm action={ServerAction::<RevokeApiKey>::new()}>
-                            <CsrfField token=csrf/>
-                            <input type="hidden" name="id" value=id/>
-                            <button type="submit" class="danger" aria-label=label>"Revoke"</button>
-                        </ActionForm>
+                    let link = view! {
+                        <a href=revoke_path(&id) class="button danger-outline" aria-label=label>"Revoke"</a>
                     };
-                    ("active".to_owned(), Some(form))
+                    ("active".to_owned(), Some(link))
                 }
             };
             view! {
                 <tr>
-                    <td class="id">{id}</td>
-                    <td>{k.mode.as_str()}</td>
-                    <td><code>{prefix}</code></td>
-                    <td>{k.created_at.to_rfc3339()}</td>
-                    <td>{last_used}</td>
-                    <td>{status}</td>
-                    <td>{revoke}</td>
+                    <td class="id name" data-label="Id">{id}</td>
+                    <td data-label="Mode">{k.mode.as_str()}</td>
+                    <td data-label="Key"><code>{prefix}</code></td>
+                    <td data-label="Created">{super::words::full_time(k.created_at)}</td>
+                    <td data-label="Last used">{last_used}</td>
+                    <td data-label="Status">{status}</td>
+                    <td data-label="Action">{revoke}</td>
                 </tr>
             }
         })
         .collect_view();
     view! {
         <div class="table-wrap" role="region" aria-label="API keys" tabindex="0">
-            <table>
+            <table class="cards">
                 <thead>
                     <tr>
                         <th scope="col">"Id"</th>
@@ -140,6 +145,92 @@ fn keys_table(csrf: &str, keys: Vec<ApiKeySummary>) -> impl IntoView {
             </table>
         </div>
     }
+}
+
+fn revoke_path(id: &str) -> String {
+    format!("{PATH}/{id}/revoke")
+}
+
+/// A key as a page names it: its id and the beginning of its secret.
+fn named(k: &ApiKeySummary) -> String {
+    match &k.secret_prefix {
+        Some(prefix) => format!("{} ({prefix}…)", k.id.as_str()),
+        None => k.id.as_str().to_owned(),
+    }
+}
+
+/// `/dashboard/keys/{id}/revoke`: asks before revoking a key. Loading it
+/// changes nothing; only its form revokes.
+#[component]
+pub fn ConfirmRevokePage() -> impl IntoView {
+    let ctx = match page_context() {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
+    let id = use_params_map()
+        .get_untracked()
+        .get("id")
+        .unwrap_or_default();
+    let page = {
+        let ctx = ctx.clone();
+        async move {
+            let keys = match ctx
+                .state
+                .store
+                .list_api_keys(&ctx.user.organisation_id)
+                .await
+            {
+                Ok(keys) => keys,
+                Err(e) => return error_view(&e),
+            };
+            let Some(key) = keys.into_iter().find(|k| k.id.as_str() == id) else {
+                set_status(StatusCode::NOT_FOUND);
+                return view! {
+                    <p role="alert">"There is no such key in your organisation."</p>
+                    <p><a href=PATH>"Back to API keys"</a></p>
+                }
+                .into_any();
+            };
+            if key.revoked_at.is_some() {
+                set_status(StatusCode::CONFLICT);
+                return view! {
+                    <p class="note" role="status">
+                        {format!("The key {} is revoked already: there is nothing to do.", named(&key))}
+                    </p>
+                    <p><a href=PATH>"Back to API keys"</a></p>
+                }
+                .into_any();
+            }
+            let last_used = key
+                .last_used_at
+                .map(|t| format!("It was last used {}.", t.to_rfc3339()))
+                .unwrap_or_else(|| "It has never been used.".to_owned());
+            view! {
+                <p class="question">{format!("Revoke the {} key {}?", key.mode.as_str(), named(&key))}</p>
+                <p>{last_used}</p>
+                <p>
+                    "From the moment you confirm, every API request made with it is refused (401), so anything still using it stops working. "
+                    <strong>"This cannot be undone:"</strong>
+                    " a revoked key never works again. To go on, create a new key."
+                </p>
+                <ConfirmForm
+                    action=RevokeApiKey::PATH
+                    csrf=ctx.csrf.clone()
+                    id=Some(id.clone())
+                    confirm="Yes, revoke the key"
+                    back=PATH.to_owned()
+                    keep="Keep the key"
+                />
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <Layout ctx=ctx title="Revoke API key".to_owned()>
+            <Suspense fallback=|| ()>{Suspend::new(page)}</Suspense>
+        </Layout>
+    }
+    .into_any()
 }
 
 /// "Create API key": a new key of the chosen mode, its secret shown once.

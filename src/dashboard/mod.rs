@@ -70,6 +70,34 @@ pub struct Alert(pub String);
 /// the action redirects to.
 #[derive(Debug, Clone)]
 pub struct Revealed(pub String);
+/// A form an action sent back unsaved: what was typed, which field is at
+/// fault and why, for the page at `page` to show again as it was.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FormBack {
+    pub page: String,
+    /// Which of the page's forms it is.
+    pub form: String,
+    pub fields: Vec<(String, String)>,
+    /// The id of the field at fault on the page.
+    pub field: String,
+    pub message: String,
+}
+
+impl FormBack {
+    /// What was typed in the field `name`, if it was sent.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Why the field `id` is at fault, if it is the one.
+    pub fn error_for(&self, id: &str) -> Option<String> {
+        (self.field == id).then(|| self.message.clone())
+    }
+}
+
 /// A secret shown once, on the page an action redirects to.
 #[derive(Debug, Clone)]
 pub struct ShownOnce(pub String);

@@ -6,8 +6,11 @@ use axum::http::StatusCode;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
+use super::FormBack;
 use super::actions::{self, ActionError};
-use super::app::{CsrfField, Layout, PageContext, error_view, page_context, set_status};
+use super::app::{
+    CsrfField, Layout, PageContext, error_view, fault, field_error, page_context, set_status,
+};
 use crate::domain::proofme::{Proofme, PublicLink};
 use crate::domain::{Credential, CredentialKey, Mode, ProofmeId, Purpose};
 use crate::store::{NewPublicLink, ProofmeListing};
@@ -57,6 +60,47 @@ fn need_field(k: CredentialKey) -> String {
     format!("need_{}", k.as_str())
 }
 
+/// Why the form was refused, and which of its fields (by id) is at fault.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The names of the page's forms, for a form sent back.
+const PROOFME_FORM: &str = "proofme";
+const LINK_FORM: &str = "public-link";
+
+/// The id of the credentials' fieldset, where "ask for at least one" is told.
+const CREDENTIALS: &str = "credentials";
+/// The most of one field a form sent back keeps (a name is far shorter).
+const KEPT_CHARS: usize = 1000;
+
+/// The fields of a posted form worth showing again: those the form has.
+fn kept_fields(fields: &HashMap<String, String>) -> Vec<(String, String)> {
+    let mut kept: Vec<(String, String)> = fields
+        .iter()
+        .filter(|(k, _)| {
+            matches!(k.as_str(), "name" | "purpose")
+                || CredentialKey::ALL
+                    .iter()
+                    .any(|c| **k == ask_field(*c) || **k == need_field(*c))
+        })
+        .map(|(k, v)| (k.clone(), v.chars().take(KEPT_CHARS).collect()))
+        .collect();
+    kept.sort();
+    kept
+}
+
 /// A proofme as the form posts it, checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProofmeInput {
@@ -67,18 +111,21 @@ pub struct ProofmeInput {
 
 impl ProofmeInput {
     /// Reads the form's fields; what is wrong is a message for the page.
-    pub fn parse(fields: &HashMap<String, String>) -> Result<ProofmeInput, String> {
+    pub fn parse(fields: &HashMap<String, String>) -> Result<ProofmeInput, FieldError> {
         let name = fields.get("name").map(|n| n.trim()).unwrap_or_default();
         if name.is_empty() {
-            return Err("A proofme needs a name.".to_owned());
+            return Err(FieldError::new("name", "A proofme needs a name."));
         }
         if name.chars().count() > MAX_NAME {
-            return Err(format!("The name can be at most {MAX_NAME} characters."));
+            return Err(FieldError::new(
+                "name",
+                format!("The name can be at most {MAX_NAME} characters."),
+            ));
         }
         let purpose = fields
             .get("purpose")
             .and_then(|p| Purpose::parse(p))
-            .ok_or("Choose one of the purposes.")?;
+            .ok_or_else(|| FieldError::new("purpose", "Choose one of the purposes."))?;
         let mut credentials = Vec::new();
         for key in CredentialKey::ALL {
             if fields.get(&ask_field(key)).is_none_or(|v| v.is_empty()) {
@@ -88,16 +135,19 @@ impl ProofmeInput {
                 None | Some("required") => true,
                 Some("optional") => false,
                 Some(_) => {
-                    return Err(format!(
-                        "{} must be required or optional.",
-                        credential_label(key)
+                    return Err(FieldError::new(
+                        need_field(key),
+                        format!("{} must be required or optional.", credential_label(key)),
                     ));
                 }
             };
             credentials.push(Credential { key, required });
         }
         if credentials.is_empty() {
-            return Err("Ask for at least one credential.".to_owned());
+            return Err(FieldError::new(
+                CREDENTIALS,
+                "Ask for at least one credential.",
+            ));
         }
         Ok(ProofmeInput {
             name: name.to_owned(),
@@ -201,36 +251,66 @@ fn list_table(ctx: &PageContext, rows: Vec<ProofmeListing>) -> impl IntoView {
     .into_any()
 }
 
-/// The name, purpose and credentials form, empty or with a proofme's
-/// current revision.
-fn proofme_form(csrf: String, current: Option<&Proofme>) -> impl IntoView + use<> {
-    let name = current.map(|p| p.name.clone()).unwrap_or_default();
-    let purpose = current.map(|p| p.purpose);
+/// The name, purpose and credentials form: empty, with a proofme's current
+/// revision, or as it was sent when it was refused (`back`, which wins).
+fn proofme_form(
+    csrf: String,
+    current: Option<&Proofme>,
+    back: Option<&FormBack>,
+) -> impl IntoView + use<> {
+    let name = match back {
+        Some(b) => b.value("name").unwrap_or_default().to_owned(),
+        None => current.map(|p| p.name.clone()).unwrap_or_default(),
+    };
+    let purpose = match back {
+        Some(b) => b.value("purpose").and_then(Purpose::parse),
+        None => current.map(|p| p.purpose),
+    };
     let purposes = Purpose::ALL
         .into_iter()
         .map(|p| {
             view! { <option value=p.as_str() selected=purpose == Some(p)>{purpose_label(p)}</option> }
         })
         .collect_view();
+    let first_credential = CredentialKey::ALL.first().copied();
     let rows = CredentialKey::ALL
         .into_iter()
         .map(|key| {
-            let asked = current.and_then(|p| p.credentials.iter().find(|c| c.key == key).copied());
-            let optional = asked.is_some_and(|c| !c.required);
             let (ask, need) = (ask_field(key), need_field(key));
+            let (asked, optional) = match back {
+                Some(b) => (
+                    b.value(&ask).is_some_and(|v| !v.is_empty()),
+                    b.value(&need) == Some("optional"),
+                ),
+                None => {
+                    let c = current.and_then(|p| p.credentials.iter().find(|c| c.key == key));
+                    (c.is_some(), c.is_some_and(|c| !c.required))
+                }
+            };
             let label = credential_label(key);
+            // "Ask for at least one" opens the page on the first checkbox.
+            let focus_ask = first_credential == Some(key) && back.is_some_and(|b| b.field == CREDENTIALS);
+            let (need_invalid, need_described, need_focus) = fault(back, &need);
+            let need_error = field_error(back, &need);
             view! {
                 <fieldset class="credential">
                     <legend>{label}</legend>
                     <span class="check">
-                        <input type="checkbox" id=ask.clone() name=ask.clone() value="yes" checked=asked.is_some()/>
+                        <input type="checkbox" id=ask.clone() name=ask.clone() value="yes" checked=asked autofocus=focus_ask/>
                         <label for=ask>{format!("Ask for {label}")}</label>
                     </span>
                     <label for=need.clone()>"Required or optional"</label>
-                    <select id=need.clone() name=need>
+                    <select
+                        id=need.clone()
+                        name=need
+                        aria-invalid=need_invalid
+                        aria-describedby=need_described
+                        autofocus=need_focus
+                    >
                         <option value="required" selected=!optional>"Required"</option>
                         <option value="optional" selected=optional>"Optional"</option>
                     </select>
+                    {need_error}
                 </fieldset>
             }
         })
@@ -243,17 +323,49 @@ fn proofme_form(csrf: String, current: Option<&Proofme>) -> impl IntoView + use<
     } else {
         "Create proofme"
     };
+    let (name_invalid, name_described, name_focus) = fault(back, "name");
+    let (purpose_invalid, purpose_described, purpose_focus) = fault(back, "purpose");
+    let (name_error, purpose_error, credentials_error) = (
+        field_error(back, "name"),
+        field_error(back, "purpose"),
+        field_error(back, CREDENTIALS),
+    );
+    let credentials_described = back
+        .is_some_and(|b| b.field == CREDENTIALS)
+        .then(|| format!("{CREDENTIALS}-error"));
     view! {
         <ActionForm action={ServerAction::<SaveProofme>::new()} attr:class="stack proofme-form">
             <CsrfField token=csrf/>
             {id}
             <label for="name">"Name"</label>
-            <input id="name" name="name" type="text" required maxlength=MAX_NAME.to_string() value=name/>
+            {name_error}
+            <input
+                id="name"
+                name="name"
+                type="text"
+                required
+                maxlength=MAX_NAME.to_string()
+                value=name
+                aria-invalid=name_invalid
+                aria-describedby=name_described
+                autofocus=name_focus
+            />
             <label for="purpose">"Purpose"</label>
-            <select id="purpose" name="purpose" required>{purposes}</select>
-            <fieldset class="credentials">
+            {purpose_error}
+            <select
+                id="purpose"
+                name="purpose"
+                required
+                aria-invalid=purpose_invalid
+                aria-describedby=purpose_described
+                autofocus=purpose_focus
+            >
+                {purposes}
+            </select>
+            <fieldset class="credentials" id=CREDENTIALS aria-describedby=credentials_described>
                 <legend>"Credentials"</legend>
                 <p class="muted">"Ask for at least one."</p>
+                {credentials_error}
                 {rows}
             </fieldset>
             <button type="submit">{button}</button>
@@ -268,11 +380,11 @@ pub fn NewPage() -> impl IntoView {
         Ok(ctx) => ctx,
         Err(page) => return page,
     };
-    let csrf = ctx.csrf.clone();
+    let (csrf, back) = (ctx.csrf.clone(), ctx.sent_back(PROOFME_FORM).cloned());
     view! {
         <Layout ctx=ctx title="New proofme".to_owned()>
             <p><a href=LIST_PATH>"Back to proofmes"</a></p>
-            {proofme_form(csrf, None)}
+            {proofme_form(csrf, None, back.as_ref())}
         </Layout>
     }
     .into_any()
@@ -328,10 +440,11 @@ fn edit_view(ctx: &PageContext, listing: ProofmeListing) -> impl IntoView {
     let p = &listing.proofme;
     let id = p.id.as_str().to_owned();
     let revision = p.revision;
-    let form = proofme_form(ctx.csrf.clone(), Some(p));
+    let form = proofme_form(ctx.csrf.clone(), Some(p), ctx.sent_back(PROOFME_FORM));
+    let link_back = ctx.sent_back(LINK_FORM);
     let link = match &listing.public_link {
         None => {
-            let form = link_form(ctx.csrf.clone(), &id, None);
+            let form = link_form(ctx.csrf.clone(), &id, None, link_back);
             view! {
                 <p class="muted">"This proofme has no public link."</p>
                 {form}
@@ -341,7 +454,7 @@ fn edit_view(ctx: &PageContext, listing: ProofmeListing) -> impl IntoView {
         Some(link) => {
             let url = link.url(&ctx.state.config.public_url);
             let href = url.clone();
-            let form = link_form(ctx.csrf.clone(), &id, Some(link));
+            let form = link_form(ctx.csrf.clone(), &id, Some(link), link_back);
             let (csrf, id) = (ctx.csrf.clone(), id.clone());
             view! {
                 <dl class="fields">
@@ -383,14 +496,38 @@ fn edit_view(ctx: &PageContext, listing: ProofmeListing) -> impl IntoView {
     }
 }
 
-fn link_form(csrf: String, id: &str, current: Option<&PublicLink>) -> impl IntoView + use<> {
-    let redirect = current
-        .map(|l| l.redirect_url.as_str().to_owned())
-        .unwrap_or_default();
-    let webhook = current
-        .and_then(|l| l.webhook_url.as_ref().map(|u| u.as_str().to_owned()))
-        .unwrap_or_default();
-    let mode = current.map(|l| l.mode).unwrap_or(Mode::Test);
+/// The public link's form: empty, with the current link, or as it was sent
+/// when it was refused (`back`, which wins).
+fn link_form(
+    csrf: String,
+    id: &str,
+    current: Option<&PublicLink>,
+    back: Option<&FormBack>,
+) -> impl IntoView + use<> {
+    let (redirect, webhook, mode) = match back {
+        Some(b) => (
+            b.value("redirect_url").unwrap_or_default().to_owned(),
+            b.value("webhook_url").unwrap_or_default().to_owned(),
+            b.value("mode").and_then(Mode::parse).unwrap_or(Mode::Test),
+        ),
+        None => (
+            current
+                .map(|l| l.redirect_url.as_str().to_owned())
+                .unwrap_or_default(),
+            current
+                .and_then(|l| l.webhook_url.as_ref().map(|u| u.as_str().to_owned()))
+                .unwrap_or_default(),
+            current.map(|l| l.mode).unwrap_or(Mode::Test),
+        ),
+    };
+    let (redirect_invalid, redirect_described, redirect_focus) = fault(back, "redirect_url");
+    let (webhook_invalid, webhook_described, webhook_focus) = fault(back, "webhook_url");
+    let (mode_invalid, mode_described, mode_focus) = fault(back, "mode");
+    let (redirect_error, webhook_error, mode_error) = (
+        field_error(back, "redirect_url"),
+        field_error(back, "webhook_url"),
+        field_error(back, "mode"),
+    );
     let modes = [Mode::Test, Mode::Live]
         .into_iter()
         .map(|m| view! { <option value=m.as_str() selected=mode == m>{m.as_str()}</option> })
@@ -406,11 +543,39 @@ fn link_form(csrf: String, id: &str, current: Option<&PublicLink>) -> impl IntoV
             <CsrfField token=csrf/>
             <input type="hidden" name="id" value=id/>
             <label for="redirect_url">"Redirect URL"</label>
-            <input id="redirect_url" name="redirect_url" type="url" required value=redirect/>
+            {redirect_error}
+            <input
+                id="redirect_url"
+                name="redirect_url"
+                type="url"
+                required
+                value=redirect
+                aria-invalid=redirect_invalid
+                aria-describedby=redirect_described
+                autofocus=redirect_focus
+            />
             <label for="webhook_url">"Webhook URL (optional)"</label>
-            <input id="webhook_url" name="webhook_url" type="url" value=webhook/>
+            {webhook_error}
+            <input
+                id="webhook_url"
+                name="webhook_url"
+                type="url"
+                value=webhook
+                aria-invalid=webhook_invalid
+                aria-describedby=webhook_described
+                autofocus=webhook_focus
+            />
             <label for="mode">"Mode"</label>
-            <select id="mode" name="mode">{modes}</select>
+            {mode_error}
+            <select
+                id="mode"
+                name="mode"
+                aria-invalid=mode_invalid
+                aria-describedby=mode_described
+                autofocus=mode_focus
+            >
+                {modes}
+            </select>
             <button type="submit">{button}</button>
         </ActionForm>
     }
@@ -438,7 +603,17 @@ pub async fn save_proofme(
         .unwrap_or_else(|| format!("{LIST_PATH}/new"));
     let input = match ProofmeInput::parse(&fields) {
         Ok(input) => input,
-        Err(message) => return act.fail(&back, &message).await,
+        Err(e) => {
+            // Back to the form as it was typed, the reason beside the field.
+            let sent_back = FormBack {
+                page: back,
+                form: PROOFME_FORM.to_owned(),
+                fields: kept_fields(&fields),
+                field: e.field,
+                message: e.message,
+            };
+            return act.fail_form(sent_back).await;
+        }
     };
     match id {
         None => {
@@ -492,8 +667,24 @@ pub async fn save_public_link(
         return act.fail(LIST_PATH, NOT_FOUND).await;
     };
     let back = edit_path(&id);
-    let Some(mode) = Mode::parse(&mode) else {
-        return act.fail(&back, "The mode must be test or live.").await;
+    // A refusal sends the form back as typed, the reason beside `field`.
+    let sent_back = |field: &str, message: String| FormBack {
+        page: back.clone(),
+        form: LINK_FORM.to_owned(),
+        fields: [
+            ("redirect_url", redirect_url.as_str()),
+            ("webhook_url", webhook_url.as_deref().unwrap_or_default()),
+            ("mode", mode.as_str()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.chars().take(KEPT_CHARS).collect()))
+        .collect(),
+        field: field.to_owned(),
+        message,
+    };
+    let Some(parsed_mode) = Mode::parse(&mode) else {
+        let refused = sent_back("mode", "The mode must be test or live.".to_owned());
+        return act.fail_form(refused).await;
     };
     let webhook = webhook_url.as_deref().map(str::trim);
     let (redirect_url, webhook_url) =
@@ -502,22 +693,19 @@ pub async fn save_public_link(
         {
             Ok(urls) => urls,
             Err(e) => {
-                let message = format!(
-                    "Nothing was saved: the {} {}.",
-                    if e.field == "redirectUrl" {
-                        "redirect URL"
-                    } else {
-                        "webhook URL"
-                    },
-                    e.reason
-                );
-                return act.fail(&back, &message).await;
+                let (field, name) = if e.field == "redirectUrl" {
+                    ("redirect_url", "redirect URL")
+                } else {
+                    ("webhook_url", "webhook URL")
+                };
+                let message = format!("Nothing was saved: the {name} {}.", e.reason);
+                return act.fail_form(sent_back(field, message)).await;
             }
         };
     let link = NewPublicLink {
         redirect_url,
         webhook_url,
-        mode,
+        mode: parsed_mode,
     };
     let saved = act
         .state
@@ -608,6 +796,23 @@ mod tests {
     }
 
     #[test]
+    fn a_form_sent_back_keeps_only_the_forms_own_fields_and_not_too_much() {
+        let long = "y".repeat(KEPT_CHARS + 5);
+        let kept = kept_fields(&fields(&[
+            ("name", long.as_str()),
+            ("purpose", "NOPE"),
+            ("ask_EMAIL", "yes"),
+            ("need_EMAIL", "optional"),
+            ("csrf", "token"),
+            ("id", "pr_x"),
+            ("anything", "else"),
+        ]));
+        let names: Vec<&str> = kept.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["ask_EMAIL", "name", "need_EMAIL", "purpose"]);
+        assert_eq!(kept[1].1.chars().count(), KEPT_CHARS);
+    }
+
+    #[test]
     fn the_form_refuses_what_a_proofme_cannot_be() {
         let ok = [("purpose", "IDENTIFICATION"), ("ask_PHOTO", "yes")];
         let long = "x".repeat(MAX_NAME + 1);
@@ -622,15 +827,19 @@ mod tests {
             let mut all = ok.to_vec();
             all.extend(extra);
             let err = ProofmeInput::parse(&fields(&all)).unwrap_err();
-            assert!(err.contains(expected), "{err}");
+            assert!(err.message.contains(expected), "{err:?}");
         }
         let none = ProofmeInput::parse(&fields(&[("name", "A"), ("purpose", "IDENTIFICATION")]));
-        assert!(none.unwrap_err().contains("at least one credential"));
+        let none = none.unwrap_err();
+        assert!(none.message.contains("at least one credential"));
+        assert_eq!(none.field, CREDENTIALS);
         let bad = ProofmeInput::parse(&fields(&[
             ("name", "A"),
             ("purpose", "NOPE"),
             ("ask_PHOTO", "yes"),
         ]));
-        assert!(bad.unwrap_err().contains("purposes"));
+        let bad = bad.unwrap_err();
+        assert!(bad.message.contains("purposes"));
+        assert_eq!(bad.field, "purpose");
     }
 }

@@ -4,9 +4,14 @@
 
 use axum::http::StatusCode;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
 
+use super::FormBack;
 use super::actions::{self, ActionError};
-use super::app::{CsrfField, Layout, PageContext, error_view, page_context, set_status};
+use super::app::{
+    ConfirmForm, CsrfField, Layout, PageContext, error_view, fault, field_error, page_context,
+    set_status,
+};
 use super::keys::OnceSecret;
 use crate::domain::HttpUrl;
 use crate::store::{Organisation, TestWebhook};
@@ -14,6 +19,10 @@ use crate::webhooks::deliver::Deliverer;
 use crate::webhooks::test_webhook::TestWebhookError;
 
 pub const PATH: &str = "/dashboard/webhooks";
+/// Where rotating the secret is asked for.
+pub const ROTATE_PATH: &str = "/dashboard/webhooks/rotate";
+/// The test webhook's form, by name, for a form sent back.
+const TEST_FORM: &str = "test-webhook";
 /// How many test webhooks the page lists.
 const RECENT: i64 = 10;
 
@@ -36,9 +45,9 @@ pub fn WebhooksPage() -> impl IntoView {
         .map(|secret| {
             view! {
                 <OnceSecret
-                    heading="Copy this signing secret now: it is shown only once"
+                    heading="Your webhook signing secret"
                     secret=secret
-                    note="Give it to your webhook receiver. To see it again, reveal it again."
+                    note="Give it to your webhook receiver. This page shows it only until you leave or reload it, but Proofme keeps it: “Reveal signing secret” below shows it again whenever you need it."
                 />
             }
         });
@@ -78,7 +87,7 @@ fn content(ctx: &PageContext, org: &Organisation, recent: Vec<TestWebhook>) -> i
         .filter(|p| now < p.expires_at)
         .map(|p| {
             view! {
-                <p class="flash" role="note">
+                <p class="note" role="note">
                     {format!(
                         "A rotation is under way: the previous secret also signs webhooks until {}.",
                         p.expires_at.to_rfc3339()
@@ -86,10 +95,16 @@ fn content(ctx: &PageContext, org: &Organisation, recent: Vec<TestWebhook>) -> i
                 </p>
             }
         });
-    let last_url = recent.first().map(|t| t.url.clone()).unwrap_or_default();
+    // A refused URL comes back as typed, the reason beside it.
+    let back = ctx.sent_back(TEST_FORM);
+    let url = match back {
+        Some(b) => b.value("url").unwrap_or_default().to_owned(),
+        None => recent.first().map(|t| t.url.clone()).unwrap_or_default(),
+    };
+    let (url_invalid, url_described, url_focus) = fault(back, "url");
+    let url_error = field_error(back, "url");
     // Each form's children are a closure of their own.
-    let (reveal_csrf, rotate_csrf, send_csrf) =
-        (ctx.csrf.clone(), ctx.csrf.clone(), ctx.csrf.clone());
+    let (reveal_csrf, send_csrf) = (ctx.csrf.clone(), ctx.csrf.clone());
     view! {
         <h2>"Signing secret"</h2>
         <p>
@@ -105,15 +120,13 @@ fn content(ctx: &PageContext, org: &Organisation, recent: Vec<TestWebhook>) -> i
         </div>
         <h2>"Rotate the secret"</h2>
         <p>
-            "Rotating makes a new secret and shows it once. The old secret keeps signing for 24 hours beside the new one (each webhook then carries two "
+            "Rotating makes a new secret and shows it to you (like the current one, it can be revealed again later). The old secret keeps signing for 24 hours beside the new one (each webhook then carries two "
             <code>"v1,"</code>
             " signatures), so your receiver can switch without missing a webhook."
         </p>
+        // Rotating cannot be undone: the link asks first.
         <div class="actions">
-            <ActionForm action={ServerAction::<RotateWebhookSecret>::new()}>
-                <CsrfField token=rotate_csrf/>
-                <button type="submit">"Rotate secret"</button>
-            </ActionForm>
+            <a href=ROTATE_PATH class="button danger-outline">"Rotate secret"</a>
         </div>
         <h2>"Send a test webhook"</h2>
         <p>
@@ -124,19 +137,95 @@ fn content(ctx: &PageContext, org: &Organisation, recent: Vec<TestWebhook>) -> i
             <CsrfField token=send_csrf/>
             <label class="wide">"Webhook URL"
                 <input
+                    id="url"
                     type="url"
                     name="url"
                     required
                     maxlength=HttpUrl::MAX_LEN.to_string()
                     placeholder="https://example.com/webhooks/proofme"
-                    value=last_url
+                    value=url
+                    aria-invalid=url_invalid
+                    aria-describedby=url_described
+                    autofocus=url_focus
                 />
             </label>
+            {url_error}
             <button type="submit">"Send test webhook"</button>
         </ActionForm>
         <h2>"Recent test webhooks"</h2>
         {recent_table(recent)}
     }
+}
+
+/// `/dashboard/webhooks/rotate`: asks before rotating the secret. Loading
+/// it changes nothing; only its form rotates.
+#[component]
+pub fn ConfirmRotatePage() -> impl IntoView {
+    let ctx = match page_context() {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
+    let page = {
+        let ctx = ctx.clone();
+        async move {
+            let org = match ctx
+                .state
+                .store
+                .get_organisation(&ctx.user.organisation_id)
+                .await
+            {
+                Ok(Some(org)) => org,
+                Ok(None) => {
+                    set_status(StatusCode::INTERNAL_SERVER_ERROR);
+                    return view! { <p class="error" role="alert">"Your organisation could not be found."</p> }
+                        .into_any();
+                }
+                Err(e) => return error_view(&e),
+            };
+            // A second rotation within the overlap moves the current secret
+            // aside in place of the previous one, which stops signing at once.
+            let now = ctx.state.clock.now();
+            let under_way = org
+                .previous_webhook_secret
+                .as_ref()
+                .filter(|p| now < p.expires_at)
+                .map(|p| {
+                    view! {
+                        <p class="warning">
+                            <strong>"A rotation is already under way. "</strong>
+                            {format!(
+                                "The secret before the current one would have signed until {}; rotating again stops it at once, so a receiver that still uses it starts refusing webhooks.",
+                                p.expires_at.to_rfc3339()
+                            )}
+                        </p>
+                    }
+                });
+            view! {
+                <p class="question">"Rotate your organisation's webhook signing secret?"</p>
+                <p>
+                    "A new secret is made and shown to you on the next page (you can reveal it again later). For 24 hours the current secret keeps signing beside it; after that only the new one signs, so give the new secret to your receiver within that time. "
+                    <strong>"This cannot be undone:"</strong>
+                    " the current secret cannot be made the signing secret again."
+                </p>
+                {under_way}
+                <ConfirmForm
+                    action=RotateWebhookSecret::PATH
+                    csrf=ctx.csrf.clone()
+                    id=None
+                    confirm="Yes, rotate the secret"
+                    back=PATH.to_owned()
+                    keep="Keep the current secret"
+                />
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <Layout ctx=ctx title="Rotate webhook secret".to_owned()>
+            <Suspense fallback=|| ()>{Suspend::new(page)}</Suspense>
+        </Layout>
+    }
+    .into_any()
 }
 
 fn recent_table(recent: Vec<TestWebhook>) -> AnyView {
@@ -153,17 +242,17 @@ fn recent_table(recent: Vec<TestWebhook>) -> AnyView {
             };
             view! {
                 <tr>
-                    <td>{t.attempted_at.to_rfc3339()}</td>
-                    <td class="id">{t.url}</td>
-                    <td>{result}</td>
-                    <td>{format!("{} ms", t.duration_ms)}</td>
+                    <td data-label="When">{super::words::full_time(t.attempted_at)}</td>
+                    <td class="id" data-label="URL">{t.url}</td>
+                    <td data-label="Result">{result}</td>
+                    <td data-label="Took">{format!("{} ms", t.duration_ms)}</td>
                 </tr>
             }
         })
         .collect_view();
     view! {
         <div class="table-wrap" role="region" aria-label="Recent test webhooks" tabindex="0">
-            <table>
+            <table class="cards">
                 <thead>
                     <tr>
                         <th scope="col">"When"</th>
@@ -231,7 +320,20 @@ pub async fn send_test_webhook(url: String) -> Result<(), ServerFnError> {
     let act = actions::context().await?;
     let url = match HttpUrl::parse(url.trim()) {
         Ok(u) => u,
-        Err(e) => return act.fail(PATH, &format!("The webhook URL {e}.")).await,
+        Err(e) => {
+            // Back as typed, the reason beside the field.
+            let refused = FormBack {
+                page: PATH.to_owned(),
+                form: TEST_FORM.to_owned(),
+                fields: vec![(
+                    "url".to_owned(),
+                    url.chars().take(2 * HttpUrl::MAX_LEN).collect(),
+                )],
+                field: "url".to_owned(),
+                message: format!("The webhook URL {e}."),
+            };
+            return act.fail_form(refused).await;
+        }
     };
     let deliverer = Deliverer::new(act.state.config.allow_private_webhooks).map_err(|e| {
         tracing::error!(error = %e, "no webhook client for a test webhook");

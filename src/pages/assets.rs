@@ -63,6 +63,11 @@ pub static DASHBOARD_STYLE: Asset = asset!(
     "style/dashboard.css",
     "text/css; charset=utf-8"
 );
+pub static DASHBOARD_SCRIPT: Asset = asset!(
+    "/public/dashboard.js",
+    "public/dashboard.js",
+    "text/javascript; charset=utf-8"
+);
 pub static FAVICON: Asset = asset!("/public/favicon.svg", "public/favicon.svg", "image/svg+xml");
 
 /// The routes for the files above. They need no state, so the router fits
@@ -75,6 +80,10 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
             get(|| async { DASHBOARD_STYLE.response() }),
         )
         .route(SCRIPT.path, get(|| async { SCRIPT.response() }))
+        .route(
+            DASHBOARD_SCRIPT.path,
+            get(|| async { DASHBOARD_SCRIPT.response() }),
+        )
         .route(FAVICON.path, get(|| async { FAVICON.response() }))
         .route("/favicon.ico", get(|| async { FAVICON.response() }))
         // The URL carries the content's hash, so browsers may keep it a year.

@@ -7,12 +7,14 @@ use leptos::prelude::*;
 
 /// The `<head>` of every page: character set, viewport, no indexing, light
 /// and dark, the title, one stylesheet, the icon, and a script if the page
-/// has one (deferred, from our origin, so the CSP needs no inline script).
+/// has one (deferred, from our origin, so the CSP needs no inline script;
+/// with the response's `nonce` where the policy allows only nonced scripts).
 #[component]
 pub fn Head(
     title: String,
     stylesheet: &'static assets::Asset,
     script: Option<&'static assets::Asset>,
+    #[prop(optional)] nonce: Option<String>,
 ) -> impl IntoView {
     view! {
         <head>
@@ -23,7 +25,7 @@ pub fn Head(
             <title>{title}</title>
             <link rel="stylesheet" href=stylesheet.versioned_path()/>
             <link rel="icon" href=assets::FAVICON.versioned_path() type="image/svg+xml"/>
-            {script.map(|s| view! { <script src=s.versioned_path() defer></script> })}
+            {script.map(|s| view! { <script src=s.versioned_path() nonce=nonce defer></script> })}
         </head>
     }
 }

@@ -65,6 +65,37 @@ impl Page {
             .map(str::to_owned)
     }
 
+    /// The form whose submit button reads `button`: where it posts and
+    /// every named field it sends (hidden ones included).
+    pub fn form(&self, button: &str) -> Option<(String, Vec<(String, String)>)> {
+        let forms = Selector::parse("form").expect("selector");
+        let buttons = Selector::parse("button[type=submit]").expect("selector");
+        let inputs = Selector::parse("input[name]").expect("selector");
+        let doc = self.doc();
+        let form = doc.select(&forms).find(|f| {
+            f.select(&buttons)
+                .any(|b| b.text().collect::<String>().trim() == button)
+        })?;
+        let action = form.value().attr("action")?.to_owned();
+        let fields = form
+            .select(&inputs)
+            .filter_map(|i| {
+                let name = i.value().attr("name")?.to_owned();
+                Some((name, i.value().attr("value").unwrap_or_default().to_owned()))
+            })
+            .collect();
+        Some((action, fields))
+    }
+
+    /// The `href` of every link `selector` matches.
+    pub fn hrefs(&self, selector: &str) -> Vec<String> {
+        let sel = Selector::parse(selector).expect("selector");
+        self.doc()
+            .select(&sel)
+            .filter_map(|e| e.value().attr("href").map(str::to_owned))
+            .collect()
+    }
+
     /// The CSRF token in the page's forms.
     pub fn csrf(&self) -> Option<String> {
         let sel = Selector::parse(r#"input[name="csrf"]"#).expect("selector");
@@ -187,6 +218,20 @@ impl Browser {
             None => req,
         };
         Browser::page(req.send().await.expect("POST")).await
+    }
+
+    /// Submits `page`'s form whose button reads `button`, exactly as the page
+    /// has it (its own CSRF field included), as a browser would from it.
+    pub async fn submit(&mut self, page: &Page, button: &str) -> Page {
+        let (action, fields) = page
+            .form(button)
+            .unwrap_or_else(|| panic!("no form with a {button:?} button in {}", page.html));
+        let fields: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let origin = self.base.clone();
+        self.post_with(&action, &fields, Some(&origin), None).await
     }
 
     /// Signs in through the form; the answer to the form post.

@@ -170,7 +170,12 @@ async fn the_detail_shows_every_field_history_and_metadata() {
         [format!("/dashboard/proofmes/{}", app.proofme_id)]
     );
     assert!(page.texts("button").contains(&"Resend webhook".to_owned()));
-    assert!(page.texts("button").contains(&"Erase data".to_owned()));
+    // Erasing asks first: the page links to the question.
+    assert_eq!(page.texts("a.button.danger-outline"), ["Erase data"]);
+    assert_eq!(
+        page.hrefs("a.button.danger-outline"),
+        [format!("/dashboard/identifications/{id}/erase")]
+    );
     // The shared data by MyPage's names, its values hidden until shown.
     assert!(page.text().contains("18 or older"), "the shared data");
     assert!(!page.text().contains("OLDER_THAN_18"));
@@ -199,13 +204,11 @@ async fn revoke_from_the_dashboard_revokes_and_records_why() {
     let app = spawn_app().await;
     let id = app.create_with_description("To revoke").await;
     let mut browser = app.signed_in().await;
-    browser
-        .get(&format!("/dashboard/identifications/{id}"))
+    let question = browser
+        .get(&format!("/dashboard/identifications/{id}/revoke"))
         .await;
 
-    let answer = browser
-        .post("/dashboard/act/revoke-identification", &[("id", &id)])
-        .await;
+    let answer = browser.submit(&question, "Yes, revoke it").await;
 
     assert!(answer.status.is_redirection(), "{}", answer.status);
     assert_eq!(
@@ -250,13 +253,13 @@ async fn erase_data_from_the_dashboard_erases_it() {
     let id = app.create_with_description("With data").await;
     app.set_outcome(&id, "2").await;
     let mut browser = app.signed_in().await;
-    browser
-        .get(&format!("/dashboard/identifications/{id}"))
+    let question = browser
+        .get(&format!("/dashboard/identifications/{id}/erase"))
         .await;
 
-    browser
-        .post("/dashboard/act/erase-data", &[("id", &id)])
-        .await;
+    let answer = browser.submit(&question, "Yes, erase the data").await;
+
+    assert!(answer.status.is_redirection(), "{}", answer.status);
 
     let data = app.get_json(&format!("/v1/identification/data/{id}")).await;
     assert_eq!(data["data"], serde_json::Value::Null);
@@ -632,7 +635,7 @@ async fn shared_data_shows_once_after_show_and_only_for_its_organisation() {
     let revealed = browser.get(&path).await;
     assert_eq!(revealed.texts("#shared-data dt"), ["18 or older"]);
     assert_eq!(revealed.texts("#shared-data dd"), ["Yes"]);
-    assert_eq!(revealed.texts("a.button"), ["Hide"]);
+    assert_eq!(revealed.texts("#shared-data + p a.button"), ["Hide"]);
     // Once: the next visit hides the values again.
     let again = browser.get(&path).await;
     assert_eq!(again.texts("#shared-data dd"), ["Hidden"]);

@@ -173,11 +173,11 @@ async fn a_key_revoked_from_the_dashboard_is_refused_at_once() {
     // Authenticated once, so the key is in the cache.
     assert_eq!(app.get("/v1/identification").await.status(), StatusCode::OK);
     let mut browser = app.signed_in().await;
-    browser.get(KEYS).await;
-
-    let answer = browser
-        .post("/dashboard/act/revoke-api-key", &[("id", &app.api_key_id)])
+    let question = browser
+        .get(&format!("{KEYS}/{}/revoke", app.api_key_id))
         .await;
+
+    let answer = browser.submit(&question, "Yes, revoke the key").await;
 
     assert!(answer.status.is_redirection(), "{}", answer.status);
     assert_problem(app.get("/v1/identification").await, 401, None).await;
@@ -284,7 +284,10 @@ async fn a_used_key_shows_when_it_was_last_used() {
     let page = browser.get(KEYS).await;
 
     let row = row_of(&page, &app.api_key_id);
-    assert!(row.contains(&used.to_rfc3339()), "{row}");
+    assert!(
+        row.contains(&proofme::dashboard::words::full_time(used)),
+        "{row}"
+    );
     assert!(!row.contains("never"), "{row}");
 }
 

@@ -44,13 +44,15 @@ async fn the_webhooks_page_does_not_show_the_secret_when_loaded() {
     assert!(!page.html.contains(&app.webhook_secret));
     assert!(!page.html.contains("whsec_"));
     let buttons = page.texts("button");
-    for label in [
-        "Reveal signing secret",
-        "Rotate secret",
-        "Send test webhook",
-    ] {
+    for label in ["Reveal signing secret", "Send test webhook"] {
         assert!(buttons.contains(&label.to_owned()), "{buttons:?}");
     }
+    // Rotating asks first: the page links to the question.
+    assert_eq!(page.texts("a.button.danger-outline"), ["Rotate secret"]);
+    assert_eq!(
+        page.hrefs("a.button.danger-outline"),
+        ["/dashboard/webhooks/rotate"]
+    );
     assert!(page.texts("label").iter().any(|l| l == "Webhook URL"));
     assert!(page.text().contains("No test webhooks yet."));
 }
@@ -86,11 +88,9 @@ async fn rotate_shows_the_new_secret_and_webhooks_then_carry_both_signatures() {
     let receiver = receiver().await;
     let old = app.webhook_secret.clone();
     let mut browser = app.signed_in().await;
-    browser.get(WEBHOOKS).await;
+    let question = browser.get("/dashboard/webhooks/rotate").await;
 
-    let answer = browser
-        .post("/dashboard/act/rotate-webhook-secret", &[])
-        .await;
+    let answer = browser.submit(&question, "Yes, rotate the secret").await;
 
     assert!(answer.status.is_redirection(), "{}", answer.status);
     let page = browser.get(WEBHOOKS).await;
