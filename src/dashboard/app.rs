@@ -11,7 +11,9 @@ use leptos_router::{SsrMode, path};
 
 use super::guard::{CSRF_FIELD, CsrfToken, CurrentUser};
 use super::login::SignOut;
-use super::{Alert, Flash, ShownOnce, audit, identifications, keys, overview, proofmes, webhooks};
+use super::{
+    Alert, Flash, ShownOnce, audit, identifications, keys, overview, proofmes, settings, webhooks,
+};
 use crate::AppState;
 use crate::pages::{Head, assets};
 
@@ -50,6 +52,7 @@ fn page_title(path: &str) -> &'static str {
         p if p.starts_with("/dashboard/keys") => "API keys – Proofme dashboard",
         p if p.starts_with("/dashboard/webhooks") => "Webhooks – Proofme dashboard",
         audit::PATH => "Audit log – Proofme dashboard",
+        settings::PATH => "Settings – Proofme dashboard",
         _ => "Proofme dashboard",
     }
 }
@@ -76,6 +79,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/dashboard/keys") view=keys::KeysPage ssr=SsrMode::Async/>
                 <Route path=path!("/dashboard/webhooks") view=webhooks::WebhooksPage ssr=SsrMode::Async/>
                 <Route path=path!("/dashboard/audit") view=audit::AuditPage ssr=SsrMode::Async/>
+                <Route path=path!("/dashboard/settings") view=settings::SettingsPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }
@@ -158,6 +162,7 @@ pub fn Layout(ctx: PageContext, title: String, children: Children) -> impl IntoV
         ("/dashboard/keys", "API keys"),
         ("/dashboard/webhooks", "Webhooks"),
         (audit::PATH, "Audit log"),
+        (settings::PATH, "Settings"),
     ]
     .into_iter()
     .map(|(href, label)| {

@@ -17,6 +17,7 @@ mod dashboard_identifications;
 mod dashboard_keys;
 mod dashboard_overview;
 mod dashboard_proofmes;
+mod dashboard_settings;
 mod dashboard_webhooks;
 mod dc_api;
 mod erasure;
