@@ -43,17 +43,17 @@ pub async fn expiry_sweep(lifecycle: Lifecycle, period: Duration) {
     }
 }
 
-/// Erases shared data once it is older than the retention period (it is
-/// written when its identification becomes final). Looks at least once a
-/// minute, more often for short periods.
+/// Erases shared data once it is older than the retention period, or than
+/// its organisation's shorter one (it is written when its identification
+/// becomes final). Looks at least once a minute, more often for short
+/// periods.
 pub async fn data_retention(store: Store, retention: Duration) {
     const JOB: &str = "data retention sweep";
     let mut tick = every(retention.clamp(Duration::from_millis(200), Duration::from_secs(60)));
     let mut failures = Failures::default();
     loop {
         tick.tick().await;
-        let cutoff = store.clock().now().minus(retention);
-        match store.erase_shared_data_before(cutoff).await {
+        match store.erase_shared_data_past_retention(retention).await {
             Ok(n) => {
                 failures.succeeded(JOB);
                 if n > 0 {

@@ -15,9 +15,12 @@ export function unique(prefix = 'dash'): string {
   return `${prefix}-${crypto.randomBytes(6).toString('hex')}`;
 }
 
-/** Signs in through the form, from wherever the page is; lands on the overview. */
-export async function signIn(page: Page) {
-  const { email, password } = readFixtures().dashboard;
+/**
+ * Signs in through the form, from wherever the page is, as the shared shop's
+ * user unless told whom; lands on the overview.
+ */
+export async function signIn(page: Page, who?: { email: string; password: string }) {
+  const { email, password } = who ?? readFixtures().dashboard;
   if (!page.url().endsWith('/dashboard/login')) await page.goto('/dashboard/login');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(SIGN_IN_HEADING);
   await page.getByLabel('Email', { exact: true }).fill(email);

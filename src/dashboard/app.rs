@@ -12,7 +12,8 @@ use leptos_router::{SsrMode, path};
 use super::guard::{CSRF_FIELD, CsrfToken, CurrentUser};
 use super::login::SignOut;
 use super::{
-    Alert, Flash, FormBack, ShownOnce, audit, identifications, keys, overview, proofmes, webhooks,
+    Alert, Flash, FormBack, ShownOnce, audit, identifications, keys, overview, proofmes, settings,
+    webhooks,
 };
 use crate::AppState;
 use crate::pages::{Head, assets};
@@ -71,6 +72,7 @@ fn page_title(path: &str) -> &'static str {
         p if p.starts_with("/dashboard/keys") => "API keys – Proofme dashboard",
         p if p.starts_with("/dashboard/webhooks") => "Webhooks – Proofme dashboard",
         audit::PATH => "Audit log – Proofme dashboard",
+        settings::PATH => "Settings – Proofme dashboard",
         _ => "Proofme dashboard",
     }
 }
@@ -117,6 +119,7 @@ pub fn App() -> impl IntoView {
                     view=webhooks::ConfirmRotatePage
                     ssr=SsrMode::Async
                 />
+                <Route path=path!("/dashboard/settings") view=settings::SettingsPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }
@@ -257,6 +260,7 @@ pub fn Layout(ctx: PageContext, title: String, children: Children) -> impl IntoV
         ("/dashboard/keys", "API keys"),
         ("/dashboard/webhooks", "Webhooks"),
         (audit::PATH, "Audit log"),
+        (settings::PATH, "Settings"),
     ]
     .into_iter()
     .map(|(href, label)| {

@@ -22,6 +22,7 @@ pub mod overview;
 pub mod password;
 pub mod proofmes;
 pub mod sessions;
+pub mod settings;
 pub mod webhooks;
 pub mod words;
 

@@ -37,10 +37,13 @@ pub enum AuditAction {
     ProofmeEdited,
     PublicLinkSaved,
     PublicLinkRemoved,
+    SettingsNameChanged,
+    SettingsRecipientChanged,
+    SettingsRetentionChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 15] = [
+    pub const ALL: [AuditAction; 18] = [
         AuditAction::SignedIn,
         AuditAction::SignedOut,
         AuditAction::SignInFailed,
@@ -56,6 +59,9 @@ impl AuditAction {
         AuditAction::ProofmeEdited,
         AuditAction::PublicLinkSaved,
         AuditAction::PublicLinkRemoved,
+        AuditAction::SettingsNameChanged,
+        AuditAction::SettingsRecipientChanged,
+        AuditAction::SettingsRetentionChanged,
     ];
 
     /// The name stored, put in URLs and exported.
@@ -76,6 +82,9 @@ impl AuditAction {
             AuditAction::ProofmeEdited => "proofme_edited",
             AuditAction::PublicLinkSaved => "public_link_saved",
             AuditAction::PublicLinkRemoved => "public_link_removed",
+            AuditAction::SettingsNameChanged => "settings_name_changed",
+            AuditAction::SettingsRecipientChanged => "settings_recipient_changed",
+            AuditAction::SettingsRetentionChanged => "settings_retention_changed",
         }
     }
 
@@ -97,6 +106,9 @@ impl AuditAction {
             AuditAction::ProofmeEdited => "Proofme edited",
             AuditAction::PublicLinkSaved => "Public link saved",
             AuditAction::PublicLinkRemoved => "Public link removed",
+            AuditAction::SettingsNameChanged => "Organisation name changed",
+            AuditAction::SettingsRecipientChanged => "Data recipient changed",
+            AuditAction::SettingsRetentionChanged => "Data retention changed",
         }
     }
 

@@ -1,4 +1,4 @@
-use super::{Store, StoreError};
+use super::{Store, StoreError, corrupt};
 use crate::domain::{OrganisationId, Timestamp, WebhookSecret};
 use sqlx::Row;
 use std::time::Duration;
@@ -37,6 +37,9 @@ pub struct Organisation {
     /// An age X25519 recipient (`age1…`): shared data is then encrypted end
     /// to end to it.
     pub data_recipient: Option<String>,
+    /// Days its shared data is kept, when shorter than the deployment's
+    /// period; `None` keeps the deployment's.
+    pub data_retention_days: Option<u32>,
     pub created_at: Timestamp,
 }
 
@@ -63,6 +66,7 @@ impl Store {
                 webhook_secret: WebhookSecret::generate().expose(),
                 previous_webhook_secret: None,
                 data_recipient: None,
+                data_retention_days: None,
                 created_at: self.clock.now(),
             };
             sqlx::query(&on::sql(
@@ -88,7 +92,7 @@ impl Store {
             }
             let row = sqlx::query(&on::sql(
                 "SELECT id, name, webhook_secret, previous_webhook_secret, previous_webhook_secret_expires_at, \
-                 data_recipient, created_at FROM organisations WHERE id = ?"),
+                 data_recipient, data_retention_days, created_at FROM organisations WHERE id = ?"),
             )
             .bind(id.as_str())
             .fetch_optional(&db.reader)
@@ -96,7 +100,11 @@ impl Store {
             let org = row.map(|r| {
                 let previous: Option<String> = r.get("previous_webhook_secret");
                 let expires_at: Option<i64> = r.get("previous_webhook_secret_expires_at");
-                Organisation {
+                let retention: Option<i64> = r.get("data_retention_days");
+                let data_retention_days = retention
+                    .map(|d| u32::try_from(d).map_err(|e| corrupt("data retention days", e)))
+                    .transpose()?;
+                Ok::<_, StoreError>(Organisation {
                     id: OrganisationId::from_trusted(r.get("id")),
                     name: r.get("name"),
                     webhook_secret: r.get("webhook_secret"),
@@ -107,9 +115,10 @@ impl Store {
                         }
                     }),
                     data_recipient: r.get("data_recipient"),
+                    data_retention_days,
                     created_at: Timestamp::from_millis(r.get("created_at")),
-                }
-            });
+                })
+            }).transpose()?;
             if let Some(o) = &org {
                 if let Some(c) = self.caches.organisations() {
                     c.insert(o.id.clone(), o.clone());
@@ -134,6 +143,50 @@ impl Store {
                 .await?;
             if let Some(c) = self.caches.organisations() {
                 c.invalidate_all();
+            }
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// Renames the organisation (the name MyPage shows). False when there is
+    /// no such organisation.
+    pub async fn rename_organisation(
+        &self,
+        id: &OrganisationId,
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        on_db!(&self.db, db, on => {
+            let done = sqlx::query(&on::sql("UPDATE organisations SET name = ? WHERE id = ?"))
+                .bind(name)
+                .bind(id.as_str())
+                .execute(&db.writer)
+                .await?;
+            if let Some(c) = self.caches.organisations() {
+                c.invalidate(id);
+            }
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// Sets (or with `None` clears) how many days the organisation's shared
+    /// data is kept. The caller keeps it within the deployment's period
+    /// (the sweep erases by the shorter one anyway). False when there is no
+    /// such organisation.
+    pub async fn set_data_retention_days(
+        &self,
+        id: &OrganisationId,
+        days: Option<u32>,
+    ) -> Result<bool, StoreError> {
+        on_db!(&self.db, db, on => {
+            let done = sqlx::query(&on::sql(
+                "UPDATE organisations SET data_retention_days = ? WHERE id = ?"),
+            )
+            .bind(days.map(i64::from))
+            .bind(id.as_str())
+            .execute(&db.writer)
+            .await?;
+            if let Some(c) = self.caches.organisations() {
+                c.invalidate(id);
             }
             Ok(done.rows_affected() == 1)
         })
@@ -216,6 +269,7 @@ mod tests {
                 expires_at: Timestamp::from_millis(at),
             }),
             data_recipient: None,
+            data_retention_days: None,
             created_at: Timestamp::from_millis(0),
         }
     }

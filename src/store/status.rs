@@ -235,14 +235,29 @@ impl Store {
         }
     }
 
-    /// Erases shared attributes written before `cutoff` (data is written when
-    /// its identification becomes final). Returns how many records went.
-    pub async fn erase_shared_data_before(&self, cutoff: Timestamp) -> Result<u64, StoreError> {
+    /// Erases shared attributes past their retention (data is written when
+    /// its identification becomes final): older than `retention`, the
+    /// deployment's period, or than its organisation's own shorter period
+    /// (`organisations.data_retention_days`). Returns how many records went.
+    pub async fn erase_shared_data_past_retention(
+        &self,
+        retention: std::time::Duration,
+    ) -> Result<u64, StoreError> {
+        const DAY_MILLIS: i64 = 86_400_000;
+        let now = self.clock.now();
         let erased = on_db!(&self.db, db, on => {
-            let done = sqlx::query(&on::sql("DELETE FROM shared_data WHERE created_at < ?"))
-                .bind(cutoff.millis())
-                .execute(&db.writer)
-                .await?;
+            let done = sqlx::query(&on::sql(
+                "DELETE FROM shared_data WHERE created_at < ? OR EXISTS ( \
+                 SELECT 1 FROM identifications i JOIN organisations o ON o.id = i.organisation_id \
+                 WHERE i.id = shared_data.identification_id \
+                 AND o.data_retention_days IS NOT NULL \
+                 AND shared_data.created_at < ? - o.data_retention_days * ?)"),
+            )
+            .bind(now.minus(retention).millis())
+            .bind(now.millis())
+            .bind(DAY_MILLIS)
+            .execute(&db.writer)
+            .await?;
             done.rows_affected()
         });
         self.after_erasure(erased).await;

@@ -19,6 +19,7 @@ mod dashboard_keys;
 mod dashboard_messages;
 mod dashboard_overview;
 mod dashboard_proofmes;
+mod dashboard_settings;
 mod dashboard_webhooks;
 mod dc_api;
 mod erasure;
